@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages queuelens builds and tests with, skipping what is present.
+# Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+set -euo pipefail
+
+build_pkgs=(
+  cmake ninja-build g++ pkg-config
+  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev rapidjson-dev libsimdjson-dev
+  libspdlog-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+test_pkgs=(prometheus curl nodejs npm python3)
+
+want=("${build_pkgs[@]}")
+case "${1:-all}" in
+  build) ;;
+  test | all) want+=("${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  # A tool already on PATH (e.g. node from another install) counts as present.
+  case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    python3) command -v python3 >/dev/null 2>&1 && continue ;;
+  esac
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
