@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace common {
+
+struct HttpResult {
+  int status = 0;  // 0 when no response arrived
+  std::string body;
+  std::string error;  // transport failure, from curl ("... Connection refused"); empty otherwise
+  bool ok() const { return error.empty() && status >= 200 && status < 300; }
+};
+
+struct HttpClientOptions {
+  Duration timeout = std::chrono::seconds{10};  // the whole request, connect included
+  size_t max_body_bytes = 64 << 20;             // after decompression
+};
+
+// Pollers take one of these, so tests can pass a fake.
+using HttpGet = std::function<HttpResult(const std::string& url)>;
+
+// A GET backed by libcurl. Thread-safe; idle handles are pooled so connections are reused.
+// Responses may be gzip-compressed on the wire; a body over max_body_bytes fails with
+// "response larger than N bytes".
+HttpGet MakeCurlHttpGet(HttpClientOptions options);
+
+HttpResult HttpPost(const std::string& url, std::string_view body, std::string_view content_type,
+                    HttpClientOptions options,
+                    std::vector<std::pair<std::string, std::string>> extra_headers = {});
+
+// Percent-encodes everything but unreserved characters (RFC 3986: A-Z a-z 0-9 - . _ ~).
+std::string UrlEncode(std::string_view text);
+
+}  // namespace common

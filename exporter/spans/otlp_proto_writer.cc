@@ -1,0 +1,370 @@
+#include "exporter/spans/otlp_proto_writer.h"
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+
+#include "exporter/spans/ids.h"
+
+namespace exporter::spans {
+namespace {
+
+// Protobuf: every message has a ...Size() and a Write...(); sizes are computed first so each
+// length prefix is known when it is written, without temporary buffers.
+
+enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2 };
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+size_t TagSize(uint32_t field) { return VarintSize(uint64_t{field} << 3); }
+
+size_t LenFieldSize(uint32_t field, size_t length) {
+  return TagSize(field) + VarintSize(length) + length;
+}
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void PutTag(std::string& out, uint32_t field, uint32_t wire) {
+  PutVarint(out, (uint64_t{field} << 3) | wire);
+}
+
+void PutLenHeader(std::string& out, uint32_t field, size_t length) {
+  PutTag(out, field, kLen);
+  PutVarint(out, length);
+}
+
+void PutBytes(std::string& out, uint32_t field, std::string_view bytes) {
+  PutLenHeader(out, field, bytes.size());
+  out.append(bytes);
+}
+
+void PutFixed64(std::string& out, uint32_t field, uint64_t v) {
+  PutTag(out, field, kFixed64);
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(static_cast<char>(v & 0xff));
+    v >>= 8;
+  }
+}
+
+// AnyValue: 1 string_value, 2 bool_value, 3 int_value, 4 double_value.
+size_t AnyValueSize(const OtlpAttribute& a) {
+  struct {
+    size_t operator()(const std::string& s) const { return LenFieldSize(1, s.size()); }
+    size_t operator()(bool) const { return 2; }
+    size_t operator()(int64_t v) const { return 1 + VarintSize(static_cast<uint64_t>(v)); }
+    size_t operator()(double) const { return 9; }
+  } size;
+  return std::visit(size, a.value);
+}
+
+void WriteAnyValue(std::string& out, const OtlpAttribute& a) {
+  if (const auto* s = std::get_if<std::string>(&a.value)) {
+    PutBytes(out, 1, *s);
+  } else if (const auto* b = std::get_if<bool>(&a.value)) {
+    PutTag(out, 2, kVarint);
+    out.push_back(*b ? 1 : 0);
+  } else if (const auto* i = std::get_if<int64_t>(&a.value)) {
+    PutTag(out, 3, kVarint);
+    PutVarint(out, static_cast<uint64_t>(*i));
+  } else {
+    PutFixed64(out, 4, std::bit_cast<uint64_t>(std::get<double>(a.value)));
+  }
+}
+
+// KeyValue: 1 key, 2 value.
+size_t KeyValueSize(const OtlpAttribute& a) {
+  return LenFieldSize(1, a.key.size()) + LenFieldSize(2, AnyValueSize(a));
+}
+
+void WriteKeyValue(std::string& out, uint32_t field, const OtlpAttribute& a) {
+  PutLenHeader(out, field, KeyValueSize(a));
+  PutBytes(out, 1, a.key);
+  PutLenHeader(out, 2, AnyValueSize(a));
+  WriteAnyValue(out, a);
+}
+
+size_t AttributesSize(uint32_t field, const std::vector<OtlpAttribute>& attributes) {
+  size_t n = 0;
+  for (const OtlpAttribute& a : attributes) n += LenFieldSize(field, KeyValueSize(a));
+  return n;
+}
+
+// Status: 3 code.
+size_t StatusSize(const OtlpSpan& s) { return 1 + VarintSize(static_cast<uint64_t>(s.status)); }
+
+// Span: 1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 6 kind, 7 start, 8 end, 9 attributes,
+// 15 status.
+size_t SpanSize(const OtlpSpan& s) {
+  size_t n = LenFieldSize(1, 16) + LenFieldSize(2, 8);
+  if (s.parent_span_id != 0) n += LenFieldSize(4, 8);
+  if (!s.name.empty()) n += LenFieldSize(5, s.name.size());
+  if (s.kind != SpanKind::kUnspecified) n += 1 + VarintSize(static_cast<uint64_t>(s.kind));
+  if (s.start_unix_nano != 0) n += 9;
+  if (s.end_unix_nano != 0) n += 9;
+  n += AttributesSize(9, s.attributes);
+  if (s.status != OtlpStatusCode::kUnset) n += LenFieldSize(15, StatusSize(s));
+  return n;
+}
+
+void WriteSpan(std::string& out, const OtlpSpan& s) {
+  PutLenHeader(out, 2, SpanSize(s));
+  const auto trace = TraceIdToBytes(s.trace_id);
+  PutBytes(out, 1, {trace.data(), trace.size()});
+  const auto id = SpanIdToBytes(s.span_id);
+  PutBytes(out, 2, {id.data(), id.size()});
+  if (s.parent_span_id != 0) {
+    const auto parent = SpanIdToBytes(s.parent_span_id);
+    PutBytes(out, 4, {parent.data(), parent.size()});
+  }
+  if (!s.name.empty()) PutBytes(out, 5, s.name);
+  if (s.kind != SpanKind::kUnspecified) {
+    PutTag(out, 6, kVarint);
+    PutVarint(out, static_cast<uint64_t>(s.kind));
+  }
+  if (s.start_unix_nano != 0) PutFixed64(out, 7, static_cast<uint64_t>(s.start_unix_nano));
+  if (s.end_unix_nano != 0) PutFixed64(out, 8, static_cast<uint64_t>(s.end_unix_nano));
+  for (const OtlpAttribute& a : s.attributes) WriteKeyValue(out, 9, a);
+  if (s.status != OtlpStatusCode::kUnset) {
+    PutLenHeader(out, 15, StatusSize(s));
+    PutTag(out, 3, kVarint);
+    PutVarint(out, static_cast<uint64_t>(s.status));
+  }
+}
+
+// InstrumentationScope: 1 name.
+size_t ScopeSize(const OtlpResourceSpans& r) {
+  return r.scope_name.empty() ? 0 : LenFieldSize(1, r.scope_name.size());
+}
+
+// ScopeSpans: 1 scope, 2 spans.
+size_t ScopeSpansSize(const OtlpResourceSpans& r) {
+  size_t n = LenFieldSize(1, ScopeSize(r));
+  for (const OtlpSpan& s : r.spans) n += LenFieldSize(2, SpanSize(s));
+  return n;
+}
+
+// ResourceSpans: 1 resource (Resource: 1 attributes), 2 scope_spans.
+size_t ResourceSpansSize(const OtlpResourceSpans& r) {
+  return LenFieldSize(1, AttributesSize(1, r.resource)) + LenFieldSize(2, ScopeSpansSize(r));
+}
+
+// ---- JSON ------------------------------------------------------------------------------------
+
+void AppendDecimal(std::string& out, int64_t v) {
+  char buf[24];
+  const auto result = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, result.ptr);
+}
+
+void AppendQuotedDecimal(std::string& out, int64_t v) {
+  out.push_back('"');
+  AppendDecimal(out, v);
+  out.push_back('"');
+}
+
+void AppendJsonAttributes(std::string& out, const std::vector<OtlpAttribute>& attributes) {
+  out.append("[");
+  for (size_t i = 0; i < attributes.size(); ++i) {
+    const OtlpAttribute& a = attributes[i];
+    if (i > 0) out.push_back(',');
+    out.append("{\"key\":");
+    AppendJsonString(out, a.key);
+    out.append(",\"value\":{");
+    if (const auto* s = std::get_if<std::string>(&a.value)) {
+      out.append("\"stringValue\":");
+      AppendJsonString(out, *s);
+    } else if (const auto* b = std::get_if<bool>(&a.value)) {
+      out.append(*b ? "\"boolValue\":true" : "\"boolValue\":false");
+    } else if (const auto* v = std::get_if<int64_t>(&a.value)) {
+      out.append("\"intValue\":");
+      AppendQuotedDecimal(out, *v);
+    } else {
+      // proto3 JSON spells non-finite doubles as strings.
+      const double d = std::get<double>(a.value);
+      out.append("\"doubleValue\":");
+      if (std::isnan(d)) {
+        out.append("\"NaN\"");
+      } else if (std::isinf(d)) {
+        out.append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+      } else {
+        char buf[32];
+        const auto result = std::to_chars(buf, buf + sizeof(buf), d);
+        out.append(buf, result.ptr);
+      }
+    }
+    out.append("}}");
+  }
+  out.append("]");
+}
+
+void AppendJsonSpan(std::string& out, const OtlpSpan& s) {
+  out.append("{\"traceId\":\"");
+  out.append(FormatTraceId(s.trace_id));
+  out.append("\",\"spanId\":\"");
+  out.append(FormatSpanId(s.span_id));
+  out.push_back('"');
+  if (s.parent_span_id != 0) {
+    out.append(",\"parentSpanId\":\"");
+    out.append(FormatSpanId(s.parent_span_id));
+    out.push_back('"');
+  }
+  out.append(",\"name\":");
+  AppendJsonString(out, s.name);
+  out.append(",\"kind\":");
+  AppendDecimal(out, static_cast<int64_t>(s.kind));
+  out.append(",\"startTimeUnixNano\":");
+  AppendQuotedDecimal(out, s.start_unix_nano);
+  out.append(",\"endTimeUnixNano\":");
+  AppendQuotedDecimal(out, s.end_unix_nano);
+  if (!s.attributes.empty()) {
+    out.append(",\"attributes\":");
+    AppendJsonAttributes(out, s.attributes);
+  }
+  if (s.status != OtlpStatusCode::kUnset) {
+    out.append(",\"status\":{\"code\":");
+    AppendDecimal(out, static_cast<int64_t>(s.status));
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+std::string ToOtlpProto(std::span<const OtlpResourceSpans> resources) {
+  size_t total = 0;
+  for (const OtlpResourceSpans& r : resources) total += LenFieldSize(1, ResourceSpansSize(r));
+  std::string out;
+  out.reserve(total);
+  for (const OtlpResourceSpans& r : resources) {
+    PutLenHeader(out, 1, ResourceSpansSize(r));
+    PutLenHeader(out, 1, AttributesSize(1, r.resource));
+    for (const OtlpAttribute& a : r.resource) WriteKeyValue(out, 1, a);
+    PutLenHeader(out, 2, ScopeSpansSize(r));
+    PutLenHeader(out, 1, ScopeSize(r));
+    if (!r.scope_name.empty()) PutBytes(out, 1, r.scope_name);
+    for (const OtlpSpan& s : r.spans) WriteSpan(out, s);
+  }
+  return out;
+}
+
+std::string ToOtlpJson(std::span<const OtlpResourceSpans> resources) {
+  std::string out = "{\"resourceSpans\":[";
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const OtlpResourceSpans& r = resources[i];
+    if (i > 0) out.push_back(',');
+    out.append("{\"resource\":{\"attributes\":");
+    AppendJsonAttributes(out, r.resource);
+    out.append("},\"scopeSpans\":[{\"scope\":{");
+    if (!r.scope_name.empty()) {
+      out.append("\"name\":");
+      AppendJsonString(out, r.scope_name);
+    }
+    out.append("},\"spans\":[");
+    for (size_t j = 0; j < r.spans.size(); ++j) {
+      if (j > 0) out.push_back(',');
+      AppendJsonSpan(out, r.spans[j]);
+    }
+    out.append("]}]}");
+  }
+  out.append("]}");
+  return out;
+}
+
+// ExportTraceServiceResponse: 1 partial_success (ExportTracePartialSuccess: 1 rejected_spans,
+// 2 error_message).
+std::string ToExportResponseProto(int64_t rejected_spans, std::string_view error_message) {
+  std::string out;
+  if (rejected_spans == 0 && error_message.empty()) return out;
+  size_t inner = 0;
+  if (rejected_spans != 0) inner += 1 + VarintSize(static_cast<uint64_t>(rejected_spans));
+  if (!error_message.empty()) inner += LenFieldSize(2, error_message.size());
+  PutLenHeader(out, 1, inner);
+  if (rejected_spans != 0) {
+    PutTag(out, 1, kVarint);
+    PutVarint(out, static_cast<uint64_t>(rejected_spans));
+  }
+  if (!error_message.empty()) PutBytes(out, 2, error_message);
+  return out;
+}
+
+std::string ToStatusProto(int32_t code, std::string_view message) {
+  std::string out;
+  if (code != 0) {
+    PutTag(out, 1, kVarint);
+    // int32 fields encode negatives sign-extended to 64 bits.
+    PutVarint(out, static_cast<uint64_t>(static_cast<int64_t>(code)));
+  }
+  if (!message.empty()) PutBytes(out, 2, message);
+  return out;
+}
+
+std::string ToStatusJson(int32_t code, std::string_view message) {
+  std::string out = "{\"code\":";
+  AppendDecimal(out, code);
+  out.append(",\"message\":");
+  AppendJsonString(out, message);
+  out.push_back('}');
+  return out;
+}
+
+std::string ToExportResponseJson(int64_t rejected_spans, std::string_view error_message) {
+  if (rejected_spans == 0 && error_message.empty()) return "{}";
+  std::string out = "{\"partialSuccess\":{";
+  if (rejected_spans != 0) {
+    out.append("\"rejectedSpans\":");
+    AppendQuotedDecimal(out, rejected_spans);
+  }
+  if (!error_message.empty()) {
+    if (rejected_spans != 0) out.push_back(',');
+    out.append("\"errorMessage\":");
+    AppendJsonString(out, error_message);
+  }
+  out.append("}}");
+  return out;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      switch (c) {
+        case '\n':
+          out.append("\\n");
+          break;
+        case '\r':
+          out.append("\\r");
+          break;
+        case '\t':
+          out.append("\\t");
+          break;
+        default:
+          out.append("\\u00");
+          out.push_back(kHex[u >> 4]);
+          out.push_back(kHex[u & 0xf]);
+      }
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace exporter::spans

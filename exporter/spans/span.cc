@@ -22,6 +22,12 @@ std::string_view SpanBatch::Store(std::string_view s) {
   return {dst, s.size()};
 }
 
+size_t SpanBatch::ArenaBytes() const {
+  size_t total = 0;
+  for (const Block& block : blocks_) total += block.size;
+  return total;
+}
+
 void SpanBatch::Clear() {
   spans_.clear();
   current_ = 0;

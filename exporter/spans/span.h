@@ -65,7 +65,7 @@ class SpanBatch {
   bool empty() const { return spans_.empty(); }
 
   // Bytes held by the arena (for caps and memory accounting).
-  size_t ArenaBytes() const { return blocks_.size() * kBlockSize; }
+  size_t ArenaBytes() const;
 
   void Clear();
 

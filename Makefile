@@ -1,0 +1,39 @@
+# The two commands: `make demo` runs queuelens, `make test` runs every test. Each installs what a
+# fresh Debian 12 machine is missing first.
+.PHONY: all deps deps-build build test bench demo format clean
+
+BUILD_DIR := build
+E2E_DIR := tests/e2e
+
+all: build
+
+deps-build:
+	@scripts/install-deps.sh build
+
+deps:
+	@scripts/install-deps.sh all
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset release
+
+build: deps-build $(BUILD_DIR)/build.ninja
+	cmake --build --preset release
+
+# npm packages for the end-to-end tests (real OpenTelemetry JS clients), pinned by the lock file.
+$(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package.json $(E2E_DIR)/package-lock.json
+	cd $(E2E_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+test: deps build $(E2E_DIR)/node_modules/.package-lock.json
+	ctest --preset release -j2
+
+bench: build
+	scripts/bench.sh
+
+demo: build
+	python3 scripts/demo.py
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,185 @@
+#include "exporter/config.h"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace exporter {
+namespace {
+
+std::optional<double> ParseDouble(std::string_view s) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// --histogram.buckets accepts repeated flags and comma-separated lists alike.
+std::vector<std::string> SplitCommas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& v : values) {
+    size_t start = 0;
+    while (start <= v.size()) {
+      const size_t comma = std::min(v.find(',', start), v.size());
+      if (comma > start) out.push_back(v.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void ExporterConfig::Register(common::FlagSet& f) {
+  f.String("web.listen-address", &web_listen_address,
+           "Address for /metrics, the status page and the JSON API (host:port; port 0 picks one)");
+  f.Int("web.threads", &web_threads, "HTTP worker threads, shared by all routes of a listener");
+  f.String("otlp.listen-address", &otlp_listen_address,
+           "Address of the OTLP/HTTP receiver (POST /v1/traces); empty disables it; equal to "
+           "--web.listen-address serves both on one port");
+  f.Bytes("otlp.max-body-bytes", &otlp_max_body_bytes, "Largest OTLP request body (else 413)");
+  f.Bytes("otlp.max-decompressed-bytes", &otlp_max_decompressed_bytes,
+          "Largest OTLP body after gunzip (else 413)");
+  f.String("jaeger.url", &jaeger_url,
+           "Jaeger query service to poll, e.g. http://jaeger-query:16686; empty disables it");
+  f.String("jaeger.api", &jaeger_api, "Jaeger API: auto (v3, else v1), v3 or v1");
+  f.Duration("jaeger.interval", &jaeger_interval, "Time between polls of Jaeger");
+  f.Duration("jaeger.overlap", &jaeger_overlap,
+             "How far each poll reaches back before the previous one (late-indexed traces)");
+  f.Duration("jaeger.settle", &jaeger_settle,
+             "Traces started less than this long ago are left for the next poll");
+  f.Duration("jaeger.lookback", &jaeger_lookback, "How far the first poll reaches back");
+  f.Duration("jaeger.timeout", &jaeger_timeout, "Timeout of one Jaeger request");
+  f.Duration("jaeger.max-backoff", &jaeger_max_backoff,
+             "Longest wait between polls while Jaeger fails");
+  f.Int("jaeger.search-limit", &jaeger_search_limit, "Traces asked for per service and poll");
+  f.Bytes("jaeger.max-response-bytes", &jaeger_max_response_bytes,
+          "Largest Jaeger answer accepted");
+  f.StringList("replay.file", &replay_files,
+               "Trace file to ingest at start (Jaeger v1 JSON, OTLP/Jaeger v3 JSON, or OTLP "
+               "protobuf as *.pb); repeatable");
+  f.Bytes("replay.max-bytes", &replay_max_bytes, "Largest replay file");
+  f.Duration("trace.wait", &trace_wait,
+             "How long a trace collects spans from its services before it is analysed");
+  f.Int("trace.max-traces", &trace_max_traces,
+        "Traces buffered at once; the oldest are finished early beyond it");
+  f.Int("trace.max-spans", &trace_max_spans,
+        "Spans buffered at once; the oldest traces are finished early beyond it");
+  f.Int("trace.max-spans-per-trace", &trace_max_spans_per_trace,
+        "Spans kept per trace; further spans of the trace are dropped");
+  f.Int("ingest.max-queued-spans", &ingest_max_queued_spans,
+        "Parsed spans waiting for the state thread; beyond it OTLP answers 503");
+  f.Duration("window.length", &window, "Sliding window of the gauges and quantiles");
+  f.Int("window.buckets", &window_buckets, "Sub-windows the sliding window rotates through");
+  f.Duration("queue.horizon", &queue_horizon,
+             "Horizon over which the uncongested service time is tracked");
+  f.Double("queue.uncongested-quantile", &queue_uncongested_quantile,
+           "Quantile of exclusive time over the horizon taken as the uncongested service time");
+  f.StringList("histogram.buckets", &histogram_buckets,
+               "Upper bounds in seconds of the duration histograms, comma-separated");
+  f.Double("sketch.relative-accuracy", &sketch_relative_accuracy,
+           "Relative accuracy of the quantile sketches (0.01 = 1%)");
+  f.Int("series.max", &series_max,
+        "Series per family; further label sets fold into one __overflow__ series");
+  f.Duration("series.idle-timeout", &series_idle_timeout,
+             "Series with no update for this long are dropped");
+  f.String("log.level", &log_level, "trace, debug, info, warn or error");
+  f.String("log.format", &log_format, "text or json");
+}
+
+std::vector<std::string> ExporterConfig::Validate() const {
+  std::vector<std::string> problems;
+  auto positive = [&](int64_t v, const char* flag) {
+    if (v <= 0) problems.push_back(std::string("--") + flag + " must be positive");
+  };
+  auto positive_duration = [&](common::Duration d, const char* flag) {
+    if (d <= common::Duration::zero()) {
+      problems.push_back(std::string("--") + flag + " must be a positive duration");
+    }
+  };
+  if (web_listen_address.empty()) problems.push_back("--web.listen-address must not be empty");
+  positive(web_threads, "web.threads");
+  positive(trace_max_traces, "trace.max-traces");
+  positive(trace_max_spans, "trace.max-spans");
+  positive(trace_max_spans_per_trace, "trace.max-spans-per-trace");
+  positive(ingest_max_queued_spans, "ingest.max-queued-spans");
+  positive(window_buckets, "window.buckets");
+  positive(series_max, "series.max");
+  positive(jaeger_search_limit, "jaeger.search-limit");
+  positive_duration(window, "window.length");
+  positive_duration(queue_horizon, "queue.horizon");
+  positive_duration(series_idle_timeout, "series.idle-timeout");
+  positive_duration(jaeger_interval, "jaeger.interval");
+  positive_duration(jaeger_timeout, "jaeger.timeout");
+  if (trace_wait < common::Duration::zero()) problems.push_back("--trace.wait must not be negative");
+  if (!(queue_uncongested_quantile > 0 && queue_uncongested_quantile < 1)) {
+    problems.push_back("--queue.uncongested-quantile must be in (0, 1)");
+  }
+  if (!(sketch_relative_accuracy > 0 && sketch_relative_accuracy <= 0.2)) {
+    problems.push_back("--sketch.relative-accuracy must be in (0, 0.2]");
+  }
+  if (jaeger_api != "auto" && jaeger_api != "v3" && jaeger_api != "v1") {
+    problems.push_back("--jaeger.api must be auto, v3 or v1");
+  }
+  if (!jaeger_url.empty() && jaeger_url.rfind("http://", 0) != 0 &&
+      jaeger_url.rfind("https://", 0) != 0) {
+    problems.push_back("--jaeger.url must start with http:// or https://");
+  }
+  for (const std::string& b : SplitCommas(histogram_buckets)) {
+    const auto v = ParseDouble(b);
+    if (!v || !(*v > 0)) {
+      problems.push_back("--histogram.buckets: \"" + b + "\" is not a positive number");
+    }
+  }
+  if (log_format != "text" && log_format != "json") {
+    problems.push_back("--log.format must be text or json");
+  }
+  return problems;
+}
+
+state::StateOptions ExporterConfig::ToStateOptions() const {
+  state::StateOptions o;
+  o.traces.wait = trace_wait;
+  o.traces.max_traces = static_cast<size_t>(trace_max_traces);
+  o.traces.max_spans = static_cast<size_t>(trace_max_spans);
+  o.traces.max_spans_per_trace = static_cast<size_t>(trace_max_spans_per_trace);
+  o.window = window;
+  o.window_buckets = static_cast<int>(window_buckets);
+  o.horizon = queue_horizon;
+  o.uncongested_quantile = queue_uncongested_quantile;
+  if (!histogram_buckets.empty()) {
+    o.bucket_bounds.clear();
+    for (const std::string& b : SplitCommas(histogram_buckets)) {
+      o.bucket_bounds.push_back(*ParseDouble(b));
+    }
+  }
+  o.sketch_relative_accuracy = sketch_relative_accuracy;
+  o.max_series = static_cast<size_t>(series_max);
+  o.series_idle = series_idle_timeout;
+  return o;
+}
+
+LoopOptions ExporterConfig::ToLoopOptions() const {
+  LoopOptions o;
+  o.max_queued_spans = static_cast<size_t>(ingest_max_queued_spans);
+  return o;
+}
+
+sources::OtlpReceiverOptions ExporterConfig::ToOtlpOptions() const {
+  return {.max_body_bytes = otlp_max_body_bytes,
+          .max_decompressed_bytes = otlp_max_decompressed_bytes};
+}
+
+sources::JaegerPollerOptions ExporterConfig::ToJaegerOptions() const {
+  sources::JaegerPollerOptions o;
+  o.url = jaeger_url;
+  o.api = sources::ParseJaegerApi(jaeger_api);
+  o.interval = jaeger_interval;
+  o.overlap = jaeger_overlap;
+  o.settle = jaeger_settle;
+  o.first_lookback = jaeger_lookback;
+  o.search_limit = static_cast<size_t>(jaeger_search_limit);
+  o.max_backoff = jaeger_max_backoff;
+  return o;
+}
+
+}  // namespace exporter

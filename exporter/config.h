@@ -1,0 +1,65 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/flags.h"
+#include "exporter/loop.h"
+#include "exporter/sources/jaeger_poller.h"
+#include "exporter/sources/otlp_receiver.h"
+#include "exporter/state/state.h"
+
+namespace exporter {
+
+// Everything queuelens-exporter can be told, with its defaults. Flags bind to these fields.
+struct ExporterConfig {
+  std::string web_listen_address = ":8470";
+  int64_t web_threads = 8;
+  std::string otlp_listen_address = ":4318";  // empty: no OTLP receiver
+  size_t otlp_max_body_bytes = 16 << 20;
+  size_t otlp_max_decompressed_bytes = 64 << 20;
+
+  std::string jaeger_url;  // empty: no Jaeger poller
+  std::string jaeger_api = "auto";
+  common::Duration jaeger_interval = std::chrono::seconds{15};
+  common::Duration jaeger_overlap = std::chrono::seconds{30};
+  common::Duration jaeger_settle = std::chrono::seconds{5};
+  common::Duration jaeger_lookback = std::chrono::minutes{1};
+  common::Duration jaeger_timeout = std::chrono::seconds{10};
+  common::Duration jaeger_max_backoff = std::chrono::minutes{2};
+  int64_t jaeger_search_limit = 1000;
+  size_t jaeger_max_response_bytes = 256 << 20;
+
+  std::vector<std::string> replay_files;
+  size_t replay_max_bytes = size_t{1} << 30;
+
+  common::Duration trace_wait = std::chrono::seconds{5};
+  int64_t trace_max_traces = 200'000;
+  int64_t trace_max_spans = 2'000'000;
+  int64_t trace_max_spans_per_trace = 10'000;
+  int64_t ingest_max_queued_spans = 1'000'000;
+
+  common::Duration window = std::chrono::seconds{60};
+  int64_t window_buckets = 4;
+  common::Duration queue_horizon = std::chrono::hours{1};
+  double queue_uncongested_quantile = 0.1;
+  std::vector<std::string> histogram_buckets;  // empty: the defaults in StateOptions
+  double sketch_relative_accuracy = 0.01;
+  int64_t series_max = 10'000;
+  common::Duration series_idle_timeout = std::chrono::minutes{5};
+
+  std::string log_level = "info";
+  std::string log_format = "text";
+
+  void Register(common::FlagSet& flags);
+  // Every problem, one message each; empty when the config is usable.
+  std::vector<std::string> Validate() const;
+
+  state::StateOptions ToStateOptions() const;  // call after Validate()
+  LoopOptions ToLoopOptions() const;
+  sources::OtlpReceiverOptions ToOtlpOptions() const;
+  sources::JaegerPollerOptions ToJaegerOptions() const;
+};
+
+}  // namespace exporter

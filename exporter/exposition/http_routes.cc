@@ -1,0 +1,60 @@
+#include "exporter/exposition/http_routes.h"
+
+#include <chrono>
+
+#include "common/text_serializer.h"
+#include "exporter/exposition/metric_names.h"
+#include "exporter/exposition/state_collectable.h"
+#include "exporter/exposition/status_page.h"
+#include "prometheus/gauge.h"
+
+namespace exporter::exposition {
+
+void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
+                       std::shared_ptr<prometheus::Registry> registry) {
+  prometheus::Gauge& scrape_duration = prometheus::BuildGauge()
+                                           .Name(std::string(kScrapeDuration.name))
+                                           .Help(std::string(kScrapeDuration.help))
+                                           .Register(*registry)
+                                           .Add({});
+  auto state = std::make_shared<StateCollectable>([&loop] { return loop.Snapshot(false); });
+
+  server.Handle("/metrics", [registry, state, &scrape_duration](const common::HttpRequest&) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<prometheus::MetricFamily> families = registry->Collect();
+    std::vector<prometheus::MetricFamily> from_state = state->Collect();
+    families.insert(families.end(), std::make_move_iterator(from_state.begin()),
+                    std::make_move_iterator(from_state.end()));
+    common::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.compressible = true;
+    common::AppendText(families, r.body);
+    scrape_duration.Set(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return r;
+  });
+  server.Handle("/", [&loop](const common::HttpRequest& req) {
+    common::HttpResponse r;
+    if (req.path != "/") {
+      r.status = 404;
+      r.body = "not found: " + req.path + "\n";
+      return r;
+    }
+    r.content_type = "text/html; charset=utf-8";
+    r.body = RenderStatusPage(*loop.Snapshot(true));
+    return r;
+  });
+  server.Handle("/api/v1/services", [&loop](const common::HttpRequest&) {
+    common::HttpResponse r;
+    r.content_type = "application/json";
+    r.body = RenderServicesJson(*loop.Snapshot(false));
+    return r;
+  });
+  server.Handle("/healthz", [](const common::HttpRequest&) {
+    common::HttpResponse r;
+    r.body = "ok\n";
+    return r;
+  });
+}
+
+}  // namespace exporter::exposition

@@ -1,0 +1,225 @@
+#include "exporter/exposition/status_page.h"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+#include "common/version.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace exporter::exposition {
+namespace {
+
+void AppendEscaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+}
+
+// Milliseconds with three significant-ish digits; "–" when there is no data.
+std::string Ms(double seconds) {
+  if (!std::isfinite(seconds)) return "–";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g ms", seconds * 1e3);
+  return buf;
+}
+
+std::string Num(double v) {
+  if (!std::isfinite(v)) return "–";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+void Row(std::string& out, std::initializer_list<std::string_view> cells, bool header = false) {
+  out += "<tr>";
+  for (std::string_view c : cells) {
+    out += header ? "<th>" : "<td>";
+    AppendEscaped(out, c);
+    out += header ? "</th>" : "</td>";
+  }
+  out += "</tr>\n";
+}
+
+}  // namespace
+
+std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view extra) {
+  std::string out;
+  out.reserve(16 * 1024);
+  out +=
+      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>queuelens exporter</title>"
+      "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;"
+      "margin-bottom:1.2em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
+      "td:first-child,th:first-child{text-align:left}h2{margin-bottom:.2em}"
+      ".m{color:#555}</style></head><body>\n<h1>queuelens exporter</h1>\n<p>";
+  out += "version ";
+  out += common::kVersion;
+  out += " · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/services\">/api/v1/services</a>"
+         " · <a href=\"/healthz\">/healthz</a></p>\n";
+  char window[64];
+  std::snprintf(window, sizeof window, "%.0f s", snap.window_seconds);
+
+  // Group operations under their service.
+  std::map<std::tuple<std::string_view, std::string_view>,
+           std::vector<const state::StateSnapshot::Operation*>>
+      ops;
+  for (const auto& o : snap.operations) ops[{o.k8s_namespace, o.service}].push_back(&o);
+
+  if (snap.services.empty()) out += "<p>No requests seen yet.</p>\n";
+  for (const auto& s : snap.services) {
+    out += "<h2>";
+    if (!s.k8s_namespace.empty()) {
+      AppendEscaped(out, s.k8s_namespace);
+      out += "/";
+    }
+    AppendEscaped(out, s.service);
+    out += "</h2>\n<p class=\"m\">over the last ";
+    out += window;
+    out += ": arrival rate " + Num(s.arrival_rate) + "/s · in flight " + Num(s.inflight) +
+           " · queue length " + Num(s.queue_length) + " · mean exclusive " +
+           Ms(s.mean_exclusive) + " · uncongested service time " + Ms(s.uncongested) +
+           " · exclusive p50/p95/p99 " + Ms(s.window_exclusive.p50) + " / " +
+           Ms(s.window_exclusive.p95) + " / " + Ms(s.window_exclusive.p99) + "</p>\n<table>";
+    Row(out, {"operation", "requests", "errors", "in window", "p50", "p95", "p99"}, true);
+    for (const auto* o : ops[{s.k8s_namespace, s.service}]) {
+      Row(out, {o->operation, std::to_string(o->requests), std::to_string(o->errors),
+                std::to_string(o->window_requests), Ms(o->window_duration.p50),
+                Ms(o->window_duration.p95), Ms(o->window_duration.p99)});
+    }
+    Row(out, {"all", std::to_string(s.requests), "", std::to_string(s.window_requests),
+              Ms(s.window_duration.p50), Ms(s.window_duration.p95), Ms(s.window_duration.p99)});
+    out += "</table>\n";
+  }
+
+  if (!snap.instances.empty()) {
+    out += "<h2>Instances</h2>\n<table>";
+    Row(out, {"service", "instance", "requests", "rate /s", "mean exclusive"}, true);
+    for (const auto& i : snap.instances) {
+      Row(out, {i.service, i.instance, std::to_string(i.requests), Num(i.window_rate),
+                Ms(i.window_mean_exclusive)});
+    }
+    out += "</table>\n";
+  }
+  if (!snap.edges.empty()) {
+    out += "<h2>Call graph</h2>\n<table>";
+    Row(out, {"client", "server", "calls"}, true);
+    for (const auto& e : snap.edges) Row(out, {e.client, e.server, std::to_string(e.calls)});
+    out += "</table>\n";
+  }
+  const auto& st = snap.stats;
+  out += "<h2>Pipeline</h2>\n<table>";
+  Row(out, {"traces buffered", std::to_string(st.buffered_traces)});
+  Row(out, {"spans buffered", std::to_string(st.buffered_spans)});
+  Row(out, {"traces finished", std::to_string(st.traces_finished)});
+  Row(out, {"traces evicted early", std::to_string(st.traces_evicted)});
+  Row(out, {"spans dropped (trace cap)", std::to_string(st.spans_dropped_trace_cap)});
+  Row(out, {"series (operation/service/instance/edge)",
+            std::to_string(st.operations.series) + " / " + std::to_string(st.services.series) +
+                " / " + std::to_string(st.instances.series) + " / " +
+                std::to_string(st.edges.series)});
+  out += "</table>\n";
+  out += extra;
+  out += "</body></html>\n";
+  return out;
+}
+
+std::string RenderServicesJson(const state::StateSnapshot& snap) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  // JSON has no NaN: missing values are null.
+  auto num = [&w](double v) {
+    if (std::isfinite(v)) {
+      w.Double(v);
+    } else {
+      w.Null();
+    }
+  };
+  auto quantiles = [&](const char* key, const state::StateSnapshot::Quantiles& q) {
+    w.Key(key);
+    w.StartObject();
+    w.Key("p50");
+    num(q.p50);
+    w.Key("p95");
+    num(q.p95);
+    w.Key("p99");
+    num(q.p99);
+    w.EndObject();
+  };
+  w.StartObject();
+  w.Key("windowSeconds");
+  w.Double(snap.window_seconds);
+  w.Key("services");
+  w.StartArray();
+  // Services and instances are both sorted by (namespace, service): walk them together.
+  size_t next_instance = 0;
+  for (const auto& s : snap.services) {
+    w.StartObject();
+    w.Key("namespace");
+    w.String(s.k8s_namespace.c_str(), static_cast<rapidjson::SizeType>(s.k8s_namespace.size()));
+    w.Key("service");
+    w.String(s.service.c_str(), static_cast<rapidjson::SizeType>(s.service.size()));
+    w.Key("requests");
+    w.Uint64(s.requests);
+    w.Key("windowRequests");
+    w.Uint64(s.window_requests);
+    w.Key("arrivalRate");
+    num(s.arrival_rate);
+    w.Key("inflight");
+    num(s.inflight);
+    w.Key("queueLength");
+    num(s.queue_length);
+    w.Key("meanExclusiveSeconds");
+    num(s.mean_exclusive);
+    w.Key("uncongestedSeconds");
+    num(s.uncongested);
+    quantiles("durationSeconds", s.window_duration);
+    quantiles("exclusiveSeconds", s.window_exclusive);
+    w.Key("instances");
+    w.StartArray();
+    const auto key = std::tie(s.k8s_namespace, s.service);
+    for (; next_instance < snap.instances.size(); ++next_instance) {
+      const auto& i = snap.instances[next_instance];
+      const auto instance_key = std::tie(i.k8s_namespace, i.service);
+      if (instance_key < key) continue;
+      if (key < instance_key) break;
+      w.StartObject();
+      w.Key("instance");
+      w.String(i.instance.c_str(), static_cast<rapidjson::SizeType>(i.instance.size()));
+      w.Key("requests");
+      w.Uint64(i.requests);
+      w.Key("rate");
+      num(i.window_rate);
+      w.Key("meanExclusiveSeconds");
+      num(i.window_mean_exclusive);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("edges");
+  w.StartArray();
+  for (const auto& e : snap.edges) {
+    w.StartObject();
+    w.Key("client");
+    w.String(e.client.c_str(), static_cast<rapidjson::SizeType>(e.client.size()));
+    w.Key("server");
+    w.String(e.server.c_str(), static_cast<rapidjson::SizeType>(e.server.size()));
+    w.Key("calls");
+    w.Uint64(e.calls);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+}  // namespace exporter::exposition

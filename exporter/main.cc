@@ -1,0 +1,136 @@
+// queuelens-exporter: spans (OTLP/HTTP, Jaeger, replay files) → per-service state → /metrics.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "common/clock.h"
+#include "common/flags.h"
+#include "common/http_client.h"
+#include "common/http_server.h"
+#include "common/log.h"
+#include "common/version.h"
+#include "exporter/config.h"
+#include "exporter/exposition/http_routes.h"
+#include "exporter/exposition/metric_names.h"
+#include "exporter/loop.h"
+#include "exporter/sources/jaeger_poller.h"
+#include "exporter/sources/otlp_receiver.h"
+#include "exporter/sources/replay.h"
+#include "exporter/sources/source_metrics.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace {
+
+std::string Join(const std::vector<int>& ports) {
+  std::string out;
+  for (int p : ports) out += (out.empty() ? "" : ",") + std::to_string(p);
+  return out;
+}
+
+int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
+  common::SystemClock clock;
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::BuildGauge()
+      .Name(std::string(exporter::exposition::kBuildInfo.name))
+      .Help(std::string(exporter::exposition::kBuildInfo.help))
+      .Register(*registry)
+      .Add({{"version", common::kVersion}})
+      .Set(1);
+  exporter::sources::SourceMetrics source_metrics(*registry);
+  exporter::ExporterLoop loop(config.ToStateOptions(), config.ToLoopOptions(), clock);
+
+  common::HttpServer web({.listen_address = config.web_listen_address,
+                          .threads = static_cast<int>(config.web_threads)});
+  exporter::exposition::AddExporterRoutes(web, loop, registry);
+  spdlog::info("serving /metrics and the status page on {} (port {})", config.web_listen_address,
+               Join(web.Ports()));
+
+  std::optional<exporter::sources::OtlpReceiver> otlp;
+  std::unique_ptr<common::HttpServer> otlp_server;
+  if (!config.otlp_listen_address.empty()) {
+    otlp.emplace(loop, source_metrics, config.ToOtlpOptions());
+    common::HttpServer* server = &web;
+    if (config.otlp_listen_address != config.web_listen_address) {
+      otlp_server = std::make_unique<common::HttpServer>(common::HttpServer::Options{
+          .listen_address = config.otlp_listen_address,
+          .threads = static_cast<int>(config.web_threads)});
+      server = otlp_server.get();
+    }
+    server->Handle(
+        "/v1/traces", [&otlp](const common::HttpRequest& r) { return otlp->Handle(r); },
+        config.otlp_max_body_bytes);
+    spdlog::info("receiving OTLP/HTTP on {} (port {}) at /v1/traces", config.otlp_listen_address,
+                 Join(server->Ports()));
+  }
+
+  for (const std::string& path : config.replay_files) {
+    const auto r = exporter::sources::ReplayFile(path, config.replay_max_bytes, loop,
+                                                 source_metrics);
+    if (r.ok) {
+      spdlog::info("replayed {}: {} spans ({} rejected)", path, r.spans, r.rejected_spans);
+    } else {
+      spdlog::error("replay failed: {}", r.error);
+    }
+  }
+
+  std::unique_ptr<exporter::sources::JaegerPoller> jaeger;
+  if (!config.jaeger_url.empty()) {
+    jaeger = std::make_unique<exporter::sources::JaegerPoller>(
+        config.ToJaegerOptions(),
+        common::MakeCurlHttpGet({.timeout = config.jaeger_timeout,
+                                 .max_body_bytes = config.jaeger_max_response_bytes}),
+        loop, source_metrics);
+    jaeger->Start(clock);
+    spdlog::info("polling Jaeger at {} every {}", config.jaeger_url,
+                 common::FormatDuration(config.jaeger_interval));
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received signal {}, shutting down", sig);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  exporter::ExporterConfig config;
+  common::FlagSet flags("queuelens-exporter",
+                        "Derives queue length, concurrency and exclusive time from traces and "
+                        "serves them to Prometheus.");
+  config.Register(flags);
+  std::string error;
+  switch (flags.Parse(argc, argv, &error)) {
+    case common::FlagSet::Outcome::kHelp:
+      std::fputs(flags.Usage().c_str(), stdout);
+      return 0;
+    case common::FlagSet::Outcome::kError:
+      std::fprintf(stderr, "queuelens-exporter: %s\n(see --help)\n", error.c_str());
+      return 2;
+    case common::FlagSet::Outcome::kOk:
+      break;
+  }
+  const std::vector<std::string> problems = config.Validate();
+  if (!problems.empty()) {
+    for (const std::string& p : problems) std::fprintf(stderr, "queuelens-exporter: %s\n", p.c_str());
+    return 2;
+  }
+  // Block the stop signals in every thread; main waits for them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  try {
+    common::InitLogging(config.log_level, config.log_format);
+    return Run(config, signals);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "queuelens-exporter: %s\n", e.what());
+    return 1;
+  }
+}

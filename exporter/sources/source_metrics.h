@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace exporter::sources {
+
+// The self-metrics every span source reports, kept in the process's prometheus::Registry
+// (thread-safe counters: sources run on their own threads).
+class SourceMetrics {
+ public:
+  explicit SourceMetrics(prometheus::Registry& registry);
+
+  void Received(std::string_view source, size_t spans);
+  void Dropped(std::string_view source, std::string_view reason, size_t spans);
+  void Failed(std::string_view source, std::string_view reason);
+  void SetUp(std::string_view source, bool up);
+
+ private:
+  prometheus::Family<prometheus::Counter>& received_;
+  prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Family<prometheus::Counter>& failures_;
+  prometheus::Family<prometheus::Gauge>& up_;
+};
+
+}  // namespace exporter::sources

@@ -1,0 +1,331 @@
+#include "exporter/state/state.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+
+namespace exporter::state {
+namespace {
+
+constexpr double kNanosPerSecond = 1e9;
+constexpr std::string_view kOverflow = "__overflow__";
+
+StateSnapshot::Quantiles WindowQuantiles(const common::WindowedSketch& window,
+                                         common::TimePoint now, common::LatencySketch& scratch) {
+  common::MergeWindow(window, now, scratch);
+  return {scratch.Quantile(0.5), scratch.Quantile(0.95), scratch.Quantile(0.99)};
+}
+
+WindowSums SumWindow(const common::RollingWindow<WindowSums>& window, common::TimePoint now) {
+  WindowSums total;
+  window.ForEach(now, [&](const WindowSums& s) {
+    total.count += s.count;
+    total.duration_seconds += s.duration_seconds;
+    total.exclusive_seconds += s.exclusive_seconds;
+  });
+  return total;
+}
+
+std::vector<uint64_t> Cumulative(const std::vector<uint64_t>& counts) {
+  std::vector<uint64_t> out(counts.size());
+  uint64_t running = 0;
+  for (size_t i = 0; i < counts.size(); ++i) out[i] = running += counts[i];
+  return out;
+}
+
+auto Labels(const StateSnapshot::Operation& o) {
+  return std::tie(o.k8s_namespace, o.service, o.operation);
+}
+auto Labels(const StateSnapshot::Service& s) { return std::tie(s.k8s_namespace, s.service); }
+auto Labels(const StateSnapshot::Instance& i) {
+  return std::tie(i.k8s_namespace, i.service, i.instance);
+}
+auto Labels(const StateSnapshot::Edge& e) { return std::tie(e.client, e.server); }
+
+}  // namespace
+
+void Histogram::Observe(const std::vector<double>& bounds, double value) {
+  // Bucket i counts values <= bounds[i] (Prometheus "le"); the last bucket is +Inf.
+  const auto it = std::lower_bound(bounds.begin(), bounds.end(), value);
+  ++counts[static_cast<size_t>(it - bounds.begin())];
+  sum += value;
+}
+
+State::State(StateOptions options)
+    : options_(std::move(options)),
+      mapping_(options_.sketch_relative_accuracy),
+      overflow_id_(strings_.Intern(kOverflow)),
+      traces_(options_.traces) {
+  std::sort(options_.bucket_bounds.begin(), options_.bucket_bounds.end());
+}
+
+OperationSeries State::NewOperation() const {
+  const common::LatencySketch sketch(&mapping_);
+  const std::vector<uint64_t> empty(options_.bucket_bounds.size() + 1, 0);
+  return OperationSeries{
+      .duration = {.counts = empty, .sum = 0},
+      .exclusive = {.counts = empty, .sum = 0},
+      .duration_window =
+          common::WindowedSketch(options_.window, options_.window_buckets, sketch),
+      .last_update = {},
+  };
+}
+
+ServiceSeries State::NewService() const {
+  const common::LatencySketch sketch(&mapping_);
+  return ServiceSeries{
+      .window = common::RollingWindow<WindowSums>(options_.window, options_.window_buckets),
+      .duration_window = common::WindowedSketch(options_.window, options_.window_buckets, sketch),
+      .exclusive_window = common::WindowedSketch(options_.window, options_.window_buckets, sketch),
+      .exclusive_horizon =
+          common::WindowedSketch(options_.horizon, options_.horizon_buckets, sketch),
+      .last_update = {},
+  };
+}
+
+InstanceSeries State::NewInstance() const {
+  return InstanceSeries{
+      .window = common::RollingWindow<WindowSums>(options_.window, options_.window_buckets),
+      .last_update = {}};
+}
+
+void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
+  // Spans of one resource share their resource strings, so most spans hit the one-entry caches.
+  std::string_view last_service, last_instance, last_namespace;
+  uint32_t service_id = 0, instance_id = 0, namespace_id = 0;
+  auto finish = [this, now](std::span<const SpanRecord> spans) { FinishTrace(spans, now); };
+  for (const spans::Span& span : batch.spans()) {
+    if (span.service.data() != last_service.data() || span.service != last_service) {
+      last_service = span.service;
+      service_id = strings_.Intern(span.service);
+    }
+    if (span.instance.data() != last_instance.data() || span.instance != last_instance) {
+      last_instance = span.instance;
+      instance_id = strings_.Intern(span.instance);
+    }
+    if (span.k8s_namespace.data() != last_namespace.data() ||
+        span.k8s_namespace != last_namespace) {
+      last_namespace = span.k8s_namespace;
+      namespace_id = strings_.Intern(span.k8s_namespace);
+    }
+    const SpanRecord record{
+        .span_id = span.span_id,
+        .parent_span_id = span.parent_span_id,
+        .start_unix_nano = span.start_unix_nano,
+        .end_unix_nano = std::max(span.end_unix_nano, span.start_unix_nano),
+        .service = service_id,
+        .operation = strings_.Intern(span.operation),
+        .instance = instance_id,
+        .k8s_namespace = namespace_id,
+        .kind = span.kind,
+        .error = span.error,
+    };
+    traces_.Add(span.trace_id, record, now, finish);
+  }
+  traces_.FinishReady(now, finish);
+}
+
+void State::Advance(common::TimePoint now) {
+  traces_.FinishReady(now, [this, now](std::span<const SpanRecord> s) { FinishTrace(s, now); });
+}
+
+void State::Flush(common::TimePoint now) {
+  traces_.FinishAll([this, now](std::span<const SpanRecord> s) { FinishTrace(s, now); });
+}
+
+void State::FinishTrace(std::span<const SpanRecord> spans, common::TimePoint now) {
+  ++traces_finished_;
+  FindRequests(spans, scratch_, requests_);
+  for (const Request& r : requests_) Record(spans[r.span_index], r, now);
+}
+
+template <typename Map, typename Key>
+typename Map::mapped_type& State::Resolve(Map& map, const Key& key, const Key& overflow_key,
+                                          uint64_t& overflowed, common::TimePoint now) {
+  auto it = map.find(key);
+  if (it == map.end()) {
+    const bool full = map.size() >= options_.max_series;
+    if (full) ++overflowed;
+    const Key& k = full ? overflow_key : key;
+    it = map.find(k);
+    if (it == map.end()) {
+      if constexpr (std::is_same_v<Key, OperationKey>) {
+        it = map.emplace(k, NewOperation()).first;
+      } else if constexpr (std::is_same_v<Key, ServiceKey>) {
+        it = map.emplace(k, NewService()).first;
+      } else if constexpr (std::is_same_v<Key, InstanceKey>) {
+        it = map.emplace(k, NewInstance()).first;
+      } else {
+        it = map.emplace(k, typename Map::mapped_type{}).first;
+      }
+    }
+  }
+  it->second.last_update = now;
+  return it->second;
+}
+
+void State::Record(const SpanRecord& span, const Request& request, common::TimePoint now) {
+  const double duration = static_cast<double>(request.duration_nano) / kNanosPerSecond;
+  const double exclusive = static_cast<double>(request.exclusive_nano) / kNanosPerSecond;
+  const uint32_t ns = span.k8s_namespace;
+  const uint32_t of = overflow_id_;
+
+  OperationSeries& op = Resolve(operations_, OperationKey{ns, span.service, span.operation},
+                                OperationKey{of, of, of}, overflowed_operations_, now);
+  ++op.requests;
+  op.errors += span.error ? 1 : 0;
+  op.duration.Observe(options_.bucket_bounds, duration);
+  op.exclusive.Observe(options_.bucket_bounds, exclusive);
+  op.duration_window.At(now).Add(duration);
+
+  ServiceSeries& svc = Resolve(services_, ServiceKey{ns, span.service}, ServiceKey{of, of},
+                               overflowed_services_, now);
+  ++svc.requests;
+  svc.duration_seconds += duration;
+  svc.exclusive_seconds += exclusive;
+  WindowSums& sums = svc.window.At(now);
+  ++sums.count;
+  sums.duration_seconds += duration;
+  sums.exclusive_seconds += exclusive;
+  svc.duration_window.At(now).Add(duration);
+  svc.exclusive_window.At(now).Add(exclusive);
+  svc.exclusive_horizon.At(now).Add(exclusive);
+
+  if (span.instance != 0) {
+    InstanceSeries& inst =
+        Resolve(instances_, InstanceKey{ns, span.service, span.instance},
+                InstanceKey{of, of, of}, overflowed_instances_, now);
+    ++inst.requests;
+    inst.exclusive_seconds += exclusive;
+    WindowSums& isums = inst.window.At(now);
+    ++isums.count;
+    isums.duration_seconds += duration;
+    isums.exclusive_seconds += exclusive;
+  }
+  if (request.caller_service != 0) {
+    ++Resolve(edges_, EdgeKey{request.caller_service, span.service}, EdgeKey{of, of},
+              overflowed_edges_, now)
+          .calls;
+  }
+}
+
+void State::GarbageCollect(common::TimePoint now) {
+  const common::TimePoint cutoff = now - options_.series_idle;
+  auto expire = [&](auto& map) {
+    series_expired_ += std::erase_if(map, [&](const auto& kv) {
+      return kv.second.last_update < cutoff;
+    });
+  };
+  expire(operations_);
+  expire(services_);
+  expire(instances_);
+  expire(edges_);
+
+  std::vector<bool> used(strings_.IdLimit(), false);
+  used[overflow_id_] = true;
+  for (const auto& [k, v] : operations_) used[k.k8s_namespace] = used[k.service] = used[k.operation] = true;
+  for (const auto& [k, v] : services_) used[k.k8s_namespace] = used[k.service] = true;
+  for (const auto& [k, v] : instances_) used[k.k8s_namespace] = used[k.service] = used[k.instance] = true;
+  for (const auto& [k, v] : edges_) used[k.client] = used[k.server] = true;
+  traces_.ForEachSpan([&](const SpanRecord& s) {
+    used[s.service] = used[s.operation] = used[s.instance] = used[s.k8s_namespace] = true;
+  });
+  strings_.Sweep(used);
+}
+
+std::shared_ptr<const StateSnapshot> State::Snapshot(common::TimePoint now,
+                                                     bool with_operation_quantiles) const {
+  auto snap = std::make_shared<StateSnapshot>();
+  snap->at = now;
+  snap->window_seconds = common::ToSeconds(options_.window);
+  snap->bucket_bounds = options_.bucket_bounds;
+  common::LatencySketch scratch(&mapping_);
+  auto str = [this](uint32_t id) { return std::string(strings_.Get(id)); };
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+  snap->operations.reserve(operations_.size());
+  for (const auto& [k, v] : operations_) {
+    StateSnapshot::Operation& o = snap->operations.emplace_back();
+    o.k8s_namespace = str(k.k8s_namespace);
+    o.service = str(k.service);
+    o.operation = str(k.operation);
+    o.requests = v.requests;
+    o.errors = v.errors;
+    o.duration_buckets = Cumulative(v.duration.counts);
+    o.exclusive_buckets = Cumulative(v.exclusive.counts);
+    o.duration_sum = v.duration.sum;
+    o.exclusive_sum = v.exclusive.sum;
+    v.duration_window.ForEach(now, [&](const common::LatencySketch& s) {
+      o.window_requests += s.count();
+    });
+    if (with_operation_quantiles) o.window_duration = WindowQuantiles(v.duration_window, now, scratch);
+  }
+
+  snap->services.reserve(services_.size());
+  for (const auto& [k, v] : services_) {
+    StateSnapshot::Service& s = snap->services.emplace_back();
+    s.k8s_namespace = str(k.k8s_namespace);
+    s.service = str(k.service);
+    s.requests = v.requests;
+    s.duration_sum = v.duration_seconds;
+    s.exclusive_sum = v.exclusive_seconds;
+    const WindowSums sums = SumWindow(v.window, now);
+    const double covered = common::ToSeconds(v.window.Covered(now));
+    s.window_requests = sums.count;
+    s.arrival_rate = covered > 0 ? static_cast<double>(sums.count) / covered : 0;
+    s.inflight = covered > 0 ? sums.duration_seconds / covered : 0;
+    s.mean_exclusive =
+        sums.count > 0 ? sums.exclusive_seconds / static_cast<double>(sums.count) : kNaN;
+    s.uncongested =
+        common::WindowQuantile(v.exclusive_horizon, now, options_.uncongested_quantile, scratch);
+    s.queue_length = sums.count > 0 && std::isfinite(s.uncongested)
+                         ? s.arrival_rate * std::max(0.0, s.mean_exclusive - s.uncongested)
+                         : 0;
+    s.window_duration = WindowQuantiles(v.duration_window, now, scratch);
+    s.window_exclusive = WindowQuantiles(v.exclusive_window, now, scratch);
+  }
+
+  snap->instances.reserve(instances_.size());
+  for (const auto& [k, v] : instances_) {
+    StateSnapshot::Instance& i = snap->instances.emplace_back();
+    i.k8s_namespace = str(k.k8s_namespace);
+    i.service = str(k.service);
+    i.instance = str(k.instance);
+    i.requests = v.requests;
+    i.exclusive_sum = v.exclusive_seconds;
+    const WindowSums sums = SumWindow(v.window, now);
+    const double covered = common::ToSeconds(v.window.Covered(now));
+    i.window_rate = covered > 0 ? static_cast<double>(sums.count) / covered : 0;
+    i.window_mean_exclusive =
+        sums.count > 0 ? sums.exclusive_seconds / static_cast<double>(sums.count) : kNaN;
+  }
+
+  snap->edges.reserve(edges_.size());
+  for (const auto& [k, v] : edges_) {
+    snap->edges.push_back({str(k.client), str(k.server), v.calls});
+  }
+
+  // Stable order: golden files diff cleanly and the page reads alphabetically.
+  auto by_labels = [](const auto& a, const auto& b) { return Labels(a) < Labels(b); };
+  std::sort(snap->operations.begin(), snap->operations.end(), by_labels);
+  std::sort(snap->services.begin(), snap->services.end(), by_labels);
+  std::sort(snap->instances.begin(), snap->instances.end(), by_labels);
+  std::sort(snap->edges.begin(), snap->edges.end(), by_labels);
+
+  StateSnapshot::Stats& st = snap->stats;
+  st.buffered_traces = traces_.traces();
+  st.buffered_spans = traces_.spans();
+  st.traces_finished = traces_finished_;
+  st.traces_evicted = traces_.evicted_traces();
+  st.spans_dropped_trace_cap = traces_.dropped_spans();
+  st.series_expired = series_expired_;
+  st.interned_strings = strings_.size();
+  st.operations = {operations_.size(), overflowed_operations_};
+  st.services = {services_.size(), overflowed_services_};
+  st.instances = {instances_.size(), overflowed_instances_};
+  st.edges = {edges_.size(), overflowed_edges_};
+  return snap;
+}
+
+}  // namespace exporter::state

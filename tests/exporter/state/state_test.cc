@@ -1,0 +1,202 @@
+#include "exporter/state/state.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+namespace exporter::state {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using spans::SpanKind;
+
+constexpr int64_t kMs = 1'000'000;
+
+struct SpanSpec {
+  uint64_t trace, id, parent;
+  std::string_view service, operation;
+  SpanKind kind;
+  int64_t start_ms, end_ms;
+  std::string_view instance = "";
+  bool error = false;
+};
+
+void AddSpans(spans::SpanBatch& batch, std::initializer_list<SpanSpec> specs) {
+  for (const SpanSpec& s : specs) {
+    spans::Span& span = batch.Add();
+    span.trace_id = {.hi = 0, .lo = s.trace};
+    span.span_id = s.id;
+    span.parent_span_id = s.parent;
+    span.service = batch.Store(s.service);
+    span.operation = batch.Store(s.operation);
+    span.instance = batch.Store(s.instance);
+    span.k8s_namespace = batch.Store("shop");
+    span.kind = s.kind;
+    span.start_unix_nano = s.start_ms * kMs;
+    span.end_unix_nano = s.end_ms * kMs;
+    span.error = s.error;
+  }
+}
+
+const StateSnapshot::Service* FindService(const StateSnapshot& snap, std::string_view name) {
+  for (const auto& s : snap.services) {
+    if (s.service == name) return &s;
+  }
+  return nullptr;
+}
+
+class StateTest : public ::testing::Test {
+ protected:
+  common::TimePoint now_{seconds{1'700'000'000}};
+};
+
+TEST_F(StateTest, CountsRequestsErrorsEdgesAndHistogramsExactly) {
+  State state({});
+  spans::SpanBatch batch;
+  AddSpans(batch, {{1, 1, 0, "frontend", "GET /hotels", SpanKind::kServer, 0, 100, "fe-0"},
+                   {1, 2, 1, "frontend", "search", SpanKind::kClient, 10, 60, "fe-0"},
+                   {1, 3, 2, "search", "Nearby", SpanKind::kServer, 12, 58, "search-0", true},
+                   {2, 1, 0, "frontend", "GET /hotels", SpanKind::kServer, 0, 3, "fe-1"}});
+  state.Add(batch, now_);
+  state.Flush(now_);
+  const auto snap = state.Snapshot(now_);
+
+  ASSERT_EQ(snap->operations.size(), 2u);
+  const auto& fe = snap->operations[0];  // sorted: frontend before search
+  EXPECT_EQ(fe.k8s_namespace, "shop");
+  EXPECT_EQ(fe.service, "frontend");
+  EXPECT_EQ(fe.operation, "GET /hotels");
+  EXPECT_EQ(fe.requests, 2u);
+  EXPECT_EQ(fe.errors, 0u);
+  EXPECT_DOUBLE_EQ(fe.duration_sum, 0.103);
+  EXPECT_DOUBLE_EQ(fe.exclusive_sum, 0.054 + 0.003);
+  // Default bounds: 0.0005 0.001 0.0025 0.005 0.01 0.025 0.05 0.1 ... → 3 ms in le=0.005,
+  // 100 ms in le=0.1 (le is inclusive).
+  EXPECT_EQ(fe.duration_buckets[2], 0u);
+  EXPECT_EQ(fe.duration_buckets[3], 1u);
+  EXPECT_EQ(fe.duration_buckets[6], 1u);
+  EXPECT_EQ(fe.duration_buckets[7], 2u);
+  EXPECT_EQ(fe.duration_buckets.back(), 2u);
+
+  const auto& search = snap->operations[1];
+  EXPECT_EQ(search.requests, 1u);
+  EXPECT_EQ(search.errors, 1u);
+  EXPECT_DOUBLE_EQ(search.exclusive_sum, 0.046);
+
+  ASSERT_EQ(snap->edges.size(), 1u);
+  EXPECT_EQ(snap->edges[0].client, "frontend");
+  EXPECT_EQ(snap->edges[0].server, "search");
+  EXPECT_EQ(snap->edges[0].calls, 1u);
+
+  ASSERT_EQ(snap->instances.size(), 3u);
+  EXPECT_EQ(snap->instances[0].instance, "fe-0");
+  EXPECT_EQ(snap->instances[0].requests, 1u);
+  EXPECT_DOUBLE_EQ(snap->instances[0].exclusive_sum, 0.054);
+  EXPECT_EQ(snap->stats.traces_finished, 2u);
+}
+
+TEST_F(StateTest, WaitsForLateSpansBeforeFinishingATrace) {
+  State state(StateOptions{.traces = {.wait = seconds{2}}});
+  spans::SpanBatch a, b;
+  AddSpans(a, {{1, 1, 0, "frontend", "GET /", SpanKind::kServer, 0, 100}});
+  AddSpans(b, {{1, 2, 1, "search", "Nearby", SpanKind::kServer, 10, 90}});
+  state.Add(a, now_);
+  state.Add(b, now_ + seconds{1});  // the downstream service's batch comes later
+  EXPECT_EQ(state.Snapshot(now_ + seconds{1})->operations.size(), 0u);
+  state.Advance(now_ + seconds{2});
+  const auto snap = state.Snapshot(now_ + seconds{2});
+  ASSERT_EQ(snap->operations.size(), 2u);
+  EXPECT_DOUBLE_EQ(snap->operations[0].exclusive_sum, 0.020);
+}
+
+TEST_F(StateTest, LittlesLawGaugesOverTheWindow) {
+  // 10 requests/s for 60 s, each 500 ms long with 300 ms in a downstream service: λ = 10,
+  // L = λ·W = 5 in flight. Exclusive 200 ms for all but a fast fifth at 100 ms, so the
+  // uncongested time (q10) is ~100 ms and the queue is λ·(mean − 0.1) = 10·(0.18 − 0.1) = 0.8.
+  State state({});
+  uint64_t trace = 0;
+  for (int i = 0; i < 600; ++i) {
+    spans::SpanBatch batch;
+    ++trace;
+    const int64_t downstream = (i % 5 == 0) ? 400 : 300;
+    AddSpans(batch, {{trace, 1, 0, "api", "GET", SpanKind::kServer, 0, 500},
+                     {trace, 2, 1, "db", "q", SpanKind::kServer, 100, 100 + downstream}});
+    const common::TimePoint t = now_ + milliseconds{100 * i};
+    state.Add(batch, t);
+    state.Flush(t);
+  }
+  const common::TimePoint end = now_ + milliseconds{100 * 600};
+  const auto snap = state.Snapshot(end);
+  const auto* api = FindService(*snap, "api");
+  ASSERT_NE(api, nullptr);
+  EXPECT_NEAR(api->arrival_rate, 10.0, 0.3);
+  EXPECT_NEAR(api->inflight, 5.0, 0.15);
+  EXPECT_NEAR(api->mean_exclusive, 0.18, 0.002);
+  EXPECT_NEAR(api->uncongested, 0.1, 0.1 * 0.011);
+  EXPECT_NEAR(api->queue_length, 0.8, 0.05);
+  EXPECT_NEAR(api->window_duration.p99, 0.5, 0.5 * 0.011);
+}
+
+TEST_F(StateTest, WindowForgetsOldTraffic) {
+  State state({});
+  spans::SpanBatch batch;
+  AddSpans(batch, {{1, 1, 0, "api", "GET", SpanKind::kServer, 0, 10}});
+  state.Add(batch, now_);
+  state.Flush(now_);
+  const auto later = state.Snapshot(now_ + seconds{120});
+  const auto* api = FindService(*later, "api");
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(api->requests, 1u);  // counters are cumulative
+  EXPECT_EQ(api->window_requests, 0u);
+  EXPECT_EQ(api->inflight, 0);
+  EXPECT_TRUE(std::isnan(api->mean_exclusive));
+}
+
+TEST_F(StateTest, CardinalityCapFoldsNewSeriesIntoOverflow) {
+  State state(StateOptions{.max_series = 3});
+  spans::SpanBatch batch;
+  for (uint64_t i = 1; i <= 10; ++i) {
+    const std::string op = "op-" + std::to_string(i);
+    AddSpans(batch, {{i, 1, 0, "api", op, SpanKind::kServer, 0, 10}});
+  }
+  state.Add(batch, now_);
+  state.Flush(now_);
+  const auto snap = state.Snapshot(now_);
+  ASSERT_EQ(snap->operations.size(), 4u);  // 3 + the overflow series
+  uint64_t total = 0;
+  bool saw_overflow = false;
+  for (const auto& o : snap->operations) {
+    total += o.requests;
+    if (o.operation == "__overflow__") {
+      saw_overflow = true;
+      EXPECT_EQ(o.requests, 7u);
+    }
+  }
+  EXPECT_TRUE(saw_overflow);
+  EXPECT_EQ(total, 10u);  // nothing is lost, only folded
+  EXPECT_EQ(snap->stats.operations.overflowed, 7u);
+}
+
+TEST_F(StateTest, IdleSeriesExpireAndTheirStringsAreReclaimed) {
+  State state(StateOptions{.series_idle = std::chrono::minutes{5}});
+  for (int round = 0; round < 3; ++round) {
+    spans::SpanBatch batch;
+    for (uint64_t i = 1; i <= 100; ++i) {
+      const std::string op = "op-" + std::to_string(round) + "-" + std::to_string(i);
+      AddSpans(batch, {{i + 1000 * round, 1, 0, "api", op, SpanKind::kServer, 0, 10}});
+    }
+    const common::TimePoint t = now_ + std::chrono::minutes{10 * round};
+    state.Add(batch, t);
+    state.Flush(t);
+    state.GarbageCollect(t);
+    const auto snap = state.Snapshot(t);
+    EXPECT_EQ(snap->operations.size(), 100u) << "round " << round;
+    // api, shop, __overflow__, empty and this round's 100 names; older rounds are gone.
+    EXPECT_LE(snap->stats.interned_strings, 104u) << "round " << round;
+  }
+}
+
+}  // namespace
+}  // namespace exporter::state

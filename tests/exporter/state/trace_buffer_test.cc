@@ -1,0 +1,118 @@
+#include "exporter/state/trace_buffer.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <vector>
+
+namespace exporter::state {
+namespace {
+
+using std::chrono::seconds;
+
+struct Collected {
+  std::vector<std::vector<uint64_t>> traces;  // span ids per finished trace, in finish order
+  auto Fn() {
+    return [this](std::span<const SpanRecord> s) {
+      auto& t = traces.emplace_back();
+      for (const SpanRecord& r : s) t.push_back(r.span_id);
+    };
+  }
+};
+
+spans::TraceId Id(uint64_t n) { return {.hi = n * 7, .lo = n}; }
+SpanRecord Span(uint64_t id) { return SpanRecord{.span_id = id}; }
+
+TEST(TraceBufferTest, HoldsATraceForItsWaitThenHandsItOutWhole) {
+  TraceBuffer buffer({.wait = seconds{5}});
+  Collected done;
+  const common::TimePoint t0{seconds{1000}};
+  buffer.Add(Id(1), Span(11), t0, done.Fn());
+  buffer.Add(Id(2), Span(21), t0 + seconds{1}, done.Fn());
+  buffer.Add(Id(1), Span(12), t0 + seconds{4}, done.Fn());  // late span, same trace
+  buffer.FinishReady(t0 + seconds{4}, done.Fn());
+  EXPECT_TRUE(done.traces.empty());
+  buffer.FinishReady(t0 + seconds{5}, done.Fn());
+  ASSERT_EQ(done.traces.size(), 1u);
+  EXPECT_EQ(done.traces[0], (std::vector<uint64_t>{11, 12}));
+  EXPECT_EQ(buffer.traces(), 1u);
+  buffer.FinishReady(t0 + seconds{6}, done.Fn());
+  ASSERT_EQ(done.traces.size(), 2u);
+  EXPECT_EQ(buffer.spans(), 0u);
+  EXPECT_EQ(buffer.evicted_traces(), 0u);
+}
+
+TEST(TraceBufferTest, EvictsOldestWhenTraceCapIsReached) {
+  TraceBuffer buffer({.wait = seconds{5}, .max_traces = 2});
+  Collected done;
+  const common::TimePoint t0{seconds{1000}};
+  buffer.Add(Id(1), Span(1), t0, done.Fn());
+  buffer.Add(Id(2), Span(2), t0, done.Fn());
+  buffer.Add(Id(3), Span(3), t0, done.Fn());
+  ASSERT_EQ(done.traces.size(), 1u);
+  EXPECT_EQ(done.traces[0], std::vector<uint64_t>{1});
+  EXPECT_EQ(buffer.evicted_traces(), 1u);
+  EXPECT_EQ(buffer.traces(), 2u);
+}
+
+TEST(TraceBufferTest, EvictsOldestWhenSpanCapIsReachedButNeverTheTraceBeingAddedTo) {
+  TraceBuffer buffer({.wait = seconds{5}, .max_spans = 3});
+  Collected done;
+  const common::TimePoint t0{seconds{1000}};
+  buffer.Add(Id(1), Span(1), t0, done.Fn());
+  buffer.Add(Id(1), Span(2), t0, done.Fn());
+  buffer.Add(Id(2), Span(3), t0, done.Fn());
+  buffer.Add(Id(2), Span(4), t0, done.Fn());  // 4 spans > 3: trace 1 goes
+  ASSERT_EQ(done.traces.size(), 1u);
+  EXPECT_EQ(done.traces[0], (std::vector<uint64_t>{1, 2}));
+  buffer.Add(Id(2), Span(5), t0, done.Fn());  // only trace 2 left: it keeps growing
+  EXPECT_EQ(buffer.spans(), 3u);
+}
+
+TEST(TraceBufferTest, DropsSpansBeyondThePerTraceCap) {
+  TraceBuffer buffer({.max_spans_per_trace = 2});
+  Collected done;
+  const common::TimePoint t0{seconds{1000}};
+  EXPECT_TRUE(buffer.Add(Id(1), Span(1), t0, done.Fn()));
+  EXPECT_TRUE(buffer.Add(Id(1), Span(2), t0, done.Fn()));
+  EXPECT_FALSE(buffer.Add(Id(1), Span(3), t0, done.Fn()));
+  EXPECT_EQ(buffer.dropped_spans(), 1u);
+  buffer.FinishAll(done.Fn());
+  ASSERT_EQ(done.traces.size(), 1u);
+  EXPECT_EQ(done.traces[0].size(), 2u);
+}
+
+TEST(TraceBufferTest, MatchesAReferenceModelUnderRandomChurn) {
+  // Random adds and finishes exercise the open-addressing index (backward-shift deletion).
+  TraceBuffer buffer({.wait = seconds{3}, .max_traces = 64});
+  std::map<uint64_t, size_t> expected_sizes;  // live trace → span count
+  std::mt19937_64 rng(42);
+  size_t finished_spans = 0, added = 0;
+  auto finish = [&](std::span<const SpanRecord> s) {
+    ASSERT_FALSE(s.empty());
+    const uint64_t trace = s[0].parent_span_id;  // trace number carried in the record
+    ASSERT_EQ(expected_sizes.at(trace), s.size());
+    expected_sizes.erase(trace);
+    finished_spans += s.size();
+  };
+  common::TimePoint now{seconds{1}};
+  for (int step = 0; step < 20'000; ++step) {
+    const uint64_t trace = rng() % 200;
+    SpanRecord r{.span_id = static_cast<uint64_t>(step + 1), .parent_span_id = trace};
+    buffer.Add(Id(trace), r, now, finish);
+    ++expected_sizes[trace];
+    ++added;
+    if (step % 10 == 0) {
+      now += std::chrono::milliseconds{300};
+      buffer.FinishReady(now, finish);
+    }
+    ASSERT_EQ(buffer.traces(), expected_sizes.size());
+  }
+  buffer.FinishAll(finish);
+  EXPECT_TRUE(expected_sizes.empty());
+  EXPECT_EQ(finished_spans, added);
+}
+
+}  // namespace
+}  // namespace exporter::state
