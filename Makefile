@@ -4,6 +4,7 @@
 
 BUILD_DIR := build
 E2E_DIR := tests/e2e
+DEPLOY_DIR := tests/deploy
 
 all: build
 
@@ -23,7 +24,11 @@ build: deps-build $(BUILD_DIR)/build.ninja
 $(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package.json $(E2E_DIR)/package-lock.json
 	cd $(E2E_DIR) && npm ci --no-audit --no-fund --loglevel=error
 
-test: deps build $(E2E_DIR)/node_modules/.package-lock.json
+# npm packages for the deploy/ validation (Kubernetes, KEDA, prometheus-operator schemas).
+$(DEPLOY_DIR)/node_modules/.package-lock.json: $(DEPLOY_DIR)/package.json $(DEPLOY_DIR)/package-lock.json
+	cd $(DEPLOY_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+test: deps build $(E2E_DIR)/node_modules/.package-lock.json $(DEPLOY_DIR)/node_modules/.package-lock.json
 	ctest --preset release -j2
 
 bench: build

@@ -1,6 +1,9 @@
 #include "exporter/config.h"
 
 #include <charconv>
+#include <cmath>
+#include <regex>
+#include <set>
 #include <stdexcept>
 
 namespace exporter {
@@ -82,6 +85,27 @@ void ExporterConfig::Register(common::FlagSet& f) {
         "Series per family; further label sets fold into one __overflow__ series");
   f.Duration("series.idle-timeout", &series_idle_timeout,
              "Series with no update for this long are dropped");
+  f.Bool("kernel.enabled", &kernel_enabled,
+         "Collect the kernel's CPU, throttling, PSI and run-queue statistics of this node's "
+         "containers (needs the host's /proc and /sys; run as a DaemonSet with hostPID)");
+  f.Duration("kernel.interval", &kernel_interval, "Time between kernel collections");
+  f.Duration("kernel.discovery-interval", &kernel_discovery_interval,
+             "Time between walks of the cgroup hierarchy for new containers (and, when some "
+             "container is not named yet, fetches of the kubelet's pod list)");
+  f.Bool("kernel.keep-files-open", &kernel_keep_files_open,
+         "Keep statistics files open and re-read them with pread instead of opening them on "
+         "every collection");
+  f.String("kernel.cgroup-include", &kernel_cgroup_include,
+           "Regex on cgroup paths (e.g. /system\\.slice/.*\\.service) selecting non-Kubernetes "
+           "cgroups to read as containers; empty selects none");
+  f.String("kernel.cgroup-exclude", &kernel_cgroup_exclude,
+           "Regex on cgroup paths excluding cgroups, Kubernetes containers included");
+  f.String("path.procfs", &path_procfs, "procfs mount point (the host's /proc)");
+  f.String("path.sysfs", &path_sysfs, "sysfs mount point (the host's /sys)");
+  f.String("kubelet.url", &kubelet_url,
+           "The kubelet's pod list, e.g. http://127.0.0.1:10255/pods or an API-server proxy URL, "
+           "for namespace, pod and container names; empty: names from the containers' HOSTNAME");
+  f.Duration("kubelet.timeout", &kubelet_timeout, "Timeout of one request for the pod list");
   f.String("log.level", &log_level, "trace, debug, info, warn or error");
   f.String("log.format", &log_format, "text or json");
 }
@@ -110,7 +134,8 @@ std::vector<std::string> ExporterConfig::Validate() const {
   positive_duration(series_idle_timeout, "series.idle-timeout");
   positive_duration(jaeger_interval, "jaeger.interval");
   positive_duration(jaeger_timeout, "jaeger.timeout");
-  if (trace_wait < common::Duration::zero()) problems.push_back("--trace.wait must not be negative");
+  if (trace_wait < common::Duration::zero())
+    problems.push_back("--trace.wait must not be negative");
   if (!(queue_uncongested_quantile > 0 && queue_uncongested_quantile < 1)) {
     problems.push_back("--queue.uncongested-quantile must be in (0, 1)");
   }
@@ -120,15 +145,51 @@ std::vector<std::string> ExporterConfig::Validate() const {
   if (jaeger_api != "auto" && jaeger_api != "v3" && jaeger_api != "v1") {
     problems.push_back("--jaeger.api must be auto, v3 or v1");
   }
+  // Zero would poll a failing Jaeger with no pause at all.
+  if (jaeger_max_backoff < jaeger_interval) {
+    problems.push_back("--jaeger.max-backoff must not be shorter than --jaeger.interval");
+  }
+  // Else the first poll's window is empty, which Jaeger rejects.
+  if (jaeger_lookback <= jaeger_settle) {
+    problems.push_back("--jaeger.lookback must be longer than --jaeger.settle");
+  }
   if (!jaeger_url.empty() && jaeger_url.rfind("http://", 0) != 0 &&
       jaeger_url.rfind("https://", 0) != 0) {
     problems.push_back("--jaeger.url must start with http:// or https://");
   }
+  // +Inf is always the last bucket; another one, or a bound given twice, would make duplicate
+  // series, which Prometheus refuses.
+  std::set<double> bounds;
   for (const std::string& b : SplitCommas(histogram_buckets)) {
     const auto v = ParseDouble(b);
-    if (!v || !(*v > 0)) {
+    if (!v || !(*v > 0) || !std::isfinite(*v)) {
       problems.push_back("--histogram.buckets: \"" + b + "\" is not a positive number");
+    } else if (!bounds.insert(*v).second) {
+      problems.push_back("--histogram.buckets: \"" + b + "\" is given twice");
     }
+  }
+  if (log_level != "trace" && log_level != "debug" && log_level != "info" && log_level != "warn" &&
+      log_level != "error") {
+    problems.push_back("--log.level must be trace, debug, info, warn or error");
+  }
+  positive_duration(kernel_interval, "kernel.interval");
+  positive_duration(kernel_discovery_interval, "kernel.discovery-interval");
+  positive_duration(kubelet_timeout, "kubelet.timeout");
+  for (const auto& [pattern, flag] : {std::pair{&kernel_cgroup_include, "kernel.cgroup-include"},
+                                      std::pair{&kernel_cgroup_exclude, "kernel.cgroup-exclude"}}) {
+    try {
+      std::regex re(*pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      problems.push_back(std::string("--") + flag + ": bad regex \"" + *pattern +
+                         "\": " + e.what());
+    }
+  }
+  if (!kubelet_url.empty() && kubelet_url.rfind("http://", 0) != 0 &&
+      kubelet_url.rfind("https://", 0) != 0) {
+    problems.push_back("--kubelet.url must start with http:// or https://");
+  }
+  if (kernel_enabled && (path_procfs.empty() || path_sysfs.empty())) {
+    problems.push_back("--path.procfs and --path.sysfs must not be empty");
   }
   if (log_format != "text" && log_format != "json") {
     problems.push_back("--log.format must be text or json");
@@ -180,6 +241,23 @@ sources::JaegerPollerOptions ExporterConfig::ToJaegerOptions() const {
   o.search_limit = static_cast<size_t>(jaeger_search_limit);
   o.max_backoff = jaeger_max_backoff;
   return o;
+}
+
+kernel::CollectorOptions ExporterConfig::ToCollectorOptions(size_t max_open_files) const {
+  kernel::CollectorOptions o;
+  o.keep_files_open = kernel_keep_files_open;
+  o.max_open_files = max_open_files;
+  o.discovery_interval = kernel_discovery_interval;
+  o.cgroup_include = kernel_cgroup_include;
+  o.cgroup_exclude = kernel_cgroup_exclude;
+  o.kubelet_url = kubelet_url;
+  return o;
+}
+
+state::KernelStateOptions ExporterConfig::ToKernelStateOptions() const {
+  return {.window = window,
+          .window_buckets = static_cast<int>(window_buckets),
+          .series_idle = series_idle_timeout};
 }
 
 }  // namespace exporter

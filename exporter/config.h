@@ -5,9 +5,11 @@
 
 #include "common/clock.h"
 #include "common/flags.h"
+#include "exporter/kernel/collector.h"
 #include "exporter/loop.h"
 #include "exporter/sources/jaeger_poller.h"
 #include "exporter/sources/otlp_receiver.h"
+#include "exporter/state/kernel_state.h"
 #include "exporter/state/state.h"
 
 namespace exporter {
@@ -49,6 +51,18 @@ struct ExporterConfig {
   int64_t series_max = 10'000;
   common::Duration series_idle_timeout = std::chrono::minutes{5};
 
+  // Kernel statistics of this node (the DaemonSet case); off by default.
+  bool kernel_enabled = false;
+  common::Duration kernel_interval = std::chrono::seconds{1};
+  common::Duration kernel_discovery_interval = std::chrono::seconds{10};
+  bool kernel_keep_files_open = true;
+  std::string kernel_cgroup_include;
+  std::string kernel_cgroup_exclude;
+  std::string path_procfs = "/proc";
+  std::string path_sysfs = "/sys";
+  std::string kubelet_url;  // empty: pod names from the containers' environment
+  common::Duration kubelet_timeout = std::chrono::seconds{5};
+
   std::string log_level = "info";
   std::string log_format = "text";
 
@@ -60,6 +74,9 @@ struct ExporterConfig {
   LoopOptions ToLoopOptions() const;
   sources::OtlpReceiverOptions ToOtlpOptions() const;
   sources::JaegerPollerOptions ToJaegerOptions() const;
+  // max_open_files: descriptors the collector may keep (RaiseOpenFileLimit() minus a reserve).
+  kernel::CollectorOptions ToCollectorOptions(size_t max_open_files) const;
+  state::KernelStateOptions ToKernelStateOptions() const;
 };
 
 }  // namespace exporter

@@ -63,9 +63,8 @@ void ExporterLoop::Run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      wake_.wait_for(lock, options_.tick, [this] {
-        return stop_ || !queue_.empty() || !snapshot_requests_.empty();
-      });
+      wake_.wait_for(lock, options_.tick,
+                     [this] { return stop_ || !queue_.empty() || !snapshot_requests_.empty(); });
       if (stop_) break;
       work.swap(queue_);
       requests.swap(snapshot_requests_);

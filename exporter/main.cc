@@ -1,4 +1,5 @@
-// queuelens-exporter: spans (OTLP/HTTP, Jaeger, replay files) → per-service state → /metrics.
+// queuelens-exporter: spans (OTLP/HTTP, Jaeger, replay files) and kernel statistics of this
+// node's containers → per-service and per-container state → /metrics.
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +17,7 @@
 #include "exporter/config.h"
 #include "exporter/exposition/http_routes.h"
 #include "exporter/exposition/metric_names.h"
+#include "exporter/kernel/kernel_poller.h"
 #include "exporter/loop.h"
 #include "exporter/sources/jaeger_poller.h"
 #include "exporter/sources/otlp_receiver.h"
@@ -44,9 +46,29 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
   exporter::sources::SourceMetrics source_metrics(*registry);
   exporter::ExporterLoop loop(config.ToStateOptions(), config.ToLoopOptions(), clock);
 
+  // Declared before the web server, so no handler outlives it.
+  std::unique_ptr<exporter::kernel::KernelPoller> kernel;
+  exporter::exposition::KernelSnapshotFn kernel_snapshot;
+  if (config.kernel_enabled) {
+    // Kept statistics files take one descriptor each; a quarter stays for sockets and the rest.
+    const size_t max_open_files = exporter::kernel::RaiseOpenFileLimit() / 4 * 3;
+    kernel = std::make_unique<exporter::kernel::KernelPoller>(
+        std::make_unique<exporter::kernel::Collector>(
+            exporter::kernel::FsRoot(config.path_procfs),
+            exporter::kernel::FsRoot(config.path_sysfs), config.ToCollectorOptions(max_open_files),
+            config.kubelet_url.empty() ? common::HttpGet()
+                                       : common::MakeCurlHttpGet({.timeout = config.kubelet_timeout,
+                                                                  .max_body_bytes = 256 << 20})),
+        config.ToKernelStateOptions());
+    kernel->Start(clock, config.kernel_interval);
+    kernel_snapshot = [k = kernel.get()] { return k->Snapshot(); };
+    spdlog::info("collecting kernel statistics from {} and {} every {}", config.path_procfs,
+                 config.path_sysfs, common::FormatDuration(config.kernel_interval));
+  }
+
   common::HttpServer web({.listen_address = config.web_listen_address,
                           .threads = static_cast<int>(config.web_threads)});
-  exporter::exposition::AddExporterRoutes(web, loop, registry);
+  exporter::exposition::AddExporterRoutes(web, loop, registry, kernel_snapshot);
   spdlog::info("serving /metrics and the status page on {} (port {})", config.web_listen_address,
                Join(web.Ports()));
 
@@ -56,9 +78,9 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
     otlp.emplace(loop, source_metrics, config.ToOtlpOptions());
     common::HttpServer* server = &web;
     if (config.otlp_listen_address != config.web_listen_address) {
-      otlp_server = std::make_unique<common::HttpServer>(common::HttpServer::Options{
-          .listen_address = config.otlp_listen_address,
-          .threads = static_cast<int>(config.web_threads)});
+      otlp_server = std::make_unique<common::HttpServer>(
+          common::HttpServer::Options{.listen_address = config.otlp_listen_address,
+                                      .threads = static_cast<int>(config.web_threads)});
       server = otlp_server.get();
     }
     server->Handle(
@@ -69,8 +91,8 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
   }
 
   for (const std::string& path : config.replay_files) {
-    const auto r = exporter::sources::ReplayFile(path, config.replay_max_bytes, loop,
-                                                 source_metrics);
+    const auto r =
+        exporter::sources::ReplayFile(path, config.replay_max_bytes, loop, source_metrics);
     if (r.ok) {
       spdlog::info("replayed {}: {} spans ({} rejected)", path, r.spans, r.rejected_spans);
     } else {
@@ -82,8 +104,8 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
   if (!config.jaeger_url.empty()) {
     jaeger = std::make_unique<exporter::sources::JaegerPoller>(
         config.ToJaegerOptions(),
-        common::MakeCurlHttpGet({.timeout = config.jaeger_timeout,
-                                 .max_body_bytes = config.jaeger_max_response_bytes}),
+        common::MakeCurlHttpGet(
+            {.timeout = config.jaeger_timeout, .max_body_bytes = config.jaeger_max_response_bytes}),
         loop, source_metrics);
     jaeger->Start(clock);
     spdlog::info("polling Jaeger at {} every {}", config.jaeger_url,
@@ -117,7 +139,8 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> problems = config.Validate();
   if (!problems.empty()) {
-    for (const std::string& p : problems) std::fprintf(stderr, "queuelens-exporter: %s\n", p.c_str());
+    for (const std::string& p : problems)
+      std::fprintf(stderr, "queuelens-exporter: %s\n", p.c_str());
     return 2;
   }
   // Block the stop signals in every thread; main waits for them with sigwait.

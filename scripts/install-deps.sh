@@ -6,9 +6,9 @@ set -euo pipefail
 build_pkgs=(
   cmake ninja-build g++ pkg-config
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev rapidjson-dev libsimdjson-dev
-  libspdlog-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev zlib1g-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(prometheus curl nodejs npm python3)
+test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
@@ -24,6 +24,8 @@ for p in "${want[@]}"; do
     nodejs) command -v node >/dev/null 2>&1 && continue ;;
     npm) command -v npm >/dev/null 2>&1 && continue ;;
     python3) command -v python3 >/dev/null 2>&1 && continue ;;
+    python3-yaml) python3 -c 'import yaml' >/dev/null 2>&1 && continue ;;
+    kubernetes-client) command -v kubectl >/dev/null 2>&1 && continue ;;
   esac
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/text_serializer.h"
+#include "exporter/exposition/kernel_collectable.h"
 #include "exporter/exposition/metric_names.h"
 #include "exporter/exposition/state_collectable.h"
 #include "exporter/exposition/status_page.h"
@@ -10,30 +11,39 @@
 
 namespace exporter::exposition {
 
+void AppendMetricsText(const prometheus::Collectable& registry,
+                       const prometheus::Collectable& state, std::string& out) {
+  std::vector<prometheus::MetricFamily> families = registry.Collect();
+  std::vector<prometheus::MetricFamily> from_state = state.Collect();
+  families.insert(families.end(), std::make_move_iterator(from_state.begin()),
+                  std::make_move_iterator(from_state.end()));
+  common::AppendText(families, out);
+}
+
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
-                       std::shared_ptr<prometheus::Registry> registry) {
+                       std::shared_ptr<prometheus::Registry> registry, KernelSnapshotFn kernel) {
   prometheus::Gauge& scrape_duration = prometheus::BuildGauge()
                                            .Name(std::string(kScrapeDuration.name))
                                            .Help(std::string(kScrapeDuration.help))
                                            .Register(*registry)
                                            .Add({});
   auto state = std::make_shared<StateCollectable>([&loop] { return loop.Snapshot(false); });
+  std::shared_ptr<KernelCollectable> kernel_families;
+  if (kernel) kernel_families = std::make_shared<KernelCollectable>(kernel);
 
-  server.Handle("/metrics", [registry, state, &scrape_duration](const common::HttpRequest&) {
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<prometheus::MetricFamily> families = registry->Collect();
-    std::vector<prometheus::MetricFamily> from_state = state->Collect();
-    families.insert(families.end(), std::make_move_iterator(from_state.begin()),
-                    std::make_move_iterator(from_state.end()));
-    common::HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.compressible = true;
-    common::AppendText(families, r.body);
-    scrape_duration.Set(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    return r;
-  });
-  server.Handle("/", [&loop](const common::HttpRequest& req) {
+  server.Handle(
+      "/metrics", [registry, state, kernel_families, &scrape_duration](const common::HttpRequest&) {
+        const auto start = std::chrono::steady_clock::now();
+        common::HttpResponse r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.compressible = true;
+        AppendMetricsText(*registry, *state, r.body);
+        if (kernel_families) common::AppendText(kernel_families->Collect(), r.body);
+        scrape_duration.Set(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        return r;
+      });
+  server.Handle("/", [&loop, kernel](const common::HttpRequest& req) {
     common::HttpResponse r;
     if (req.path != "/") {
       r.status = 404;
@@ -41,7 +51,9 @@ void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
       return r;
     }
     r.content_type = "text/html; charset=utf-8";
-    r.body = RenderStatusPage(*loop.Snapshot(true));
+    const std::shared_ptr<const state::StateSnapshot> spans = loop.Snapshot(true);
+    const std::shared_ptr<const state::KernelSnapshot> node = kernel ? kernel() : nullptr;
+    r.body = RenderStatusPage(*spans, RenderInterferenceSection(*spans, node.get()));
     return r;
   });
   server.Handle("/api/v1/services", [&loop](const common::HttpRequest&) {

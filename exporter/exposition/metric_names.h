@@ -26,7 +26,8 @@ inline constexpr MetricName kRequestDuration{
 inline constexpr MetricName kExclusiveDuration{
     "queuelens_exclusive_duration_seconds",
     "Exclusive (self) time of each request: its duration minus the union of the intervals covered "
-    "by descendant spans of other services, clipped at 0. rate(_sum) is the mean number of requests "
+    "by descendant spans of other services, clipped at 0. rate(_sum) is the mean number of "
+    "requests "
     "being worked on or queued inside this service."};
 inline constexpr MetricName kInflight{
     "queuelens_inflight_requests",
@@ -38,7 +39,8 @@ inline constexpr MetricName kQueueLength{
     "max(0, mean exclusive time - uncongested service time) (Little's law on the queueing delay)."};
 inline constexpr MetricName kUncongested{
     "queuelens_uncongested_service_time_seconds",
-    "Uncongested service time: a low quantile (--queue.uncongested-quantile) of exclusive time over "
+    "Uncongested service time: a low quantile (--queue.uncongested-quantile) of exclusive time "
+    "over "
     "the long horizon (--queue.horizon); exclusive time above it is counted as queueing."};
 inline constexpr MetricName kServiceLatency{
     "queuelens_service_latency_seconds",
@@ -63,9 +65,106 @@ inline constexpr MetricName kCalls{
     "Call-graph edges: requests to the server service whose parent span belongs to the client "
     "service."};
 
+inline constexpr MetricName kServiceImbalance{
+    "queuelens_service_instance_imbalance_ratio",
+    "Imbalance across a service's instances: the largest windowed mean exclusive time of an "
+    "instance divided by the median over the instances (1 = balanced). Only for services with two "
+    "or more instances that finished requests in the sliding window."};
+
+// From the kernel (exporter/kernel), per container: labels namespace, pod, container. Without
+// the kubelet's pod list, pod is the container's HOSTNAME (else the pod UID) and container the
+// short container id; cgroups selected by --kernel.cgroup-include have container = cgroup path.
+// Counters keep increasing across container restarts and recreated cgroups.
+inline constexpr MetricName kContainerRunqueueWait{
+    "queuelens_container_runqueue_wait_seconds_total",
+    "Time the container's threads were runnable but waited for a CPU: the second field of "
+    "/proc/<pid>/task/<tid>/schedstat summed over every thread listed in the cgroup "
+    "(cgroup.threads, or tasks on v1), exited threads included. Divided by the rate of "
+    "queuelens_container_timeslices_total it is the mean run-queue wait per timeslice."};
+inline constexpr MetricName kContainerTimeslices{
+    "queuelens_container_timeslices_total",
+    "Times the container's threads were put on a CPU: the third field of their schedstat, summed "
+    "like queuelens_container_runqueue_wait_seconds_total."};
+inline constexpr MetricName kContainerCpuUsage{
+    "queuelens_container_cpu_usage_seconds_total",
+    "CPU time used by the container's cgroup: cpu.stat usage_usec (cgroup v2) or cpuacct.usage "
+    "(v1)."};
+inline constexpr MetricName kContainerCpuPeriods{
+    "queuelens_container_cpu_periods_total",
+    "CFS bandwidth periods that elapsed while the cgroup was runnable: cpu.stat nr_periods "
+    "(present where the cpu controller applies)."};
+inline constexpr MetricName kContainerCpuThrottledPeriods{
+    "queuelens_container_cpu_throttled_periods_total",
+    "CFS periods in which the cgroup was throttled: cpu.stat nr_throttled. Its increase over that "
+    "of queuelens_container_cpu_periods_total is the throttled-period ratio."};
+inline constexpr MetricName kContainerCpuThrottledSeconds{
+    "queuelens_container_cpu_throttled_seconds_total",
+    "Time the cgroup's runnable tasks were held back by its CFS quota: cpu.stat throttled_usec "
+    "(v2) or throttled_time (v1)."};
+inline constexpr MetricName kContainerCpuLimit{
+    "queuelens_container_cpu_limit_cores",
+    "CFS bandwidth limit in cores: quota / period from cpu.max (v2) or cpu.cfs_quota_us / "
+    "cpu.cfs_period_us (v1). Absent when unlimited."};
+inline constexpr MetricName kContainerPressureWaiting{
+    "queuelens_container_cpu_pressure_waiting_seconds_total",
+    "Time at least one task of the cgroup waited for a CPU: the \"some\" total of its "
+    "cpu.pressure (PSI; cgroup v2, or the unified mirror of a hybrid host)."};
+inline constexpr MetricName kContainerPressureStalled{
+    "queuelens_container_cpu_pressure_stalled_seconds_total",
+    "Time all non-idle tasks of the cgroup waited for a CPU at once, mostly throttling: the "
+    "\"full\" total of its cpu.pressure (kernels 5.13 and later)."};
+inline constexpr MetricName kContainerInterference{
+    "queuelens_container_interference_ratio",
+    "Share of the container's runnable time spent waiting for a CPU over the sliding window "
+    "(--window.length): the increase of the run-queue wait divided by that of wait plus on-CPU "
+    "time, both summed over the threads' schedstat. Absent until two collections saw the "
+    "container, and while none of its threads ran in the window."};
+
+// From the kernel, per node.
+inline constexpr MetricName kNodeCpuPressureWaiting{
+    "queuelens_node_cpu_pressure_waiting_seconds_total",
+    "Time at least one task on the node waited for a CPU: the \"some\" total of "
+    "/proc/pressure/cpu."};
+inline constexpr MetricName kNodeRunqueueWait{
+    "queuelens_node_runqueue_wait_seconds_total",
+    "Time tasks waited on the node's run queues, summed over CPUs: field 8 of the cpu lines of "
+    "/proc/schedstat (absent without CONFIG_SCHEDSTATS)."};
+inline constexpr MetricName kNodeCpus{
+    "queuelens_node_cpus",
+    "Online CPUs: /sys/devices/system/cpu/online, else the cpu lines of /proc/schedstat."};
+
+// Health of kernel collection.
+inline constexpr MetricName kKernelSourceSuccess{
+    "queuelens_kernel_source_success",
+    "1 when the source's part of its last kernel collection had no error, else 0 (discovery: also "
+    "0 when no cgroup hierarchy was found). discovery and kubelet run every "
+    "--kernel.discovery-interval, the others every --kernel.interval; skipped items are counted "
+    "in queuelens_kernel_errors_total."};
+inline constexpr MetricName kKernelSourceDuration{
+    "queuelens_kernel_source_duration_seconds",
+    "Wall time the source's part of its last kernel collection took."};
+inline constexpr MetricName kKernelErrors{
+    "queuelens_kernel_errors_total",
+    "Items kernel collection skipped, by source and reason (missing, permission, vanished: the "
+    "cgroup was removed, io, malformed, pid_reused: a thread's counters went down, fetch: the "
+    "kubelet did not answer)."};
+inline constexpr MetricName kKernelContainers{
+    "queuelens_kernel_containers", "Containers (cgroups) read by the last kernel collection."};
+inline constexpr MetricName kKernelThreads{
+    "queuelens_kernel_threads",
+    "Threads whose schedstat the last kernel collection read, over all containers."};
+inline constexpr MetricName kKernelOpenFiles{
+    "queuelens_kernel_open_files",
+    "Kernel statistics files held open and re-read with pread (--kernel.keep-files-open)."};
+inline constexpr MetricName kKernelCollections{"queuelens_kernel_collections_total",
+                                               "Kernel collections run."};
+inline constexpr MetricName kKernelInfo{
+    "queuelens_kernel_info",
+    "Always 1; cgroup_mode is the cgroup layout found in mountinfo (v1, v2, hybrid or none)."};
+
 // Health of the span pipeline.
-inline constexpr MetricName kTracesBuffered{
-    "queuelens_traces_buffered", "Traces collecting spans before they are finished."};
+inline constexpr MetricName kTracesBuffered{"queuelens_traces_buffered",
+                                            "Traces collecting spans before they are finished."};
 inline constexpr MetricName kSpansBuffered{"queuelens_spans_buffered",
                                            "Spans held by traces that are not finished yet."};
 inline constexpr MetricName kTracesFinished{
@@ -84,8 +183,7 @@ inline constexpr MetricName kSeriesOverflow{
     "queuelens_series_overflow_total",
     "Updates folded into the family's __overflow__ series because it reached --series.max."};
 inline constexpr MetricName kSeriesExpired{
-    "queuelens_series_expired_total",
-    "Series dropped after no update for --series.idle-timeout."};
+    "queuelens_series_expired_total", "Series dropped after no update for --series.idle-timeout."};
 
 // Sources and the process (kept in the prometheus::Registry).
 inline constexpr MetricName kSpansReceived{"queuelens_spans_received_total",

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "exporter/exposition/metric_names.h"
+#include "exporter/state/interference.h"
 
 namespace exporter::exposition {
 namespace {
@@ -107,6 +108,12 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
     }
   }
 
+  const std::vector<state::InstanceImbalance> imbalances = state::ComputeInstanceImbalance(snap);
+  MetricFamily imbalance = Family(kServiceImbalance, MetricType::Gauge, imbalances.size());
+  for (const auto& b : imbalances) {
+    Add(imbalance, {{"namespace", b.k8s_namespace}, {"service", b.service}}).gauge.value = b.ratio;
+  }
+
   MetricFamily calls = Family(kCalls, MetricType::Counter, snap.edges.size());
   for (const auto& e : snap.edges) {
     Add(calls, {{"client", e.client}, {"server", e.server}}).counter.value =
@@ -137,10 +144,11 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
 
   std::vector<MetricFamily> out;
   out.reserve(24);
-  for (MetricFamily* f : {&requests, &errors, &duration, &exclusive, &inflight, &queue,
-                          &uncongested, &latency, &excl_latency, &inst_requests, &inst_exclusive,
-                          &inst_mean, &calls, &traces_buffered, &spans_buffered, &finished,
-                          &evicted, &dropped, &series, &overflow, &expired}) {
+  for (MetricFamily* f :
+       {&requests,    &errors,  &duration,        &exclusive,      &inflight,       &queue,
+        &uncongested, &latency, &excl_latency,    &inst_requests,  &inst_exclusive, &inst_mean,
+        &imbalance,   &calls,   &traces_buffered, &spans_buffered, &finished,       &evicted,
+        &dropped,     &series,  &overflow,        &expired}) {
     out.push_back(std::move(*f));
   }
   return out;

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "common/version.h"
+#include "exporter/state/interference.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -15,11 +16,20 @@ namespace {
 void AppendEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -62,8 +72,9 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
       ".m{color:#555}</style></head><body>\n<h1>queuelens exporter</h1>\n<p>";
   out += "version ";
   out += common::kVersion;
-  out += " · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/services\">/api/v1/services</a>"
-         " · <a href=\"/healthz\">/healthz</a></p>\n";
+  out +=
+      " · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/services\">/api/v1/services</a>"
+      " · <a href=\"/healthz\">/healthz</a></p>\n";
   char window[64];
   std::snprintf(window, sizeof window, "%.0f s", snap.window_seconds);
 
@@ -84,10 +95,10 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
     out += "</h2>\n<p class=\"m\">over the last ";
     out += window;
     out += ": arrival rate " + Num(s.arrival_rate) + "/s · in flight " + Num(s.inflight) +
-           " · queue length " + Num(s.queue_length) + " · mean exclusive " +
-           Ms(s.mean_exclusive) + " · uncongested service time " + Ms(s.uncongested) +
-           " · exclusive p50/p95/p99 " + Ms(s.window_exclusive.p50) + " / " +
-           Ms(s.window_exclusive.p95) + " / " + Ms(s.window_exclusive.p99) + "</p>\n<table>";
+           " · queue length " + Num(s.queue_length) + " · mean exclusive " + Ms(s.mean_exclusive) +
+           " · uncongested service time " + Ms(s.uncongested) + " · exclusive p50/p95/p99 " +
+           Ms(s.window_exclusive.p50) + " / " + Ms(s.window_exclusive.p95) + " / " +
+           Ms(s.window_exclusive.p99) + "</p>\n<table>";
     Row(out, {"operation", "requests", "errors", "in window", "p50", "p95", "p99"}, true);
     for (const auto* o : ops[{s.k8s_namespace, s.service}]) {
       Row(out, {o->operation, std::to_string(o->requests), std::to_string(o->errors),
@@ -121,13 +132,109 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
   Row(out, {"traces finished", std::to_string(st.traces_finished)});
   Row(out, {"traces evicted early", std::to_string(st.traces_evicted)});
   Row(out, {"spans dropped (trace cap)", std::to_string(st.spans_dropped_trace_cap)});
-  Row(out, {"series (operation/service/instance/edge)",
-            std::to_string(st.operations.series) + " / " + std::to_string(st.services.series) +
-                " / " + std::to_string(st.instances.series) + " / " +
-                std::to_string(st.edges.series)});
+  Row(out,
+      {"series (operation/service/instance/edge)",
+       std::to_string(st.operations.series) + " / " + std::to_string(st.services.series) + " / " +
+           std::to_string(st.instances.series) + " / " + std::to_string(st.edges.series)});
   out += "</table>\n";
   out += extra;
   out += "</body></html>\n";
+  return out;
+}
+
+std::string RenderInterferenceSection(const state::StateSnapshot& spans,
+                                      const state::KernelSnapshot* kernel) {
+  std::string out;
+  auto opt = [](const std::optional<double>& v) { return v ? Num(*v) : std::string("–"); };
+  auto opt_ms = [](const std::optional<double>& v) { return v ? Ms(*v) : std::string("–"); };
+  auto ratio = [](const std::optional<double>& v) {
+    if (!v) return std::string("–");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %%", *v * 100);
+    return std::string(buf);
+  };
+
+  const std::vector<state::InstanceImbalance> imbalances = state::ComputeInstanceImbalance(spans);
+  if (!imbalances.empty()) {
+    out +=
+        "<h2>Instance imbalance</h2>\n<p class=\"m\">largest mean exclusive time of an "
+        "instance over the median of the service's instances</p>\n<table>";
+    Row(out, {"service", "instances", "max / median"}, true);
+    for (const auto& b : imbalances) {
+      Row(out, {b.service, std::to_string(b.instances), Num(b.ratio)});
+    }
+    out += "</table>\n";
+  }
+  if (kernel == nullptr) return out;
+
+  const std::vector<state::PodView> pods = state::JoinPods(spans, *kernel);
+  if (!pods.empty()) {
+    out +=
+        "<h2>Pods: spans and kernel</h2>\n<p class=\"m\">pods on this node that serve "
+        "traced requests, over the last window: CPU summed over the pod's containers, the other "
+        "kernel columns from its worst container</p>\n<table>";
+    Row(out,
+        {"pod", "service", "rate /s", "mean exclusive", "containers", "CPU cores", "throttled",
+         "run-queue wait / slice", "interference"},
+        true);
+    for (const auto& p : pods) {
+      std::string services;
+      double rate = 0, weighted_exclusive = 0;
+      for (const auto* i : p.instances) {
+        if (!services.empty()) services += ", ";
+        services += i->service;
+        rate += i->window_rate;
+        if (std::isfinite(i->window_mean_exclusive)) {
+          weighted_exclusive += i->window_rate * i->window_mean_exclusive;
+        }
+      }
+      // Per pod: CPU summed over its containers; the other columns show its worst container.
+      double cores = 0;
+      bool any_cores = false;
+      std::optional<double> throttled, wait_per_slice, interference;
+      auto worst = [](std::optional<double>& acc, const std::optional<double>& v) {
+        if (v) acc = std::max(acc.value_or(0), *v);
+      };
+      for (const auto* c : p.containers) {
+        if (c->cpu_usage_cores) {
+          cores += *c->cpu_usage_cores;
+          any_cores = true;
+        }
+        worst(throttled, c->throttled_ratio);
+        worst(wait_per_slice, c->wait_per_timeslice_seconds);
+        worst(interference, c->interference_ratio);
+      }
+      Row(out, {p.k8s_namespace.empty() ? p.pod : p.k8s_namespace + "/" + p.pod, services,
+                Num(rate), rate > 0 ? Ms(weighted_exclusive / rate) : "–",
+                std::to_string(p.containers.size()), any_cores ? Num(cores) : "–", ratio(throttled),
+                opt_ms(wait_per_slice), ratio(interference)});
+    }
+    out += "</table>\n";
+  }
+
+  out += "<h2>Containers on this node</h2>\n<p class=\"m\">cgroup mode " + kernel->cgroup_mode +
+         " · " + std::to_string(kernel->containers.size()) + " containers · " +
+         std::to_string(kernel->threads) + " threads";
+  if (kernel->node.cpus > 0) out += " · " + std::to_string(kernel->node.cpus) + " CPUs";
+  out += "</p>\n<table>";
+  Row(out,
+      {"namespace", "pod", "container", "QoS", "runtime", "threads", "CPU cores", "limit",
+       "throttled", "run-queue wait / slice", "interference", "cgroup"},
+      true);
+  for (const auto& c : kernel->containers) {
+    Row(out, {c.k8s_namespace, c.pod, c.container, c.qos, c.runtime, std::to_string(c.threads),
+              opt(c.cpu_usage_cores), opt(c.limit_cores), ratio(c.throttled_ratio),
+              opt_ms(c.wait_per_timeslice_seconds), ratio(c.interference_ratio), c.cgroup});
+  }
+  out += "</table>\n<h2>Kernel collection</h2>\n<table>";
+  Row(out, {"source", "success", "duration"}, true);
+  for (const auto& s : kernel->sources) {
+    Row(out, {s.name, s.success ? "yes" : "no", Ms(s.duration_seconds)});
+  }
+  for (const auto& e : kernel->errors) {
+    Row(out, {e.source + " errors: " + e.reason, std::to_string(e.count), ""});
+  }
+  out += "</table>\n";
   return out;
 }
 

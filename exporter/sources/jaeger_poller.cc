@@ -21,8 +21,7 @@ std::string Rfc3339(common::TimePoint t) {
   gmtime_r(&secs, &tm);
   char buf[64];
   const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%09lldZ",
-                static_cast<long long>(ns % 1'000'000'000));
+  std::snprintf(buf + n, sizeof buf - n, ".%09lldZ", static_cast<long long>(ns % 1'000'000'000));
   return buf;
 }
 
@@ -37,8 +36,7 @@ std::string TrimSlash(std::string url) {
 
 // {"services":[...]} (v3) or {"data":[...]} (v1).
 std::optional<std::vector<std::string>> ParseServiceList(std::string_view body,
-                                                         std::string_view key,
-                                                         std::string& error) {
+                                                         std::string_view key, std::string& error) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
   simdjson::dom::element doc;
@@ -96,11 +94,8 @@ void JaegerPoller::Start(const common::Clock& clock) {
         if (wake_.wait_for(lock, wait, [this] { return stop_; })) return;
       }
       const PollResult r = PollOnce(clock.Now());
-      if (r.ok) {
-        wait = options_.interval;
-      } else {
-        // Back off while Jaeger is failing, up to max_backoff; the cursor stays put meanwhile.
-        wait = std::min(std::max(wait * 2, options_.interval), options_.max_backoff);
+      wait = r.next_poll;
+      if (!r.ok) {
         spdlog::warn("jaeger: poll failed ({}); next attempt in {} s", r.error,
                      std::chrono::duration_cast<std::chrono::seconds>(wait).count());
       }
@@ -121,20 +116,32 @@ bool JaegerPoller::Fetch(const std::string& url, std::string& body, std::string&
   return true;
 }
 
-std::optional<std::vector<std::string>> JaegerPoller::ListServices(std::string& error) {
+std::optional<std::vector<std::string>> JaegerPoller::ListServices(PollResult& result) {
   std::string body;
   bool not_found = false;
+  std::string_view key = "services";
   if (detected_ != JaegerApi::kV1) {
-    if (Fetch(options_.url + "/api/v3/services", body, error, not_found)) {
+    if (!Fetch(options_.url + "/api/v3/services", body, result.error, not_found)) {
+      // Only an absent v3 API (404) falls back to v1; other failures are failures.
+      if (!not_found || detected_ == JaegerApi::kV3) {
+        result.failure = "fetch_error";
+        return std::nullopt;
+      }
+    } else {
       detected_ = JaegerApi::kV3;
-      return ParseServiceList(body, "services", error);
     }
-    // Only an absent v3 API (404) falls back to v1; other failures are failures.
-    if (!not_found || detected_ == JaegerApi::kV3) return std::nullopt;
   }
-  if (!Fetch(options_.url + "/api/services", body, error, not_found)) return std::nullopt;
-  detected_ = JaegerApi::kV1;
-  return ParseServiceList(body, "data", error);
+  if (detected_ != JaegerApi::kV3) {
+    if (!Fetch(options_.url + "/api/services", body, result.error, not_found)) {
+      result.failure = "fetch_error";
+      return std::nullopt;
+    }
+    detected_ = JaegerApi::kV1;
+    key = "data";
+  }
+  auto services = ParseServiceList(body, key, result.error);
+  if (!services) result.failure = "malformed";
+  return services;
 }
 
 bool JaegerPoller::Remember(const spans::TraceId& id) {
@@ -154,6 +161,9 @@ bool JaegerPoller::PollService(const std::string& service, common::TimePoint fro
     url = options_.url + "/api/v3/traces?query.service_name=" + common::UrlEncode(service) +
           "&query.start_time_min=" + common::UrlEncode(Rfc3339(from)) +
           "&query.start_time_max=" + common::UrlEncode(Rfc3339(to)) +
+          // Older Jaeger reads the limit only as query.num_traces, newer also as
+          // query.search_depth; unknown names are ignored, so both are sent.
+          "&query.num_traces=" + std::to_string(options_.search_limit) +
           "&query.search_depth=" + std::to_string(options_.search_limit);
   } else {
     url = options_.url + "/api/traces?service=" + common::UrlEncode(service) +
@@ -168,6 +178,7 @@ bool JaegerPoller::PollService(const std::string& service, common::TimePoint fro
       result.error.clear();
       return true;
     }
+    result.failure = "fetch_error";
     return false;
   }
 
@@ -176,7 +187,7 @@ bool JaegerPoller::PollService(const std::string& service, common::TimePoint fro
       detected_ == JaegerApi::kV3 ? spans::SpanFormat::kOtlpJson : spans::SpanFormat::kJaegerJson,
       body, batch);
   if (!parsed.ok()) {
-    metrics_.Failed(kSource, "malformed");
+    result.failure = "malformed";
     result.error = "traces of " + service + ": " + parsed.error;
     return false;
   }
@@ -196,8 +207,11 @@ bool JaegerPoller::PollService(const std::string& service, common::TimePoint fro
   const size_t n = all.size();
   if (!loop_.Submit(std::move(batch))) {
     metrics_.Dropped(kSource, "queue_full", n);
-    // Forget them again so the next poll (whose window overlaps) can bring them back.
+    // Forget them again so the next poll (whose window overlaps) can bring them back. They are
+    // the newest entries of seen_order_, so they leave from its back.
     for (const auto& id : fresh) seen_.erase(id);
+    while (!seen_order_.empty() && !seen_.contains(seen_order_.back())) seen_order_.pop_back();
+    result.failure = "queue_full";
     result.error = "span queue is full";
     return false;
   }
@@ -209,10 +223,12 @@ bool JaegerPoller::PollService(const std::string& service, common::TimePoint fro
 
 JaegerPoller::PollResult JaegerPoller::PollOnce(common::TimePoint now) {
   PollResult result;
+  // The first window reaches back first_lookback from the first attempt, so an outage at start-up
+  // loses nothing either.
+  if (!from_) from_ = now - options_.first_lookback;
+  const common::TimePoint from = *from_;
   const common::TimePoint to = now - options_.settle;
-  const common::TimePoint from =
-      cursor_ ? *cursor_ - options_.overlap : now - options_.first_lookback;
-  const std::optional<std::vector<std::string>> services = ListServices(result.error);
+  const std::optional<std::vector<std::string>> services = ListServices(result);
   bool ok = services.has_value();
   if (ok) {
     for (const std::string& service : *services) {
@@ -223,11 +239,15 @@ JaegerPoller::PollResult JaegerPoller::PollOnce(common::TimePoint now) {
     }
   }
   metrics_.SetUp(kSource, ok);
+  // Back off while Jaeger is failing; the window's start stays put meanwhile.
+  next_poll_ = ok ? options_.interval
+                  : std::min(std::max(next_poll_ * 2, options_.interval), options_.max_backoff);
+  result.next_poll = next_poll_;
   if (!ok) {
-    metrics_.Failed(kSource, "fetch_error");
+    metrics_.Failed(kSource, result.failure);
     return result;
   }
-  cursor_ = to;
+  from_ = to - options_.overlap;
   result.ok = true;
   return result;
 }

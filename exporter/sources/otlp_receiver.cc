@@ -69,6 +69,14 @@ common::HttpResponse OtlpReceiver::Handle(const common::HttpRequest& request) {
     return r;
   }
 
+  // The server refuses larger bodies before they are read; this holds wherever the handler runs.
+  if (request.body.size() > options_.max_body_bytes) {
+    metrics_.Failed(kSource, "too_large");
+    return Error(json, 413, kResourceExhausted,
+                 "body exceeds " + std::to_string(options_.max_body_bytes) +
+                     " bytes (--otlp.max-body-bytes)");
+  }
+
   std::string inflated;
   std::string_view payload = request.body;
   const std::string_view encoding = request.Header("content-encoding");
@@ -80,7 +88,8 @@ common::HttpResponse OtlpReceiver::Handle(const common::HttpRequest& request) {
       case common::GunzipStatus::kTooLarge:
         metrics_.Failed(kSource, "too_large");
         return Error(json, 413, kResourceExhausted,
-                     "decompressed body exceeds " + std::to_string(options_.max_decompressed_bytes) +
+                     "decompressed body exceeds " +
+                         std::to_string(options_.max_decompressed_bytes) +
                          " bytes (--otlp.max-decompressed-bytes)");
       case common::GunzipStatus::kCorrupt:
         metrics_.Failed(kSource, "malformed");

@@ -35,9 +35,9 @@ struct Span {
   uint64_t parent_span_id = 0;  // 0 = root (or parent unknown)
   int64_t start_unix_nano = 0;
   int64_t end_unix_nano = 0;
-  std::string_view service;        // resource service.name / Jaeger process.serviceName
-  std::string_view operation;      // span name / operationName
-  std::string_view instance;       // k8s.pod.name, else host.name / hostname, else service.instance.id
+  std::string_view service;    // resource service.name / Jaeger process.serviceName
+  std::string_view operation;  // span name / operationName
+  std::string_view instance;   // k8s.pod.name, else host.name / hostname, else service.instance.id
   std::string_view k8s_namespace;  // k8s.namespace.name; empty when absent
   SpanKind kind = SpanKind::kUnspecified;
   bool error = false;  // OTLP status.code == 2, or Jaeger tag error=true

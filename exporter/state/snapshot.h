@@ -28,14 +28,14 @@ struct StateSnapshot {
   };
   struct Service {
     std::string k8s_namespace, service;
-    uint64_t requests = 0;                // cumulative
+    uint64_t requests = 0;                       // cumulative
     double duration_sum = 0, exclusive_sum = 0;  // cumulative seconds
     uint64_t window_requests = 0;
-    double arrival_rate = 0;          // λ, requests/s over the window
-    double inflight = 0;              // λ·W: mean requests in flight
-    double mean_exclusive = 0;        // seconds, NaN when the window is empty
-    double uncongested = 0;           // seconds: low quantile of exclusive time over the horizon
-    double queue_length = 0;          // λ · max(0, mean_exclusive − uncongested)
+    double arrival_rate = 0;    // λ, requests/s over the window
+    double inflight = 0;        // λ·W: mean requests in flight
+    double mean_exclusive = 0;  // seconds, NaN when the window is empty
+    double uncongested = 0;     // seconds: low quantile of exclusive time over the horizon
+    double queue_length = 0;    // λ · max(0, mean_exclusive − uncongested)
     Quantiles window_duration, window_exclusive;
   };
   struct Instance {

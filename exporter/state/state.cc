@@ -66,8 +66,7 @@ OperationSeries State::NewOperation() const {
   return OperationSeries{
       .duration = {.counts = empty, .sum = 0},
       .exclusive = {.counts = empty, .sum = 0},
-      .duration_window =
-          common::WindowedSketch(options_.window, options_.window_buckets, sketch),
+      .duration_window = common::WindowedSketch(options_.window, options_.window_buckets, sketch),
       .last_update = {},
   };
 }
@@ -193,9 +192,8 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
   svc.exclusive_horizon.At(now).Add(exclusive);
 
   if (span.instance != 0) {
-    InstanceSeries& inst =
-        Resolve(instances_, InstanceKey{ns, span.service, span.instance},
-                InstanceKey{of, of, of}, overflowed_instances_, now);
+    InstanceSeries& inst = Resolve(instances_, InstanceKey{ns, span.service, span.instance},
+                                   InstanceKey{of, of, of}, overflowed_instances_, now);
     ++inst.requests;
     inst.exclusive_seconds += exclusive;
     WindowSums& isums = inst.window.At(now);
@@ -213,9 +211,8 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
 void State::GarbageCollect(common::TimePoint now) {
   const common::TimePoint cutoff = now - options_.series_idle;
   auto expire = [&](auto& map) {
-    series_expired_ += std::erase_if(map, [&](const auto& kv) {
-      return kv.second.last_update < cutoff;
-    });
+    series_expired_ +=
+        std::erase_if(map, [&](const auto& kv) { return kv.second.last_update < cutoff; });
   };
   expire(operations_);
   expire(services_);
@@ -224,9 +221,11 @@ void State::GarbageCollect(common::TimePoint now) {
 
   std::vector<bool> used(strings_.IdLimit(), false);
   used[overflow_id_] = true;
-  for (const auto& [k, v] : operations_) used[k.k8s_namespace] = used[k.service] = used[k.operation] = true;
+  for (const auto& [k, v] : operations_)
+    used[k.k8s_namespace] = used[k.service] = used[k.operation] = true;
   for (const auto& [k, v] : services_) used[k.k8s_namespace] = used[k.service] = true;
-  for (const auto& [k, v] : instances_) used[k.k8s_namespace] = used[k.service] = used[k.instance] = true;
+  for (const auto& [k, v] : instances_)
+    used[k.k8s_namespace] = used[k.service] = used[k.instance] = true;
   for (const auto& [k, v] : edges_) used[k.client] = used[k.server] = true;
   traces_.ForEachSpan([&](const SpanRecord& s) {
     used[s.service] = used[s.operation] = used[s.instance] = used[s.k8s_namespace] = true;
@@ -256,10 +255,10 @@ std::shared_ptr<const StateSnapshot> State::Snapshot(common::TimePoint now,
     o.exclusive_buckets = Cumulative(v.exclusive.counts);
     o.duration_sum = v.duration.sum;
     o.exclusive_sum = v.exclusive.sum;
-    v.duration_window.ForEach(now, [&](const common::LatencySketch& s) {
-      o.window_requests += s.count();
-    });
-    if (with_operation_quantiles) o.window_duration = WindowQuantiles(v.duration_window, now, scratch);
+    v.duration_window.ForEach(
+        now, [&](const common::LatencySketch& s) { o.window_requests += s.count(); });
+    if (with_operation_quantiles)
+      o.window_duration = WindowQuantiles(v.duration_window, now, scratch);
   }
 
   snap->services.reserve(services_.size());

@@ -23,7 +23,7 @@ struct StateOptions {
   int horizon_buckets = 12;
   double uncongested_quantile = 0.1;
   std::vector<double> bucket_bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                       0.1,    0.25,  0.5,    1,     2.5,   5,    10};
+                                       0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   size_t max_series = 10'000;  // per family; further keys fold into one overflow series
   common::Duration series_idle = std::chrono::minutes{5};
   double sketch_relative_accuracy = 0.01;

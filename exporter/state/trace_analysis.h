@@ -13,15 +13,15 @@ namespace exporter::state {
 struct Request {
   uint32_t span_index = 0;  // into the trace's spans
   int64_t duration_nano = 0;
-  int64_t exclusive_nano = 0;  // duration minus time covered by other services' descendants
+  int64_t exclusive_nano = 0;   // duration minus time covered by other services' descendants
   uint32_t caller_service = 0;  // interned service of the parent span when it is another service
 };
 
 // Reusable buffers, so analysing a trace allocates nothing once they have grown.
 struct TraceScratch {
   std::vector<std::pair<uint64_t, uint32_t>> by_id;  // (span id, index), sorted
-  std::vector<uint32_t> parent;                       // parent index or kNone
-  std::vector<uint32_t> child_begin;                  // CSR offsets into children
+  std::vector<uint32_t> parent;                      // parent index or kNone
+  std::vector<uint32_t> child_begin;                 // CSR offsets into children
   std::vector<uint32_t> children;
   std::vector<uint32_t> stack;
   std::vector<uint32_t> visited;  // walk stamp per span (guards against reference cycles)

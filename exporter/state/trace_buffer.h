@@ -25,8 +25,8 @@ struct SpanRecord {
 
 struct TraceBufferOptions {
   common::Duration wait = std::chrono::seconds{5};  // how long a trace collects spans
-  size_t max_traces = 200'000;                       // traces buffered at once
-  size_t max_spans = 2'000'000;                      // spans buffered at once, all traces
+  size_t max_traces = 200'000;                      // traces buffered at once
+  size_t max_spans = 2'000'000;                     // spans buffered at once, all traces
   size_t max_spans_per_trace = 10'000;
 };
 
@@ -92,8 +92,8 @@ class TraceBuffer {
 };
 
 template <typename Finish>
-bool TraceBuffer::Add(const spans::TraceId& trace_id, const SpanRecord& span,
-                      common::TimePoint now, Finish&& finish) {
+bool TraceBuffer::Add(const spans::TraceId& trace_id, const SpanRecord& span, common::TimePoint now,
+                      Finish&& finish) {
   size_t pos = Probe(trace_id);
   if (index_[pos] == kEmpty) {
     if (live_ >= options_.max_traces) {

@@ -8,9 +8,9 @@
 namespace exporter::state {
 namespace {
 
+using spans::SpanKind;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using spans::SpanKind;
 
 constexpr int64_t kMs = 1'000'000;
 

@@ -1,0 +1,110 @@
+#include "exporter/exposition/kernel_collectable.h"
+
+#include <string>
+
+#include "exporter/exposition/metric_names.h"
+
+namespace exporter::exposition {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily Family(const MetricName& name, MetricType type, size_t reserve) {
+  MetricFamily f;
+  f.name = name.name;
+  f.help = name.help;
+  f.type = type;
+  f.metric.reserve(reserve);
+  return f;
+}
+
+ClientMetric& Add(MetricFamily& f, std::vector<ClientMetric::Label> labels) {
+  ClientMetric& m = f.metric.emplace_back();
+  m.label = std::move(labels);
+  return m;
+}
+
+template <typename T>
+void AddIf(MetricFamily& f, const std::vector<ClientMetric::Label>& labels,
+           const std::optional<T>& value) {
+  if (!value) return;
+  ClientMetric& m = Add(f, labels);
+  if (f.type == MetricType::Counter) {
+    m.counter.value = static_cast<double>(*value);
+  } else {
+    m.gauge.value = static_cast<double>(*value);
+  }
+}
+
+}  // namespace
+
+std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
+  const size_t n = snap.containers.size();
+  MetricFamily wait = Family(kContainerRunqueueWait, MetricType::Counter, n);
+  MetricFamily slices = Family(kContainerTimeslices, MetricType::Counter, n);
+  MetricFamily usage = Family(kContainerCpuUsage, MetricType::Counter, n);
+  MetricFamily periods = Family(kContainerCpuPeriods, MetricType::Counter, n);
+  MetricFamily throttled = Family(kContainerCpuThrottledPeriods, MetricType::Counter, n);
+  MetricFamily throttled_s = Family(kContainerCpuThrottledSeconds, MetricType::Counter, n);
+  MetricFamily limit = Family(kContainerCpuLimit, MetricType::Gauge, n);
+  MetricFamily psi_some = Family(kContainerPressureWaiting, MetricType::Counter, n);
+  MetricFamily psi_full = Family(kContainerPressureStalled, MetricType::Counter, n);
+  MetricFamily interference = Family(kContainerInterference, MetricType::Gauge, n);
+  for (const auto& c : snap.containers) {
+    const std::vector<ClientMetric::Label> labels = {
+        {"namespace", c.k8s_namespace}, {"pod", c.pod}, {"container", c.container}};
+    AddIf(wait, labels, c.runqueue_wait_seconds);
+    AddIf(slices, labels, c.timeslices);
+    AddIf(usage, labels, c.cpu_usage_seconds);
+    AddIf(periods, labels, c.cpu_periods);
+    AddIf(throttled, labels, c.cpu_throttled_periods);
+    AddIf(throttled_s, labels, c.cpu_throttled_seconds);
+    AddIf(limit, labels, c.limit_cores);
+    AddIf(psi_some, labels, c.pressure_waiting_seconds);
+    AddIf(psi_full, labels, c.pressure_stalled_seconds);
+    AddIf(interference, labels, c.interference_ratio);
+  }
+
+  MetricFamily node_psi = Family(kNodeCpuPressureWaiting, MetricType::Counter, 1);
+  AddIf(node_psi, {}, snap.node.pressure_waiting_seconds);
+  MetricFamily node_wait = Family(kNodeRunqueueWait, MetricType::Counter, 1);
+  AddIf(node_wait, {}, snap.node.runqueue_wait_seconds);
+  MetricFamily node_cpus = Family(kNodeCpus, MetricType::Gauge, 1);
+  if (snap.node.cpus > 0) Add(node_cpus, {}).gauge.value = snap.node.cpus;
+
+  MetricFamily success = Family(kKernelSourceSuccess, MetricType::Gauge, snap.sources.size());
+  MetricFamily duration = Family(kKernelSourceDuration, MetricType::Gauge, snap.sources.size());
+  for (const auto& s : snap.sources) {
+    Add(success, {{"source", s.name}}).gauge.value = s.success ? 1 : 0;
+    Add(duration, {{"source", s.name}}).gauge.value = s.duration_seconds;
+  }
+  MetricFamily errors = Family(kKernelErrors, MetricType::Counter, snap.errors.size());
+  for (const auto& e : snap.errors) {
+    Add(errors, {{"source", e.source}, {"reason", e.reason}}).counter.value =
+        static_cast<double>(e.count);
+  }
+  MetricFamily containers = Family(kKernelContainers, MetricType::Gauge, 1);
+  Add(containers, {}).gauge.value = static_cast<double>(n);
+  MetricFamily threads = Family(kKernelThreads, MetricType::Gauge, 1);
+  Add(threads, {}).gauge.value = static_cast<double>(snap.threads);
+  MetricFamily open_files = Family(kKernelOpenFiles, MetricType::Gauge, 1);
+  Add(open_files, {}).gauge.value = static_cast<double>(snap.kept_files);
+  MetricFamily collections = Family(kKernelCollections, MetricType::Counter, 1);
+  Add(collections, {}).counter.value = static_cast<double>(snap.collections);
+  MetricFamily info = Family(kKernelInfo, MetricType::Gauge, 1);
+  Add(info, {{"cgroup_mode", snap.cgroup_mode}}).gauge.value = 1;
+
+  std::vector<MetricFamily> out;
+  out.reserve(22);
+  for (MetricFamily* f :
+       {&wait,     &slices,   &usage,        &periods,  &throttled,  &throttled_s, &limit,
+        &psi_some, &psi_full, &interference, &node_psi, &node_wait,  &node_cpus,   &success,
+        &duration, &errors,   &containers,   &threads,  &open_files, &collections, &info}) {
+    out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+}  // namespace exporter::exposition

@@ -1,0 +1,439 @@
+#include "exporter/kernel/collector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace exporter::kernel {
+namespace {
+
+constexpr std::string_view kSourceNames[] = {"discovery", "cgroups", "tasks", "node", "kubelet"};
+constexpr std::string_view kReasonNames[] = {"missing",   "permission", "vanished", "io",
+                                             "malformed", "pid_reused", "fetch"};
+
+// A file of the cgroup at `path` in the hierarchy mounted at `dir`.
+std::string CgroupFile(const std::string& dir, const std::string& path, std::string_view file) {
+  std::string out = dir;
+  if (path != "/") out += path;
+  out += '/';
+  out += file;
+  return out;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Collector::Collector(FsRoot procfs, FsRoot sysfs, CollectorOptions options,
+                     common::HttpGet kubelet_get)
+    : procfs_(std::move(procfs)),
+      sysfs_(std::move(sysfs)),
+      options_(std::move(options)),
+      filter_(options_.cgroup_include, options_.cgroup_exclude),
+      pods_(procfs_, options_.kubelet_url, std::move(kubelet_get)),
+      budget_{.max = options_.keep_files_open ? options_.max_open_files : 0, .used = 0},
+      node_pressure_(procfs_.Path("pressure/cpu"), &budget_),
+      node_schedstat_(procfs_.Path("schedstat"), &budget_),
+      cpu_online_(sysfs_.Path("devices/system/cpu/online"), &budget_) {}
+
+void Collector::Count(Source source, Reason reason, const std::string& what) {
+  ++errors_[source][reason];
+  sources_[source].success = false;
+  spdlog::debug("kernel: {}: {} ({})", kSourceNames[source], what, kReasonNames[reason]);
+}
+
+void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
+  using Clock = std::chrono::steady_clock;
+  const bool discover =
+      rediscover_ || !last_discovery_ || now - *last_discovery_ >= options_.discovery_interval;
+  if (discover) Discover(now);
+
+  auto start = Clock::now();
+  sources_[kCgroups] = {.ran = true, .success = true, .seconds = 0};
+  for (auto& c : containers_) ReadCgroupFiles(*c);
+  sources_[kCgroups].seconds = SecondsSince(start);
+
+  start = Clock::now();
+  sources_[kTasks] = {.ran = true, .success = true, .seconds = 0};
+  for (auto& c : containers_) {
+    if (!c->gone) ReadTasks(*c);
+  }
+  sources_[kTasks].seconds = SecondsSince(start);
+
+  // Names need a task of the container (for its environment), so they come after the tasks.
+  if (discover) ResolveLabels();
+
+  start = Clock::now();
+  sources_[kNode] = {.ran = true, .success = true, .seconds = 0};
+  ReadNode(out.node);
+  sources_[kNode].seconds = SecondsSince(start);
+
+  const size_t before = containers_.size();
+  std::erase_if(containers_, [](const auto& c) { return c->gone; });
+  // A vanished container is often a restart: look for its successor at once.
+  rediscover_ = containers_.size() != before;
+  Fill(out);
+}
+
+void Collector::Discover(common::TimePoint now) {
+  const auto start = std::chrono::steady_clock::now();
+  last_discovery_ = now;
+  sources_[kDiscovery] = {.ran = true, .success = true, .seconds = 0};
+
+  // pid 1's view is the host's when --path.procfs is the host's /proc (hostPID).
+  std::string mountinfo = procfs_.Path("1/mountinfo");
+  ReadStatus status = ReadFile(mountinfo, buf_);
+  if (status != ReadStatus::kOk) {
+    mountinfo = procfs_.Path("self/mountinfo");
+    status = ReadFile(mountinfo, buf_);
+  }
+  CgroupLayout layout;
+  if (status == ReadStatus::kOk) {
+    layout = DetectLayout(ParseMountinfo(buf_.view()), sysfs_);
+  } else {
+    Count(kDiscovery, status == ReadStatus::kPermission ? kPermission : kMissing, mountinfo);
+  }
+  if (layout.mode != layout_.mode || layout.walk_root() != layout_.walk_root()) {
+    spdlog::info("kernel: cgroup mode {} (cpu: \"{}\", cpuacct: \"{}\", unified: \"{}\")",
+                 CgroupModeName(layout.mode), layout.cpu, layout.cpuacct, layout.unified);
+    containers_.clear();  // paths of another hierarchy are other files
+  }
+  layout_ = std::move(layout);
+
+  std::vector<DiscoveredCgroup> found;
+  if (layout_.mode != CgroupMode::kNone) {
+    status = DiscoverCgroups(layout_.walk_root(), filter_, found);
+    if (status != ReadStatus::kOk) {
+      Count(kDiscovery, status == ReadStatus::kPermission ? kPermission : kIo, layout_.walk_root());
+    }
+  } else if (status == ReadStatus::kOk) {
+    sources_[kDiscovery].success = false;  // nothing to read from, but nothing failed either
+  }
+
+  // Keep what is still there (same path and inode), add what is new, drop the rest.
+  std::unordered_map<std::string_view, size_t> existing;
+  for (size_t i = 0; i < containers_.size(); ++i) existing.emplace(containers_[i]->cgroup.path, i);
+  std::vector<std::unique_ptr<Container>> next;
+  next.reserve(found.size());
+  std::unordered_set<std::string> uids;
+  for (DiscoveredCgroup& d : found) {
+    if (d.pod) uids.insert(d.pod->pod_uid);
+    const auto it = existing.find(d.path);
+    if (it != existing.end() && containers_[it->second]->cgroup.inode == d.inode) {
+      next.push_back(std::move(containers_[it->second]));
+      Container& kept = *next.back();
+      // Optional files may have appeared since (PSI switched on, a limit set).
+      for (OptionalFile* f : {&kept.cpu_max, &kept.cfs_quota, &kept.cfs_period, &kept.pressure}) {
+        f->absent = false;
+      }
+    } else {
+      next.push_back(NewContainer(std::move(d)));
+    }
+  }
+  containers_ = std::move(next);
+  pods_.Retain(uids);
+  sources_[kDiscovery].seconds = SecondsSince(start);
+}
+
+std::unique_ptr<Collector::Container> Collector::NewContainer(DiscoveredCgroup cgroup) {
+  auto c = std::make_unique<Container>();
+  const std::string& path = cgroup.path;
+  auto file = [&](const std::string& dir, std::string_view name) {
+    return dir.empty() ? StatFile() : StatFile(CgroupFile(dir, path, name), &budget_);
+  };
+  if (layout_.mode == CgroupMode::kV2) {
+    c->cpu_stat = file(layout_.unified, "cpu.stat");
+    c->cpu_max.file = file(layout_.unified, "cpu.max");
+    c->pressure.file = file(layout_.unified, "cpu.pressure");
+    c->tasks = file(layout_.unified, "cgroup.threads");
+  } else {
+    c->cpu_stat = file(layout_.cpu, "cpu.stat");
+    c->cfs_quota.file = file(layout_.cpu, "cpu.cfs_quota_us");
+    c->cfs_period.file = file(layout_.cpu, "cpu.cfs_period_us");
+    c->cpuacct_usage = file(layout_.cpuacct, "cpuacct.usage");
+    c->tasks = file(layout_.walk_root(), "tasks");
+    // A hybrid host mirrors its cgroups in the unified hierarchy, which has PSI.
+    if (layout_.mode == CgroupMode::kHybrid)
+      c->pressure.file = file(layout_.unified, "cpu.pressure");
+  }
+  c->dir = path == "/" ? layout_.walk_root() : layout_.walk_root() + path;
+  state::KernelSample::Container& v = c->values;
+  v.cgroup = path;
+  v.cgroup_inode = cgroup.inode;
+  if (cgroup.pod) {
+    v.pod_uid = cgroup.pod->pod_uid;
+    v.container_id = cgroup.pod->container_id;
+    v.qos = QosName(cgroup.pod->qos);
+    v.runtime = RuntimeName(cgroup.pod->runtime);
+  } else {
+    c->labels = {.k8s_namespace = {}, .pod = {}, .container = path};
+    c->labels_final = true;
+  }
+  c->cgroup = std::move(cgroup);
+  return c;
+}
+
+void Collector::ResolveLabels() {
+  const bool unresolved = std::any_of(containers_.begin(), containers_.end(),
+                                      [](const auto& c) { return !c->labels_final; });
+  if (!unresolved) return;
+  if (pods_.has_kubelet()) {
+    const auto start = std::chrono::steady_clock::now();
+    sources_[kKubelet] = {.ran = true, .success = true, .seconds = 0};
+    const PodMapper::RefreshResult r = pods_.RefreshFromKubelet();
+    if (!r.ok) {
+      Count(kKubelet, r.reason == "fetch" ? kFetch : kMalformed, r.error);
+      spdlog::warn("kernel: kubelet pod list: {}", r.error);
+    }
+    sources_[kKubelet].seconds = SecondsSince(start);
+  }
+  // Learn from every container first, so a pause container takes the name its siblings' tasks
+  // tell whatever the directory order.
+  for (auto& c : containers_) {
+    if (c->labels_final || c->gone || c->threads.empty()) continue;
+    pods_.Learn(*c->cgroup.pod, c->threads.front().tid);
+  }
+  for (auto& c : containers_) {
+    if (c->labels_final || c->gone) continue;
+    PodMapper::Result r = pods_.Resolve(*c->cgroup.pod);
+    c->labels = std::move(r.labels);
+    c->labels_final = r.final;
+  }
+}
+
+bool Collector::ReadRequired(Container& c, StatFile& file) {
+  const ReadStatus status = file.Read(buf_);
+  if (status == ReadStatus::kOk) return true;
+  if (status == ReadStatus::kVanished ||
+      (status == ReadStatus::kMissing && InodeOf(c.dir) != c.cgroup.inode)) {
+    c.gone = true;
+    Count(kCgroups, kVanished, c.dir);
+  } else if (status == ReadStatus::kMissing) {
+    Count(kCgroups, kMissing, file.path());
+  } else {
+    Count(kCgroups, status == ReadStatus::kPermission ? kPermission : kIo, file.path());
+  }
+  return false;
+}
+
+bool Collector::ReadOptional(OptionalFile& f, Source source) {
+  if (f.absent || f.file.path().empty()) return false;
+  const ReadStatus status = f.file.Read(buf_);
+  if (status == ReadStatus::kOk) return true;
+  if (status == ReadStatus::kMissing) {
+    f.absent = true;
+  } else {
+    Count(source,
+          status == ReadStatus::kPermission ? kPermission
+          : status == ReadStatus::kVanished ? kVanished
+                                            : kIo,
+          f.file.path());
+  }
+  return false;
+}
+
+void Collector::ReadCgroupFiles(Container& c) {
+  state::KernelSample::Container& v = c.values;
+  v.usage_ns = v.periods = v.throttled_periods = v.throttled_ns = std::nullopt;
+  v.pressure_some_ns = v.pressure_full_ns = std::nullopt;
+  v.limit_cores = std::nullopt;
+  const bool v2 = layout_.mode == CgroupMode::kV2;
+
+  if (!c.cpu_stat.path().empty()) {
+    if (!ReadRequired(c, c.cpu_stat)) {
+      if (c.gone) return;
+    } else if (const auto s = v2 ? ParseCpuStatV2(buf_.view()) : ParseCpuStatV1(buf_.view())) {
+      if (v2) v.usage_ns = s->usage_ns;
+      v.periods = s->periods;
+      v.throttled_periods = s->throttled_periods;
+      v.throttled_ns = s->throttled_ns;
+    } else {
+      Count(kCgroups, kMalformed, c.cpu_stat.path());
+    }
+  }
+  if (!c.cpuacct_usage.path().empty()) {
+    if (!ReadRequired(c, c.cpuacct_usage)) {
+      if (c.gone) return;
+    } else if (const auto usage = ParseCpuacctUsage(buf_.view())) {
+      v.usage_ns = usage;
+    } else {
+      Count(kCgroups, kMalformed, c.cpuacct_usage.path());
+    }
+  }
+  if (v2) {
+    if (ReadOptional(c.cpu_max, kCgroups)) {
+      if (const auto quota = ParseCpuMax(buf_.view())) {
+        v.limit_cores = LimitCores(*quota);
+      } else {
+        Count(kCgroups, kMalformed, c.cpu_max.file.path());
+      }
+    }
+  } else if (ReadOptional(c.cfs_quota, kCgroups)) {
+    const auto quota = ParseSingleInt(buf_.view());
+    if (!quota) {
+      Count(kCgroups, kMalformed, c.cfs_quota.file.path());
+    } else if (*quota >= 0 && ReadOptional(c.cfs_period, kCgroups)) {
+      const auto period = ParseSingleInt(buf_.view());
+      if (period && *period > 0) {
+        v.limit_cores = LimitCores({.quota_us = *quota, .period_us = *period});
+      } else {
+        Count(kCgroups, kMalformed, c.cfs_period.file.path());
+      }
+    }
+  }
+  if (ReadOptional(c.pressure, kCgroups)) {
+    if (const auto p = ParsePressure(buf_.view())) {
+      v.pressure_some_ns = p->some_ns;
+      v.pressure_full_ns = p->full_ns;
+    } else {
+      Count(kCgroups, kMalformed, c.pressure.file.path());
+    }
+  }
+}
+
+void Collector::Retire(Container& c, const Thread& t) {
+  if (!t.last) return;
+  c.retired.run_ns += t.last->run_ns;
+  c.retired.wait_ns += t.last->wait_ns;
+  c.retired.timeslices += t.last->timeslices;
+}
+
+void Collector::ReadTasks(Container& c) {
+  if (!ReadRequired(c, c.tasks)) return;
+  if (const size_t bad = ParseIdList(buf_.view(), tids_); bad > 0) {
+    Count(kTasks, kMalformed, c.tasks.path() + ": " + std::to_string(bad) + " bad lines");
+  }
+  std::sort(tids_.begin(), tids_.end());
+  tids_.erase(std::unique(tids_.begin(), tids_.end()), tids_.end());
+
+  // Merge the listed TIDs with the tracked threads (both sorted): keep, add, retire.
+  next_threads_.clear();
+  auto old = c.threads.begin();
+  for (const int32_t tid : tids_) {
+    for (; old != c.threads.end() && old->tid < tid; ++old) Retire(c, *old);
+    if (old != c.threads.end() && old->tid == tid) {
+      next_threads_.push_back(std::move(*old++));
+    } else {
+      const std::string t = std::to_string(tid);
+      next_threads_.push_back(
+          {.tid = tid,
+           .file = StatFile(procfs_.Path(t + "/task/" + t + "/schedstat"), &budget_),
+           .last = std::nullopt});
+    }
+  }
+  for (; old != c.threads.end(); ++old) Retire(c, *old);
+  c.threads.swap(next_threads_);
+  next_threads_.clear();  // closes the files of retired threads
+
+  for (Thread& t : c.threads) {
+    const ReadStatus status = t.file.Read(buf_);
+    if (status == ReadStatus::kMissing || status == ReadStatus::kVanished) {
+      // Exited after the list was read: normal churn, not an error.
+      Retire(c, t);
+      t.tid = 0;
+      continue;
+    }
+    if (status != ReadStatus::kOk) {
+      Count(kTasks, status == ReadStatus::kPermission ? kPermission : kIo, t.file.path());
+      continue;
+    }
+    const auto s = ParseTaskSchedstat(buf_.view());
+    if (!s) {
+      Count(kTasks, kMalformed, t.file.path());
+      continue;
+    }
+    if (t.last && (s->run_ns < t.last->run_ns || s->wait_ns < t.last->wait_ns ||
+                   s->timeslices < t.last->timeslices)) {
+      // Another task under a TID we knew: keep the old task's values, drop this one, and take
+      // it up from scratch next time if it is still listed.
+      Count(kTasks, kPidReused, t.file.path());
+      Retire(c, t);
+      t.tid = 0;
+      continue;
+    }
+    t.last = s;
+  }
+  std::erase_if(c.threads, [](const Thread& t) { return t.tid == 0; });
+
+  state::KernelSample::Container& v = c.values;
+  v.has_tasks = true;
+  v.run_ns = c.retired.run_ns;
+  v.wait_ns = c.retired.wait_ns;
+  v.timeslices = c.retired.timeslices;
+  for (const Thread& t : c.threads) {
+    if (!t.last) continue;
+    v.run_ns += t.last->run_ns;
+    v.wait_ns += t.last->wait_ns;
+    v.timeslices += t.last->timeslices;
+  }
+  v.threads = c.threads.size();
+}
+
+void Collector::ReadNode(state::KernelSample::Node& node) {
+  node = {};
+  // All three are optional: no PSI without CONFIG_PSI/psi=1, no /proc/schedstat without
+  // CONFIG_SCHEDSTATS. Their absence is shown by the missing series, not as errors.
+  auto read = [this](StatFile& f) {
+    const ReadStatus status = f.Read(buf_);
+    if (status == ReadStatus::kOk) return true;
+    if (status != ReadStatus::kMissing) {
+      Count(kNode, status == ReadStatus::kPermission ? kPermission : kIo, f.path());
+    }
+    return false;
+  };
+  if (read(node_pressure_)) {
+    if (const auto p = ParsePressure(buf_.view())) {
+      node.pressure_some_ns = p->some_ns;
+    } else {
+      Count(kNode, kMalformed, node_pressure_.path());
+    }
+  }
+  if (read(node_schedstat_)) {
+    if (const auto s = ParseNodeSchedstat(buf_.view())) {
+      node.runqueue_wait_ns = s->wait_ns;
+      node.cpus = s->cpus;
+    } else {
+      Count(kNode, kMalformed, node_schedstat_.path());
+    }
+  }
+  if (read(cpu_online_)) {
+    if (const auto cpus = ParseCpuList(buf_.view())) {
+      node.cpus = *cpus;
+    } else {
+      Count(kNode, kMalformed, cpu_online_.path());
+    }
+  }
+}
+
+void Collector::Fill(state::KernelSample& out) const {
+  out.containers.resize(containers_.size());
+  for (size_t i = 0; i < containers_.size(); ++i) {
+    const Container& c = *containers_[i];
+    state::KernelSample::Container& v = out.containers[i];
+    v = c.values;
+    v.k8s_namespace = c.labels.k8s_namespace;
+    v.pod = c.labels.pod;
+    v.container = c.labels.container;
+  }
+  out.sources.clear();
+  for (size_t s = 0; s < kSourceCount; ++s) {
+    if (!sources_[s].ran) continue;
+    out.sources.push_back({kSourceNames[s], sources_[s].success, sources_[s].seconds});
+  }
+  out.errors.clear();
+  for (size_t s = 0; s < kSourceCount; ++s) {
+    for (size_t r = 0; r < kReasonCount; ++r) {
+      if (errors_[s][r] > 0)
+        out.errors.push_back({kSourceNames[s], kReasonNames[r], errors_[s][r]});
+    }
+  }
+  out.cgroup_mode = CgroupModeName(layout_.mode);
+  out.kept_files = budget_.used;
+}
+
+}  // namespace exporter::kernel

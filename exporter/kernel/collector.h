@@ -1,0 +1,132 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/http_client.h"
+#include "exporter/kernel/cgroup_discovery.h"
+#include "exporter/kernel/parsers.h"
+#include "exporter/kernel/pod_mapping.h"
+#include "exporter/kernel/rooted_fs.h"
+#include "exporter/state/kernel_state.h"
+
+namespace exporter::kernel {
+
+struct CollectorOptions {
+  // Keep statistics files open and re-read them with pread (performance.md §1.5); false opens,
+  // reads and closes every file on every collection.
+  bool keep_files_open = true;
+  size_t max_open_files = 16'384;  // kept descriptors; files beyond it are opened per read
+  common::Duration discovery_interval = std::chrono::seconds{10};
+  std::string cgroup_include, cgroup_exclude;  // see CgroupFilter
+  std::string kubelet_url;                     // empty: names from the containers' environment
+};
+
+// One kernel collection after another, every path under the procfs and sysfs roots:
+//   discovery (every discovery_interval, and after a container vanished): cgroup mounts from
+//     <procfs>/1/mountinfo (else self/mountinfo), then a walk of the cpu hierarchy (v1/hybrid)
+//     or the unified one (v2) for Kubernetes containers and --kernel.cgroup-include matches;
+//     names from the kubelet or the containers' environment;
+//   cgroups: per container cpu.stat and the limit (v2 cpu.max; v1 cfs_quota/period_us and
+//     cpuacct.usage), cpu.pressure (v2, or the unified mirror of a hybrid host);
+//   tasks: per container the thread list (cgroup.threads; tasks on v1) and
+//     <procfs>/<tid>/task/<tid>/schedstat of every thread;
+//   node: <procfs>/pressure/cpu, <procfs>/schedstat, <sysfs>/devices/system/cpu/online.
+// Run-queue counters are the sum over every thread ever listed: a thread that leaves keeps its
+// last values in the container's sum, and a thread whose values go down (its TID was reused)
+// is dropped and taken up afresh next time, so sums never decrease. A failed item is skipped
+// with a debug log and a counted error; a container whose cgroup vanished is dropped.
+// Single-threaded.
+class Collector {
+ public:
+  // Throws std::regex_error on a bad include/exclude pattern.
+  Collector(FsRoot procfs, FsRoot sysfs, CollectorOptions options, common::HttpGet kubelet_get);
+  // Its open files point at its descriptor budget: it stays where it was made.
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  // Fills `out` (reused between calls, so steady-state collections do not allocate).
+  void Collect(common::TimePoint now, state::KernelSample& out);
+
+ private:
+  enum Source { kDiscovery, kCgroups, kTasks, kNode, kKubelet, kSourceCount };
+  enum Reason {
+    kMissing,
+    kPermission,
+    kVanished,
+    kIo,
+    kMalformed,
+    kPidReused,
+    kFetch,
+    kReasonCount
+  };
+
+  // A file the kernel may not provide (PSI, cpu.max at the root): absent files are not errors
+  // and are looked for again at the next discovery.
+  struct OptionalFile {
+    StatFile file;
+    bool absent = false;
+  };
+  struct Thread {
+    int32_t tid = 0;
+    StatFile file;
+    std::optional<TaskSchedstat> last;
+  };
+  struct Container {
+    DiscoveredCgroup cgroup;
+    std::string dir;  // the cgroup's directory in the walked hierarchy
+    StatFile cpu_stat, cpuacct_usage, tasks;
+    OptionalFile cpu_max, cfs_quota, cfs_period, pressure;
+    std::vector<Thread> threads;  // sorted by tid
+    TaskSchedstat retired;        // sums of threads no longer listed
+    bool tasks_read = false;
+    PodLabels labels;
+    bool labels_final = false;
+    bool gone = false;
+    state::KernelSample::Container values;
+  };
+
+  void Discover(common::TimePoint now);
+  std::unique_ptr<Container> NewContainer(DiscoveredCgroup cgroup);
+  void ResolveLabels();
+  void ReadCgroupFiles(Container& c);
+  void ReadTasks(Container& c);
+  void ReadNode(state::KernelSample::Node& node);
+  // Reads a file every container has. ENODEV, or a missing file in a missing directory, means
+  // the cgroup is gone: the container is dropped.
+  bool ReadRequired(Container& c, StatFile& file);
+  bool ReadOptional(OptionalFile& file, Source source);
+  void Count(Source source, Reason reason, const std::string& what);
+  void Retire(Container& c, const Thread& t);
+  void Fill(state::KernelSample& out) const;
+
+  FsRoot procfs_, sysfs_;
+  CollectorOptions options_;
+  CgroupFilter filter_;
+  PodMapper pods_;
+  FdBudget budget_;
+  CgroupLayout layout_;
+  std::vector<std::unique_ptr<Container>> containers_;
+  std::optional<common::TimePoint> last_discovery_;
+  bool rediscover_ = false;
+
+  StatFile node_pressure_, node_schedstat_, cpu_online_;
+  ReadBuffer buf_;
+  std::vector<int32_t> tids_;
+  std::vector<Thread> next_threads_;
+
+  std::array<std::array<uint64_t, kReasonCount>, kSourceCount> errors_{};
+  struct SourceResult {
+    bool ran = false;
+    bool success = false;
+    double seconds = 0;
+  };
+  std::array<SourceResult, kSourceCount> sources_{};
+};
+
+}  // namespace exporter::kernel

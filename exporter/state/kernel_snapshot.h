@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace exporter::state {
+
+// A copy of the kernel state after one collection, rendered by scrapes and the status page on
+// other threads. Counters are cumulative and never decrease; optionals are empty where the
+// kernel does not provide the value (no PSI on cgroup v1, no cpu controller, no schedstat).
+struct KernelSnapshot {
+  common::TimePoint at;
+  double window_seconds = 0;
+
+  struct Container {
+    std::string k8s_namespace, pod, container;
+    std::string cgroup;                 // path in the walked hierarchy
+    std::string pod_uid, qos, runtime;  // empty for non-Kubernetes cgroups
+    size_t threads = 0;
+
+    std::optional<double> cpu_usage_seconds;
+    std::optional<uint64_t> cpu_periods, cpu_throttled_periods;
+    std::optional<double> cpu_throttled_seconds;
+    std::optional<double> pressure_waiting_seconds, pressure_stalled_seconds;
+    std::optional<double> runqueue_wait_seconds;
+    std::optional<uint64_t> timeslices;
+    std::optional<double> limit_cores;  // empty when unlimited
+
+    // Over the sliding window.
+    std::optional<double> interference_ratio;          // wait / (wait + run)
+    std::optional<double> wait_per_timeslice_seconds;  // Δwait / Δtimeslices
+    std::optional<double> cpu_usage_cores;             // Δusage / covered time
+    std::optional<double> throttled_ratio;             // Δthrottled periods / Δperiods
+  };
+  struct Node {
+    std::optional<double> pressure_waiting_seconds;  // /proc/pressure/cpu "some"
+    std::optional<double> runqueue_wait_seconds;     // /proc/schedstat, summed over CPUs
+    int cpus = 0;
+  };
+  struct Source {
+    std::string name;
+    bool success = false;
+    double duration_seconds = 0;
+  };
+  struct Error {
+    std::string source, reason;
+    uint64_t count = 0;
+  };
+
+  std::vector<Container> containers;  // sorted by (namespace, pod, container)
+  Node node;
+  std::vector<Source> sources;
+  std::vector<Error> errors;  // cumulative, sorted by (source, reason)
+  std::string cgroup_mode;    // "v1", "v2", "hybrid" or "none"
+  size_t threads = 0;         // threads tracked over all containers
+  size_t kept_files = 0;      // statistics files held open for pread
+  uint64_t collections = 0;
+};
+
+}  // namespace exporter::state

@@ -1,0 +1,142 @@
+#include "recommender/combine/combiner.h"
+
+#include <cmath>
+#include <utility>
+
+#include "recommender/policies/json_state.h"
+
+namespace recommender::combine {
+namespace {
+
+struct ChannelLimits {
+  double min = 0;
+  double max = 0;
+  bool integral = false;
+};
+
+// Runs the post-processors on one value; returns the output and whether it was held.
+std::optional<double> Process(std::optional<double> proposed, bool fresh, double current,
+                              const ChannelLimits& limits, ChannelMemory& memory,
+                              common::TimePoint now, const SafetyOptions& options, bool* held,
+                              std::vector<std::string>& steps) {
+  std::optional<double> value = ApplyStaleness(proposed, fresh, current, memory, held, steps);
+  if (!value) return std::nullopt;
+  double x = Stabilize(*value, now, options.stabilization_window, memory.window, steps);
+  if (!*held) {
+    x = limits.integral ? LimitReplicaStep(x, memory.last_output, options.max_replica_step, steps)
+                        : LimitCpuStep(x, memory.last_output, options.max_cpu_step_factor, steps);
+  }
+  x = Clamp(x, limits.min, limits.max, steps);
+  if (limits.integral) x = std::round(x);
+  memory.last_output = x;
+  if (!*held) memory.last_good = x;
+  return x;
+}
+
+std::string Describe(const policies::Proposal* p, std::string_view name) {
+  std::string text(name);
+  text += ": ";
+  text += p == nullptr ? "unknown policy" : p->reason;
+  return text;
+}
+
+void WriteOptional(policies::json::Writer& w, const char* key, std::optional<double> v) {
+  w.Key(key);
+  if (v && std::isfinite(*v)) {
+    w.Double(*v);
+  } else {
+    w.Null();
+  }
+}
+
+void ReadOptional(policies::json::ObjectReader& r, const char* key, std::optional<double>& out) {
+  double v = 0;
+  r.Double(key, v);
+  out = std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
+}
+
+void WriteChannel(const ChannelMemory& m, policies::json::Writer& w) {
+  w.StartObject();
+  WriteOptional(w, "last_good", m.last_good);
+  WriteOptional(w, "last_output", m.last_output);
+  policies::json::TimedValues(w, "window", m.window);
+  w.EndObject();
+}
+
+void ReadChannel(policies::json::ObjectReader& parent, const char* key, ChannelMemory& m) {
+  const rapidjson::Value* v = parent.Object(key);
+  if (v == nullptr) return;
+  policies::json::ObjectReader r(*v, parent.Path(key));
+  ReadOptional(r, "last_good", m.last_good);
+  ReadOptional(r, "last_output", m.last_output);
+  r.TimedValues("window", m.window);
+  parent.Adopt(r);
+}
+
+}  // namespace
+
+Recommendation Combine(const WorkloadConfig& config, const policies::WorkloadProposals& proposals,
+                       const model::WorkloadSignals& signals, SafetyMemory& memory,
+                       common::TimePoint now, const SafetyOptions& options) {
+  Recommendation rec;
+  rec.key = config.key;
+  rec.policy = config.replica_policy;
+  rec.cpu_policy = config.cpu_policy;
+  rec.computed_at = now;
+  const bool fresh = signals.observed_at != common::TimePoint{} &&
+                     now - signals.observed_at <= options.stale_after;
+
+  const policies::Proposal* rp = proposals.Find(config.replica_policy);
+  const policies::Proposal* cp = proposals.Find(config.cpu_policy);
+  std::optional<double> replicas, cpu;
+  if (rp != nullptr && rp->replicas) replicas = *rp->replicas;
+  if (cp != nullptr && cp->cpu_cores) cpu = *cp->cpu_cores;
+
+  bool replicas_held = false, cpu_held = false;
+  std::vector<std::string> replica_steps, cpu_steps;
+  const std::optional<double> r =
+      Process(replicas, fresh, signals.current_replicas,
+              {.min = static_cast<double>(config.min_replicas),
+               .max = static_cast<double>(config.max_replicas),
+               .integral = true},
+              memory.replicas, now, options, &replicas_held, replica_steps);
+  const std::optional<double> c =
+      Process(cpu, fresh, signals.cpu_limit_cores,
+              {.min = config.min_cpu_cores, .max = config.max_cpu_cores, .integral = false},
+              memory.cpu, now, options, &cpu_held, cpu_steps);
+  if (r) rec.replicas = static_cast<int>(*r);
+  rec.cpu_cores = c;
+  rec.stale = replicas_held || cpu_held;
+
+  rec.reason = Describe(rp, config.replica_policy) + "; " + Describe(cp, config.cpu_policy);
+  if (!fresh)
+    rec.reason += signals.observed_at == common::TimePoint{} ? "; no inputs" : "; inputs too old";
+  for (std::string& s : replica_steps) rec.steps.push_back("replicas " + std::move(s));
+  for (std::string& s : cpu_steps) rec.steps.push_back("cpu " + std::move(s));
+  for (const std::string& s : rec.steps) rec.reason += "; " + s;
+  return rec;
+}
+
+void WriteSafetyState(const SafetyMemory& memory, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+  w.StartObject();
+  w.Key("replicas");
+  WriteChannel(memory.replicas, w);
+  w.Key("cpu");
+  WriteChannel(memory.cpu, w);
+  w.EndObject();
+}
+
+bool ReadSafetyState(const rapidjson::Value& value, SafetyMemory& memory, std::string* error) {
+  policies::json::ObjectReader r(value, "safety_state");
+  SafetyMemory m;
+  ReadChannel(r, "replicas", m.replicas);
+  ReadChannel(r, "cpu", m.cpu);
+  if (!r.ok()) {
+    if (error != nullptr) *error = r.error();
+    return false;
+  }
+  memory = std::move(m);
+  return true;
+}
+
+}  // namespace recommender::combine

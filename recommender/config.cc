@@ -1,0 +1,473 @@
+#include "recommender/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "recommender/policies/all_policies.h"
+
+namespace recommender {
+namespace {
+
+// Reads typed fields out of YAML nodes, recording a problem per bad field under its path.
+class Reader {
+ public:
+  explicit Reader(std::vector<std::string>* problems) : problems_(problems) {}
+
+  void Problem(const std::string& path, const std::string& what) {
+    problems_->push_back(path + ": " + what);
+  }
+
+  bool Scalar(const YAML::Node& n, const std::string& path, std::string* out) {
+    if (!n.IsScalar()) {
+      Problem(path, "expected a single value");
+      return false;
+    }
+    *out = n.Scalar();
+    return true;
+  }
+
+  void String(const YAML::Node& n, const std::string& path, std::string* out) {
+    std::string s;
+    if (!Scalar(n, path, &s)) return;
+    if (s.empty()) {
+      Problem(path, "must not be empty");
+      return;
+    }
+    *out = std::move(s);
+  }
+
+  void Int(const YAML::Node& n, const std::string& path, int* out) {
+    std::string s;
+    if (!Scalar(n, path, &s)) return;
+    int v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) {
+      Problem(path, "\"" + s + "\" is not an integer");
+      return;
+    }
+    *out = v;
+  }
+
+  void Bool(const YAML::Node& n, const std::string& path, bool* out) {
+    std::string s;
+    if (!Scalar(n, path, &s)) return;
+    if (s == "true" || s == "yes") {
+      *out = true;
+    } else if (s == "false" || s == "no") {
+      *out = false;
+    } else {
+      Problem(path, "\"" + s + "\" is not true or false");
+    }
+  }
+
+  // Seconds as a number, or a duration: "250ms", "1.5s".
+  void Seconds(const YAML::Node& n, const std::string& path, double* out) {
+    std::string s;
+    if (!Scalar(n, path, &s)) return;
+    if (auto v = Number(s)) {
+      *out = *v;
+    } else if (auto d = common::ParseDuration(s)) {
+      *out = common::ToSeconds(*d);
+    } else {
+      Problem(path, "\"" + s + "\" is neither seconds nor a duration like 200ms");
+    }
+  }
+
+  // Cores as a number, or Kubernetes millicores: "250m".
+  void Cores(const YAML::Node& n, const std::string& path, double* out) {
+    std::string s;
+    if (!Scalar(n, path, &s)) return;
+    if (auto v = Number(s)) {
+      *out = *v;
+    } else if (s.size() > 1 && s.back() == 'm' && Number(s.substr(0, s.size() - 1))) {
+      *out = *Number(s.substr(0, s.size() - 1)) / 1000;
+    } else {
+      Problem(path, "\"" + s + "\" is neither cores nor millicores like 250m");
+    }
+  }
+
+  void Strings(const YAML::Node& n, const std::string& path, std::vector<std::string>* out) {
+    out->clear();
+    if (n.IsScalar()) {
+      String(n, path, &out->emplace_back());
+      return;
+    }
+    if (!n.IsSequence()) {
+      Problem(path, "expected a list of names");
+      return;
+    }
+    for (size_t i = 0; i < n.size(); ++i) {
+      String(n[i], path + "[" + std::to_string(i) + "]", &out->emplace_back());
+    }
+  }
+
+ private:
+  static std::optional<double> Number(std::string_view s) {
+    double v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+    return v;
+  }
+
+  std::vector<std::string>* problems_;
+};
+
+// Fields a defaults block may set.
+bool ReadSetting(Reader& r, const std::string& key, const YAML::Node& v, const std::string& path,
+                 WorkloadConfig& c) {
+  if (key == "slo_p99") {
+    r.Seconds(v, path, &c.slo_p99_seconds);
+  } else if (key == "min_replicas") {
+    r.Int(v, path, &c.min_replicas);
+  } else if (key == "max_replicas") {
+    r.Int(v, path, &c.max_replicas);
+  } else if (key == "min_cpu") {
+    r.Cores(v, path, &c.min_cpu_cores);
+  } else if (key == "max_cpu") {
+    r.Cores(v, path, &c.max_cpu_cores);
+  } else if (key == "replica_policy") {
+    r.String(v, path, &c.replica_policy);
+  } else if (key == "cpu_policy") {
+    r.String(v, path, &c.cpu_policy);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Fields only a workload may set.
+bool ReadIdentity(Reader& r, const std::string& key, const YAML::Node& v, const std::string& path,
+                  WorkloadConfig& c) {
+  if (key == "namespace") {
+    r.String(v, path, &c.key.k8s_namespace);
+  } else if (key == "workload") {
+    r.String(v, path, &c.key.workload);
+  } else if (key == "services") {
+    r.Strings(v, path, &c.services);
+  } else if (key == "container") {
+    r.String(v, path, &c.container);
+  } else if (key == "budget_group") {
+    r.String(v, path, &c.budget_group.emplace());
+  } else if (key == "tower_high_cpu_group") {
+    r.Bool(v, path, &c.tower_high_cpu_group);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Kubernetes object names: DNS subdomains (lower-case alphanumerics, '-' and '.').
+bool IsK8sName(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
+}
+
+void CheckSettings(const WorkloadConfig& c, const std::string& path, Reader& r) {
+  if (!(c.slo_p99_seconds > 0)) r.Problem(path + ".slo_p99", "must be positive");
+  if (c.min_replicas < 1) r.Problem(path + ".min_replicas", "must be at least 1");
+  if (c.max_replicas < c.min_replicas) {
+    r.Problem(path + ".max_replicas", "must not be below min_replicas");
+  }
+  if (!(c.min_cpu_cores > 0)) r.Problem(path + ".min_cpu", "must be positive");
+  if (!(c.max_cpu_cores >= c.min_cpu_cores)) {
+    r.Problem(path + ".max_cpu", "must not be below min_cpu");
+  }
+  const auto list = [](bool (*ok)(std::string_view)) {
+    std::string names;
+    for (std::string_view p : policies::kPolicyNames) {
+      if (ok(p)) names += (names.empty() ? "" : ", ") + std::string(p);
+    }
+    return names;
+  };
+  if (!policies::ProposesReplicas(c.replica_policy)) {
+    r.Problem(path + ".replica_policy",
+              "\"" + c.replica_policy + "\" is not one of " + list(&policies::ProposesReplicas));
+  }
+  if (!policies::ProposesCpu(c.cpu_policy)) {
+    r.Problem(path + ".cpu_policy",
+              "\"" + c.cpu_policy + "\" is not one of " + list(&policies::ProposesCpu));
+  }
+}
+
+}  // namespace
+
+WorkloadFile ParseWorkloadFile(std::string_view text, std::vector<std::string>* problems) {
+  WorkloadFile file;
+  Reader r(problems);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    r.Problem(
+        "line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1),
+        e.msg);
+    return file;
+  }
+  if (root.IsNull()) return file;
+  if (!root.IsMap()) {
+    r.Problem("config", "expected a mapping with workloads, budget_groups and defaults");
+    return file;
+  }
+  YAML::Node workloads, groups;
+  for (const auto& kv : root) {
+    const std::string key = kv.first.Scalar();
+    if (key == "defaults") {
+      if (!kv.second.IsMap()) {
+        r.Problem("defaults", "expected a mapping");
+        continue;
+      }
+      for (const auto& d : kv.second) {
+        const std::string k = d.first.Scalar();
+        if (!ReadSetting(r, k, d.second, "defaults." + k, file.defaults)) {
+          r.Problem("defaults." + k, "unknown setting");
+        }
+      }
+    } else if (key == "workloads") {
+      workloads = kv.second;
+    } else if (key == "budget_groups") {
+      groups = kv.second;
+    } else {
+      r.Problem(key, "unknown top-level key (expected workloads, budget_groups, defaults)");
+    }
+  }
+  CheckSettings(file.defaults, "defaults", r);
+
+  std::set<std::string> group_names;
+  if (groups && !groups.IsNull()) {
+    if (!groups.IsSequence()) r.Problem("budget_groups", "expected a list");
+    for (size_t i = 0; groups.IsSequence() && i < groups.size(); ++i) {
+      const std::string path = "budget_groups[" + std::to_string(i) + "]";
+      if (!groups[i].IsMap()) {
+        r.Problem(path, "expected a mapping with name and extra_pods");
+        continue;
+      }
+      BudgetGroup g;
+      for (const auto& kv : groups[i]) {
+        const std::string k = kv.first.Scalar();
+        if (k == "name") {
+          r.String(kv.second, path + ".name", &g.name);
+        } else if (k == "extra_pods") {
+          r.Int(kv.second, path + ".extra_pods", &g.extra_pods);
+        } else {
+          r.Problem(path + "." + k, "unknown setting");
+        }
+      }
+      if (g.name.empty()) r.Problem(path + ".name", "is required");
+      if (g.extra_pods < 0) r.Problem(path + ".extra_pods", "must not be negative");
+      if (!g.name.empty() && !group_names.insert(g.name).second) {
+        r.Problem(path + ".name", "\"" + g.name + "\" is defined twice");
+      }
+      file.budget_groups.push_back(std::move(g));
+    }
+  }
+
+  if (workloads && !workloads.IsNull() && !workloads.IsSequence()) {
+    r.Problem("workloads", "expected a list");
+  }
+  std::set<model::WorkloadKey> keys;
+  std::map<std::pair<std::string, std::string>, std::string> service_owner;
+  for (size_t i = 0; workloads && workloads.IsSequence() && i < workloads.size(); ++i) {
+    const std::string path = "workloads[" + std::to_string(i) + "]";
+    if (!workloads[i].IsMap()) {
+      r.Problem(path, "expected a mapping");
+      continue;
+    }
+    WorkloadConfig c = file.defaults;
+    for (const auto& kv : workloads[i]) {
+      const std::string k = kv.first.Scalar();
+      const std::string p = path + "." + k;
+      if (!ReadSetting(r, k, kv.second, p, c) && !ReadIdentity(r, k, kv.second, p, c)) {
+        r.Problem(p, "unknown setting");
+      }
+    }
+    if (!IsK8sName(c.key.k8s_namespace)) {
+      r.Problem(path + ".namespace",
+                c.key.k8s_namespace.empty()
+                    ? "is required"
+                    : "\"" + c.key.k8s_namespace + "\" is not a Kubernetes name");
+    }
+    if (!IsK8sName(c.key.workload)) {
+      r.Problem(path + ".workload", c.key.workload.empty()
+                                        ? "is required"
+                                        : "\"" + c.key.workload + "\" is not a Kubernetes name");
+    }
+    if (c.services.empty()) c.services = {c.key.workload};
+    if (c.container.empty()) c.container = c.key.workload;
+    CheckSettings(c, path, r);
+    if (c.budget_group && !group_names.contains(*c.budget_group)) {
+      r.Problem(path + ".budget_group", "\"" + *c.budget_group + "\" is not in budget_groups");
+    }
+    if (!c.key.workload.empty() && !keys.insert(c.key).second) {
+      r.Problem(path, c.key.k8s_namespace + "/" + c.key.workload + " is listed twice");
+    }
+    for (const std::string& s : c.services) {
+      const std::string owner = c.key.k8s_namespace + "/" + c.key.workload;
+      auto [it, inserted] = service_owner.try_emplace({c.key.k8s_namespace, s}, owner);
+      if (!inserted && it->second != owner) {
+        r.Problem(path + ".services", "service \"" + s + "\" already belongs to " + it->second);
+      }
+    }
+    file.workloads.push_back(std::move(c));
+  }
+  return file;
+}
+
+void RecommenderConfig::Register(common::FlagSet& f) {
+  f.String("web.listen-address", &web_listen_address,
+           "Address for /metrics, the KEDA metrics-api JSON, the status page and /healthz "
+           "(host:port; port 0 picks one)");
+  f.Int("web.threads", &web_threads, "HTTP worker threads");
+  f.String(
+      "prometheus.url", &prometheus_url,
+      "Prometheus to read exporter metrics from via its HTTP API, e.g. http://prometheus:9090");
+  f.Duration("prometheus.timeout", &prometheus_timeout, "Timeout of one Prometheus query");
+  f.StringList("exporter.url", &exporter_urls,
+               "An exporter's /metrics to scrape directly instead of asking Prometheus, e.g. "
+               "http://node-1:8470/metrics; repeatable. kube-state-metrics' /metrics may be listed "
+               "too");
+  f.Duration("exporter.timeout", &exporter_timeout, "Timeout of one direct scrape");
+  f.Bytes("exporter.max-bytes", &exporter_max_bytes, "Largest /metrics answer accepted");
+  f.String("config", &config_file, "Workloads to size (YAML or JSON); see README");
+  f.Bool("discover", &discover,
+         "Size every trace service seen as a workload of its own (workload = service, namespace "
+         "= the spans' k8s.namespace.name, else default)");
+  f.Int("discover.max-workloads", &discover_max_workloads,
+        "Most workloads --discover adds; further services are ignored");
+  f.Bool("check-config", &check_config,
+         "Validate the flags and --config, print the workloads and exit (0 valid, 2 invalid)");
+  f.Duration("interval", &interval,
+             "Time between recommendation passes; 0 means 15s, or 1s with --exporter.url");
+  f.Duration("model.window", &window,
+             "Window of rates and latency quantiles (PromQL rate(x[window])); 0 means 1m, or 5 "
+             "intervals with --exporter.url so a load step shows within seconds");
+  f.Duration("model.history", &history, "How far the model's windows reach back (CPU usage σ)");
+  f.Duration("staleness", &staleness,
+             "Inputs older than this count as missing: the last good recommendation is held and "
+             "marked stale");
+  f.Duration("safety.stabilization-window", &stabilization_window,
+             "Scale down only to the highest recommendation of this window");
+  f.Int("safety.max-replica-step", &max_replica_step, "Most replicas added or removed per pass");
+  f.Double("safety.max-cpu-step-factor", &max_cpu_step_factor,
+           "Most a CPU recommendation grows or shrinks per pass, as a factor");
+  f.String("checkpoint.file", &checkpoint_file,
+           "File the model windows and policy state are saved to every pass and restored from "
+           "at start; empty disables");
+  f.Duration("checkpoint.interval", &checkpoint_interval,
+             "Least time between two checkpoint saves (a pass saves once this much has passed; "
+             "0 saves every pass)");
+  f.Bytes("checkpoint.max-bytes", &checkpoint_max_bytes, "Largest checkpoint read at start");
+  f.String("log.level", &log_level, "trace, debug, info, warn or error");
+  f.String("log.format", &log_format, "text or json");
+}
+
+std::vector<std::string> RecommenderConfig::Validate() const {
+  std::vector<std::string> problems;
+  const auto url = [&](const std::string& u, const char* flag) {
+    if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) {
+      problems.push_back(std::string("--") + flag + " must start with http:// or https://: " + u);
+    }
+  };
+  const auto positive = [&](common::Duration d, const char* flag) {
+    if (d <= common::Duration::zero()) {
+      problems.push_back(std::string("--") + flag + " must be a positive duration");
+    }
+  };
+  if (web_listen_address.empty()) problems.push_back("--web.listen-address must not be empty");
+  if (web_threads <= 0) problems.push_back("--web.threads must be positive");
+  if (prometheus_url.empty() && exporter_urls.empty() && !check_config) {
+    problems.push_back("no input: set --prometheus.url or --exporter.url");
+  }
+  if (!prometheus_url.empty() && !exporter_urls.empty()) {
+    problems.push_back("--prometheus.url and --exporter.url exclude each other: pick one input");
+  }
+  if (!prometheus_url.empty()) url(prometheus_url, "prometheus.url");
+  for (const std::string& u : exporter_urls) url(u, "exporter.url");
+  if (config_file.empty() && !discover) {
+    problems.push_back("no workloads: set --config, --discover, or both");
+  }
+  if (discover_max_workloads <= 0) problems.push_back("--discover.max-workloads must be positive");
+  if (interval < common::Duration::zero()) problems.push_back("--interval must not be negative");
+  if (window < common::Duration::zero()) problems.push_back("--model.window must not be negative");
+  positive(history, "model.history");
+  positive(staleness, "staleness");
+  positive(prometheus_timeout, "prometheus.timeout");
+  positive(exporter_timeout, "exporter.timeout");
+  if (stabilization_window < common::Duration::zero()) {
+    problems.push_back("--safety.stabilization-window must not be negative");
+  }
+  if (checkpoint_interval < common::Duration::zero()) {
+    problems.push_back("--checkpoint.interval must not be negative");
+  }
+  if (max_replica_step <= 0) problems.push_back("--safety.max-replica-step must be positive");
+  if (!(max_cpu_step_factor > 1)) {
+    problems.push_back("--safety.max-cpu-step-factor must be above 1");
+  }
+  if (log_format != "text" && log_format != "json") {
+    problems.push_back("--log.format must be text or json");
+  }
+  const std::set<std::string_view> levels = {"trace", "debug", "info", "warn", "error"};
+  if (!levels.contains(log_level)) {
+    problems.push_back("--log.level must be trace, debug, info, warn or error");
+  }
+  return problems;
+}
+
+std::vector<std::string> RecommenderConfig::LoadWorkloads() {
+  std::vector<std::string> problems;
+  if (config_file.empty()) return problems;
+  std::ifstream in(config_file, std::ios::binary);
+  if (!in) {
+    problems.push_back("--config: cannot read " + config_file);
+    return problems;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> file_problems;
+  workloads = ParseWorkloadFile(text.str(), &file_problems);
+  for (std::string& p : file_problems) problems.push_back(config_file + ": " + p);
+  return problems;
+}
+
+common::Duration RecommenderConfig::EffectiveInterval() const {
+  if (interval > common::Duration::zero()) return interval;
+  return exporter_urls.empty() ? common::Duration{std::chrono::seconds{15}}
+                               : common::Duration{std::chrono::seconds{1}};
+}
+
+common::Duration RecommenderConfig::EffectiveWindow() const {
+  if (window > common::Duration::zero()) return window;
+  // Five samples per window when scraping: the fewest that give a steady rate (Prometheus
+  // advises at least four scrape intervals per rate window).
+  return exporter_urls.empty() ? common::Duration{std::chrono::minutes{1}}
+                               : 5 * EffectiveInterval();
+}
+
+model::ModelOptions RecommenderConfig::ToModelOptions() const {
+  model::ModelOptions o;
+  o.interval = EffectiveInterval();
+  o.history = history;
+  o.staleness = staleness;
+  o.discover = discover;
+  o.max_discovered = static_cast<size_t>(discover_max_workloads);
+  o.discovered_defaults = workloads.defaults;
+  return o;
+}
+
+combine::SafetyOptions RecommenderConfig::ToSafetyOptions() const {
+  combine::SafetyOptions o;
+  o.stale_after = staleness;
+  o.stabilization_window = stabilization_window;
+  o.max_replica_step = static_cast<int>(max_replica_step);
+  o.max_cpu_step_factor = max_cpu_step_factor;
+  return o;
+}
+
+}  // namespace recommender

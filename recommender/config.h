@@ -1,0 +1,91 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/flags.h"
+#include "recommender/combine/post_processors.h"
+#include "recommender/model/model.h"
+#include "recommender/workload_config.h"
+
+namespace recommender {
+
+// The workloads of a --config file. Format (YAML, or JSON with the same keys):
+//
+//   defaults:                 # optional; applies to every workload below and to discovered ones
+//     slo_p99: 300ms          # seconds as a number, or a duration string
+//   budget_groups:
+//     - {name: shop, extra_pods: 16}
+//   workloads:
+//     - namespace: shop
+//       workload: cart        # the Deployment
+//       services: [cart]      # trace service names; default [workload]
+//       container: cart       # the container sized; default the workload name
+//       slo_p99: 200ms
+//       min_replicas: 1
+//       max_replicas: 20
+//       min_cpu: 100m         # cores as a number, or Kubernetes millicores "250m"
+//       max_cpu: 2
+//       replica_policy: queue_balancing
+//       cpu_policy: throttle_target
+//       budget_group: shop
+//       tower_high_cpu_group: true
+struct WorkloadFile {
+  WorkloadConfig defaults;
+  std::vector<WorkloadConfig> workloads;
+  std::vector<BudgetGroup> budget_groups;
+};
+
+// Pure: parses and validates a config document. Every problem is appended to `problems`
+// ("workloads[2].max_cpu: ..."); the result is only meaningful when none were added.
+WorkloadFile ParseWorkloadFile(std::string_view text, std::vector<std::string>* problems);
+
+// Everything queuelens-recommender can be told, with its defaults. Flags bind to these fields.
+struct RecommenderConfig {
+  std::string web_listen_address = ":8471";
+  int64_t web_threads = 4;
+
+  std::string prometheus_url;
+  common::Duration prometheus_timeout = std::chrono::seconds{10};
+  std::vector<std::string> exporter_urls;
+  common::Duration exporter_timeout = std::chrono::seconds{5};
+  size_t exporter_max_bytes = 64 << 20;
+
+  std::string config_file;
+  bool discover = false;
+  int64_t discover_max_workloads = 1000;
+  bool check_config = false;
+
+  common::Duration interval = common::Duration::zero();  // zero: 15 s, or 1 s when scraping
+  common::Duration window = common::Duration::zero();    // zero: 1 m, or 5 intervals when scraping
+  common::Duration history = std::chrono::minutes{5};
+  common::Duration staleness = std::chrono::minutes{1};
+  common::Duration stabilization_window = std::chrono::minutes{5};
+  int64_t max_replica_step = 4;
+  double max_cpu_step_factor = 2;
+
+  std::string checkpoint_file;
+  common::Duration checkpoint_interval = std::chrono::seconds{10};
+  size_t checkpoint_max_bytes = 256 << 20;
+
+  std::string log_level = "info";
+  std::string log_format = "text";
+
+  // Filled by LoadWorkloads().
+  WorkloadFile workloads;
+
+  void Register(common::FlagSet& flags);
+  // Every problem with the flags, one message each; empty when usable.
+  std::vector<std::string> Validate() const;
+  // Reads --config (when set) into `workloads`; every problem, one message each.
+  std::vector<std::string> LoadWorkloads();
+
+  common::Duration EffectiveInterval() const;
+  common::Duration EffectiveWindow() const;
+  model::ModelOptions ToModelOptions() const;
+  combine::SafetyOptions ToSafetyOptions() const;
+};
+
+}  // namespace recommender

@@ -1,0 +1,131 @@
+#include "recommender/input/feeder.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+
+namespace recommender::input {
+namespace {
+
+void Sum(double& acc, double v) {
+  if (std::isfinite(v)) acc = std::isnan(acc) ? v : acc + v;
+}
+void Max(double& acc, double v) {
+  if (std::isfinite(v)) acc = std::isnan(acc) ? v : std::max(acc, v);
+}
+double Ratio(double num, double den) { return den > 0 ? num / den : kAbsent; }
+
+struct Accumulator {
+  double request_rate = kAbsent, inflight = kAbsent, busy = kAbsent, queue_length = kAbsent;
+  double p95 = kAbsent, p99 = kAbsent, tail_exclusive = kAbsent, uncongested = kAbsent;
+  std::set<std::string> instances;
+  // Kernel, summed over the workload's containers.
+  double cpu_usage = kAbsent, cpu_usage_now = kAbsent;
+  double runqueue_wait = kAbsent, timeslices = kAbsent, periods = kAbsent, throttled = kAbsent;
+  double interference = kAbsent, recommended = kAbsent;
+  std::map<std::string, double> pod_limit, pod_request;  // per pod, over its sized containers
+  std::set<std::string> pods;
+  double replicas = kAbsent, ready = kAbsent;
+};
+
+double MaxOverPods(const std::map<std::string, double>& per_pod) {
+  double m = kAbsent;
+  for (const auto& [pod, v] : per_pod) Max(m, v);
+  return m;
+}
+
+// The container sized for the workload; an empty setting takes every container but the pause
+// container, which some runtimes report as "POD".
+bool Sized(const WorkloadConfig& c, std::string_view container) {
+  if (c.container.empty()) return container != "POD";
+  return container == c.container;
+}
+
+}  // namespace
+
+size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimePoint now) {
+  std::map<size_t, Accumulator> acc;
+  for (const ServiceObservation& s : obs.services) {
+    for (size_t w : model.ResolveService(s.k8s_namespace, s.service)) {
+      Accumulator& a = acc[w];
+      Sum(a.request_rate, s.request_rate);
+      Sum(a.inflight, s.inflight);
+      Sum(a.busy, s.busy);
+      Sum(a.queue_length, s.queue_length);
+      Max(a.p95, s.p95_seconds);
+      Max(a.p99, s.p99_seconds);
+      Max(a.tail_exclusive, s.tail_exclusive_seconds);
+      Max(a.uncongested, s.uncongested_seconds);
+      a.instances.insert(s.instances.begin(), s.instances.end());
+    }
+  }
+  for (const ContainerObservation& c : obs.containers) {
+    const std::optional<size_t> w = model.ResolvePod(c.k8s_namespace, c.pod);
+    if (!w || !Sized(model.configs()[*w], c.container)) continue;
+    Accumulator& a = acc[*w];
+    a.pods.insert(c.pod);
+    Sum(a.cpu_usage, c.cpu_usage_cores);
+    Sum(a.cpu_usage_now, c.cpu_usage_now_cores);
+    Sum(a.runqueue_wait, c.runqueue_wait_rate);
+    Sum(a.timeslices, c.timeslice_rate);
+    Sum(a.periods, c.periods_rate);
+    Sum(a.throttled, c.throttled_periods_rate);
+    Max(a.interference, c.interference_ratio);
+    Max(a.recommended, c.recommended_cpu_cores);
+    if (std::isfinite(c.cpu_limit_cores)) a.pod_limit[c.pod] += c.cpu_limit_cores;
+    if (std::isfinite(c.cpu_request_cores)) a.pod_request[c.pod] += c.cpu_request_cores;
+  }
+  for (const DeploymentObservation& d : obs.deployments) {
+    const std::optional<size_t> w = model.Find({d.k8s_namespace, d.deployment});
+    if (!w) continue;
+    Accumulator& a = acc[*w];
+    a.replicas = d.replicas;
+    a.ready = d.ready_replicas;
+  }
+
+  for (const auto& [w, a] : acc) {
+    model::WorkloadSample x;
+    x.at = now;
+    x.request_rate = a.request_rate;
+    x.inflight = a.inflight;
+    x.busy = a.busy;
+    x.queue_length = a.queue_length;
+    x.p95_latency_seconds = a.p95;
+    x.p99_latency_seconds = a.p99;
+    x.tail_exclusive_seconds = a.tail_exclusive;
+    x.uncongested_seconds = a.uncongested;
+    x.cpu_usage_cores = a.cpu_usage;
+    x.runqueue_wait_per_timeslice_seconds = Ratio(a.runqueue_wait, a.timeslices);
+    x.throttled_ratio = Ratio(a.throttled, a.periods);
+    x.interference_ratio = a.interference;
+    x.node_recommended_cpu_cores = a.recommended;
+    x.cpu_limit_cores = MaxOverPods(a.pod_limit);
+    x.cpu_request_cores = MaxOverPods(a.pod_request);
+    // Without kube-state-metrics, the pods seen are the best count of current replicas.
+    const double pods_seen =
+        static_cast<double>(!a.pods.empty() ? a.pods.size() : a.instances.size());
+    x.current_replicas =
+        std::isfinite(a.replicas) ? a.replicas : (pods_seen > 0 ? pods_seen : kAbsent);
+    x.ready_replicas = a.ready;
+    if (!a.pods.empty()) {
+      x.cpu_usage_per_pod_now = a.cpu_usage_now / static_cast<double>(a.pods.size());
+    }
+    model.Record(w, x);
+  }
+  return acc.size();
+}
+
+FeedReport Feeder::LoadInto(model::Model& model, common::TimePoint now) {
+  FetchResult fetched = source_->Fetch(now);
+  FeedReport report;
+  report.errors = std::move(fetched.errors);
+  report.malformed_lines = fetched.malformed_lines;
+  report.services = fetched.observations.services.size();
+  report.containers = fetched.observations.containers.size();
+  report.deployments = fetched.observations.deployments.size();
+  report.workloads_updated = Apply(fetched.observations, model, now);
+  return report;
+}
+
+}  // namespace recommender::input

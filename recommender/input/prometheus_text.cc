@@ -1,0 +1,303 @@
+#include "recommender/input/prometheus_text.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <unordered_set>
+
+namespace recommender::input {
+namespace {
+
+bool IsNameStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+}
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// A cursor over one line; every Read* returns false and leaves an error on bad input.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view line) : s_(line) {}
+
+  bool AtEnd() const { return pos_ >= s_.size(); }
+  char Peek() const { return AtEnd() ? '\0' : s_[pos_]; }
+  void Skip() { ++pos_; }
+  size_t SkipBlanks() {
+    const size_t start = pos_;
+    while (!AtEnd() && IsBlank(s_[pos_])) ++pos_;
+    return pos_ - start;
+  }
+  std::string_view Rest() const { return s_.substr(std::min(pos_, s_.size())); }
+
+  // Metric names may contain ':'; label names may not.
+  std::string_view ReadName(bool allow_colon) {
+    const size_t start = pos_;
+    if (AtEnd() || !IsNameStart(s_[pos_]) || (!allow_colon && s_[pos_] == ':')) return {};
+    ++pos_;
+    while (!AtEnd() && IsNameChar(s_[pos_]) && (allow_colon || s_[pos_] != ':')) ++pos_;
+    return s_.substr(start, pos_ - start);
+  }
+
+  std::string_view ReadToken() {
+    const size_t start = pos_;
+    while (!AtEnd() && !IsBlank(s_[pos_])) ++pos_;
+    return s_.substr(start, pos_ - start);
+  }
+
+  // A double-quoted label value with the escapes \\ \" \n; the opening quote is current.
+  bool ReadQuoted(std::string* out, const char** error) {
+    Skip();
+    while (!AtEnd()) {
+      const char c = s_[pos_++];
+      if (c == '"') return true;
+      if (c != '\\') {
+        out->push_back(c);
+        continue;
+      }
+      if (AtEnd()) break;
+      const char e = s_[pos_++];
+      if (e == '\\' || e == '"') {
+        out->push_back(e);
+      } else if (e == 'n') {
+        out->push_back('\n');
+      } else {
+        *error = "invalid escape sequence in label value";
+        return false;
+      }
+    }
+    *error = "unterminated label value";
+    return false;
+  }
+
+ private:
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::optional<double> ParseFloatValue(std::string_view t) {
+  if (t.empty()) return std::nullopt;
+  bool negative = false;
+  if (t[0] == '+' || t[0] == '-') {
+    negative = t[0] == '-';
+    t.remove_prefix(1);
+    if (t.empty() || t[0] == '+' || t[0] == '-') return std::nullopt;
+  }
+  double v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (end != t.data() + t.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // Not an error in the format: Go yields ±Inf or 0 there, as strtod does (from_chars does not).
+    v = std::strtod(std::string(t).c_str(), nullptr);
+  } else if (ec != std::errc()) {
+    return std::nullopt;
+  }
+  return negative ? -v : v;
+}
+
+namespace {
+
+std::optional<int64_t> ParseTimestamp(std::string_view t) {
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<MetricType> ParseType(std::string_view t) {
+  if (t == "counter") return MetricType::kCounter;
+  if (t == "gauge") return MetricType::kGauge;
+  if (t == "histogram") return MetricType::kHistogram;
+  if (t == "summary") return MetricType::kSummary;
+  if (t == "untyped") return MetricType::kUntyped;
+  return std::nullopt;
+}
+
+std::string UnescapeHelp(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == '\\' || text[i + 1] == 'n')) {
+      out.push_back(text[i + 1] == 'n' ? '\n' : '\\');
+      ++i;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+class Parser {
+ public:
+  Parser(ParsedText& out, const ParseLimits& limits) : out_(out), limits_(limits) {}
+
+  // Returns false when a cap says to stop.
+  bool Line(std::string_view line, size_t number) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > limits_.max_line_bytes) return Fail(number, "line longer than the limit");
+    LineReader r(line);
+    r.SkipBlanks();
+    if (r.AtEnd()) return true;
+    if (r.Peek() == '#') return Comment(r, number);
+    return Sample(r, number);
+  }
+
+ private:
+  bool Fail(size_t number, std::string_view reason) {
+    ++out_.malformed_lines;
+    if (out_.errors.size() < limits_.max_errors) {
+      out_.errors.push_back("line " + std::to_string(number) + ": " + std::string(reason));
+    }
+    return true;
+  }
+
+  TextFamily& Family(std::string_view name, bool* created) {
+    auto [it, inserted] = out_.family_index.try_emplace(std::string(name), out_.families.size());
+    *created = inserted;
+    if (inserted) out_.families.push_back({.name = std::string(name)});
+    return out_.families[it->second];
+  }
+
+  bool Comment(LineReader& r, size_t number) {
+    r.Skip();
+    r.SkipBlanks();
+    const std::string_view keyword = r.ReadToken();
+    if (keyword != "HELP" && keyword != "TYPE") return true;  // a plain comment
+    if (r.SkipBlanks() == 0) {
+      return Fail(number, "missing metric name after # " + std::string(keyword));
+    }
+    const std::string_view name = r.ReadName(true);
+    if (name.empty() || (!r.AtEnd() && !IsBlank(r.Peek()))) {
+      return Fail(number, "invalid metric name in # " + std::string(keyword));
+    }
+    bool created = false;
+    if (keyword == "HELP") {
+      r.SkipBlanks();
+      TextFamily& f = Family(name, &created);
+      if (!created && seen_help_.contains(f.name)) {
+        return Fail(number, "second HELP line for " + std::string(name));
+      }
+      seen_help_.insert(f.name);
+      f.help = UnescapeHelp(r.Rest());
+      return true;
+    }
+    r.SkipBlanks();
+    const std::optional<MetricType> type = ParseType(r.ReadToken());
+    r.SkipBlanks();
+    if (!type || !r.AtEnd()) return Fail(number, "unknown metric type for " + std::string(name));
+    TextFamily& f = Family(name, &created);
+    if (!created && seen_type_.contains(f.name)) {
+      return Fail(number, "second TYPE line for " + std::string(name));
+    }
+    seen_type_.insert(f.name);
+    f.type = *type;
+    return true;
+  }
+
+  bool Sample(LineReader& r, size_t number) {
+    if (out_.samples.size() >= limits_.max_samples) {
+      out_.truncated = true;
+      return false;
+    }
+    TextSample s;
+    s.name = r.ReadName(true);
+    if (s.name.empty()) return Fail(number, "invalid metric name");
+    // A bare name needs a blank before the value; after "}" the value may follow at once.
+    bool separated = r.SkipBlanks() > 0;
+    if (r.Peek() == '{') {
+      r.Skip();
+      if (const char* error = Labels(r, s.labels)) return Fail(number, error);
+      r.SkipBlanks();
+      separated = true;
+    }
+    if (r.AtEnd()) return Fail(number, "missing sample value");
+    if (!separated) return Fail(number, "invalid character after name");
+    const std::optional<double> value = ParseFloatValue(r.ReadToken());
+    if (!value) return Fail(number, "invalid sample value");
+    s.value = *value;
+    if (r.SkipBlanks() > 0 && !r.AtEnd()) {
+      s.timestamp_ms = ParseTimestamp(r.ReadToken());
+      if (!s.timestamp_ms) return Fail(number, "invalid timestamp");
+      r.SkipBlanks();
+    }
+    if (!r.AtEnd()) return Fail(number, "unexpected text after the sample");
+    out_.samples.push_back(std::move(s));
+    return true;
+  }
+
+  // Reads `name="value", ...}`; returns an error or nullptr.
+  const char* Labels(LineReader& r, input::Labels& labels) {
+    while (true) {
+      r.SkipBlanks();
+      if (r.Peek() == '}') {
+        r.Skip();
+        return nullptr;
+      }
+      const std::string_view name = r.ReadName(false);
+      if (name.empty()) return "invalid label name";
+      r.SkipBlanks();
+      if (r.Peek() != '=') return "expected '=' after label name";
+      r.Skip();
+      r.SkipBlanks();
+      if (r.Peek() != '"') return "expected '\"' to open a label value";
+      std::string value;
+      const char* error = nullptr;
+      if (!r.ReadQuoted(&value, &error)) return error;
+      for (const auto& [n, v] : labels) {
+        if (n == name) return "duplicate label name";
+      }
+      if (labels.size() >= limits_.max_labels) return "more labels than the limit";
+      labels.emplace_back(std::string(name), std::move(value));
+      r.SkipBlanks();
+      if (r.Peek() == ',') {
+        r.Skip();
+      } else if (r.Peek() != '}') {
+        return "expected ',' or '}' after a label value";
+      }
+    }
+  }
+
+  ParsedText& out_;
+  const ParseLimits& limits_;
+  std::unordered_set<std::string> seen_help_, seen_type_;
+};
+
+}  // namespace
+
+std::string_view LabelValue(const Labels& labels, std::string_view name) {
+  for (const auto& [n, v] : labels) {
+    if (n == name) return v;
+  }
+  return {};
+}
+
+const TextFamily* ParsedText::FamilyOf(const TextSample& sample) const {
+  if (auto it = family_index.find(sample.name); it != family_index.end()) {
+    return &families[it->second];
+  }
+  const std::string_view name = sample.name;
+  for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+    if (!name.ends_with(suffix)) continue;
+    auto it = family_index.find(std::string(name.substr(0, name.size() - suffix.size())));
+    if (it == family_index.end()) continue;
+    const TextFamily& f = families[it->second];
+    const bool histogram = f.type == MetricType::kHistogram;
+    if (histogram || (f.type == MetricType::kSummary && suffix != "_bucket")) return &f;
+  }
+  return nullptr;
+}
+
+ParsedText ParsePrometheusText(std::string_view text, const ParseLimits& limits) {
+  ParsedText out;
+  Parser parser(out, limits);
+  size_t number = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    if (!parser.Line(text.substr(start, end - start), ++number)) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace recommender::input

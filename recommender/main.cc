@@ -1,0 +1,160 @@
+// queuelens-recommender: exporter metrics (Prometheus or direct scrapes) → model → policies →
+// replica and CPU recommendations for KEDA, Prometheus and the exporters' throttle targets.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/flags.h"
+#include "common/http_client.h"
+#include "common/http_server.h"
+#include "common/log.h"
+#include "common/version.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "recommender/config.h"
+#include "recommender/input/feeder.h"
+#include "recommender/input/prometheus_source.h"
+#include "recommender/input/scrape_source.h"
+#include "recommender/loop.h"
+#include "recommender/output/http_routes.h"
+#include "recommender/output/metric_names.h"
+#include "recommender/output/recommender_metrics.h"
+
+namespace {
+
+std::string Join(const std::vector<int>& ports) {
+  std::string out;
+  for (int p : ports) out += (out.empty() ? "" : ",") + std::to_string(p);
+  return out;
+}
+
+void PrintWorkloads(const recommender::RecommenderConfig& config) {
+  const auto& file = config.workloads;
+  std::printf("config ok: %zu workload(s), %zu budget group(s)%s\n", file.workloads.size(),
+              file.budget_groups.size(), config.discover ? ", discovery on" : "");
+  for (const recommender::WorkloadConfig& w : file.workloads) {
+    std::string services;
+    for (const std::string& s : w.services) services += (services.empty() ? "" : ",") + s;
+    std::printf(
+        "  %s/%s: services [%s], container %s, slo_p99 %gs, replicas %d..%d, cpu %g..%g cores, "
+        "replica_policy %s, cpu_policy %s%s%s\n",
+        w.key.k8s_namespace.c_str(), w.key.workload.c_str(), services.c_str(), w.container.c_str(),
+        w.slo_p99_seconds, w.min_replicas, w.max_replicas, w.min_cpu_cores, w.max_cpu_cores,
+        w.replica_policy.c_str(), w.cpu_policy.c_str(),
+        w.budget_group ? (", budget_group " + *w.budget_group).c_str() : "",
+        w.tower_high_cpu_group ? ", tower high-cpu group" : "");
+  }
+}
+
+std::unique_ptr<recommender::input::Source> MakeSource(
+    const recommender::RecommenderConfig& config) {
+  namespace input = recommender::input;
+  if (!config.prometheus_url.empty()) {
+    return std::make_unique<input::PrometheusSource>(
+        input::PrometheusClient(config.prometheus_url,
+                                common::MakeCurlHttpGet({.timeout = config.prometheus_timeout}),
+                                config.prometheus_timeout),
+        config.EffectiveWindow());
+  }
+  return std::make_unique<input::ScrapeSource>(
+      config.exporter_urls,
+      common::MakeCurlHttpGet(
+          {.timeout = config.exporter_timeout, .max_body_bytes = config.exporter_max_bytes}),
+      input::ScrapeOptions{.window = config.EffectiveWindow()});
+}
+
+int Run(const recommender::RecommenderConfig& config, sigset_t& signals) {
+  common::SystemClock clock;
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::BuildGauge()
+      .Name(std::string(recommender::output::kBuildInfo.name))
+      .Help(std::string(recommender::output::kBuildInfo.help))
+      .Register(*registry)
+      .Add({{"version", common::kVersion}})
+      .Set(1);
+  recommender::output::LoopMetrics metrics(*registry);
+  recommender::output::SnapshotHolder snapshots;
+
+  recommender::LoopOptions options;
+  options.safety = config.ToSafetyOptions();
+  options.budget_groups = config.workloads.budget_groups;
+  options.checkpoint_file = config.checkpoint_file;
+  options.checkpoint_max_bytes = config.checkpoint_max_bytes;
+  options.checkpoint_interval = config.checkpoint_interval;
+  recommender::RecommenderLoop loop(
+      recommender::input::Feeder(MakeSource(config)),
+      recommender::model::Model(config.workloads.workloads, config.ToModelOptions()),
+      std::move(options), metrics, snapshots);
+  loop.RestoreCheckpoint();
+
+  common::HttpServer web({.listen_address = config.web_listen_address,
+                          .threads = static_cast<int>(config.web_threads)});
+  recommender::output::AddRecommenderRoutes(web, snapshots, registry);
+  spdlog::info("serving /metrics, /api/v1/recommendations and the status page on {} (port {})",
+               config.web_listen_address, Join(web.Ports()));
+  const common::Duration interval = config.EffectiveInterval();
+  spdlog::info("reading {} every {} (rate window {}) for {} configured workload(s){}",
+               config.prometheus_url.empty() ? "exporters directly" : config.prometheus_url,
+               common::FormatDuration(interval), common::FormatDuration(config.EffectiveWindow()),
+               config.workloads.workloads.size(), config.discover ? " and discovered ones" : "");
+
+  std::thread passes([&] { loop.Run(clock, interval); });
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received signal {}, shutting down", sig);
+  loop.Stop();
+  passes.join();
+  loop.SaveCheckpoint(clock.Now());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  recommender::RecommenderConfig config;
+  common::FlagSet flags("queuelens-recommender",
+                        "Turns queuelens-exporter signals into replica and CPU recommendations "
+                        "for KEDA, HPA and the exporters.");
+  config.Register(flags);
+  std::string error;
+  switch (flags.Parse(argc, argv, &error)) {
+    case common::FlagSet::Outcome::kHelp:
+      std::fputs(flags.Usage().c_str(), stdout);
+      return 0;
+    case common::FlagSet::Outcome::kError:
+      std::fprintf(stderr, "queuelens-recommender: %s\n(see --help)\n", error.c_str());
+      return 2;
+    case common::FlagSet::Outcome::kOk:
+      break;
+  }
+  std::vector<std::string> problems = config.Validate();
+  for (std::string& p : config.LoadWorkloads()) problems.push_back(std::move(p));
+  if (!problems.empty()) {
+    for (const std::string& p : problems) {
+      std::fprintf(stderr, "queuelens-recommender: %s\n", p.c_str());
+    }
+    return 2;
+  }
+  if (config.check_config) {
+    PrintWorkloads(config);
+    return 0;
+  }
+  // Block the stop signals in every thread; main waits for them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  try {
+    common::InitLogging(config.log_level, config.log_format);
+    return Run(config, signals);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "queuelens-recommender: %s\n", e.what());
+    return 1;
+  }
+}

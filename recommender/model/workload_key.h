@@ -1,0 +1,15 @@
+#pragma once
+
+#include <compare>
+#include <string>
+
+namespace recommender::model {
+
+// A scaled workload: a Deployment in a namespace.
+struct WorkloadKey {
+  std::string k8s_namespace;
+  std::string workload;
+  friend auto operator<=>(const WorkloadKey&, const WorkloadKey&) = default;
+};
+
+}  // namespace recommender::model

@@ -1,0 +1,45 @@
+#include "recommender/output/http_routes.h"
+
+#include "common/text_serializer.h"
+#include "recommender/output/keda_handler.h"
+#include "recommender/output/recommender_metrics.h"
+#include "recommender/output/status_page.h"
+
+namespace recommender::output {
+
+void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
+                          std::shared_ptr<prometheus::Registry> registry) {
+  server.Handle("/metrics", [registry, &snapshots](const common::HttpRequest&) {
+    std::vector<prometheus::MetricFamily> families = registry->Collect();
+    std::vector<prometheus::MetricFamily> from_snapshot = SnapshotFamilies(*snapshots.Get());
+    families.insert(families.end(), std::make_move_iterator(from_snapshot.begin()),
+                    std::make_move_iterator(from_snapshot.end()));
+    common::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.compressible = true;
+    common::AppendText(families, r.body);
+    return r;
+  });
+  server.Handle(
+      "/api/v1/recommendations",
+      [&snapshots](const common::HttpRequest& req) {
+        return HandleRecommendations(*snapshots.Get(), req);
+      },
+      1 << 10, true);
+  server.Handle("/api/v1/targets", [&snapshots](const common::HttpRequest& req) {
+    return HandleTargets(*snapshots.Get(), req);
+  });
+  server.Handle("/", [&snapshots](const common::HttpRequest&) {
+    common::HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = RenderStatusPage(*snapshots.Get());
+    return r;
+  });
+  server.Handle("/healthz", [](const common::HttpRequest&) {
+    common::HttpResponse r;
+    r.body = "ok\n";
+    return r;
+  });
+}
+
+}  // namespace recommender::output

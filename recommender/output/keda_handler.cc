@@ -1,0 +1,171 @@
+#include "recommender/output/keda_handler.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <string_view>
+
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace recommender::output {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void String(Writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void WriteRecommendation(Writer& w, const WorkloadView& v) {
+  const combine::Recommendation& r = v.recommendation;
+  w.StartObject();
+  w.Key("namespace");
+  String(w, v.config.key.k8s_namespace);
+  w.Key("workload");
+  String(w, v.config.key.workload);
+  w.Key("replicas");
+  if (r.replicas) {
+    w.Int(*r.replicas);
+  } else {
+    w.Null();
+  }
+  w.Key("cpuCores");
+  if (r.cpu_cores) {
+    w.Double(*r.cpu_cores);
+  } else {
+    w.Null();
+  }
+  w.Key("policy");
+  String(w, r.policy);
+  w.Key("reason");
+  String(w, r.reason);
+  w.Key("computedAt");
+  String(w, FormatRfc3339(r.computed_at));
+  w.Key("stale");
+  w.Bool(r.stale);
+  w.EndObject();
+}
+
+common::HttpResponse Json(int status, std::string body) {
+  common::HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+common::HttpResponse Error(int status, std::string_view message) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("error");
+  String(w, message);
+  w.EndObject();
+  return Json(status, buf.GetString());
+}
+
+bool IsGet(const common::HttpRequest& request) {
+  return request.method == "GET" || request.method == "HEAD";
+}
+
+}  // namespace
+
+std::string FormatRfc3339(common::TimePoint t) {
+  const auto ms = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  const int millis = static_cast<int>((ms % 1000 + 1000) % 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];  // sized for any int fields, which silences the truncation check
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return buf;
+}
+
+std::string RenderRecommendationJson(const WorkloadView& view) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  WriteRecommendation(w, view);
+  return buf.GetString();
+}
+
+std::string RenderRecommendationsJson(const Snapshot& snapshot) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("computedAt");
+  String(w, FormatRfc3339(snapshot.computed_at));
+  w.Key("recommendations");
+  w.StartArray();
+  for (const WorkloadView& v : snapshot.workloads) WriteRecommendation(w, v);
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string RenderTargetsJson(const Snapshot& snapshot) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  const TowerView& t = snapshot.tower;
+  w.StartObject();
+  w.Key("computedAt");
+  String(w, FormatRfc3339(snapshot.computed_at));
+  w.Key("chosen");
+  w.Bool(t.has_choice);
+  w.Key("action");
+  w.Int(t.action);
+  w.Key("groups");
+  w.StartObject();
+  w.Key("high_cpu");
+  w.Double(t.high_cpu_target);
+  w.Key("other");
+  w.Double(t.other_target);
+  w.EndObject();
+  w.Key("targets");
+  w.StartArray();
+  for (const WorkloadView& v : snapshot.workloads) {
+    w.StartObject();
+    w.Key("namespace");
+    String(w, v.config.key.k8s_namespace);
+    w.Key("workload");
+    String(w, v.config.key.workload);
+    w.Key("container");
+    String(w, v.config.container);
+    w.Key("throttleTarget");
+    w.Double(v.config.tower_high_cpu_group ? t.high_cpu_target : t.other_target);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+common::HttpResponse HandleRecommendations(const Snapshot& snapshot,
+                                           const common::HttpRequest& request) {
+  if (!IsGet(request)) return Error(405, "only GET is supported");
+  static constexpr std::string_view kPrefix = "/api/v1/recommendations";
+  std::string_view rest = std::string_view(request.path).substr(kPrefix.size());
+  if (rest.empty() || rest == "/") return Json(200, RenderRecommendationsJson(snapshot));
+  rest.remove_prefix(1);
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size() ||
+      rest.find('/', slash + 1) != std::string_view::npos) {
+    return Error(404, "expected /api/v1/recommendations/{namespace}/{workload}");
+  }
+  const std::string_view ns = rest.substr(0, slash);
+  const std::string_view workload = rest.substr(slash + 1);
+  const WorkloadView* view = snapshot.Find(ns, workload);
+  if (view == nullptr) {
+    return Error(404, "unknown workload " + std::string(ns) + "/" + std::string(workload) +
+                          "; GET /api/v1/recommendations lists the known ones");
+  }
+  return Json(view->recommendation.replicas ? 200 : 503, RenderRecommendationJson(*view));
+}
+
+common::HttpResponse HandleTargets(const Snapshot& snapshot, const common::HttpRequest& request) {
+  if (!IsGet(request)) return Error(405, "only GET is supported");
+  return Json(200, RenderTargetsJson(snapshot));
+}
+
+}  // namespace recommender::output

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <string_view>
+
+// Every metric name queuelens-recommender serves, with its HELP text, in one place. HELP says how
+// each value is derived.
+namespace recommender::output {
+
+struct MetricName {
+  std::string_view name;
+  std::string_view help;
+};
+
+// From the published snapshot (one series per workload, rendered at scrape time).
+inline constexpr MetricName kRecommendedReplicas{
+    "queuelens_recommended_replicas",
+    "Replicas recommended for the workload: the proposal of its replica policy after the safety "
+    "post-processors (staleness hold, scale-down stabilisation, step limit, min/max). The value "
+    "KEDA reads. Absent until the workload has a first usable value."};
+inline constexpr MetricName kRecommendedCpu{
+    "queuelens_recommended_cpu_cores",
+    "Per-pod CPU limit recommended for the workload's container: the proposal of its CPU policy "
+    "after the safety post-processors."};
+inline constexpr MetricName kProposalReplicas{
+    "queuelens_policy_proposal_replicas",
+    "Replicas each policy proposes before the safety post-processors, including the policies "
+    "that run in shadow; absent when the policy could not decide."};
+inline constexpr MetricName kProposalCpu{
+    "queuelens_policy_proposal_cpu_cores",
+    "Per-pod CPU limit each policy proposes before the safety post-processors; absent when the "
+    "policy could not decide or does not size CPU."};
+inline constexpr MetricName kPolicyTerm{
+    "queuelens_policy_term",
+    "Intermediate terms of each policy's formula for the workload (see the policy's header), so "
+    "every decision can be explained."};
+inline constexpr MetricName kStale{
+    "queuelens_recommendation_stale",
+    "1 when the workload's inputs were missing or older than --staleness, so the last good "
+    "recommendation is held (never scaled down); else 0."};
+inline constexpr MetricName kInputAge{
+    "queuelens_recommendation_input_age_seconds",
+    "Age of the newest input sample behind the workload's signals at the pass; absent when "
+    "there is none."};
+inline constexpr MetricName kThrottleTarget{
+    "queuelens_throttle_target_ratio",
+    "The Tower's current CFS throttled-period ratio target per group (high_cpu: workloads with "
+    "tower_high_cpu_group, other: the rest), served to exporters at /api/v1/targets."};
+inline constexpr MetricName kWorkloads{
+    "queuelens_recommender_workloads",
+    "Workloads sized, by origin (configured in --config, or discovered from trace services)."};
+inline constexpr MetricName kLastPass{"queuelens_recommender_last_pass_timestamp_seconds",
+                                      "Unix time of the last completed recommendation pass."};
+
+// Kept in the process's prometheus::Registry.
+inline constexpr MetricName kLoopStep{
+    "queuelens_recommender_loop_step_seconds",
+    "Wall time of each step of a recommendation pass: feed (fetch inputs), model (update windows, "
+    "derive signals), evaluate (policies), combine (safety post-processors), publish (snapshot "
+    "and checkpoint)."};
+inline constexpr MetricName kInputErrors{
+    "queuelens_recommender_input_errors_total",
+    "Inputs that failed in a pass, by input (a scraped URL or a Prometheus query name) and reason "
+    "(fetch: no usable answer, parse: malformed lines skipped, query: Prometheus error)."};
+inline constexpr MetricName kMalformedLines{
+    "queuelens_recommender_input_malformed_lines_total",
+    "Lines of scraped exposition text that could not be parsed and were skipped."};
+inline constexpr MetricName kCheckpointErrors{
+    "queuelens_recommender_checkpoint_errors_total",
+    "Checkpoint saves or restores that failed, by operation (save, restore)."};
+inline constexpr MetricName kBuildInfo{"queuelens_build_info",
+                                       "Always 1; labels carry the queuelens version."};
+
+}  // namespace recommender::output

@@ -1,0 +1,142 @@
+#include "recommender/output/recommender_metrics.h"
+
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "recommender/output/metric_names.h"
+
+namespace recommender::output {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily Family(const MetricName& name, size_t reserve) {
+  MetricFamily f;
+  f.name = name.name;
+  f.help = name.help;
+  f.type = MetricType::Gauge;
+  f.metric.reserve(reserve);
+  return f;
+}
+
+void Add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
+  ClientMetric& m = f.metric.emplace_back();
+  m.label = std::move(labels);
+  m.gauge.value = value;
+}
+
+double UnixSeconds(common::TimePoint t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// Buckets for loop steps: a pass over hundreds of workloads takes milliseconds; a fetch over the
+// network up to the input timeout.
+const prometheus::Histogram::BucketBoundaries& StepBuckets() {
+  static const prometheus::Histogram::BucketBoundaries b = {
+      0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return b;
+}
+
+}  // namespace
+
+std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap) {
+  const size_t n = snap.workloads.size();
+  MetricFamily replicas = Family(kRecommendedReplicas, n);
+  MetricFamily cpu = Family(kRecommendedCpu, n);
+  MetricFamily proposal_replicas = Family(kProposalReplicas, n * 4);
+  MetricFamily proposal_cpu = Family(kProposalCpu, n * 4);
+  MetricFamily terms = Family(kPolicyTerm, n * 16);
+  MetricFamily stale = Family(kStale, n);
+  MetricFamily age = Family(kInputAge, n);
+  size_t discovered = 0;
+  for (const WorkloadView& w : snap.workloads) {
+    const std::string& ns = w.config.key.k8s_namespace;
+    const std::string& name = w.config.key.workload;
+    const combine::Recommendation& r = w.recommendation;
+    if (r.replicas) Add(replicas, {{"namespace", ns}, {"workload", name}}, *r.replicas);
+    if (r.cpu_cores) {
+      Add(cpu, {{"namespace", ns}, {"workload", name}, {"container", w.config.container}},
+          *r.cpu_cores);
+    }
+    for (const policies::Proposal& p : w.proposals) {
+      const std::vector<ClientMetric::Label> labels = {
+          {"namespace", ns}, {"workload", name}, {"policy", p.policy}};
+      if (p.replicas) Add(proposal_replicas, labels, *p.replicas);
+      if (p.cpu_cores) Add(proposal_cpu, labels, *p.cpu_cores);
+      for (const auto& [term, value] : p.terms) {
+        if (std::isnan(value)) continue;  // a term the formula did not reach this pass
+        Add(terms, {{"namespace", ns}, {"workload", name}, {"policy", p.policy}, {"term", term}},
+            value);
+      }
+    }
+    Add(stale, {{"namespace", ns}, {"workload", name}}, r.stale ? 1 : 0);
+    if (w.signals.observed_at != common::TimePoint{}) {
+      Add(age, {{"namespace", ns}, {"workload", name}},
+          common::ToSeconds(snap.computed_at - w.signals.observed_at));
+    }
+    discovered += w.discovered ? 1 : 0;
+  }
+
+  MetricFamily target = Family(kThrottleTarget, 2);
+  if (snap.tower.has_choice) {
+    Add(target, {{"group", "high_cpu"}}, snap.tower.high_cpu_target);
+    Add(target, {{"group", "other"}}, snap.tower.other_target);
+  }
+  MetricFamily workloads = Family(kWorkloads, 2);
+  Add(workloads, {{"origin", "configured"}}, static_cast<double>(n - discovered));
+  Add(workloads, {{"origin", "discovered"}}, static_cast<double>(discovered));
+  MetricFamily last_pass = Family(kLastPass, 1);
+  if (snap.computed_at != common::TimePoint{}) Add(last_pass, {}, UnixSeconds(snap.computed_at));
+
+  std::vector<MetricFamily> out;
+  out.reserve(10);
+  for (MetricFamily* f : {&replicas, &cpu, &proposal_replicas, &proposal_cpu, &terms, &stale, &age,
+                          &target, &workloads, &last_pass}) {
+    out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+LoopMetrics::LoopMetrics(prometheus::Registry& registry)
+    : steps_(prometheus::BuildHistogram()
+                 .Name(std::string(kLoopStep.name))
+                 .Help(std::string(kLoopStep.help))
+                 .Register(registry)),
+      input_errors_(prometheus::BuildCounter()
+                        .Name(std::string(kInputErrors.name))
+                        .Help(std::string(kInputErrors.help))
+                        .Register(registry)),
+      malformed_(prometheus::BuildCounter()
+                     .Name(std::string(kMalformedLines.name))
+                     .Help(std::string(kMalformedLines.help))
+                     .Register(registry)
+                     .Add({})),
+      checkpoint_errors_(prometheus::BuildCounter()
+                             .Name(std::string(kCheckpointErrors.name))
+                             .Help(std::string(kCheckpointErrors.help))
+                             .Register(registry)) {
+  // Present from the start, so a rate() over them works before the first failure.
+  for (const char* step : {"feed", "model", "evaluate", "combine", "publish"}) {
+    steps_.Add({{"step", step}}, StepBuckets());
+  }
+  for (const char* op : {"save", "restore"}) checkpoint_errors_.Add({{"operation", op}});
+}
+
+void LoopMetrics::StepDuration(std::string_view step, double seconds) {
+  steps_.Add({{"step", std::string(step)}}, StepBuckets()).Observe(seconds);
+}
+
+void LoopMetrics::InputError(std::string_view input, std::string_view reason) {
+  input_errors_.Add({{"input", std::string(input)}, {"reason", std::string(reason)}}).Increment();
+}
+
+void LoopMetrics::MalformedLines(size_t lines) { malformed_.Increment(static_cast<double>(lines)); }
+
+void LoopMetrics::CheckpointError(std::string_view operation) {
+  checkpoint_errors_.Add({{"operation", std::string(operation)}}).Increment();
+}
+
+}  // namespace recommender::output

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "recommender/combine/combiner.h"
+#include "recommender/input/observations.h"
+#include "recommender/model/signals.h"
+#include "recommender/policies/proposal.h"
+#include "recommender/workload_config.h"
+
+namespace recommender::output {
+
+// One workload as every output shows it: its settings, the inputs of the pass, each policy's
+// proposal and the published recommendation.
+struct WorkloadView {
+  WorkloadConfig config;
+  bool discovered = false;
+  model::WorkloadSignals signals;
+  std::vector<policies::Proposal> proposals;  // every policy, in kPolicyNames order
+  combine::Recommendation recommendation;
+};
+
+struct TowerView {
+  bool has_choice = false;
+  int action = 0;
+  double high_cpu_target = 0;  // target1: workloads with tower_high_cpu_group
+  double other_target = 0;     // target2: all other workloads
+  double bucket_rps = 0;
+  bool explored = false;
+  common::TimePoint chosen_at{};
+};
+
+struct StepTiming {
+  std::string step;
+  double seconds = 0;
+};
+
+// What one pass published. Immutable once published; handlers on other threads read it.
+struct Snapshot {
+  common::TimePoint computed_at{};  // TimePoint{} before the first pass
+  uint64_t pass = 0;
+  std::vector<WorkloadView> workloads;  // sorted by key
+  TowerView tower;
+  std::vector<StepTiming> steps;  // the pass' step durations
+  std::vector<input::InputError> input_errors;
+
+  // Binary search over the sorted workloads; nullptr when unknown.
+  const WorkloadView* Find(std::string_view k8s_namespace, std::string_view workload) const;
+};
+
+// The latest snapshot, swapped atomically by the loop and read by the HTTP handlers, so neither
+// side ever holds a lock across I/O or computation.
+class SnapshotHolder {
+ public:
+  SnapshotHolder() : current_(std::make_shared<const Snapshot>()) {}
+  void Publish(std::shared_ptr<const Snapshot> snapshot) { current_.store(std::move(snapshot)); }
+  std::shared_ptr<const Snapshot> Get() const { return current_.load(); }
+
+ private:
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+}  // namespace recommender::output

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <array>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+#include "recommender/model/signals.h"
+#include "recommender/model/workload_key.h"
+#include "recommender/policies/hpa_cpu.h"
+#include "recommender/policies/k8s_cpu.h"
+#include "recommender/policies/proposal.h"
+#include "recommender/policies/queue_balancing.h"
+#include "recommender/policies/showar.h"
+#include "recommender/policies/slo_feedback.h"
+#include "recommender/policies/throttle_target.h"
+#include "recommender/workload_config.h"
+
+namespace recommender::policies {
+
+// The explicit list of policies, in the order their proposals appear in WorkloadProposals.
+inline constexpr std::string_view kQueueBalancing = "queue_balancing";
+inline constexpr std::string_view kThrottleTarget = "throttle_target";
+inline constexpr std::string_view kSloFeedback = "slo_feedback";
+inline constexpr std::string_view kShowar = "showar";
+inline constexpr std::string_view kHpaCpu = "hpa_cpu";
+inline constexpr std::string_view kK8sCpu = "k8s_cpu";
+inline constexpr std::string_view kK8sCpuFast = "k8s_cpu_fast";
+inline constexpr std::array<std::string_view, 7> kPolicyNames = {
+    kQueueBalancing, kThrottleTarget, kSloFeedback, kShowar, kHpaCpu, kK8sCpu, kK8sCpuFast};
+
+// Which policies may be named as WorkloadConfig::replica_policy / cpu_policy. slo_feedback is
+// neither: it sets the throttle target that throttle_target applies.
+bool ProposesReplicas(std::string_view policy);  // queue_balancing, showar, hpa_cpu
+bool ProposesCpu(std::string_view policy);       // throttle_target, showar, k8s_cpu, k8s_cpu_fast
+
+// Tunables of every policy, defaults as in the policy headers.
+struct PolicyOptions {
+  QueueBalancingOptions queue_balancing;
+  CaptainOptions captain;
+  TowerOptions tower;
+  ShowarOptions showar;
+  HpaCpuOptions hpa_cpu;
+  K8sCpuOptions k8s_cpu = K8sCpuOptions::Standard();
+  K8sCpuOptions k8s_cpu_fast = K8sCpuOptions::Fast();
+};
+
+// What the policies remember about one workload between passes. Copyable; checkpointed with
+// WritePolicyState / ReadPolicyState. A default-constructed memory is a fresh start.
+struct PolicyMemory {
+  ThrottleTargetMemory throttle_target;
+  ShowarMemory showar;
+  HpaCpuMemory hpa_cpu;
+  K8sCpuMemory k8s_cpu;
+  K8sCpuMemory k8s_cpu_fast;
+};
+
+void WritePolicyState(const PolicyMemory& memory, rapidjson::Writer<rapidjson::StringBuffer>& w);
+// On failure `memory` is left unchanged and `error` says which field was wrong. Parse the document
+// with rapidjson::kParseFullPrecisionFlag, or restored doubles may differ in the last bit.
+bool ReadPolicyState(const rapidjson::Value& value, PolicyMemory& memory, std::string* error);
+
+// Every policy's proposal for one workload, in kPolicyNames order (proposals[i].policy ==
+// kPolicyNames[i]).
+struct WorkloadProposals {
+  model::WorkloadKey key;
+  std::vector<Proposal> proposals;
+
+  // The proposal of `policy`, or nullptr if the name is not in kPolicyNames.
+  const Proposal* Find(std::string_view policy) const;
+};
+
+// One pass over all workloads. configs[i], signals[i] and memory[i] describe the same workload
+// (the spans must have equal sizes). `tower` is the application-wide slo_feedback state: it is
+// ticked once per pass (choosing new targets once a minute) before the per-workload policies run.
+// Budget groups are looked up by WorkloadConfig::budget_group; a workload naming an unknown group
+// is sized by Little's law. Pure apart from `memory` and `tower`.
+std::vector<WorkloadProposals> EvaluatePolicies(const PolicyOptions& options,
+                                                std::span<const WorkloadConfig> configs,
+                                                std::span<const model::WorkloadSignals> signals,
+                                                std::span<const BudgetGroup> groups,
+                                                std::span<PolicyMemory> memory, Tower& tower,
+                                                common::TimePoint now);
+
+}  // namespace recommender::policies

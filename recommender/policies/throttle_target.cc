@@ -1,0 +1,212 @@
+#include "recommender/policies/throttle_target.h"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+
+#include "recommender/policies/all_policies.h"
+#include "recommender/policies/stats.h"
+
+namespace recommender::policies {
+namespace {
+
+// Captain's usage ring covers 5 s; the fallback reads the same span of the model's history.
+constexpr common::Duration kUsageWindow = std::chrono::seconds{5};
+
+double ThrottledRatio(const CaptainState& s) {
+  double sum = 0;
+  for (double d : s.throttled) sum += d;
+  return sum / kCaptainThrottleRing;
+}
+
+void ZeroThrottled(CaptainState& s) {
+  s.throttled.fill(0);
+  s.throttled_next = 0;
+}
+
+}  // namespace
+
+const char* CaptainActionName(CaptainAction action) {
+  switch (action) {
+    case CaptainAction::kHold:
+      return "hold";
+    case CaptainAction::kScaleUp:
+      return "scale_up";
+    case CaptainAction::kScaleDown:
+      return "scale_down";
+    case CaptainAction::kRollback:
+      return "rollback";
+  }
+  return "hold";
+}
+
+CaptainState MakeCaptainState(const CaptainOptions& options) {
+  CaptainState s;
+  s.limit = options.initial_limit_cores;
+  s.last_limit = options.initial_limit_cores;
+  s.margin = options.initial_margin;
+  return s;
+}
+
+void CaptainDecision::AppendTerms(Proposal& proposal) const {
+  proposal.Term("throttled_ratio", throttled_ratio);
+  proposal.Term("usage_max_cores", usage_max);
+  proposal.Term("usage_stdev_cores", usage_stdev);
+  proposal.Term("usage_limit_cores", usage_limit);
+  proposal.Term("margin", margin);
+  proposal.Term("action", static_cast<double>(action));
+  proposal.Term("limit_cores", limit);
+}
+
+CaptainDecision CaptainStep(CaptainState& s, const CaptainSample& sample, double target,
+                            const CaptainOptions& options) {
+  CaptainDecision d;
+  if (!s.started) {
+    s.started = true;
+    s.previous = sample;
+    s.last_decision = sample.t;
+    d.limit = s.limit;
+    d.margin = s.margin;
+    return d;
+  }
+
+  const double dt = common::ToSeconds(sample.t - s.previous.t);
+  const double d_throttled = sample.nr_throttled_total - s.previous.nr_throttled_total;
+  s.throttled[s.throttled_next] = std::max(0.0, d_throttled);
+  s.throttled_next = (s.throttled_next + 1) % kCaptainThrottleRing;
+  const double d_usage = sample.cpu_usage_seconds_total - s.previous.cpu_usage_seconds_total;
+  if (dt > 0 && d_usage >= 0) {
+    s.usage[s.usage_next] = d_usage / dt;
+    s.usage_next = (s.usage_next + 1) % kCaptainUsageRing;
+    s.usage_count = std::min(s.usage_count + 1, kCaptainUsageRing);
+  }
+  s.previous = sample;
+
+  double r = ThrottledRatio(s);
+  d.throttled_ratio = r;
+  if (r > 3 * target && s.last_scale_down) {
+    s.limit = 2 * s.last_limit - s.limit;
+    s.margin += r - target;
+    ZeroThrottled(s);
+    s.last_scale_down = false;
+    d.action = CaptainAction::kRollback;
+  }
+  if (sample.t - s.last_decision < options.decision_interval) {
+    d.limit = s.limit;
+    d.margin = s.margin;
+    return d;
+  }
+
+  d.decided = true;
+  s.last_limit = s.limit;
+  r = ThrottledRatio(s);
+  d.throttled_ratio = r;
+  const Summary usage =
+      Summarize(std::span<const double>(s.usage.data(), static_cast<size_t>(s.usage_count)));
+  s.margin = std::max(0.0, s.margin + (r - target));
+  s.last_scale_down = false;
+  if (r > 3 * target) {
+    s.limit *= 1 + (r - 3 * target);
+    d.action = CaptainAction::kScaleUp;
+  } else if (usage.count > 0) {
+    d.usage_max = usage.max;
+    d.usage_stdev = usage.SampleStdev();
+    d.usage_limit = d.usage_max + d.usage_stdev * s.margin;
+    if (d.usage_limit <= 0.9 * s.limit) {
+      s.limit = std::max(0.5 * s.limit, d.usage_limit);
+      s.last_scale_down = true;
+      d.action = CaptainAction::kScaleDown;
+    }
+  }
+  ZeroThrottled(s);
+  s.limit = std::max(options.min_limit_cores, s.limit);
+  s.last_decision = sample.t;
+  d.limit = s.limit;
+  d.margin = s.margin;
+  return d;
+}
+
+Proposal EvaluateThrottleTarget(const model::WorkloadSignals& signals, const WorkloadConfig& config,
+                                double target, ThrottleTargetMemory& memory, common::TimePoint now,
+                                const CaptainOptions& options) {
+  Proposal p;
+  p.policy = std::string(kThrottleTarget);
+  p.terms.reserve(10);
+  p.Term("target", target);
+  if (std::isfinite(signals.node_recommended_cpu_cores) && signals.node_recommended_cpu_cores > 0) {
+    p.Term("node_recommended_cpu_cores", signals.node_recommended_cpu_cores);
+    p.cpu_cores = signals.node_recommended_cpu_cores;
+    p.reason = "exporters' Captain at throttle target " + FormatNumber(target);
+    return p;
+  }
+
+  // Fallback: one Captain decision over the model's window.
+  const Summary recent = Summarize(
+      RecentSamples(signals.cpu_usage_history, signals.cpu_usage_sample_interval, kUsageWindow));
+  CaptainDecision d;
+  if (recent.count > 0) {
+    d.usage_max = recent.max;
+    d.usage_stdev = recent.SampleStdev();
+  } else if (std::isfinite(signals.cpu_usage_cores) && signals.current_replicas > 0) {
+    d.usage_max = signals.cpu_usage_cores / signals.current_replicas;
+    d.usage_stdev = 0;
+  } else {
+    p.reason = "no Captain recommendation and no CPU usage";
+    return p;
+  }
+  if (!std::isfinite(signals.throttled_ratio)) {
+    p.reason = "no Captain recommendation and no throttled ratio";
+    return p;
+  }
+  const double r = signals.throttled_ratio;
+  d.throttled_ratio = r;
+
+  double limit = config.max_cpu_cores;
+  if (std::isfinite(signals.cpu_limit_cores) && signals.cpu_limit_cores > 0) {
+    limit = signals.cpu_limit_cores;
+  } else if (std::isfinite(memory.limit)) {
+    limit = memory.limit;
+  }
+  p.Term("limit_in_cores", limit);
+  if (!std::isfinite(memory.margin)) memory.margin = options.initial_margin;
+
+  const bool due = memory.last_decision == common::TimePoint{} ||
+                   now - memory.last_decision >= options.decision_interval;
+  if (r > 3 * target && memory.last_scale_down && std::isfinite(memory.last_limit)) {
+    limit = 2 * memory.last_limit - limit;
+    memory.margin += r - target;
+    memory.last_scale_down = false;
+    d.action = CaptainAction::kRollback;
+    memory.last_decision = now;
+  } else if (due) {
+    memory.last_limit = limit;
+    memory.margin = std::max(0.0, memory.margin + (r - target));
+    memory.last_scale_down = false;
+    if (r > 3 * target) {
+      limit *= 1 + (r - 3 * target);
+      d.action = CaptainAction::kScaleUp;
+    } else {
+      d.usage_limit = d.usage_max + d.usage_stdev * memory.margin;
+      if (d.usage_limit <= 0.9 * limit) {
+        limit = std::max(0.5 * limit, d.usage_limit);
+        memory.last_scale_down = true;
+        d.action = CaptainAction::kScaleDown;
+      }
+    }
+    memory.last_decision = now;
+  } else if (std::isfinite(memory.limit)) {
+    limit = memory.limit;
+  }
+  limit = std::max(options.min_limit_cores, limit);
+  memory.limit = limit;
+  d.limit = limit;
+  d.margin = memory.margin;
+  d.decided = due || d.action == CaptainAction::kRollback;
+  d.AppendTerms(p);
+  p.cpu_cores = limit;
+  p.reason = std::string("window Captain ") + CaptainActionName(d.action) + " at throttle target " +
+             FormatNumber(target);
+  return p;
+}
+
+}  // namespace recommender::policies

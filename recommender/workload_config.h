@@ -1,0 +1,33 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recommender/model/workload_key.h"
+
+namespace recommender {
+
+// One entry of --config: a workload and how to scale it. Parsed and validated in config.cc.
+struct WorkloadConfig {
+  model::WorkloadKey key;
+  std::vector<std::string> services;  // trace service names whose spans belong to this workload
+  std::string container;              // the container whose CPU is sized
+  double slo_p99_seconds = 0.5;
+  int min_replicas = 1;
+  int max_replicas = 10;
+  double min_cpu_cores = 0.01;
+  double max_cpu_cores = 4;
+  std::string replica_policy = "queue_balancing";  // the policy whose proposal is applied
+  std::string cpu_policy = "throttle_target";
+  std::optional<std::string> budget_group;  // queue balancing shares a pod budget in the group
+  bool tower_high_cpu_group = false;  // gets the Tower's target1 (Autothrottle's high-CPU group)
+};
+
+// A pod budget shared by the workloads naming it (QueueFlower's C extra pods).
+struct BudgetGroup {
+  std::string name;
+  int extra_pods = 0;
+};
+
+}  // namespace recommender

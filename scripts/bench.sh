@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Builds the release preset, runs every *_bench binary with repetitions, keeps the JSON and console
+# output in bench-out/, and prints each measure next to the peer measured in the same run. Rows
+# named "<measure>/queuelens" are paired with every "<measure>/<peer>" row of the same binary.
+#
+# Environment: BUILD_DIR (default build), OUT_DIR (default bench-out), REPETITIONS (default 5),
+# JOBS (parallel build jobs, default 2).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+build_dir=${BUILD_DIR:-build}
+out_dir=${OUT_DIR:-bench-out}
+repetitions=${REPETITIONS:-5}
+jobs=${JOBS:-2}
+
+command -v python3 >/dev/null || { echo "bench.sh: python3 is needed for the summary" >&2; exit 1; }
+
+cmake --preset release -B "$build_dir" >/dev/null
+cmake --build "$build_dir" --parallel "$jobs"
+
+mkdir -p "$out_dir"
+shopt -s nullglob
+benches=("$build_dir"/bin/*_bench)
+if ((${#benches[@]} == 0)); then
+  echo "bench.sh: no *_bench binaries in $build_dir/bin" >&2
+  exit 1
+fi
+
+for bin in "${benches[@]}"; do
+  name=$(basename "$bin")
+  echo "== $name" >&2
+  # Interleaved repetitions: load from elsewhere on the machine hits both sides of a pair alike.
+  "$bin" --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_out="$out_dir/$name.json" --benchmark_out_format=json | tee "$out_dir/$name.txt"
+done
+
+python3 - "$out_dir" "$repetitions" <<'EOF'
+import glob
+import json
+import os
+import sys
+
+out_dir, repetitions = sys.argv[1], sys.argv[2]
+medians = {}  # by benchmark name, without the /iterations:N, /process_time, /real_time parts
+for path in sorted(glob.glob(os.path.join(out_dir, "*_bench.json"))):
+    with open(path) as f:
+        for b in json.load(f)["benchmarks"]:
+            if b.get("aggregate_name") != "median":
+                continue
+            parts = b["run_name"].split("/")
+            b["wall_clock"] = "real_time" in parts
+            name = "/".join(p for p in parts if p not in ("real_time", "process_time")
+                            and not p.startswith("iterations:"))
+            medians[name] = b
+
+
+def value(run, field):
+    b = medians.get(run)
+    return None if b is None else b.get(field)
+
+
+def time_ms(run, field=None):
+    """CPU time (wall-clock time for rows timed on it, unless `field` says), in milliseconds."""
+    b = medians.get(run)
+    if b is None:
+        return None
+    field = field or ("real_time" if b["wall_clock"] else "cpu_time")
+    return b[field] * {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b["time_unit"]]
+
+
+rows = []
+
+
+def row(measure, ours, unit, peer_name="", peer=None, compare="", goal="", fmt="{:.3g}"):
+    """compare: "faster" or "smaller" (peer / ours), "share" (ours / peer), "" for no peer."""
+    if ours is None:
+        return
+    text = lambda v: "-" if v is None else f"{fmt.format(v)} {unit}".strip()
+    if peer is None or not ours or not peer:
+        ratio = ""
+    elif compare == "share":
+        ratio = f"{ours / peer:.0%} of it"
+    else:
+        ratio = f"{peer / ours:.1f}x {compare}"
+    rows.append((measure, text(ours), peer_name, text(peer) if peer_name else "", ratio, goal))
+
+
+for fmt, goal in (("jaeger", ">= 1.0 M/s"), ("otlp-json", ">= 0.6 M/s"),
+                  ("otlp-proto", ">= 1.0 M/s")):
+    full = value(f"ingest/pipeline/{fmt}", "items_per_second")
+    parse = value(f"ingest/parse/{fmt}", "items_per_second")
+    row(f"ingest {fmt} (parse+assemble+aggregate)", full and full / 1e6, "M spans/s",
+        "parse only, same bytes", parse and parse / 1e6, "share", goal)
+for fmt in ("jaeger", "otlp-json", "otlp-proto"):
+    row(f"ingest {fmt}: heap allocations per span",
+        value(f"ingest/pipeline/{fmt}", "allocs_per_span"), "", goal="~0", fmt="{:.2g}")
+
+row("memory per operation series", value("memory/series", "operation_series_bytes"), "B",
+    "prometheus-cpp, same series", value("memory/series", "prometheus_cpp_operation_series_bytes"),
+    "smaller", "<= 4096 B", "{:.0f}")
+row("memory per service (+ 1 operation, 1 pod)", value("memory/series", "service_series_bytes"),
+    "B", fmt="{:.0f}")
+
+# Pairs by name: "<measure>/queuelens" against each "<measure>/<peer>" of the same run. Rows timed
+# on the wall clock also show the process's CPU time; the goal applies to the first line.
+goals = {"metrics/serialize": "<= 8 ms", "metrics/handler": "<= 50 ms", "metrics/http": "<= 50 ms"}
+for name in sorted(medians):
+    measure, _, side = name.rpartition("/")
+    if side != "queuelens":
+        continue
+    b = medians[name]
+    label = measure + (f" ({b['series']:.0f} series)" if "series" in b else "")
+    clocks = [("real_time", ", wall"), ("cpu_time", ", process CPU")] if b["wall_clock"] else [
+        ("cpu_time", "")]
+    for peer_name in sorted(medians):
+        peer_measure, _, peer = peer_name.rpartition("/")
+        if peer_measure != measure or peer == "queuelens":
+            continue
+        for i, (field, clock) in enumerate(clocks):
+            row(label + clock, time_ms(name, field), "ms", peer, time_ms(peer_name, field),
+                "faster", goals.get(measure, "") if i == 0 else "")
+
+
+def ns(run):
+    t = time_ms(run)
+    return None if t is None else t * 1e6
+
+
+row("sketch insert into a 60 s window", ns("BM_Insert_WindowedSketch"), "ns",
+    "prometheus-cpp Summary", ns("BM_Insert_PromSummary"), "faster", "<= 10 ns")
+row("sketch 60 s window memory", value("BM_Memory60sWindow", "sketch_window_bytes"), "B",
+    "prometheus-cpp Summary", value("BM_Memory60sWindow", "prom_summary_bytes"), "smaller",
+    "<= 4096 B", "{:.0f}")
+
+print(f"\nSummary: medians of {repetitions} repetitions, CPU time unless marked wall"
+      f" (full output in {out_dir}/)")
+header = ("measure", "queuelens", "peer (same run)", "peer", "ratio", "goal")
+widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+for r in [header] + rows:
+    print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+EOF

@@ -1,0 +1,250 @@
+#include "sim/cfs.h"
+
+#include <algorithm>
+#include <cassert>
+#include <functional>
+
+namespace sim {
+namespace {
+
+// Progress closer than this to a job's end finishes it: Φ is a sum of products of doubles and
+// lands within a few ulps of the target, not on it.
+constexpr double kEpsilon = 1e-12;
+
+using Job = std::pair<double, CpuModel::Token>;
+// std heap functions build a max-heap; this makes it a min-heap on progress, then token.
+constexpr auto kLater = std::greater<Job>();
+
+}  // namespace
+
+int CpuModel::AddNode(int cores) {
+  Node n;
+  n.cores = std::max(1, cores);
+  nodes_.push_back(std::move(n));
+  return static_cast<int>(nodes_.size() - 1);
+}
+
+uint32_t CpuModel::AddContainer(int node, double limit_cores, double now) {
+  uint32_t id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<uint32_t>(containers_.size());
+    containers_.emplace_back();
+  }
+  Node& n = nodes_[static_cast<size_t>(node)];
+  Advance(n, now);
+  Container& c = containers_[id];
+  c = Container{};
+  c.node = node;
+  c.live = true;
+  c.quota = limit_cores > 0 ? limit_cores * kCfsPeriod : kInfinity;
+  c.sync_time = n.last;
+  c.sync_phi = n.phi;
+  c.sync_phi_contended = n.phi_contended;
+  c.sync_contended_time = n.contended_time;
+  n.containers.push_back(id);
+  return id;
+}
+
+void CpuModel::RemoveContainer(uint32_t id, double now) {
+  Container& c = containers_[id];
+  assert(c.live && c.jobs_count == 0);
+  Node& n = nodes_[static_cast<size_t>(c.node)];
+  Advance(n, now);
+  std::erase(n.containers, id);
+  c.live = false;
+  free_.push_back(id);
+  UpdateNode(n);
+}
+
+double CpuModel::Limit(uint32_t id) const {
+  const Container& c = containers_[id];
+  return c.quota == kInfinity ? 0 : c.quota / kCfsPeriod;
+}
+
+void CpuModel::Advance(Node& n, double now) {
+  const double dt = now - n.last;
+  if (dt <= 0) return;
+  const double progress = n.rate * dt;
+  n.phi += progress;
+  if (n.rate < 1) {
+    n.phi_contended += progress;
+    n.contended_time += dt;
+  }
+  n.last = now;
+}
+
+void CpuModel::Sync(Container& c) {
+  const Node& n = nodes_[static_cast<size_t>(c.node)];
+  const double dt = n.last - c.sync_time;
+  const double dphi = n.phi - c.sync_phi;
+  const double dphi_contended = n.phi_contended - c.sync_phi_contended;
+  const double dcontended = n.contended_time - c.sync_contended_time;
+  const double k = c.jobs_count;
+  if (k > 0) {
+    if (!c.throttled) {
+      c.progress += dphi;
+      c.used += k * dphi;
+      c.counters.usage_seconds += k * dphi;
+      c.counters.run_delay_seconds += k * (dt - dphi);
+      c.counters.timeslices += k * dphi_contended / kBaseSlice;
+      c.counters.pressure_some_seconds += dcontended;
+    } else {
+      c.counters.throttled_seconds += dt * std::min(k, static_cast<double>(n.cores));
+      c.counters.pressure_some_seconds += dt;
+      c.counters.pressure_full_seconds += dt;
+    }
+  }
+  c.sync_time = n.last;
+  c.sync_phi = n.phi;
+  c.sync_phi_contended = n.phi_contended;
+  c.sync_contended_time = n.contended_time;
+}
+
+void CpuModel::Throttle(Container& c) {
+  c.throttled = true;
+  nodes_[static_cast<size_t>(c.node)].runnable -= c.jobs_count;
+}
+
+void CpuModel::Unthrottle(Container& c) {
+  c.throttled = false;
+  nodes_[static_cast<size_t>(c.node)].runnable += c.jobs_count;
+}
+
+double CpuModel::CompletionPhi(const Container& c) const {
+  if (c.jobs.empty()) return kInfinity;
+  return c.sync_phi + std::max(0.0, c.jobs.front().first - c.progress);
+}
+
+double CpuModel::ThrottlePhi(const Container& c) const {
+  if (c.quota == kInfinity || c.jobs_count == 0) return kInfinity;
+  return c.sync_phi + std::max(0.0, c.quota - c.used) / c.jobs_count;
+}
+
+void CpuModel::UpdateEvent(Container& c) {
+  c.event_phi = c.throttled ? kInfinity : std::min(CompletionPhi(c), ThrottlePhi(c));
+}
+
+void CpuModel::UpdateNode(Node& n) {
+  const double demand = n.runnable + n.background;
+  n.rate = demand > n.cores ? n.cores / demand : 1.0;
+  double best = kInfinity;
+  uint32_t which = 0;
+  for (uint32_t id : n.containers) {
+    const double e = containers_[id].event_phi;
+    if (e < best) {
+      best = e;
+      which = id;
+    }
+  }
+  n.next_container = which;
+  n.next_time = best == kInfinity ? kInfinity : n.last + std::max(0.0, best - n.phi) / n.rate;
+}
+
+void CpuModel::SetLimit(uint32_t id, double limit_cores, double now) {
+  Container& c = containers_[id];
+  Node& n = nodes_[static_cast<size_t>(c.node)];
+  Advance(n, now);
+  Sync(c);
+  c.quota = limit_cores > 0 ? limit_cores * kCfsPeriod : kInfinity;
+  if (c.throttled && c.used < c.quota) {
+    Unthrottle(c);
+  } else if (!c.throttled && c.jobs_count > 0 && c.used >= c.quota) {
+    Throttle(c);
+  }
+  UpdateEvent(c);
+  UpdateNode(n);
+}
+
+void CpuModel::SetBackground(int node, double threads, double now) {
+  Node& n = nodes_[static_cast<size_t>(node)];
+  // Containers keep their Φ-events; only the rate (and so the time of the next event) changes.
+  Advance(n, now);
+  n.background = std::max(0.0, threads);
+  UpdateNode(n);
+}
+
+void CpuModel::StartJob(uint32_t id, double demand, Token token, double now) {
+  Container& c = containers_[id];
+  Node& n = nodes_[static_cast<size_t>(c.node)];
+  Advance(n, now);
+  Sync(c);
+  c.jobs.emplace_back(c.progress + demand, token);
+  std::push_heap(c.jobs.begin(), c.jobs.end(), kLater);
+  ++c.jobs_count;
+  c.active = true;
+  c.counters.timeslices += 1;  // the wakeup schedules the thread once
+  if (!c.throttled) {
+    ++n.runnable;
+    if (c.used >= c.quota) Throttle(c);
+  }
+  UpdateEvent(c);
+  UpdateNode(n);
+}
+
+double CpuModel::NextTime() const {
+  double t = kInfinity;
+  for (const Node& n : nodes_) t = std::min(t, n.next_time);
+  return t;
+}
+
+double CpuModel::Step(std::vector<Token>& finished) {
+  Node* node = nullptr;
+  for (Node& n : nodes_) {
+    if (!node || n.next_time < node->next_time) node = &n;
+  }
+  assert(node && node->next_time < kInfinity);
+  const double now = node->next_time;
+  Advance(*node, now);
+  Container& c = containers_[node->next_container];
+  Sync(c);
+  if (CompletionPhi(c) <= ThrottlePhi(c)) {
+    c.progress = std::max(c.progress, c.jobs.front().first);
+    while (!c.jobs.empty() && c.jobs.front().first <= c.progress + kEpsilon) {
+      std::pop_heap(c.jobs.begin(), c.jobs.end(), kLater);
+      finished.push_back(c.jobs.back().second);
+      c.jobs.pop_back();
+      --c.jobs_count;
+      --node->runnable;
+    }
+  } else {
+    c.used = c.quota;
+    Throttle(c);
+  }
+  UpdateEvent(c);
+  UpdateNode(*node);
+  return now;
+}
+
+void CpuModel::PeriodBoundary(double now) {
+  for (Node& n : nodes_) {
+    Advance(n, now);
+    for (uint32_t id : n.containers) {
+      Container& c = containers_[id];
+      if (c.quota == kInfinity) continue;
+      Sync(c);
+      if (c.active || c.jobs_count > 0) ++c.counters.periods;
+      if (c.throttled) {
+        ++c.counters.throttled_periods;
+        Unthrottle(c);
+      }
+      c.used = 0;
+      c.active = c.jobs_count > 0;
+      UpdateEvent(c);
+    }
+    UpdateNode(n);
+  }
+}
+
+ContainerCounters CpuModel::Counters(uint32_t id, double now) {
+  Container& c = containers_[id];
+  Node& n = nodes_[static_cast<size_t>(c.node)];
+  Advance(n, now);
+  Sync(c);
+  // Advance and Sync move no Φ-event, so the node's next event stays where it was.
+  return c.counters;
+}
+
+}  // namespace sim

@@ -1,0 +1,187 @@
+#include "sim/closed_loop.h"
+
+#include <cmath>
+
+#include "common/text_serializer.h"
+#include "exporter/config.h"
+#include "exporter/exposition/kernel_collectable.h"
+#include "exporter/exposition/state_collectable.h"
+#include "recommender/config.h"
+#include "recommender/input/feeder.h"
+#include "recommender/input/queries.h"
+#include "recommender/input/scrape_source.h"
+#include "recommender/policies/all_policies.h"
+#include "sim/emitters.h"
+
+namespace sim {
+namespace {
+
+namespace rp = recommender::policies;
+
+constexpr char kExporterUrl[] = "sim://exporter/metrics";
+constexpr char kKubeUrl[] = "sim://kube-state-metrics/metrics";
+constexpr char kBudgetGroup[] = "app";
+// Limits closer than this are the same limit: a CFS quota is whole microseconds per 100 ms
+// period, and Autothrottle writes a new limit only when it moves by 1e-5 cores or more.
+constexpr double kLimitResolution = 1e-5;
+
+}  // namespace
+
+std::vector<recommender::WorkloadConfig> WorkloadConfigs(const App& app, const PolicySpec& policy) {
+  const recommender::WorkloadConfig defaults;
+  std::vector<recommender::WorkloadConfig> out;
+  for (const Service& svc : app.services) {
+    recommender::WorkloadConfig c;
+    c.key = {app.k8s_namespace, svc.name};
+    c.services = {svc.name};
+    c.container = svc.name;
+    c.slo_p99_seconds = app.slo_p99;
+    c.min_replicas = svc.min_replicas;
+    c.max_replicas = svc.max_replicas;
+    c.min_cpu_cores = svc.min_cpu;
+    c.max_cpu_cores = svc.max_cpu;
+    // A channel the policy leaves alone keeps the recommender's default; it is never applied.
+    c.replica_policy =
+        policy.replica_policy.empty() ? defaults.replica_policy : policy.replica_policy;
+    c.cpu_policy = policy.cpu_policy.empty() ? defaults.cpu_policy : policy.cpu_policy;
+    if (app.budget_extra_pods > 0) c.budget_group = kBudgetGroup;
+    c.tower_high_cpu_group = svc.high_cpu_group;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
+    : sim_(sim),
+      options_(std::move(options)),
+      captains_(options_.policy.cpu_policy == rp::kThrottleTarget),
+      ticks_per_interval_(
+          std::max<int64_t>(10, 10 * std::llround(common::ToSeconds(options_.policy.interval)))),
+      configs_(WorkloadConfigs(sim.app(), options_.policy)),
+      spans_(exporter::ExporterConfig{}.ToStateOptions()),
+      kernel_(exporter::ExporterConfig{}.ToKernelStateOptions()),
+      metrics_(registry_) {
+  recommender::RecommenderConfig rc;
+  rc.exporter_urls = {kExporterUrl, kKubeUrl};
+  rc.workloads.workloads = configs_;
+
+  recommender::LoopOptions lo;
+  lo.safety = rc.ToSafetyOptions();
+  if (sim.app().budget_extra_pods > 0) {
+    lo.budget_groups.push_back({.name = kBudgetGroup, .extra_pods = sim.app().budget_extra_pods});
+  }
+  lo.policies.tower.rate_bucket = sim.app().tower_rate_bucket;
+  lo.policies.tower.seed = options_.seed;
+  if (const auto& target = options_.policy.target_utilization) {
+    lo.policies.hpa_cpu.target_utilization = *target;
+    lo.policies.k8s_cpu.target_utilization = *target;
+    lo.policies.k8s_cpu_fast.target_utilization = *target;
+  }
+  common::HttpGet get = [this](const std::string& url) {
+    return common::HttpResult{
+        .status = 200, .body = url == kExporterUrl ? exporter_text_ : kube_text_, .error = ""};
+  };
+  loop_ = std::make_unique<recommender::RecommenderLoop>(
+      recommender::input::Feeder(std::make_unique<recommender::input::ScrapeSource>(
+          rc.exporter_urls, std::move(get),
+          recommender::input::ScrapeOptions{.window = rc.EffectiveWindow()})),
+      recommender::model::Model(configs_, rc.ToModelOptions()), std::move(lo), metrics_,
+      snapshots_);
+}
+
+common::TimePoint ClosedLoop::At(double t) const {
+  return common::TimePoint{std::chrono::nanoseconds{sim_.ToUnixNanos(t)}};
+}
+
+void ClosedLoop::Tick(double t) {
+  ++tick_;
+  if (captains_) RunCaptains(t);
+  if (tick_ % 10 == 0) Collect(t);
+  if (tick_ % ticks_per_interval_ == 0) Apply();
+}
+
+void ClosedLoop::RunCaptains(double t) {
+  const common::TimePoint now = At(t);
+  const rp::CaptainOptions captain_options;
+  const rp::Tower& tower = loop_->tower();
+  for (uint32_t i = 0; i < sim_.replicas().size(); ++i) {
+    const Replica& r = sim_.replicas()[i];
+    if (r.state == ReplicaState::kGone) {
+      if (captains_by_replica_.erase(i) > 0) recommended_.erase(i);
+      continue;
+    }
+    auto [it, fresh] = captains_by_replica_.try_emplace(i);
+    rp::CaptainState& captain = it->second;
+    if (fresh) captain = rp::MakeCaptainState(captain_options);
+    // Each decision starts from the limit the container has (its cpu.max), not from the
+    // Captain's previous proposal: the recommender's safety steps may have applied another
+    // value, and the throttling the Captain sees was produced by the applied one.
+    const double applied = sim_.cpu().Limit(r.container);
+    if (applied > 0 &&
+        (!captain.started || now - captain.last_decision >= captain_options.decision_interval)) {
+      captain.limit = applied;
+      if (!captain.started) captain.last_limit = applied;
+    }
+    const ContainerCounters k = sim_.Counters(i);
+    const rp::CaptainSample sample{.t = now,
+                                   .cpu_usage_seconds_total = k.usage_seconds,
+                                   .nr_throttled_total = static_cast<double>(k.throttled_periods)};
+    const double target = tower.TargetFor(configs_[r.service]);
+    recommended_[i] = rp::CaptainStep(captain, sample, target, captain_options).limit;
+  }
+}
+
+void ClosedLoop::Collect(double t) {
+  const common::TimePoint now = At(t);
+  spans_.Add(sim_.spans(), now);
+  spans_processed_ += sim_.spans().size();
+  sim_.spans().Clear();
+  if (tick_ % 300 == 0) spans_.GarbageCollect(now);  // every 30 s, as the exporter's loop
+  FillKernelSample(sim_, kernel_sample_);
+  kernel_.Apply(kernel_sample_, now);
+
+  exporter_text_.clear();
+  common::AppendText(exporter::exposition::StateFamilies(*spans_.Snapshot(now)), exporter_text_);
+  common::AppendText(exporter::exposition::KernelFamilies(*kernel_.Snapshot(now)), exporter_text_);
+  const std::string_view recommended = recommender::input::queries::kRecommendedCpu;
+  if (captains_ && exporter_text_.find(recommended) == std::string::npos) {
+    // The exporter's Captain series, from the Captains above.
+    exporter_text_.append("# TYPE ").append(recommended).append(" gauge\n");
+    const App& app = sim_.app();
+    for (const auto& [replica, limit] : recommended_) {
+      const Replica& r = sim_.replicas()[replica];
+      exporter_text_.append(recommended).append("{namespace=\"");
+      AppendLabelValue(exporter_text_, app.k8s_namespace);
+      exporter_text_.append("\",pod=\"");
+      AppendLabelValue(exporter_text_, r.pod);
+      exporter_text_.append("\",container=\"");
+      AppendLabelValue(exporter_text_, app.services[r.service].name);
+      exporter_text_.append("\"} ").append(std::to_string(limit)).push_back('\n');
+    }
+  }
+  kube_text_ = KubeStateMetricsText(sim_);
+  loop_->RunOnce(now);
+}
+
+void ClosedLoop::Apply() {
+  const auto snap = snapshots_.Get();
+  const App& app = sim_.app();
+  for (uint32_t s = 0; s < app.services.size(); ++s) {
+    const recommender::output::WorkloadView* view =
+        snap->Find(app.k8s_namespace, app.services[s].name);
+    if (view == nullptr) continue;
+    const recommender::combine::Recommendation& rec = view->recommendation;
+    if (!options_.policy.replica_policy.empty() && rec.replicas &&
+        *rec.replicas != sim_.Replicas(s)) {
+      sim_.SetReplicas(s, *rec.replicas);
+      ++scaling_actions_;
+    }
+    if (!options_.policy.cpu_policy.empty() && rec.cpu_cores &&
+        std::abs(*rec.cpu_cores - sim_.CpuLimit(s)) >= kLimitResolution) {
+      sim_.SetCpuLimit(s, *rec.cpu_cores);
+      ++scaling_actions_;
+    }
+  }
+}
+
+}  // namespace sim

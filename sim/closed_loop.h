@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "exporter/state/kernel_state.h"
+#include "exporter/state/state.h"
+#include "prometheus/registry.h"
+#include "recommender/loop.h"
+#include "recommender/output/recommender_metrics.h"
+#include "recommender/output/snapshot.h"
+#include "recommender/policies/throttle_target.h"
+#include "sim/policies.h"
+#include "sim/simulation.h"
+
+namespace sim {
+
+struct ClosedLoopOptions {
+  PolicySpec policy;
+  uint64_t seed = 1;
+};
+
+// The real exporter and recommender code in process, fed by a simulation and acting on it:
+//
+//   every 100 ms  the exporters' Captains: one throttle-ratio controller per container
+//                 (recommender/policies/throttle_target.h) on its cgroup counters
+//   every second  the span batch → exporter::state::State; a kernel sample →
+//                 exporter::state::KernelState; then one recommender pass
+//                 (recommender::RecommenderLoop::RunOnce) that scrapes, through an in-process
+//                 HttpGet, the exporter's /metrics text (rendered by the exporter's own
+//                 exposition code, plus the Captains' recommendations) and kube-state-metrics
+//                 series for the simulated Deployments
+//   every policy interval  the published recommendation of the policy's channels is applied:
+//                 replicas (pod start-up and drain in the simulation) and per-pod CPU limits
+//
+// Each service is one workload (Deployment and container named after the service). The
+// recommender runs with its defaults for direct scraping: a 1 s pass and a 5 s rate window.
+class ClosedLoop {
+ public:
+  ClosedLoop(Simulation& sim, ClosedLoopOptions options);
+
+  // Call at every multiple of 100 ms of simulated time, after Simulation::RunUntil(t).
+  void Tick(double t);
+
+  uint64_t spans_processed() const { return spans_processed_; }
+  uint64_t scaling_actions() const { return scaling_actions_; }
+  // The recommender's latest published pass.
+  std::shared_ptr<const recommender::output::Snapshot> recommendations() const {
+    return snapshots_.Get();
+  }
+  // The exporter's text of the latest pass, for inspection.
+  const std::string& exporter_text() const { return exporter_text_; }
+
+ private:
+  void RunCaptains(double t);
+  void Collect(double t);
+  void Apply();
+  common::TimePoint At(double t) const;
+
+  Simulation& sim_;
+  ClosedLoopOptions options_;
+  bool captains_;  // the policy sizes CPU with throttle_target
+  int64_t tick_ = 0;
+  int64_t ticks_per_interval_;
+  std::vector<recommender::WorkloadConfig> configs_;
+
+  exporter::state::State spans_;
+  exporter::state::KernelState kernel_;
+  exporter::state::KernelSample kernel_sample_;
+  std::unordered_map<uint32_t, recommender::policies::CaptainState> captains_by_replica_;
+  std::map<uint32_t, double> recommended_;  // replica → Captain's limit, in replica order
+
+  std::string exporter_text_;
+  std::string kube_text_;
+  prometheus::Registry registry_;
+  recommender::output::LoopMetrics metrics_;
+  recommender::output::SnapshotHolder snapshots_;
+  std::unique_ptr<recommender::RecommenderLoop> loop_;
+
+  uint64_t spans_processed_ = 0;
+  uint64_t scaling_actions_ = 0;
+};
+
+// The recommender's workload settings for each service of `app`, in App::services order.
+std::vector<recommender::WorkloadConfig> WorkloadConfigs(const App& app, const PolicySpec& policy);
+
+}  // namespace sim

@@ -1,0 +1,291 @@
+// queuelens-sim: a microservice simulator in closed loop with the exporter and recommender code,
+// and the scoreboard of every policy against the Kubernetes baselines on workload traces.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/flags.h"
+#include "sim/app.h"
+#include "sim/evaluate.h"
+#include "sim/live.h"
+#include "sim/policies.h"
+#include "sim/run.h"
+#include "sim/scoreboard.h"
+#include "sim/workload.h"
+
+namespace {
+
+constexpr char kSummary[] =
+    "Simulates a microservice app on a workload trace with the exporter and recommender code in "
+    "closed loop.\n\n"
+    "  queuelens-sim run --app FILE --trace FILE|constant[:RATE] [--policy NAME]\n"
+    "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--out DIR]\n"
+    "  queuelens-sim run --live --otlp URL --cgroup-root DIR --recommender URL [--speed X]\n"
+    "  queuelens-sim policies\n";
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+struct Flags {
+  std::string app, trace;
+  std::string policy = "queuelens";
+  std::string policies = "all";
+  common::Duration duration = common::Duration::zero();
+  common::Duration warmup = std::chrono::minutes{3};
+  int64_t seed = 1;
+  double multiplier = 0;
+  bool tune = false;
+  int64_t jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::string out = ".";
+  bool live = false;
+  std::string otlp, cgroup_root, recommender;
+  std::string kubelet_listen = "127.0.0.1:10255";
+  double speed = 1;
+  common::Duration apply_interval = std::chrono::seconds{5};
+
+  void Register(common::FlagSet& f) {
+    f.String("app", &app, "App file (sim/apps/*.yaml).");
+    f.String(
+        "trace", &trace,
+        "Workload trace: an Autothrottle .txt (req/s per second), a DeepScaler .req (users per "
+        "5 s), a wiki .csv, or constant[:RATE[:DURATION]] (the app's constant_rps for 1 h).");
+    f.String("policy", &policy, "run: the policy (see `queuelens-sim policies`).");
+    f.String("policies", &policies, "evaluate: comma-separated policies, or all.");
+    f.Duration("duration", &duration,
+               "Trace time simulated after the warm-up; 0 = the whole trace.");
+    f.Duration("warmup", &warmup,
+               "Autothrottle's ramp before the trace, excluded from the results.");
+    f.Int("seed", &seed, "Seed of every random choice; the same seed gives the same run.");
+    f.Double("multiplier", &multiplier,
+             "Trace multiplier; 0 = the app's (Autothrottle's: hotel x10, social x1.5, train x1).");
+    f.Bool("tune", &tune,
+           "evaluate: grid-search each baseline's utilisation target and keep the cheapest that "
+           "meets the SLO.");
+    f.Int("jobs", &jobs, "evaluate: runs simulated at once.");
+    f.String("out", &out, "evaluate: directory for <app>-<trace>.csv and .html.");
+    f.Bool("live", &live, "run: in real time through running queuelens binaries.");
+    f.String("otlp", &otlp,
+             "live: OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces.");
+    f.String("cgroup-root", &cgroup_root,
+             "live: directory for the cgroup tree; run the exporter with "
+             "--path.procfs=DIR/proc --path.sysfs=DIR/sys.");
+    f.String("kubelet-listen", &kubelet_listen,
+             "live: serve the pods' names as the kubelet's GET /pods here, for the exporter's "
+             "--kubelet.url=http://ADDRESS/pods; empty: none.");
+    f.String("recommender", &recommender,
+             "live: recommender base URL, e.g. http://localhost:8471.");
+    f.Double("speed", &speed, "live: simulated seconds per wall-clock second.");
+    f.Duration("apply-interval", &apply_interval,
+               "live: how often the recommendations are fetched and applied (wall clock).");
+  }
+};
+
+// A progress bar on stderr: redrawn in place on a terminal, a line every 10 % otherwise.
+class Progress {
+ public:
+  explicit Progress(std::string label) : label_(std::move(label)), tty_(isatty(2) != 0) {}
+
+  void Update(double fraction) {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    const int pct = static_cast<int>(fraction * 100);
+    if (tty_) {
+      if (now - last_ < std::chrono::milliseconds{200} && fraction < 1) return;
+      last_ = now;
+      constexpr int kWidth = 40;
+      const int filled = static_cast<int>(fraction * kWidth);
+      std::fprintf(stderr, "\r%s [%s%s] %3d%%", label_.c_str(), std::string(filled, '#').c_str(),
+                   std::string(kWidth - filled, '.').c_str(), pct);
+    } else if (pct / 10 > shown_ / 10) {
+      shown_ = pct;
+      std::fprintf(stderr, "%s %d%%\n", label_.c_str(), pct);
+    }
+  }
+  void Done() {
+    if (tty_) std::fputc('\n', stderr);
+  }
+
+ private:
+  std::mutex mu_;
+  std::string label_;
+  bool tty_;
+  int shown_ = 0;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+std::string TraceName(const std::string& spec) {
+  if (spec.starts_with("constant")) return spec;
+  const size_t slash = spec.find_last_of('/');
+  return slash == std::string::npos ? spec : spec.substr(slash + 1);
+}
+
+std::string Stem(const std::string& name) {
+  std::string s = name.substr(0, name.find('.'));
+  for (char& c : s) c = (c == ':' || c == '/') ? '_' : c;
+  return s;
+}
+
+void PrintSummary(const sim::RunResult& r, const std::string& heading, bool paced) {
+  const sim::RunSummary& s = r.summary;
+  std::printf("%s\n", heading.c_str());
+  std::printf("simulated %.1f min (%.1f min warm-up) in %.1f s: %.2f M events",
+              r.simulated_seconds / 60, r.warmup / 60, r.wall_seconds, r.events / 1e6);
+  // Against the wall clock the rates say nothing about the simulator's speed.
+  if (!paced) std::printf(" (%.2f M events/s)", r.events / 1e6 / std::max(r.wall_seconds, 1e-9));
+  if (r.spans > 0) {
+    std::printf(", %.2f M spans %s", r.spans / 1e6, paced ? "sent" : "through the exporter");
+    if (!paced) std::printf(" (%.2f M spans/s)", r.spans / 1e6 / std::max(r.wall_seconds, 1e-9));
+  }
+  std::printf("\n");
+  std::printf("  requests           %llu sent after the warm-up\n",
+              static_cast<unsigned long long>(s.requests));
+  std::printf("  P50 / P99          %.1f ms / %.1f ms (SLO %.0f ms: %s)\n", s.p50 * 1e3,
+              s.p99 * 1e3, s.slo * 1e3, s.pass ? "pass" : "FAIL");
+  std::printf("  SLO violations     %d of %d minutes\n", s.violation_minutes, s.minutes);
+  std::printf("  allocated          %.3f core-hours\n", s.core_hours);
+  std::printf("  used               %.3f core-hours\n", s.usage_core_hours);
+  std::printf("  throttled periods  %.2f %%\n", s.throttled_ratio * 100);
+  std::printf("  scaling actions    %llu\n", static_cast<unsigned long long>(s.scaling_actions));
+  std::printf("  mean replicas      %.1f\n", s.mean_replicas);
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+int Main(const std::string& command, const Flags& f) {
+  if (command == "policies") {
+    for (const sim::PolicySpec& p : sim::AllPolicies()) {
+      std::printf("%-16s %s\n", p.name.c_str(), p.description.c_str());
+    }
+    return 0;
+  }
+  if (f.app.empty() || f.trace.empty()) {
+    std::fprintf(stderr, "queuelens-sim %s: --app and --trace are required\n", command.c_str());
+    return 2;
+  }
+  const sim::App app = sim::LoadApp(f.app);
+  const double multiplier = f.multiplier > 0 ? f.multiplier : app.trace_multiplier;
+  const sim::RateTrace trace = sim::LoadTrace(f.trace, multiplier, app.constant_rps);
+  const std::string trace_name = TraceName(f.trace);
+  sim::RunOptions run;
+  run.seed = static_cast<uint64_t>(f.seed);
+  run.warmup = common::ToSeconds(f.warmup);
+  run.duration = common::ToSeconds(f.duration);
+
+  if (command == "run" && f.live) {
+    sim::LiveOptions live;
+    live.otlp_url = f.otlp;
+    live.cgroup_root = f.cgroup_root;
+    if (!f.cgroup_root.empty()) live.kubelet_listen = f.kubelet_listen;
+    live.recommender_url = f.recommender;
+    live.speed = f.speed;
+    live.apply_interval = f.apply_interval;
+    live.run = run;
+    live.stop = &g_stop;
+    Progress progress(app.name + " live x" + std::to_string(f.speed).substr(0, 4));
+    live.run.progress = [&](double x) { progress.Update(x); };
+    signal(SIGINT, OnSignal);
+    signal(SIGTERM, OnSignal);
+    sim::LiveStats stats;
+    const sim::RunResult r = sim::RunLive(app, trace, live, stats);
+    progress.Done();
+    PrintSummary(r, "queuelens-sim run --live: " + app.name + ", trace " + trace_name, true);
+    std::printf("  spans sent         %llu in %llu posts (%llu failed)\n",
+                static_cast<unsigned long long>(stats.spans_sent),
+                static_cast<unsigned long long>(stats.span_posts),
+                static_cast<unsigned long long>(stats.span_posts_failed));
+    std::printf("  recommendations    %llu fetches (%llu failed)\n",
+                static_cast<unsigned long long>(stats.fetches),
+                static_cast<unsigned long long>(stats.fetches_failed));
+    if (stats.cgroup_write_errors > 0) {
+      std::printf("  cgroup tree        %llu write errors\n",
+                  static_cast<unsigned long long>(stats.cgroup_write_errors));
+    }
+    if (!stats.last_error.empty())
+      std::printf("  last error         %s\n", stats.last_error.c_str());
+    return 0;
+  }
+  if (command == "run") {
+    const auto policy = sim::FindPolicy(f.policy);
+    if (!policy) {
+      std::fprintf(stderr,
+                   "queuelens-sim run: unknown policy \"%s\" (see queuelens-sim policies)\n",
+                   f.policy.c_str());
+      return 2;
+    }
+    Progress progress(app.name + " " + policy->name);
+    run.progress = [&](double x) { progress.Update(x); };
+    const sim::RunResult r = sim::RunOne(app, trace, *policy, run);
+    progress.Done();
+    char heading[512];
+    std::snprintf(heading, sizeof heading,
+                  "queuelens-sim run: %s, trace %s (x%g), policy %s, seed %llu", app.name.c_str(),
+                  trace_name.c_str(), multiplier, policy->name.c_str(),
+                  static_cast<unsigned long long>(run.seed));
+    PrintSummary(r, heading, false);
+    return 0;
+  }
+  if (command == "evaluate") {
+    sim::EvaluateOptions options;
+    options.run = run;
+    options.tune = f.tune;
+    options.jobs = static_cast<int>(f.jobs);
+    Progress progress(app.name + " " + trace_name);
+    options.progress = [&](double x) { progress.Update(x); };
+    const sim::Scoreboard board =
+        sim::Evaluate(app, trace, trace_name, sim::ParsePolicyList(f.policies), options);
+    progress.Done();
+    std::fputs(sim::FormatScoreboard(board).c_str(), stdout);
+    const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name);
+    if (!WriteFile(base + ".csv", sim::ScoreboardCsv(board)) ||
+        !WriteFile(base + ".html", sim::ScoreboardHtml(board))) {
+      std::fprintf(stderr, "queuelens-sim evaluate: cannot write %s.{csv,html}\n", base.c_str());
+      return 1;
+    }
+    std::printf("wrote %s.csv and %s.html\n", base.c_str(), base.c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "queuelens-sim: unknown command \"%s\"\n%s", command.c_str(), kSummary);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  common::FlagSet set("queuelens-sim", kSummary);
+  flags.Register(set);
+  std::string error;
+  switch (set.Parse(argc, argv, &error)) {
+    case common::FlagSet::Outcome::kHelp:
+      std::fputs(set.Usage().c_str(), stdout);
+      return 0;
+    case common::FlagSet::Outcome::kError:
+      std::fprintf(stderr, "queuelens-sim: %s\n(see --help)\n", error.c_str());
+      return 2;
+    case common::FlagSet::Outcome::kOk:
+      break;
+  }
+  if (set.positional().size() != 1) {
+    std::fprintf(stderr, "queuelens-sim: expected one command\n%s", kSummary);
+    return 2;
+  }
+  try {
+    return Main(set.positional()[0], flags);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "queuelens-sim: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,89 @@
+#include "sim/policies.h"
+
+#include <stdexcept>
+
+#include "recommender/policies/all_policies.h"
+
+namespace sim {
+
+namespace rp = recommender::policies;
+using std::chrono::seconds;
+
+const std::vector<PolicySpec>& AllPolicies() {
+  // Intervals are each policy's own: the HPA sync period and Autothrottle's K8s-CPU periods, the
+  // Captain's 1 s decisions, ScalerEval's 3 s SHOWAR loop, QueueFlower's 90 s window; queuelens
+  // runs at the recommender's 1 s tick (performance.md G6).
+  static const std::vector<PolicySpec> kPolicies = {
+      {.name = std::string(rp::kHpaCpu),
+       .replica_policy = std::string(rp::kHpaCpu),
+       .interval = seconds{15},
+       .tunable = true,
+       .description = "Kubernetes HPA on CPU utilisation (15 s sync, 300 s scale-down window)"},
+      {.name = std::string(rp::kK8sCpu),
+       .cpu_policy = std::string(rp::kK8sCpu),
+       .interval = seconds{15},
+       .tunable = true,
+       .description = "Autothrottle's K8s-CPU: limit = max usage/target over 300 s, every 15 s"},
+      {.name = std::string(rp::kK8sCpuFast),
+       .cpu_policy = std::string(rp::kK8sCpuFast),
+       .interval = seconds{1},
+       .tunable = true,
+       .description = "Autothrottle's K8s-CPU-Fast: the same every 1 s over 20 s"},
+      {.name = std::string(rp::kThrottleTarget),
+       .cpu_policy = std::string(rp::kThrottleTarget),
+       .interval = seconds{1},
+       .description = "Autothrottle: per-container Captains, throttle targets from the Tower"},
+      {.name = std::string(rp::kShowar),
+       .replica_policy = std::string(rp::kShowar),
+       .cpu_policy = std::string(rp::kShowar),
+       .interval = seconds{3},
+       .description = "SHOWAR: PID on run-queue wait for replicas, μ + 3σ for CPU"},
+      {.name = std::string(rp::kQueueBalancing),
+       .replica_policy = std::string(rp::kQueueBalancing),
+       .interval = seconds{90},
+       .description = "QueueFlower's queue balancing (Little's-law sizing without a pod budget)"},
+      {.name = "queuelens",
+       .replica_policy = std::string(rp::kQueueBalancing),
+       .cpu_policy = std::string(rp::kThrottleTarget),
+       .interval = seconds{1},
+       .description = "queuelens defaults: queue balancing for replicas, throttle target for CPU"},
+      {.name = "static",
+       .description = "no autoscaling: replicas and limits as the app file declares them"},
+  };
+  return kPolicies;
+}
+
+std::optional<PolicySpec> FindPolicy(std::string_view name) {
+  for (const PolicySpec& p : AllPolicies()) {
+    if (p.name == name) return p;
+  }
+  return std::nullopt;
+}
+
+std::vector<PolicySpec> ParsePolicyList(std::string_view list) {
+  if (list == "all") return AllPolicies();
+  std::vector<PolicySpec> out;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    const std::string_view name = list.substr(0, comma);
+    list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+    if (name.empty()) continue;
+    const auto p = FindPolicy(name);
+    if (!p) {
+      std::string known;
+      for (const PolicySpec& q : AllPolicies()) known += (known.empty() ? "" : ", ") + q.name;
+      throw std::invalid_argument("unknown policy \"" + std::string(name) + "\" (known: " + known +
+                                  ", all)");
+    }
+    out.push_back(*p);
+  }
+  if (out.empty()) throw std::invalid_argument("no policy named");
+  return out;
+}
+
+const std::vector<double>& TuneGrid() {
+  static const std::vector<double> kGrid = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+  return kGrid;
+}
+
+}  // namespace sim

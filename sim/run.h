@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/app.h"
+#include "sim/policies.h"
+#include "sim/workload.h"
+
+namespace sim {
+
+struct RunOptions {
+  uint64_t seed = 1;
+  double warmup = 180;  // seconds of Autothrottle's ramp before the trace; excluded from results
+  double duration = 0;  // seconds of trace after the warm-up; 0 = the whole trace
+  // Called about every 10 simulated seconds with the fraction done (for a progress bar).
+  std::function<void(double fraction)> progress;
+};
+
+// One policy's result, by Autothrottle's protocol: everything after the warm-up.
+struct RunSummary {
+  std::string policy;
+  std::string setting;           // e.g. "target 0.6" for a tuned baseline; empty otherwise
+  uint64_t requests = 0;         // finished requests sent after the warm-up
+  double core_hours = 0;         // time-weighted sum of the pods' CPU limits
+  double usage_core_hours = 0;   // CPU used
+  double p50 = 0, p99 = 0;       // seconds, end to end, whole run
+  double slo = 0;                // the app's P99 SLO, seconds
+  bool pass = false;             // p99 ≤ slo
+  int violation_minutes = 0;     // minutes whose P99 exceeds the SLO
+  int minutes = 0;               // minutes measured
+  double throttled_ratio = 0;    // Σ throttled periods / Σ periods, all containers
+  uint64_t scaling_actions = 0;  // applied changes of a workload's replicas or CPU limit
+  double mean_replicas = 0;      // pods, time-averaged
+};
+
+// Time series over the whole run (warm-up included), for the report's plots.
+struct RunSeries {
+  double step = 10;                 // seconds per point of the series below
+  std::vector<double> throughput;   // finished requests/s
+  std::vector<double> replicas;     // pods (starting, ready and draining), mean over the step
+  std::vector<double> cores;        // allocated cores (Σ limits), mean over the step
+  std::vector<double> usage;        // cores used
+  std::vector<double> p99_minutes;  // end-to-end P99 per minute, seconds; NaN when idle
+};
+
+struct RunResult {
+  RunSummary summary;
+  RunSeries series;
+  double warmup = 0;
+  double simulated_seconds = 0;
+  double wall_seconds = 0;
+  uint64_t events = 0;
+  uint64_t spans = 0;  // spans the exporter state processed
+};
+
+// Simulates `app` under `trace` (with the warm-up ramp prepended) with `policy` in closed loop
+// through the exporter and recommender code. Deterministic for a given seed.
+RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& policy,
+                 const RunOptions& options);
+
+}  // namespace sim

@@ -1,0 +1,202 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "exporter/spans/span.h"
+#include "sim/app.h"
+#include "sim/cfs.h"
+#include "sim/engine.h"
+#include "sim/program.h"
+#include "sim/random.h"
+#include "sim/workload.h"
+
+namespace sim {
+
+struct SimulationOptions {
+  uint64_t seed = 1;
+  // Span timestamps: simulated time 0 is this many seconds after the Unix epoch.
+  int64_t epoch_unix_seconds = 1'700'000'000;
+  bool emit_spans = true;
+};
+
+enum class ReplicaState { kStarting, kReady, kDraining, kGone };
+
+// One pod of a service: a container on a node, with `threads` worker threads. Requests wait in
+// FIFO order for a free thread and hold it until they finish, including while they wait for their
+// downstream calls (a thread-per-request server).
+struct Replica {
+  uint32_t service = 0;
+  std::string pod;  // <service>-<ordinal>; kept after the pod is gone (spans may still name it)
+  int node = 0;
+  uint32_t container = 0;  // in CpuModel; not valid once gone
+  ReplicaState state = ReplicaState::kStarting;
+  int busy = 0;                  // threads holding a request
+  std::deque<uint32_t> waiting;  // requests (frames) waiting for a thread
+  double created = 0;
+};
+
+// What the simulator knows about one service exactly: the ground truth the exporter's estimates
+// are checked against. Areas are time integrals (request·seconds).
+struct ServiceTruth {
+  uint64_t arrivals = 0;
+  uint64_t completions = 0;
+  double sojourn_sum = 0;   // seconds, over completions: arrival at the service to reply
+  double present_area = 0;  // ∫ requests at the service (waiting or holding a thread) dt
+  double waiting_area = 0;  // ∫ requests waiting for a thread dt
+  int present = 0;
+  int waiting = 0;
+  double last_change = 0;
+};
+
+// Told about every end-to-end request (the root call's reply).
+class RequestListener {
+ public:
+  virtual ~RequestListener() = default;
+  virtual void OnRequestDone(uint32_t type, double start, double end) = 0;
+};
+
+// The discrete-event simulation of one application: arrivals from a trace, calls through the
+// call graph, CPU on CFS-limited containers, replicas started and drained on request. Emits one
+// server span per call. Single-threaded; the caller drives time with RunUntil() and acts between
+// calls (scaling, reading counters, taking the spans).
+class Simulation {
+ public:
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+
+  Simulation(const App& app, RateTrace trace, SimulationOptions options);
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Processes every event up to and including `t` (≥ now()), then sets now() to t.
+  void RunUntil(double t);
+  double now() const { return now_; }
+  // The trace's end: no arrivals after it.
+  double end() const { return trace_end_; }
+
+  // Actuation. Replicas beyond `n` are removed newest first, those still starting at once and
+  // ready ones after draining (no new requests; gone when idle); new ones start on the node with
+  // the least CPU requested and become ready after the app's pod_startup. n ≥ 1.
+  void SetReplicas(uint32_t service, int n);
+  // Per-pod CFS limit of every replica of the service, at once; ≤ 0 removes the quota.
+  void SetCpuLimit(uint32_t service, double cores);
+
+  int Replicas(uint32_t service) const;       // starting + ready
+  int ReadyReplicas(uint32_t service) const;  // ready
+  double CpuLimit(uint32_t service) const { return services_[service].cpu_limit; }
+  double CpuRequest(uint32_t service) const { return services_[service].cpu_request; }
+
+  const App& app() const { return app_; }
+  // Every replica ever created, by id; a deque, so references stay valid as pods are added.
+  const std::deque<Replica>& replicas() const { return replicas_; }
+  // Counters of a replica that is not gone.
+  ContainerCounters Counters(uint32_t replica) {
+    return cpu_.Counters(replicas_[replica].container, now_);
+  }
+  CpuModel& cpu() { return cpu_; }
+
+  // Ground truth per service, areas brought up to now().
+  ServiceTruth Truth(uint32_t service);
+
+  // Spans of calls finished since the last Clear(); views point into the simulation's strings
+  // and this batch's arena.
+  exporter::spans::SpanBatch& spans() { return spans_; }
+
+  void set_listener(RequestListener* listener) { listener_ = listener; }
+
+  // Calls fn(type, start) for every request that has arrived and not finished.
+  template <typename Fn>
+  void ForEachPendingRequest(Fn&& fn) const {
+    for (const Frame& f : frames_) {
+      if (f.live && f.request_type != kNone) fn(f.request_type, f.arrival);
+    }
+  }
+
+  uint64_t events() const { return events_; }
+  uint64_t requests_started() const { return requests_started_; }
+  uint64_t requests_done() const { return requests_done_; }
+  int64_t epoch_nanos() const { return epoch_nanos_; }
+  int64_t ToUnixNanos(double t) const;
+
+ private:
+  enum EventKind : uint32_t { kArrival, kDeliver, kResume, kPeriod, kPodReady, kBackground };
+
+  struct Frame {  // one call at one replica
+    exporter::spans::TraceId trace;
+    uint64_t span_id = 0;
+    uint64_t parent_span_id = 0;
+    uint32_t op = 0;
+    uint32_t replica = kNone;
+    uint32_t caller_task = kNone;   // resumed with the reply; kNone for roots and async calls
+    uint32_t request_type = kNone;  // set on roots only
+    uint64_t seed = 0;
+    double arrival = 0;
+    bool live = false;  // false while on the free list
+  };
+  struct Task {  // a thread of control inside a frame: its main body or a branch of a fork
+    uint32_t frame = 0;
+    uint32_t pc = 0;
+    uint32_t parent = kNone;  // the forking task, for branches
+    uint32_t pending = 0;     // branches still running
+    Rng rng;
+  };
+  struct ServiceRun {
+    double cpu_limit = 0;
+    double cpu_request = 0;
+    int threads = 1;
+    std::vector<uint32_t> live;      // replicas starting or ready, oldest first
+    std::vector<uint32_t> routable;  // ready replicas, oldest first
+    std::vector<uint32_t> draining;
+    uint32_t next_route = 0;
+    int ordinal = 0;
+    ServiceTruth truth;
+  };
+
+  void Dispatch(const EventQueue::Event& e);
+  void StartRequest();
+  void Deliver(uint32_t frame);
+  void Admit(uint32_t replica, uint32_t frame);
+  void StartMain(uint32_t frame);
+  void Run(uint32_t task);
+  void FinishFrame(uint32_t frame);
+  void EmitSpan(const Frame& f);
+  uint32_t NewFrame();
+  uint32_t NewTask(uint32_t frame, uint32_t pc, uint32_t parent, uint64_t seed);
+  uint32_t AddReplica(uint32_t service, bool ready);
+  void RemoveIfIdle(uint32_t replica);
+  void TouchTruth(ServiceTruth& t);
+  void FreeTask(uint32_t task);
+
+  const App& app_;
+  Program program_;
+  SimulationOptions options_;
+  int64_t epoch_nanos_;
+  ArrivalProcess arrivals_;
+  ArrivalProcess::Arrival next_arrival_;
+  double trace_end_;
+  EventQueue queue_;
+  CpuModel cpu_;
+  std::vector<Background> backgrounds_;  // per node
+  std::vector<double> node_requested_;   // Σ cpu_request of live replicas, per node
+  std::deque<Replica> replicas_;
+  std::vector<ServiceRun> services_;
+  std::vector<Frame> frames_;
+  std::vector<uint32_t> free_frames_;
+  std::vector<Task> tasks_;
+  std::vector<uint32_t> free_tasks_;
+  std::vector<CpuModel::Token> finished_;
+  exporter::spans::SpanBatch spans_;
+  RequestListener* listener_ = nullptr;
+  double now_ = 0;
+  uint64_t next_period_ = 1;
+  uint64_t next_span_id_ = 1;
+  uint64_t trace_hi_;
+  uint64_t events_ = 0;
+  uint64_t requests_started_ = 0;
+  uint64_t requests_done_ = 0;
+};
+
+}  // namespace sim

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""End-to-end test of queuelens-recommender: the real exporter and recommender binaries on
+loopback (ports picked at run time), the recommender scraping the exporter directly, load posted
+with the real OpenTelemetry JS exporter, and the outputs checked: KEDA metrics-api JSON, /metrics
+(linted by promtool), the status page, the checkpoint across a restart, and the failure modes
+(bad config, unreachable exporter).
+
+usage: recommender_e2e_test.py RECOMMENDER_BINARY EXPORTER_BINARY REPO_ROOT
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+RECOMMENDER = sys.argv[1] if len(sys.argv) > 1 else "build/bin/queuelens-recommender"
+EXPORTER = sys.argv[2] if len(sys.argv) > 2 else "build/bin/queuelens-exporter"
+ROOT = sys.argv[3] if len(sys.argv) > 3 else "."
+SENDER = os.path.join(ROOT, "tests/e2e/otlp_send.mjs")
+DEADLINE_S = 30
+KEDA_KEYS = {"namespace", "workload", "replicas", "cpuCores", "policy", "reason", "computedAt",
+             "stale"}
+
+
+def http(method, url, body=None, headers=None, timeout=5):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+class Process:
+    """A binary whose stderr is collected; ready once every wanted "(port N)" line appeared."""
+
+    def __init__(self, argv, wanted):
+        self.lines = []
+        self.ports = {}
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        ready = threading.Event()
+
+        def read():
+            for line in self.proc.stderr:
+                self.lines.append(line)
+                for name, pattern in wanted.items():
+                    m = re.search(pattern, line)
+                    if m:
+                        self.ports[name] = int(m.group(1))
+                if len(self.ports) == len(wanted):
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(DEADLINE_S) or len(self.ports) != len(wanted):
+            self.stop()
+            raise AssertionError("%s did not start:\n%s" % (argv[0], self.log()))
+
+    def log(self):
+        return "".join(self.lines)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stderr.close()
+        return self.proc.returncode
+
+
+def start_exporter():
+    p = Process([EXPORTER, "--web.listen-address=127.0.0.1:0", "--otlp.listen-address=127.0.0.1:0",
+                 "--trace.wait=200ms"],
+                {"web": r"serving /metrics .*\(port (\d+)\)",
+                 "otlp": r"receiving OTLP/HTTP .*\(port (\d+)\)"})
+    p.metrics_url = "http://127.0.0.1:%d/metrics" % p.ports["web"]
+    p.otlp_url = "http://127.0.0.1:%d/v1/traces" % p.ports["otlp"]
+    return p
+
+
+def start_recommender(*flags):
+    p = Process([RECOMMENDER, "--web.listen-address=127.0.0.1:0", *flags],
+                {"web": r"serving /metrics.*\(port (\d+)\)"})
+    p.url = "http://127.0.0.1:%d" % p.ports["web"]
+    return p
+
+
+def wait_for(fetch, predicate, what):
+    deadline = time.monotonic() + DEADLINE_S
+    last = None
+    while time.monotonic() < deadline:
+        last = fetch()
+        if predicate(last):
+            return last
+        time.sleep(0.1)
+    raise AssertionError("%s not reached in time; last answer: %r" % (what, last))
+
+
+def get_json(url):
+    status, _, body = http("GET", url)
+    return status, json.loads(body)
+
+
+def send_load(otlp_url, traces):
+    r = subprocess.run(["node", SENDER, "--url", otlp_url, "--protocol", "json", "--traces",
+                        str(traces)], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError("load sender failed: " + r.stdout + r.stderr)
+
+
+class RecommenderEndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="recommender_e2e_")
+        cls.checkpoint = os.path.join(cls.dir, "state.json")
+        cls.config = os.path.join(cls.dir, "workloads.yaml")
+        with open(cls.config, "w") as f:
+            f.write("workloads:\n"
+                    "  - namespace: hotel\n"
+                    "    workload: frontend\n"
+                    "    slo_p99: 200ms\n"
+                    "    max_replicas: 20\n")
+        cls.exporter = start_exporter()
+        cls.recommender = start_recommender(
+            "--exporter.url=" + cls.exporter.metrics_url, "--config=" + cls.config, "--discover",
+            "--checkpoint.file=" + cls.checkpoint, "--checkpoint.interval=0s")
+
+    @classmethod
+    def tearDownClass(cls):
+        errors = []
+        for p in (cls.recommender, cls.exporter):
+            rc = p.stop()
+            if rc != 0:
+                errors.append("%s exited with %s:\n%s" % (p.proc.args[0], rc, p.log()))
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        if errors:
+            raise AssertionError("\n".join(errors))
+
+    def test_1_load_produces_a_recommendation_in_the_keda_shape(self):
+        send_load(self.exporter.otlp_url, 40)
+        url = self.recommender.url + "/api/v1/recommendations/hotel/frontend"
+        status, body = wait_for(lambda: get_json(url),
+                                lambda r: r[0] == 200 and r[1]["replicas"] is not None,
+                                "a recommendation for hotel/frontend")
+        self.assertEqual(set(body), KEDA_KEYS)
+        self.assertEqual((body["namespace"], body["workload"]), ("hotel", "frontend"))
+        self.assertIsInstance(body["replicas"], int)
+        self.assertGreaterEqual(body["replicas"], 1)
+        self.assertLessEqual(body["replicas"], 20)
+        self.assertEqual(body["policy"], "queue_balancing")
+        self.assertIsInstance(body["stale"], bool)
+        self.assertRegex(body["computedAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertIn("queue_balancing", body["reason"])
+        # search was not configured: --discover made it a workload of its own.
+        status, body = wait_for(
+            lambda: get_json(self.recommender.url + "/api/v1/recommendations/hotel/search"),
+            lambda r: r[0] in (200, 503), "discovered hotel/search")
+        self.assertEqual(set(body), KEDA_KEYS)
+
+    def test_2_listing_unknown_workloads_and_targets(self):
+        status, body = get_json(self.recommender.url + "/api/v1/recommendations")
+        self.assertEqual(status, 200)
+        names = {(r["namespace"], r["workload"]) for r in body["recommendations"]}
+        self.assertIn(("hotel", "frontend"), names)
+        status, body = get_json(self.recommender.url + "/api/v1/recommendations/hotel/nope")
+        self.assertEqual(status, 404)
+        self.assertIn("unknown workload hotel/nope", body["error"])
+        status, body = get_json(self.recommender.url + "/api/v1/targets")
+        self.assertEqual(status, 200)
+        self.assertIn("high_cpu", body["groups"])
+        self.assertTrue(any(t["workload"] == "frontend" for t in body["targets"]))
+
+    def test_3_metrics_pass_promtool_and_carry_the_recommendation(self):
+        status, headers, body = http("GET", self.recommender.url + "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain"))
+        text = body.decode()
+        self.assertRegex(text, r'queuelens_recommended_replicas\{namespace="hotel",'
+                               r'workload="frontend"\} \d+')
+        self.assertIn('queuelens_policy_proposal_replicas{namespace="hotel",workload="frontend",'
+                      'policy="queue_balancing"}', text)
+        self.assertIn('queuelens_recommender_loop_step_seconds_count{step="feed"}', text)
+        promtool = shutil.which("promtool")
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_4_status_page_and_health(self):
+        status, headers, body = http("GET", self.recommender.url + "/")
+        self.assertEqual(status, 200)
+        self.assertIn("text/html", headers["Content-Type"])
+        self.assertIn("hotel/frontend", body.decode())
+        self.assertEqual(http("GET", self.recommender.url + "/healthz")[2], b"ok\n")
+
+    def test_5_a_restart_restores_the_checkpoint(self):
+        cls = type(self)
+        self.assertEqual(cls.recommender.stop(), 0)
+        with open(cls.checkpoint) as f:
+            state = json.load(f)
+        self.assertEqual(state["format"], "queuelens-recommender-checkpoint")
+        self.assertIn("frontend", {w["workload"] for w in state["workloads"]})
+        cls.recommender = start_recommender(
+            "--exporter.url=" + cls.exporter.metrics_url, "--config=" + cls.config, "--discover",
+            "--checkpoint.file=" + cls.checkpoint)
+        self.assertRegex(cls.recommender.log(), r"restored \d+ workload\(s\) from")
+
+
+class RecommenderFailures(unittest.TestCase):
+    def test_bad_config_lists_every_problem(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("workloads:\n  - namespace: shop\n    workload: cart\n    min_replicas: 0\n"
+                    "    replica_policy: magic\n    colour: blue\n")
+        try:
+            r = subprocess.run([RECOMMENDER, "--config=" + f.name, "--web.threads=0"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2)
+            for needle in ["no input", "--web.threads", "min_replicas", "replica_policy", "colour"]:
+                self.assertIn(needle, r.stderr)
+            r = subprocess.run([RECOMMENDER, "--config=" + f.name, "--check-config"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2)
+        finally:
+            os.unlink(f.name)
+
+    def test_check_config_accepts_a_good_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"workloads": [{"namespace": "shop", "workload": "cart"}]}, f)
+        try:
+            r = subprocess.run([RECOMMENDER, "--config=" + f.name, "--check-config"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("config ok: 1 workload(s)", r.stdout)
+            self.assertIn("shop/cart", r.stdout)
+        finally:
+            os.unlink(f.name)
+
+    def test_unreachable_exporter_is_reported_and_the_recommender_keeps_serving(self):
+        # Port 9 on loopback: nothing listens, so every scrape is refused at once.
+        p = start_recommender("--exporter.url=http://127.0.0.1:9/metrics", "--discover",
+                              "--interval=100ms")
+        try:
+            text = wait_for(lambda: http("GET", p.url + "/metrics")[2].decode(),
+                            lambda t: 'reason="fetch"' in t, "a counted fetch error")
+            self.assertIn('queuelens_recommender_input_errors_total{input="http://127.0.0.1:9/'
+                          'metrics",reason="fetch"}', text)
+            self.assertIn("failed (fetch)", p.log())
+            status, body = get_json(p.url + "/api/v1/recommendations")
+            self.assertEqual((status, body["recommendations"]), (200, []))
+        finally:
+            self.assertEqual(p.stop(), 0)
+
+
+if __name__ == "__main__":
+    result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
+    failed = len(result.failures) + len(result.errors)
+    print("%d passed, %d failed, %d skipped" % (result.testsRun - failed - len(result.skipped),
+                                               failed, len(result.skipped)))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,163 @@
+#include "exporter/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace exporter {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAreArray;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  ConfigTest() : flags_("queuelens-exporter", "test") { config_.Register(flags_); }
+
+  common::FlagSet::Outcome Parse(std::vector<const char*> args) {
+    args.insert(args.begin(), "queuelens-exporter");
+    return flags_.Parse(static_cast<int>(args.size()), args.data(), &error_);
+  }
+
+  ExporterConfig config_;
+  common::FlagSet flags_;
+  std::string error_;
+};
+
+TEST_F(ConfigTest, Defaults) {
+  ASSERT_EQ(Parse({}), common::FlagSet::Outcome::kOk) << error_;
+  EXPECT_EQ(config_.web_listen_address, ":8470");
+  EXPECT_EQ(config_.otlp_listen_address, ":4318");
+  EXPECT_EQ(config_.series_max, 10'000);
+  EXPECT_EQ(config_.series_idle_timeout, minutes{5});
+  EXPECT_EQ(config_.jaeger_url, "");  // no poller unless asked for
+  EXPECT_EQ(config_.jaeger_api, "auto");
+  EXPECT_EQ(config_.jaeger_interval, seconds{15});
+  EXPECT_EQ(config_.window, seconds{60});
+  EXPECT_EQ(config_.trace_wait, seconds{5});
+  EXPECT_THAT(config_.replay_files, IsEmpty());
+  EXPECT_THAT(config_.Validate(), IsEmpty());
+
+  const state::StateOptions state = config_.ToStateOptions();
+  EXPECT_EQ(state.max_series, 10'000u);
+  EXPECT_EQ(state.series_idle, minutes{5});
+  EXPECT_EQ(state.bucket_bounds, state::StateOptions{}.bucket_bounds);
+  EXPECT_EQ(config_.ToOtlpOptions().max_body_bytes, size_t{16} << 20);
+  EXPECT_EQ(config_.ToLoopOptions().max_queued_spans, 1'000'000u);
+}
+
+TEST_F(ConfigTest, FlagsReachTheOptions) {
+  ASSERT_EQ(Parse({"--web.listen-address=127.0.0.1:9000",
+                   "--otlp.listen-address=",
+                   "--jaeger.url",
+                   "http://jaeger:16686",
+                   "--jaeger.api=v1",
+                   "--jaeger.interval=30s",
+                   "--jaeger.overlap=1m",
+                   "--jaeger.lookback=10m",
+                   "--jaeger.search-limit=50",
+                   "--series.max=500",
+                   "--series.idle-timeout=10m",
+                   "--histogram.buckets=0.01,0.1",
+                   "--histogram.buckets=1",
+                   "--replay.file=a.json",
+                   "--replay.file",
+                   "b.pb",
+                   "--otlp.max-body-bytes=4MiB",
+                   "--window.length=2m",
+                   "--trace.wait=250ms",
+                   "--log.format=json"}),
+            common::FlagSet::Outcome::kOk)
+      << error_;
+  EXPECT_THAT(config_.Validate(), IsEmpty());
+  EXPECT_EQ(config_.web_listen_address, "127.0.0.1:9000");
+  EXPECT_EQ(config_.otlp_listen_address, "");
+  EXPECT_THAT(config_.replay_files, ElementsAre("a.json", "b.pb"));
+
+  const state::StateOptions state = config_.ToStateOptions();
+  EXPECT_EQ(state.max_series, 500u);
+  EXPECT_EQ(state.series_idle, minutes{10});
+  EXPECT_EQ(state.window, minutes{2});
+  EXPECT_EQ(state.traces.wait, milliseconds{250});
+  EXPECT_EQ(state.bucket_bounds, (std::vector<double>{0.01, 0.1, 1}));
+  EXPECT_EQ(config_.ToOtlpOptions().max_body_bytes, size_t{4} << 20);
+
+  const sources::JaegerPollerOptions jaeger = config_.ToJaegerOptions();
+  EXPECT_EQ(jaeger.url, "http://jaeger:16686");
+  EXPECT_EQ(jaeger.api, sources::JaegerApi::kV1);
+  EXPECT_EQ(jaeger.interval, seconds{30});
+  EXPECT_EQ(jaeger.overlap, minutes{1});
+  EXPECT_EQ(jaeger.first_lookback, minutes{10});
+  EXPECT_EQ(jaeger.search_limit, 50u);
+}
+
+TEST_F(ConfigTest, ParseErrorsNameTheFlag) {
+  EXPECT_EQ(Parse({"--series.max=lots"}), common::FlagSet::Outcome::kError);
+  EXPECT_THAT(error_, HasSubstr("series.max"));
+  EXPECT_EQ(Parse({"--jaeger.interval=15"}), common::FlagSet::Outcome::kError);
+  EXPECT_THAT(error_, HasSubstr("jaeger.interval"));
+  EXPECT_EQ(Parse({"--no-such-flag=1"}), common::FlagSet::Outcome::kError);
+  EXPECT_THAT(error_, HasSubstr("no-such-flag"));
+}
+
+TEST_F(ConfigTest, ValidateListsEveryProblemAtOnce) {
+  ASSERT_EQ(Parse({"--web.listen-address=", "--web.threads=0", "--series.max=0",
+                   "--series.idle-timeout=0", "--window.length=0", "--window.buckets=-1",
+                   "--jaeger.url=jaeger:16686", "--jaeger.api=v2", "--jaeger.interval=0",
+                   "--jaeger.timeout=0", "--jaeger.search-limit=0",
+                   "--queue.uncongested-quantile=1", "--sketch.relative-accuracy=0.5",
+                   "--histogram.buckets=0.1,x,-1", "--trace.max-traces=0", "--log.format=xml"}),
+            common::FlagSet::Outcome::kOk)
+      << error_;
+  EXPECT_THAT(config_.Validate(), UnorderedElementsAreArray({
+                                      "--web.listen-address must not be empty",
+                                      "--web.threads must be positive",
+                                      "--series.max must be positive",
+                                      "--series.idle-timeout must be a positive duration",
+                                      "--window.length must be a positive duration",
+                                      "--window.buckets must be positive",
+                                      "--jaeger.url must start with http:// or https://",
+                                      "--jaeger.api must be auto, v3 or v1",
+                                      "--jaeger.interval must be a positive duration",
+                                      "--jaeger.timeout must be a positive duration",
+                                      "--jaeger.search-limit must be positive",
+                                      "--queue.uncongested-quantile must be in (0, 1)",
+                                      "--sketch.relative-accuracy must be in (0, 0.2]",
+                                      "--histogram.buckets: \"x\" is not a positive number",
+                                      "--histogram.buckets: \"-1\" is not a positive number",
+                                      "--trace.max-traces must be positive",
+                                      "--log.format must be text or json",
+                                  }));
+}
+
+// Settings that parse but would leave the exporter broken at run time.
+TEST_F(ConfigTest, ValidateCatchesSettingsThatFailLater) {
+  ASSERT_EQ(Parse({"--log.level=verbose", "--histogram.buckets=0.1,inf,0.1",
+                   "--jaeger.max-backoff=0", "--jaeger.lookback=5s", "--jaeger.settle=5s"}),
+            common::FlagSet::Outcome::kOk)
+      << error_;
+  EXPECT_THAT(
+      config_.Validate(),
+      UnorderedElementsAreArray({
+          // InitLogging would throw after every other problem was reported.
+          "--log.level must be trace, debug, info, warn or error",
+          // +Inf is always the last bucket; a second one, or a repeated bound, makes duplicate
+          // series that Prometheus rejects.
+          "--histogram.buckets: \"inf\" is not a positive number",
+          "--histogram.buckets: \"0.1\" is given twice",
+          // A failing Jaeger would be polled with no pause at all.
+          "--jaeger.max-backoff must not be shorter than --jaeger.interval",
+          // The first poll's window would be empty: Jaeger rejects start >= end.
+          "--jaeger.lookback must be longer than --jaeger.settle",
+      }));
+}
+
+}  // namespace
+}  // namespace exporter

@@ -1,0 +1,222 @@
+#include "recommender/combine/combiner.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/clock.h"
+
+namespace recommender::combine {
+namespace {
+
+using std::chrono::seconds;
+
+class CombinerTest : public ::testing::Test {
+ protected:
+  CombinerTest() {
+    config_.key = {.k8s_namespace = "shop", .workload = "cart"};
+    config_.min_replicas = 1;
+    config_.max_replicas = 10;
+    config_.min_cpu_cores = 0.1;
+    config_.max_cpu_cores = 4;
+    signals_.current_replicas = 3;
+    signals_.cpu_limit_cores = 1;
+  }
+
+  // Proposals where the configured policies propose `replicas` and `cpu`; shadow policies
+  // propose something else that must be ignored.
+  policies::WorkloadProposals Proposals(std::optional<int> replicas, std::optional<double> cpu) {
+    policies::WorkloadProposals w;
+    w.key = config_.key;
+    for (std::string_view name : policies::kPolicyNames) {
+      policies::Proposal p;
+      p.policy = std::string(name);
+      p.replicas = 9;
+      p.cpu_cores = 3.5;
+      p.reason = "shadow";
+      if (name == config_.replica_policy) {
+        p.replicas = replicas;
+        p.reason = "queues";
+      }
+      if (name == config_.cpu_policy) {
+        p.cpu_cores = cpu;
+        p.reason = "throttling";
+      }
+      w.proposals.push_back(std::move(p));
+    }
+    return w;
+  }
+
+  Recommendation Run(std::optional<int> replicas, std::optional<double> cpu) {
+    signals_.observed_at = observed_ ? clock_.Now() : common::TimePoint{};
+    return Combine(config_, Proposals(replicas, cpu), signals_, memory_, clock_.Now(), options_);
+  }
+
+  WorkloadConfig config_;
+  model::WorkloadSignals signals_;
+  SafetyMemory memory_;
+  SafetyOptions options_;
+  common::FakeClock clock_;
+  bool observed_ = true;
+};
+
+TEST_F(CombinerTest, PicksTheConfiguredPolicies) {
+  const Recommendation r = Run(4, 1.5);
+  EXPECT_EQ(r.key, config_.key);
+  EXPECT_EQ(r.replicas, 4);
+  EXPECT_EQ(r.cpu_cores, 1.5);
+  EXPECT_EQ(r.policy, "queue_balancing");
+  EXPECT_EQ(r.cpu_policy, "throttle_target");
+  EXPECT_EQ(r.reason, "queue_balancing: queues; throttle_target: throttling");
+  EXPECT_EQ(r.computed_at, clock_.Now());
+  EXPECT_FALSE(r.stale);
+  EXPECT_TRUE(r.steps.empty());
+}
+
+TEST_F(CombinerTest, OtherPoliciesCanBeConfigured) {
+  config_.replica_policy = "hpa_cpu";
+  config_.cpu_policy = "k8s_cpu_fast";
+  const Recommendation r = Run(5, 2);
+  EXPECT_EQ(r.replicas, 5);
+  EXPECT_EQ(r.cpu_cores, 2);
+  EXPECT_EQ(r.policy, "hpa_cpu");
+}
+
+TEST_F(CombinerTest, ClampsToTheConfiguredBounds) {
+  const Recommendation r = Run(0, 9);
+  EXPECT_EQ(r.replicas, 1);
+  EXPECT_EQ(r.cpu_cores, 4);
+  EXPECT_EQ(r.steps, (std::vector<std::string>{"replicas clamp: 0 -> 1", "cpu clamp: 9 -> 4"}));
+  EXPECT_NE(r.reason.find("replicas clamp: 0 -> 1"), std::string::npos);
+}
+
+TEST_F(CombinerTest, StepLimitAppliesBetweenCalls) {
+  Run(2, 1);
+  clock_.Advance(seconds{1});
+  const Recommendation r = Run(10, 3);
+  EXPECT_EQ(r.replicas, 6);
+  EXPECT_EQ(r.cpu_cores, 2);
+}
+
+TEST_F(CombinerTest, ScaleDownIsStabilised) {
+  Run(8, 2);
+  clock_.Advance(seconds{60});
+  EXPECT_EQ(Run(2, 0.5).replicas, 8);
+  clock_.Advance(seconds{240});
+  // 300 s after it the 8 leaves the window; the step limit then allows 8 − 4 = 4.
+  EXPECT_EQ(Run(2, 0.5).replicas, 4);
+  clock_.Advance(seconds{1});
+  EXPECT_EQ(Run(2, 0.5).replicas, 2);
+}
+
+TEST_F(CombinerTest, StaleInputsHoldTheLastGoodValue) {
+  Run(6, 2);
+  clock_.Advance(seconds{10});
+  observed_ = false;  // observed_at never set: inputs missing
+  signals_.current_replicas = 3;
+  signals_.cpu_limit_cores = 1;
+  const Recommendation r = Run(1, 0.2);
+  EXPECT_TRUE(r.stale);
+  EXPECT_EQ(r.replicas, 6);
+  EXPECT_EQ(r.cpu_cores, 2);
+  EXPECT_NE(r.reason.find("no inputs"), std::string::npos);
+}
+
+TEST_F(CombinerTest, OldInputsAreStale) {
+  Run(6, 2);
+  signals_.observed_at = clock_.Now();
+  clock_.Advance(seconds{61});
+  const Recommendation r =
+      Combine(config_, Proposals(2, 0.5), signals_, memory_, clock_.Now(), options_);
+  EXPECT_TRUE(r.stale);
+  EXPECT_EQ(r.replicas, 6);
+  EXPECT_NE(r.reason.find("inputs too old"), std::string::npos);
+}
+
+TEST_F(CombinerTest, MissingProposalNeverScalesBelowCurrent) {
+  Run(2, 0.5);
+  clock_.Advance(seconds{1});
+  signals_.current_replicas = 5;  // scaled up by someone else meanwhile
+  signals_.cpu_limit_cores = 3;
+  const Recommendation r = Run(std::nullopt, std::nullopt);
+  EXPECT_TRUE(r.stale);
+  EXPECT_EQ(r.replicas, 5);
+  EXPECT_EQ(r.cpu_cores, 3);
+  // The held value does not become the new last good value.
+  EXPECT_EQ(memory_.replicas.last_good, 2);
+}
+
+TEST_F(CombinerTest, NothingToHoldYieldsNoValue) {
+  signals_.current_replicas = model::kMissing;
+  signals_.cpu_limit_cores = model::kMissing;
+  const Recommendation r = Run(std::nullopt, std::nullopt);
+  EXPECT_TRUE(r.stale);
+  EXPECT_FALSE(r.replicas);
+  EXPECT_FALSE(r.cpu_cores);
+}
+
+TEST_F(CombinerTest, OnlyTheStaleChannelIsHeld) {
+  Run(4, 1);
+  clock_.Advance(seconds{1});
+  const Recommendation r = Run(5, std::nullopt);
+  EXPECT_TRUE(r.stale);
+  EXPECT_EQ(r.replicas, 5);
+  EXPECT_EQ(r.cpu_cores, 1);
+}
+
+std::string Serialise(const SafetyMemory& memory) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  WriteSafetyState(memory, writer);
+  return buffer.GetString();
+}
+
+TEST_F(CombinerTest, SafetyMemoryJsonRoundTrip) {
+  Run(8, 2);
+  clock_.Advance(seconds{30});
+  Run(3, 1.25);
+  const std::string text = Serialise(memory_);
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str());
+  SafetyMemory restored;
+  std::string error;
+  ASSERT_TRUE(ReadSafetyState(doc, restored, &error)) << error;
+  EXPECT_EQ(Serialise(restored), text);
+  EXPECT_EQ(restored.replicas.last_good, 8);
+  EXPECT_EQ(restored.replicas.window.size(), 2u);
+
+  // Both continue identically.
+  clock_.Advance(seconds{1});
+  const Recommendation a = Run(1, 0.2);
+  memory_ = restored;
+  const Recommendation b = Run(1, 0.2);
+  EXPECT_EQ(a.replicas, b.replicas);
+  EXPECT_EQ(a.cpu_cores, b.cpu_cores);
+  EXPECT_EQ(a.steps, b.steps);
+}
+
+TEST_F(CombinerTest, EmptySafetyMemoryRoundTripsNulls) {
+  const std::string text = Serialise(SafetyMemory{});
+  EXPECT_EQ(text, R"({"replicas":{"last_good":null,"last_output":null,"window":[]},)"
+                  R"("cpu":{"last_good":null,"last_output":null,"window":[]}})");
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str());
+  SafetyMemory restored;
+  restored.cpu.last_good = 3;
+  ASSERT_TRUE(ReadSafetyState(doc, restored, nullptr));
+  EXPECT_FALSE(restored.cpu.last_good);
+}
+
+TEST_F(CombinerTest, CorruptSafetyStateIsRejected) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(
+      R"({"replicas":{"last_good":1,"last_output":1,"window":[[1]]},"cpu":{}})");
+  memory_.replicas.last_good = 4;
+  std::string error;
+  EXPECT_FALSE(ReadSafetyState(doc, memory_, &error));
+  EXPECT_EQ(error, "safety_state.replicas.window: entries must be [nanoseconds, number]");
+  EXPECT_EQ(memory_.replicas.last_good, 4);
+}
+
+}  // namespace
+}  // namespace recommender::combine

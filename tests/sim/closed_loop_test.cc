@@ -1,0 +1,171 @@
+// The real exporter and recommender in closed loop with simulations, and the scoreboard.
+#include "sim/closed_loop.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "recommender/policies/all_policies.h"
+#include "sim/evaluate.h"
+#include "sim/run.h"
+#include "sim/scoreboard.h"
+#include "tests/sim/test_apps.h"
+
+namespace sim {
+namespace {
+
+using testing::ConstantTrace;
+using ::testing::HasSubstr;
+
+// One service whose 2.4 cores of demand do not fit its single 1-core pod.
+App Overloaded() {
+  App app = testing::SingleServiceApp(
+      64, 16, {.kind = Distribution::Kind::kExponential, .mean = 0.004, .cv = 0}, 1);
+  app.pod_startup = 2;
+  app.slo_p99 = 0.1;
+  app.services[0].max_replicas = 10;
+  return app;
+}
+
+RunOptions Short(double seconds) {
+  RunOptions o;
+  o.warmup = 0;
+  o.duration = seconds;
+  return o;
+}
+
+TEST(ClosedLoopTest, HpaAddsReplicasUnderLoad) {
+  const RunResult r =
+      RunOne(Overloaded(), ConstantTrace(600, 120), *FindPolicy("hpa_cpu"), Short(120));
+  EXPECT_GT(r.summary.scaling_actions, 0u);
+  // ceil(current · utilisation / 0.8) over a few 15 s syncs: 2.4 cores need at least 3 pods.
+  EXPECT_GE(r.series.replicas.back(), 3);
+  EXPECT_GT(r.spans, 60'000u);  // every request's span went through the exporter
+}
+
+TEST(ClosedLoopTest, ThrottleTargetRaisesAThrottledLimit) {
+  const RunResult r = RunOne(Overloaded(), ConstantTrace(600, 120),
+                             *FindPolicy(recommender::policies::kThrottleTarget), Short(120));
+  EXPECT_GT(r.summary.scaling_actions, 0u);
+  EXPECT_NEAR(r.series.replicas.back(), 1, 1e-9);  // a CPU-only policy
+  EXPECT_GT(r.series.cores.back(), 2.4);
+}
+
+TEST(ClosedLoopTest, RecommenderScrapesTheExporterText) {
+  const App app = Overloaded();
+  Simulation sim(app, ConstantTrace(100, 20), {.seed = 1});
+  ClosedLoop loop(sim, {.policy = *FindPolicy(recommender::policies::kThrottleTarget)});
+  for (int k = 1; k <= 150; ++k) {  // past the exporter's 5 s trace wait
+    sim.RunUntil(k * 0.1);
+    loop.Tick(k * 0.1);
+  }
+  const std::string& text = loop.exporter_text();
+  EXPECT_THAT(text, HasSubstr("queuelens_requests_total{"));
+  EXPECT_THAT(text, HasSubstr("queuelens_container_cpu_usage_seconds_total{"));
+  EXPECT_THAT(text, HasSubstr("queuelens_container_recommended_cpu_cores{namespace=\"test\","
+                              "pod=\"svc-0\",container=\"svc\"}"));
+  const auto snap = loop.recommendations();
+  ASSERT_EQ(snap->workloads.size(), 1u);
+  const auto& view = snap->workloads[0];
+  EXPECT_EQ(view.config.key.workload, "svc");
+  EXPECT_DOUBLE_EQ(view.signals.current_replicas, 1);  // from the kube-state-metrics text
+  EXPECT_GT(view.signals.request_rate, 50);
+  EXPECT_GT(view.signals.cpu_usage_cores, 0.2);
+}
+
+TEST(ClosedLoopTest, SameSeedSameScoreboard) {
+  const App app = LoadApp(QL_SOURCE_DIR "/sim/apps/hotel-reservation.yaml");
+  const RateTrace trace = LoadTrace("constant:400:40s", 1, 0);
+  EvaluateOptions options;
+  options.run.warmup = 20;
+  options.jobs = 2;
+  const std::vector<PolicySpec> policies = ParsePolicyList("hpa_cpu,throttle_target,static");
+  auto board = [&](uint64_t seed) {
+    options.run.seed = seed;
+    const Scoreboard b = Evaluate(app, trace, "constant", policies, options);
+    return FormatScoreboard(b) + ScoreboardCsv(b);
+  };
+  const std::string first = board(1);
+  EXPECT_EQ(first, board(1));
+  EXPECT_NE(first, board(2));
+}
+
+TEST(ClosedLoopTest, TuneKeepsTheCheapestTargetThatMeetsTheSlo) {
+  App app = Overloaded();
+  app.slo_p99 = 0.05;
+  EvaluateOptions options;
+  options.run = Short(90);
+  options.tune = true;
+  options.jobs = 2;
+  const Scoreboard b =
+      Evaluate(app, ConstantTrace(600, 90), "constant", ParsePolicyList("k8s_cpu_fast"), options);
+  ASSERT_EQ(b.runs.size(), 1u);
+  const RunSummary& s = b.runs[0].summary;
+  EXPECT_THAT(s.setting, HasSubstr("target"));
+  // Every other target costs more or misses the SLO.
+  for (double target : TuneGrid()) {
+    PolicySpec spec = *FindPolicy("k8s_cpu_fast");
+    spec.target_utilization = target;
+    const RunSummary other = RunOne(app, ConstantTrace(600, 90), spec, options.run).summary;
+    if (other.pass && s.pass) {
+      EXPECT_GE(other.core_hours, s.core_hours) << target;
+    }
+    if (other.pass) {
+      EXPECT_TRUE(s.pass);
+    }
+  }
+}
+
+TEST(ScoreboardTest, PrintsRatiosToTheBaseline) {
+  Scoreboard b;
+  b.app = "app";
+  b.trace = "t.txt";
+  b.seed = 3;
+  b.slo = 0.1;
+  RunResult base, other;
+  base.summary = {.policy = "hpa_cpu",
+                  .core_hours = 10,
+                  .usage_core_hours = 5,
+                  .p99 = 0.05,
+                  .slo = 0.1,
+                  .pass = true,
+                  .violation_minutes = 2,
+                  .minutes = 60,
+                  .throttled_ratio = 0.1,
+                  .scaling_actions = 4};
+  other.summary = {.policy = "queuelens",
+                   .core_hours = 7,
+                   .usage_core_hours = 5,
+                   .p99 = 0.2,
+                   .slo = 0.1,
+                   .pass = false,
+                   .violation_minutes = 1,
+                   .minutes = 60,
+                   .throttled_ratio = 0,
+                   .scaling_actions = 8};
+  for (RunResult* r : {&base, &other}) {
+    r->warmup = 180;
+    r->simulated_seconds = 3780;
+    r->series.cores = {1, 2, 3};
+    r->series.p99_minutes = {0.01, 0.2};
+  }
+  b.runs = {base, other};
+  const std::string table = FormatScoreboard(b);
+  EXPECT_THAT(table, HasSubstr("app, trace t.txt, seed 3, SLO P99 100 ms"));
+  EXPECT_THAT(table, HasSubstr("measured: 60 min after a 3 min warm-up"));
+  EXPECT_THAT(table, HasSubstr("queuelens   7.000   0.70"));
+  EXPECT_THAT(table, HasSubstr("200.0   4.00  FAIL      1/60   0.50"));
+  const std::string csv = ScoreboardCsv(b);
+  EXPECT_THAT(csv, HasSubstr("app,t.txt,3,queuelens,,0,7.000000,0.7,"));
+  const std::string html = ScoreboardHtml(b);
+  EXPECT_THAT(html, HasSubstr("<td class=\"fail\">FAIL</td>"));
+  size_t charts = 0;
+  for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) {
+    ++charts;
+  }
+  EXPECT_EQ(charts, 4u);
+}
+
+}  // namespace
+}  // namespace sim

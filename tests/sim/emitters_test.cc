@@ -1,0 +1,162 @@
+// What the simulator shows the outside world, read back by the code that reads the real thing:
+// the exporter's kernel collector on the cgroup tree, its OTLP parser on the spans, the
+// recommender's text parser on the kube-state-metrics series.
+#include "sim/emitters.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "exporter/kernel/collector.h"
+#include "exporter/spans/otlp_proto.h"
+#include "recommender/input/prometheus_text.h"
+#include "sim/cgroupfs.h"
+#include "sim/live.h"
+#include "tests/sim/test_apps.h"
+
+namespace sim {
+namespace {
+
+using testing::ConstantTrace;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "queuelens-sim-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Two replicas of one throttled service after two busy seconds.
+struct Busy {
+  App app = testing::SingleServiceApp(
+      64, 4, {.kind = Distribution::Kind::kConstant, .mean = 0.004, .cv = 0}, 0.5);
+  Simulation sim{app, ConstantTrace(200, 10), {.seed = 6}};
+  Busy() {
+    sim.SetReplicas(0, 2);
+    sim.RunUntil(2);
+  }
+};
+
+TEST(EmittersTest, KernelSampleCarriesTheCounters) {
+  Busy b;
+  exporter::state::KernelSample sample;
+  FillKernelSample(b.sim, sample);
+  ASSERT_EQ(sample.containers.size(), 2u);
+  const auto& c = sample.containers[0];
+  const ContainerCounters k = b.sim.Counters(0);
+  EXPECT_EQ(c.k8s_namespace, "test");
+  EXPECT_EQ(c.pod, "svc-0");
+  EXPECT_EQ(c.container, "svc");
+  EXPECT_EQ(*c.usage_ns, static_cast<uint64_t>(std::llround(k.usage_seconds * 1e9)));
+  EXPECT_EQ(*c.periods, k.periods);
+  EXPECT_GT(*c.throttled_periods, 0u);  // 0.8 cores of demand per pod under a 0.5 limit
+  EXPECT_DOUBLE_EQ(*c.limit_cores, 0.5);
+  EXPECT_NE(sample.containers[0].cgroup, sample.containers[1].cgroup);
+  EXPECT_NE(sample.containers[0].cgroup_inode, sample.containers[1].cgroup_inode);
+}
+
+TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
+  Busy b;
+  TempDir dir;
+  CgroupTree tree(dir.path(), 4);
+  tree.Write(b.sim);
+  ASSERT_EQ(tree.write_errors(), 0u);
+  exporter::kernel::Collector collector(exporter::kernel::FsRoot(dir.path() + "/proc"),
+                                        exporter::kernel::FsRoot(dir.path() + "/sys"), {}, nullptr);
+  exporter::state::KernelSample sample;
+  collector.Collect(common::TimePoint{}, sample);
+  EXPECT_EQ(sample.cgroup_mode, "v2");
+  ASSERT_EQ(sample.containers.size(), 2u);
+  std::map<std::string, const exporter::state::KernelSample::Container*> by_pod;
+  for (const auto& c : sample.containers) by_pod[c.pod] = &c;
+  for (uint32_t r = 0; r < 2; ++r) {
+    const ContainerCounters k = b.sim.Counters(r);
+    const auto* c = by_pod[b.sim.replicas()[r].pod];
+    ASSERT_NE(c, nullptr) << b.sim.replicas()[r].pod;  // named from HOSTNAME in its environ
+    EXPECT_EQ(c->k8s_namespace, "test");
+    EXPECT_EQ(*c->usage_ns / 1000, static_cast<uint64_t>(std::llround(k.usage_seconds * 1e6)));
+    EXPECT_EQ(*c->periods, k.periods);
+    EXPECT_EQ(*c->throttled_periods, k.throttled_periods);
+    EXPECT_DOUBLE_EQ(*c->limit_cores, 0.5);
+    EXPECT_TRUE(c->has_tasks);
+    EXPECT_EQ(c->wait_ns, static_cast<uint64_t>(std::llround(k.run_delay_seconds * 1e9)));
+  }
+
+  // With the kubelet's pod list the containers get their names too.
+  const std::string pods = KubeletPodList(b.sim);
+  exporter::kernel::Collector with_kubelet(
+      exporter::kernel::FsRoot(dir.path() + "/proc"), exporter::kernel::FsRoot(dir.path() + "/sys"),
+      {.kubelet_url = "http://kubelet/pods"},
+      [&](const std::string&) { return common::HttpResult{.status = 200, .body = pods}; });
+  exporter::state::KernelSample named;
+  with_kubelet.Collect(common::TimePoint{}, named);
+  ASSERT_EQ(named.containers.size(), 2u);
+  for (const auto& c : named.containers) {
+    EXPECT_EQ(c.container, "svc");
+    EXPECT_EQ(c.k8s_namespace, "test");
+  }
+
+  // A removed pod's cgroup goes away.
+  b.sim.SetReplicas(0, 1);
+  b.sim.RunUntil(3);
+  tree.Write(b.sim);
+  collector.Collect(common::TimePoint{std::chrono::seconds{20}}, sample);
+  ASSERT_EQ(sample.containers.size(), 1u);
+  EXPECT_EQ(sample.containers[0].pod, "svc-0");
+}
+
+TEST(EmittersTest, OtlpRequestParsesBackToTheSameSpans) {
+  Busy b;
+  const auto& spans = b.sim.spans();
+  ASSERT_GT(spans.size(), 100u);
+  exporter::spans::SpanBatch parsed;
+  const exporter::spans::ParseResult r =
+      exporter::spans::ParseOtlpProto(ToOtlpRequest(spans), parsed);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(parsed.size(), spans.size());
+  std::map<uint64_t, const exporter::spans::Span*> by_id;
+  for (const auto& s : parsed.spans()) by_id[s.span_id] = &s;
+  for (const auto& s : spans.spans()) {
+    const auto* p = by_id[s.span_id];
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->trace_id, s.trace_id);
+    EXPECT_EQ(p->start_unix_nano, s.start_unix_nano);
+    EXPECT_EQ(p->end_unix_nano, s.end_unix_nano);
+    EXPECT_EQ(p->service, s.service);
+    EXPECT_EQ(p->operation, s.operation);
+    EXPECT_EQ(p->instance, s.instance);
+    EXPECT_EQ(p->k8s_namespace, s.k8s_namespace);
+  }
+}
+
+TEST(EmittersTest, KubeStateMetricsTextParses) {
+  App app = testing::SingleServiceApp(
+      64, 4, {.kind = Distribution::Kind::kConstant, .mean = 0.004, .cv = 0}, 0.5);
+  app.pod_startup = 5;
+  app.services[0].replicas = 2;
+  Simulation sim(app, ConstantTrace(200, 10), {.seed = 6});
+  sim.RunUntil(1);
+  sim.SetReplicas(0, 3);  // one more, still starting
+  const auto text = recommender::input::ParsePrometheusText(KubeStateMetricsText(sim));
+  EXPECT_EQ(text.malformed_lines, 0u);
+  std::map<std::string, double> values;
+  for (const auto& s : text.samples) {
+    values[s.name + "/" + std::string(recommender::input::LabelValue(s.labels, "pod"))] = s.value;
+  }
+  EXPECT_EQ(values["kube_deployment_status_replicas/"], 3);
+  EXPECT_EQ(values["kube_deployment_status_replicas_ready/"], 2);
+  EXPECT_EQ(values["kube_pod_container_resource_limits/svc-2"], 0.5);
+  EXPECT_EQ(values["kube_pod_container_resource_requests/svc-0"], 0.5);  // request = limit
+}
+
+}  // namespace
+}  // namespace sim

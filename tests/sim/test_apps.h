@@ -1,0 +1,60 @@
+#pragma once
+
+#include <string>
+
+#include "sim/app.h"
+#include "sim/simulation.h"
+#include "sim/workload.h"
+
+namespace sim::testing {
+
+// One service with one operation that burns `cpu`, `threads` worker threads per replica, on one
+// node of `cores` cores: M/G/c when threads = c ≤ cores, processor sharing when threads > cores.
+inline App SingleServiceApp(int threads, int cores, Distribution cpu, double cpu_limit = 0) {
+  App app;
+  app.name = "single";
+  app.k8s_namespace = "test";
+  app.slo_p99 = 1;
+  app.network_delay = 0;
+  app.pod_startup = 0;
+  NodeGroup node;
+  node.cores = cores;
+  app.nodes = {node};
+  Service svc;
+  svc.name = "svc";
+  svc.threads = threads;
+  svc.cpu_limit = cpu_limit;
+  Step step;
+  step.kind = Step::Kind::kCpu;
+  step.cpu = cpu;
+  svc.operations = {{.name = "op", .steps = {step}}};
+  app.services = {svc};
+  app.requests = {{.name = "op", .weight = 1, .service = "svc", .operation = "op"}};
+  return app;
+}
+
+inline RateTrace ConstantTrace(double rate, double seconds) {
+  RateTrace t;
+  t.rates.assign(static_cast<size_t>(seconds), rate);
+  return t;
+}
+
+// Mean and count of end-to-end latencies of requests that started at or after `from`.
+class LatencyMean final : public RequestListener {
+ public:
+  explicit LatencyMean(double from) : from_(from) {}
+  void OnRequestDone(uint32_t, double start, double end) override {
+    if (start < from_) return;
+    sum_ += end - start;
+    ++count_;
+  }
+  double mean() const { return sum_ / static_cast<double>(count_); }
+  uint64_t count() const { return count_; }
+
+ private:
+  double from_;
+  double sum_ = 0;
+  uint64_t count_ = 0;
+};
+
+}  // namespace sim::testing
