@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "common/html.h"
 #include "sim/policies.h"
 
 namespace sim {
@@ -29,29 +30,6 @@ double RatioValue(double value, double base) {
 
 std::string PolicyLabel(const RunSummary& s) {
   return s.setting.empty() ? s.policy : s.policy + " (" + s.setting + ")";
-}
-
-std::string Escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
 }
 
 struct Row {
@@ -132,7 +110,8 @@ std::string Chart(const std::string& title, const std::string& unit, const std::
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
       "viewBox=\"0 0 %.0f %.0f\">",
       kW, kH, kW, kH);
-  s += Format("<text x=\"%.0f\" y=\"16\" class=\"t\">", kLeft) + Escape(title) + "</text>";
+  s += Format("<text x=\"%.0f\" y=\"16\" class=\"t\">", kLeft) + common::HtmlEscaped(title) +
+       "</text>";
   s += Format("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"warm\"/>", kLeft,
               kTop, tx(warmup) - kLeft, ph);
   s += Format("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>", kLeft,
@@ -170,7 +149,7 @@ std::string Chart(const std::string& title, const std::string& unit, const std::
            "<text x=\"12\" y=\"%.1f\" class=\"ax\" transform=\"rotate(-90 12 %.1f)\" "
            "text-anchor=\"middle\">",
            kTop + ph / 2, kTop + ph / 2) +
-       Escape(unit) + "</text>";
+       common::HtmlEscaped(unit) + "</text>";
   // x ticks every 10 minutes
   for (double m = 0; m * 60 <= end + 1e-9; m += 10) {
     s += Format("<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%.0f</text>",
@@ -198,7 +177,7 @@ std::string Chart(const std::string& title, const std::string& unit, const std::
       pen_down = true;
     }
     s += "<path d=\"" + path + "\" stroke=\"" + l.color + "\" class=\"line\"><title>" +
-         Escape(l.label) + "</title></path>";
+         common::HtmlEscaped(l.label) + "</title></path>";
   }
   s += "</svg>\n";
   return s;
@@ -275,7 +254,7 @@ std::string ScoreboardHtml(const Scoreboard& board) {
   const RunResult* base = board.Baseline();
   std::string h =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>queuelens-sim: " +
-      Escape(Title(board)) +
+      common::HtmlEscaped(Title(board)) +
       "</title>\n<style>\n"
       "body{font-family:sans-serif;margin:24px;color:#222}\n"
       "table{border-collapse:collapse;font-size:13px}\n"
@@ -289,20 +268,20 @@ std::string ScoreboardHtml(const Scoreboard& board) {
       ".key span{display:inline-block;margin-right:14px}"
       ".key i{display:inline-block;width:14px;height:3px;margin-right:4px;vertical-align:middle}\n"
       "</style></head><body>\n<h1>queuelens-sim scoreboard</h1>\n<p>" +
-      Escape(Title(board)) + "</p>\n<table>\n<tr>";
-  for (const std::string& c : Header()) h += "<th>" + Escape(c) + "</th>";
+      common::HtmlEscaped(Title(board)) + "</p>\n<table>\n<tr>";
+  for (const std::string& c : Header()) h += "<th>" + common::HtmlEscaped(c) + "</th>";
   h += "</tr>\n";
   for (const RunResult& r : board.runs) {
     h += "<tr>";
     const auto cells = Cells(r.summary, base ? &base->summary : nullptr);
     for (size_t c = 0; c < cells.size(); ++c) {
       h += (c == 7 && !r.summary.pass) ? "<td class=\"fail\">" : "<td>";
-      h += Escape(cells[c]) + "</td>";
+      h += common::HtmlEscaped(cells[c]) + "</td>";
     }
     h += "</tr>\n";
   }
   h += "</table>\n";
-  for (const std::string& n : board.notes) h += "<p>Note: " + Escape(n) + "</p>\n";
+  for (const std::string& n : board.notes) h += "<p>Note: " + common::HtmlEscaped(n) + "</p>\n";
 
   h += "<p class=\"key\">";
   std::vector<Line> throughput, replicas, cores, p99;
@@ -310,8 +289,8 @@ std::string ScoreboardHtml(const Scoreboard& board) {
     const RunResult& r = board.runs[i];
     const char* color = kColors[i % std::size(kColors)];
     const std::string label = PolicyLabel(r.summary);
-    h +=
-        "<span><i style=\"background:" + std::string(color) + "\"></i>" + Escape(label) + "</span>";
+    h += "<span><i style=\"background:" + std::string(color) + "\"></i>" +
+         common::HtmlEscaped(label) + "</span>";
     throughput.push_back({label, color, r.series.step, &r.series.throughput});
     replicas.push_back({label, color, r.series.step, &r.series.replicas});
     cores.push_back({label, color, r.series.step, &r.series.cores});

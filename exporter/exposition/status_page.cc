@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "common/html.h"
 #include "common/version.h"
 #include "exporter/state/interference.h"
 #include "rapidjson/stringbuffer.h"
@@ -12,27 +13,6 @@
 
 namespace exporter::exposition {
 namespace {
-
-void AppendEscaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
 
 // Milliseconds with three significant-ish digits; "–" when there is no data.
 std::string Ms(double seconds) {
@@ -53,7 +33,7 @@ void Row(std::string& out, std::initializer_list<std::string_view> cells, bool h
   out += "<tr>";
   for (std::string_view c : cells) {
     out += header ? "<th>" : "<td>";
-    AppendEscaped(out, c);
+    common::AppendHtmlEscaped(out, c);
     out += header ? "</th>" : "</td>";
   }
   out += "</tr>\n";
@@ -88,10 +68,10 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
   for (const auto& s : snap.services) {
     out += "<h2>";
     if (!s.k8s_namespace.empty()) {
-      AppendEscaped(out, s.k8s_namespace);
+      common::AppendHtmlEscaped(out, s.k8s_namespace);
       out += "/";
     }
-    AppendEscaped(out, s.service);
+    common::AppendHtmlEscaped(out, s.service);
     out += "</h2>\n<p class=\"m\">over the last ";
     out += window;
     out += ": arrival rate " + Num(s.arrival_rate) + "/s · in flight " + Num(s.inflight) +

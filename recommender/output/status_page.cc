@@ -5,32 +5,12 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "common/html.h"
 #include "common/version.h"
 #include "recommender/output/keda_handler.h"
 
 namespace recommender::output {
 namespace {
-
-void Escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
 
 std::string Num(double v) {
   if (!std::isfinite(v)) return "–";
@@ -48,7 +28,7 @@ void Row(std::string& out, std::initializer_list<std::string_view> cells, bool h
   out += "<tr>";
   for (std::string_view c : cells) {
     out += header ? "<th>" : "<td>";
-    Escaped(out, c);
+    common::AppendHtmlEscaped(out, c);
     out += header ? "</th>" : "</td>";
   }
   out += "</tr>\n";
@@ -95,7 +75,7 @@ std::string RenderStatusPage(const Snapshot& snap) {
 
   for (const WorkloadView& w : snap.workloads) {
     out += "<h3>";
-    Escaped(out, w.config.key.k8s_namespace + "/" + w.config.key.workload);
+    common::AppendHtmlEscaped(out, w.config.key.k8s_namespace + "/" + w.config.key.workload);
     out += ": proposals</h3>\n<table>\n";
     Row(out, {"policy", "replicas", "CPU", "terms", "reason"}, true);
     for (const policies::Proposal& p : w.proposals) {
