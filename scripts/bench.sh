@@ -133,6 +133,20 @@ row("sketch 60 s window memory", value("BM_Memory60sWindow", "sketch_window_byte
     "prometheus-cpp Summary", value("BM_Memory60sWindow", "prom_summary_bytes"), "smaller",
     "<= 4096 B", "{:.0f}")
 
+row("recommendation pass, 500 workloads (policies + safety)", time_ms("BM_RecommendationPass"),
+    "ms", goal="<= 5 ms")
+row("recommender: 500 workloads fed from one scrape round", time_ms("BM_FeedAndSignals"), "ms")
+row("recommender: parse and track one exporter scrape", time_ms("BM_ScrapeRound"), "ms")
+
+for loop, goal in (("closed_loop", "<= 60 s"), ("open_loop", "")):
+    run, name = f"sim/{loop}", loop.replace("_", " ")
+    wall = time_ms(run)
+    row(f"sim {name}: 1 h hotel-reservation x10 bursty", wall and wall / 1e3, "s wall", goal=goal)
+    row(f"sim {name}: events per second", value(run, "events_per_second"), "/s")
+    row(f"sim {name}: spans per second", value(run, "spans_per_second"), "/s")
+    row(f"sim {name}: simulated seconds per wall second", value(run, "simulated_per_wall_second"),
+        "x", goal=">= 60x" if goal else "")
+
 print(f"\nSummary: medians of {repetitions} repetitions, CPU time unless marked wall"
       f" (full output in {out_dir}/)")
 header = ("measure", "queuelens", "peer (same run)", "peer", "ratio", "goal")
