@@ -2,43 +2,14 @@
 
 #include <string>
 
+#include "exporter/exposition/families.h"
 #include "exporter/exposition/metric_names.h"
 
 namespace exporter::exposition {
-namespace {
 
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-MetricFamily Family(const MetricName& name, MetricType type, size_t reserve) {
-  MetricFamily f;
-  f.name = name.name;
-  f.help = name.help;
-  f.type = type;
-  f.metric.reserve(reserve);
-  return f;
-}
-
-ClientMetric& Add(MetricFamily& f, std::vector<ClientMetric::Label> labels) {
-  ClientMetric& m = f.metric.emplace_back();
-  m.label = std::move(labels);
-  return m;
-}
-
-template <typename T>
-void AddIf(MetricFamily& f, const std::vector<ClientMetric::Label>& labels,
-           const std::optional<T>& value) {
-  if (!value) return;
-  ClientMetric& m = Add(f, labels);
-  if (f.type == MetricType::Counter) {
-    m.counter.value = static_cast<double>(*value);
-  } else {
-    m.gauge.value = static_cast<double>(*value);
-  }
-}
-
-}  // namespace
 
 std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
   const size_t n = snap.containers.size();

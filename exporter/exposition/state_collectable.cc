@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "exporter/exposition/families.h"
 #include "exporter/exposition/metric_names.h"
 #include "exporter/state/interference.h"
 
@@ -12,21 +13,6 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-MetricFamily Family(const MetricName& name, MetricType type, size_t reserve) {
-  MetricFamily f;
-  f.name = name.name;
-  f.help = name.help;
-  f.type = type;
-  f.metric.reserve(reserve);
-  return f;
-}
-
-ClientMetric& Add(MetricFamily& f, std::vector<ClientMetric::Label> labels) {
-  ClientMetric& m = f.metric.emplace_back();
-  m.label = std::move(labels);
-  return m;
-}
 
 void SetHistogram(ClientMetric& m, const std::vector<double>& bounds,
                   const std::vector<uint64_t>& cumulative, double sum) {
