@@ -9,6 +9,9 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -329,6 +332,193 @@ TEST(HttpServerTest, ReportsWhyItCannotListen) {
   }
   EXPECT_THROW(HttpServer(HttpServer::Options{.listen_address = "localhost:http"}),
                std::runtime_error);
+}
+
+// Certificates made with the openssl CLI: a CA signing the server's certificate (for 127.0.0.1)
+// and a client certificate, and another CA signing a client certificate of the same name.
+class TlsTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char dir_template[] = "/tmp/ql_http_tls_XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    dir_ = dir_template;
+    std::ofstream(dir_ + "/make.sh")
+        << "set -e\n"
+           "gen() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+           "\"$@\" 2>/dev/null; }\n"
+           "leaf() { gen -addext basicConstraints=critical,CA:FALSE \"$@\"; }\n"
+           "gen -x509 -keyout ca.key -out ca.crt -subj /CN=test-ca\n"
+           "gen -x509 -keyout other-ca.key -out other-ca.crt -subj /CN=other-ca\n"
+           "leaf -keyout server.key -out server.crt -subj /CN=127.0.0.1 -CA ca.crt -CAkey ca.key "
+           "-addext subjectAltName=IP:127.0.0.1 -addext extendedKeyUsage=serverAuth\n"
+           "leaf -keyout client.key -out client.crt -subj /CN=front-proxy-client -CA ca.crt "
+           "-CAkey ca.key -addext extendedKeyUsage=clientAuth\n"
+           "leaf -keyout stranger.key -out stranger.crt -subj /CN=front-proxy-client "
+           "-CA other-ca.crt -CAkey other-ca.key -addext extendedKeyUsage=clientAuth\n";
+    ASSERT_EQ(std::system(("cd " + dir_ + " && bash make.sh").c_str()), 0);
+  }
+  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+
+  static std::string File(const std::string& name) { return dir_ + "/" + name; }
+
+  static HttpServer::Options TlsOptions(bool client_ca) {
+    return HttpServer::Options{
+        .listen_address = "127.0.0.1:0",
+        .threads = 2,
+        .tls = HttpServer::TlsOptions{.cert_file = File("server.crt"),
+                                      .key_file = File("server.key"),
+                                      .client_ca_file = client_ca ? File("ca.crt") : ""}};
+  }
+
+  struct Answer {
+    CURLcode rc = CURLE_OK;
+    long status = 0;
+    std::string body;
+  };
+
+  // A request trusting ca.crt, presenting `client` (.crt and .key) unless it is empty; a POST
+  // when there is a body.
+  static Answer Fetch(const HttpServer& server, const std::string& client,
+                      const std::string& path = "/whoami", const std::string* body = nullptr,
+                      const std::vector<std::string>& headers = {}) {
+    const std::string url = "https://127.0.0.1:" + std::to_string(server.Ports().at(0)) + path;
+    const std::string ca = File("ca.crt"), cert = File(client + ".crt"),
+                      key = File(client + ".key");
+    Answer answer;
+    CURL* curl = curl_easy_init();
+    curl_slist* list = nullptr;
+    for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+    if (!client.empty()) {
+      curl_easy_setopt(curl, CURLOPT_SSLCERT, cert.c_str());
+      curl_easy_setopt(curl, CURLOPT_SSLKEY, key.c_str());
+    }
+    if (body) {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectBody);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    answer.rc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(curl);
+    return answer;
+  }
+
+  static void AddWhoami(HttpServer& server) {
+    server.Handle("/whoami", [](const HttpRequest& r) {
+      return Text(std::string(r.client_cert_verified ? "verified" : "anonymous") +
+                  " cn=" + r.client_cert_cn);
+    });
+  }
+
+  static inline std::string dir_;
+};
+
+TEST_F(TlsTest, HandlersSeeWhetherAVerifiedClientCertificateCame) {
+  HttpServer server(TlsOptions(true));
+  AddWhoami(server);
+  Answer answer = Fetch(server, "client");
+  ASSERT_EQ(answer.rc, CURLE_OK);
+  EXPECT_EQ(answer.body, "verified cn=front-proxy-client");
+  answer = Fetch(server, "");
+  ASSERT_EQ(answer.rc, CURLE_OK);
+  EXPECT_EQ(answer.body, "anonymous cn=");
+  // Signed by a CA the server does not trust: the handshake fails, no handler runs.
+  answer = Fetch(server, "stranger");
+  EXPECT_NE(answer.rc, CURLE_OK);
+  EXPECT_EQ(answer.body, "");
+  // The server lives on.
+  EXPECT_EQ(Fetch(server, "client").body, "verified cn=front-proxy-client");
+}
+
+TEST_F(TlsTest, WithoutClientCaNoCertificateCounts) {
+  HttpServer server(TlsOptions(false));
+  AddWhoami(server);
+  const Answer answer = Fetch(server, "client");
+  ASSERT_EQ(answer.rc, CURLE_OK);
+  EXPECT_EQ(answer.body, "anonymous cn=");
+}
+
+TEST_F(TlsTest, SameRoutingLimitsAndHeadersAsHttp) {
+  HttpServer server(TlsOptions(true));
+  server.Handle(
+      "/echo",
+      [](const HttpRequest& r) {
+        HttpResponse response = Text(r.method + " " + r.path + " ? " + r.query + " " +
+                                     std::string(r.Header("x-tenant")) + " " + r.body);
+        response.headers.emplace_back("X-Queuelens", "yes");
+        return response;
+      },
+      1024, true);
+  Answer answer = Fetch(server, "client", "/echo/a%20b?x=%20");
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(answer.body, "GET /echo/a b ? x=%20  ");
+  const std::string body(1024, 'p');
+  answer = Fetch(server, "client", "/echo", &body, {"X-Tenant: blue"});
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(answer.body, "POST /echo ?  blue " + body);
+  const std::string big(1025, 'p');
+  EXPECT_EQ(Fetch(server, "client", "/echo", &big).status, 413);
+  EXPECT_EQ(Fetch(server, "client", "/echo", &body, {"Transfer-Encoding: chunked"}).status, 411);
+  answer = Fetch(server, "client", "/nope");
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_EQ(answer.body, "not found: /nope\n");
+}
+
+TEST_F(TlsTest, ConcurrentClients) {
+  HttpServer server(TlsOptions(true));
+  server.Handle("/n", [](const HttpRequest& r) { return Text(r.query); });
+  std::vector<std::thread> threads;
+  std::atomic<int> good = 0;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const std::string q = std::to_string(t) + "-" + std::to_string(i);
+        if (Fetch(server, "client", "/n?" + q).body == q) ++good;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(good, 40);
+}
+
+TEST_F(TlsTest, PlainHttpClientGetsNoAnswer) {
+  HttpServer server(TlsOptions(true));
+  AddWhoami(server);
+  const HttpResult result = MakeCurlHttpGet(HttpClientOptions{.timeout = milliseconds{2000}})(
+      "http://127.0.0.1:" + std::to_string(server.Ports().at(0)) + "/whoami");
+  EXPECT_FALSE(result.ok());
+  EXPECT_NE(result.body, "anonymous cn=");
+}
+
+TEST_F(TlsTest, UnusableFilesFailAtStartNamingTheFile) {
+  const auto start_error = [](HttpServer::Options options) -> std::string {
+    try {
+      HttpServer server(std::move(options));
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "started";
+  };
+  HttpServer::Options missing = TlsOptions(true);
+  missing.tls->cert_file = File("nope.crt");
+  EXPECT_NE(start_error(missing).find("cannot load certificate " + File("nope.crt")),
+            std::string::npos)
+      << start_error(missing);
+  HttpServer::Options mismatched = TlsOptions(true);
+  mismatched.tls->key_file = File("client.key");
+  EXPECT_NE(start_error(mismatched).find("private key " + File("client.key")), std::string::npos)
+      << start_error(mismatched);
+  HttpServer::Options bad_ca = TlsOptions(true);
+  bad_ca.tls->client_ca_file = File("server.key");
+  EXPECT_NE(start_error(bad_ca).find("client CA " + File("server.key")), std::string::npos)
+      << start_error(bad_ca);
 }
 
 }  // namespace
