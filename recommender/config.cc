@@ -325,6 +325,20 @@ void RecommenderConfig::Register(common::FlagSet& f) {
            "Address for /metrics, the KEDA metrics-api JSON, the status page and /healthz "
            "(host:port; port 0 picks one)");
   f.Int("web.threads", &web_threads, "HTTP worker threads");
+  f.String("apiserver.listen-address", &apiserver_listen_address,
+           "Address for the Kubernetes external metrics API (external.metrics.k8s.io/v1beta1, "
+           "HTTPS, for the HPA through the kube-aggregator), e.g. :6443; empty disables it");
+  f.String("tls.cert-file", &tls_cert_file,
+           "PEM certificate chain the external metrics API serves (a kubernetes.io/tls "
+           "Secret's tls.crt)");
+  f.String("tls.key-file", &tls_key_file, "PEM private key of --tls.cert-file (tls.key)");
+  f.String("requestheader.client-ca-file", &requestheader_client_ca_file,
+           "PEM CA that signs the kube-aggregator's client certificate (the front-proxy CA, "
+           "kube-system/extension-apiserver-authentication's requestheader-client-ca-file); "
+           "requests to the external metrics API without a certificate it signed get 401");
+  f.String("requestheader.allowed-names", &requestheader_allowed_names,
+           "Comma-separated common names accepted on those client certificates (e.g. "
+           "front-proxy-client); empty accepts any name the CA signed");
   f.String(
       "prometheus.url", &prometheus_url,
       "Prometheus to read exporter metrics from via its HTTP API, e.g. http://prometheus:9090");
@@ -382,6 +396,17 @@ std::vector<std::string> RecommenderConfig::Validate() const {
   };
   if (web_listen_address.empty()) problems.push_back("--web.listen-address must not be empty");
   if (web_threads <= 0) problems.push_back("--web.threads must be positive");
+  if (!apiserver_listen_address.empty() &&
+      (tls_cert_file.empty() || tls_key_file.empty() || requestheader_client_ca_file.empty())) {
+    problems.push_back(
+        "--apiserver.listen-address needs --tls.cert-file, --tls.key-file and "
+        "--requestheader.client-ca-file");
+  }
+  if (apiserver_listen_address.empty() &&
+      !(tls_cert_file.empty() && tls_key_file.empty() && requestheader_client_ca_file.empty() &&
+        requestheader_allowed_names.empty())) {
+    problems.push_back("--tls.* and --requestheader.* only apply with --apiserver.listen-address");
+  }
   if (prometheus_url.empty() && exporter_urls.empty() && !check_config) {
     problems.push_back("no input: set --prometheus.url or --exporter.url");
   }
@@ -459,6 +484,20 @@ model::ModelOptions RecommenderConfig::ToModelOptions() const {
   o.max_discovered = static_cast<size_t>(discover_max_workloads);
   o.discovered_defaults = workloads.defaults;
   return o;
+}
+
+std::vector<std::string> RecommenderConfig::AllowedNames() const {
+  std::vector<std::string> names;
+  std::string_view rest = requestheader_allowed_names;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!name.empty()) names.emplace_back(name);
+  }
+  return names;
 }
 
 combine::SafetyOptions RecommenderConfig::ToSafetyOptions() const {

@@ -47,6 +47,13 @@ struct RecommenderConfig {
   std::string web_listen_address = ":8471";
   int64_t web_threads = 4;
 
+  // The external metrics API server (HTTPS); off while apiserver_listen_address is empty.
+  std::string apiserver_listen_address;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string requestheader_client_ca_file;
+  std::string requestheader_allowed_names;  // comma-separated; empty: any common name
+
   std::string prometheus_url;
   common::Duration prometheus_timeout = std::chrono::seconds{10};
   std::vector<std::string> exporter_urls;
@@ -86,6 +93,7 @@ struct RecommenderConfig {
   common::Duration EffectiveWindow() const;
   model::ModelOptions ToModelOptions() const;
   combine::SafetyOptions ToSafetyOptions() const;
+  std::vector<std::string> AllowedNames() const;  // requestheader_allowed_names, split
 };
 
 }  // namespace recommender

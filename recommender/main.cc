@@ -97,6 +97,19 @@ int Run(const recommender::RecommenderConfig& config, sigset_t& signals) {
   recommender::output::AddRecommenderRoutes(web, snapshots, registry);
   spdlog::info("serving /metrics, /api/v1/recommendations and the status page on {} (port {})",
                config.web_listen_address, Join(web.Ports()));
+  std::unique_ptr<common::HttpServer> apiserver;
+  if (!config.apiserver_listen_address.empty()) {
+    apiserver = std::make_unique<common::HttpServer>(common::HttpServer::Options{
+        .listen_address = config.apiserver_listen_address,
+        .threads = static_cast<int>(config.web_threads),
+        .tls =
+            common::HttpServer::TlsOptions{.cert_file = config.tls_cert_file,
+                                           .key_file = config.tls_key_file,
+                                           .client_ca_file = config.requestheader_client_ca_file}});
+    recommender::output::AddExternalMetricsRoutes(*apiserver, snapshots, config.AllowedNames());
+    spdlog::info("serving external.metrics.k8s.io/v1beta1 over TLS on {} (port {})",
+                 config.apiserver_listen_address, Join(apiserver->Ports()));
+  }
   const common::Duration interval = config.EffectiveInterval();
   spdlog::info("reading {} every {} (rate window {}) for {} configured workload(s){}",
                config.prometheus_url.empty() ? "exporters directly" : config.prometheus_url,

@@ -1,6 +1,7 @@
 #include "recommender/output/http_routes.h"
 
 #include "common/text_serializer.h"
+#include "recommender/output/external_metrics.h"
 #include "recommender/output/keda_handler.h"
 #include "recommender/output/recommender_metrics.h"
 #include "recommender/output/status_page.h"
@@ -38,6 +39,31 @@ void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snap
   server.Handle("/healthz", [](const common::HttpRequest&) {
     common::HttpResponse r;
     r.body = "ok\n";
+    return r;
+  });
+}
+
+void AddExternalMetricsRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
+                              std::vector<std::string> allowed_names) {
+  server.Handle(
+      "/",
+      [&snapshots, allowed = std::move(allowed_names)](const common::HttpRequest& req) {
+        if (auto refusal = RefuseUnauthenticated(req, allowed)) return std::move(*refusal);
+        return HandleExternalMetrics(*snapshots.Get(), req);
+      },
+      1 << 10, true);
+  const auto alive = [](const common::HttpRequest&) {
+    common::HttpResponse r;
+    r.body = "ok\n";
+    return r;
+  };
+  server.Handle("/livez", alive);
+  server.Handle("/healthz", alive);
+  server.Handle("/readyz", [&snapshots](const common::HttpRequest&) {
+    common::HttpResponse r;
+    const bool ready = snapshots.Get()->pass > 0;
+    r.status = ready ? 200 : 503;
+    r.body = ready ? "ok\n" : "no recommendation pass yet\n";
     return r;
   });
 }

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/http_server.h"
 #include "prometheus/registry.h"
@@ -14,5 +16,11 @@ namespace recommender::output {
 // read the latest snapshot; they never compute a recommendation.
 void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
                           std::shared_ptr<prometheus::Registry> registry);
+
+// Serves, on the TLS server: external.metrics.k8s.io/v1beta1 (external_metrics.h) to clients
+// with a verified certificate whose common name is in `allowed_names` (empty: any), and without
+// one /livez, /healthz and /readyz (ready once the first pass is published) for the kubelet.
+void AddExternalMetricsRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
+                              std::vector<std::string> allowed_names);
 
 }  // namespace recommender::output

@@ -178,5 +178,24 @@ TEST(RecommenderConfigTest, ValidatesFlagsAndReadsTheFile) {
   EXPECT_EQ(missing.EffectiveWindow(), std::chrono::minutes{1});
 }
 
+TEST(RecommenderConfigTest, ExternalMetricsApiFlags) {
+  RecommenderConfig c;
+  c.exporter_urls = {"http://a/metrics"};
+  c.discover = true;
+  EXPECT_THAT(c.Validate(), IsEmpty());  // off by default
+  c.apiserver_listen_address = ":6443";
+  c.tls_cert_file = "/tls/tls.crt";
+  EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("needs --tls.cert-file, --tls.key-file and "
+                                                  "--requestheader.client-ca-file")));
+  c.tls_key_file = "/tls/tls.key";
+  c.requestheader_client_ca_file = "/ca/requestheader-client-ca-file";
+  EXPECT_THAT(c.Validate(), IsEmpty());
+  EXPECT_THAT(c.AllowedNames(), IsEmpty());
+  c.requestheader_allowed_names = "front-proxy-client, aggregator,,";
+  EXPECT_THAT(c.AllowedNames(), ElementsAre("front-proxy-client", "aggregator"));
+  c.apiserver_listen_address.clear();
+  EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("only apply with --apiserver.listen-address")));
+}
+
 }  // namespace
 }  // namespace recommender
