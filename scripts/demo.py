@@ -1,125 +1,111 @@
 #!/usr/bin/env python3
-"""make demo: runs queuelens-exporter on loopback and feeds it a hotel-reservation-like trace
-corpus over OTLP/HTTP (protobuf) at a load that rises and falls, printing a live table of what the
-exporter derives. Ctrl-C stops everything it started.
+"""make demo: the closed loop through the real binaries on loopback. queuelens-sim --live runs the
+hotel-reservation app on Autothrottle's bursty trace and sends its spans to queuelens-exporter,
+which also reads the simulated node's cgroup tree; queuelens-recommender scrapes the exporter and
+the simulator applies its recommendations; Prometheus, when installed, scrapes both with the rules
+of alerts/. A table of load, queue length, P99 and current vs recommended replicas is printed as
+the trace unfolds. Ctrl-C stops everything it started.
 
-Environment: DEMO_SECONDS=N stops after N seconds (default: run until Ctrl-C).
+Environment: DEMO_SECONDS=N stops after N seconds (default: run until Ctrl-C or the trace ends);
+DEMO_SPEED=X simulated seconds per second (default 2); DEMO_APP, DEMO_TRACE pick sim/apps/*.yaml
+and sim/traces/* (defaults hotel-reservation, bursty.txt).
 """
-import json
-import math
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "build", "bin")
-BATCHES = 40           # distinct corpus files, cycled
-TRACES_PER_BATCH = 50  # ≈ 250 spans per POST
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stack  # noqa: E402
+
+TABLE_EVERY_S = 5
 
 
-def free_port(preferred):
-    for port in (preferred, 0):
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", port))
-            return s.getsockname()[1]
-        except OSError:
-            continue
-        finally:
-            s.close()
-    raise RuntimeError("no free port")
+def ms(v):
+    return "%8.1f" % (v * 1e3) if v is not None else "       -"
 
 
-def post(url, body):
-    req = urllib.request.Request(url, data=body, method="POST",
-                                 headers={"Content-Type": "application/x-protobuf"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return r.status
-
-
-def get_json(url):
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return json.load(r)
-
-
-def fmt_ms(v):
-    return "%8.2f" % (v * 1e3) if v is not None else "       –"
+def print_table(s, t):
+    services = {x["service"]: x for x in stack.get_json(s.exporter_url + "/api/v1/services")
+                .get("services", [])}
+    recs = {r["workload"]: r for r in
+            stack.get_json(s.recommender_url + "/api/v1/recommendations")["recommendations"]}
+    pods = s.pods()
+    front = services.get("frontend", {})
+    print("t=%4.0fs   load %6.0f req/s at the frontend" % (t, front.get("arrivalRate") or 0))
+    print("  %-16s %8s %9s %9s %8s  %-15s %s" % ("service", "req/s", "inflight", "queue",
+                                                  "p99 ms", "replicas", "CPU limit"))
+    for name in sorted(set(services) | set(recs)):
+        x = services.get(name, {})
+        r = recs.get(name, {})
+        total, ready = pods.get(name, (0, 0))
+        replicas = "%d -> %s%s" % (ready, r.get("replicas", "-"),
+                                   " (stale)" if r.get("stale") else "")
+        cpu = "%.2f" % r["cpuCores"] if r.get("cpuCores") else "-"
+        print("  %-16s %8.1f %9.2f %9.2f %s  %-15s %s" % (
+            name, x.get("arrivalRate") or 0, x.get("inflight") or 0, x.get("queueLength") or 0,
+            ms((x.get("durationSeconds") or {}).get("p99")), replicas, cpu))
+    print(flush=True)
 
 
 def main():
-    web_port = free_port(8470)
-    otlp_port = free_port(4318)
+    limit = float(os.environ.get("DEMO_SECONDS", "0"))
     tmp = tempfile.mkdtemp(prefix="queuelens-demo-")
-    print("generating %d corpus batches of %d traces in %s ..." % (BATCHES, TRACES_PER_BATCH, tmp))
-    files = []
-    for i in range(BATCHES):
-        path = os.path.join(tmp, "batch-%02d.pb" % i)
-        subprocess.run([os.path.join(BIN, "queuelens-gen-corpus"), "--format", "otlp-proto",
-                        "--traces", str(TRACES_PER_BATCH), "--seed", str(1000 + i), "--out", path],
-                       check=True)
-        with open(path, "rb") as f:
-            files.append(f.read())
-
-    exporter = subprocess.Popen(
-        [os.path.join(BIN, "queuelens-exporter"),
-         "--web.listen-address=127.0.0.1:%d" % web_port,
-         "--otlp.listen-address=127.0.0.1:%d" % otlp_port,
-         "--trace.wait=1s", "--window.length=20s", "--log.level=warn"])
-    web = "http://127.0.0.1:%d" % web_port
-    otlp = "http://127.0.0.1:%d/v1/traces" % otlp_port
+    s = stack.Stack(tmp, app=os.environ.get("DEMO_APP", "hotel-reservation"),
+                    trace=os.environ.get("DEMO_TRACE", "bursty.txt"),
+                    speed=float(os.environ.get("DEMO_SPEED", "2")))
     stop = {"now": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    codes = {}
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(web + "/healthz", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        print()
-        print("queuelens-exporter is running:")
-        print("  status page   %s/" % web)
-        print("  metrics       %s/metrics" % web)
-        print("  JSON          %s/api/v1/services" % web)
-        print("  OTLP/HTTP in  %s" % otlp)
-        print("Sending hotel-reservation traces; load follows a 60 s wave. Ctrl-C stops.\n")
-        limit = float(os.environ.get("DEMO_SECONDS", "0"))
+        s.start()
+        print("queuelens closed loop on loopback (logs in %s):" % tmp)
+        print("  exporter      %s/  (status)   %s/metrics" % (s.exporter_url, s.exporter_url))
+        print("  recommender   %s/  (status)   %s/api/v1/recommendations  (KEDA JSON)"
+              % (s.recommender_url, s.recommender_url))
+        if s.prometheus_url:
+            print("  prometheus    %s/graph   %s/alerts   (alerts/ rules loaded)"
+                  % (s.prometheus_url, s.prometheus_url))
+        else:
+            print("  prometheus    not installed: `apt-get install prometheus` adds it")
+        print("  simulator     %s, trace %s, x%g speed; its spans go to %s"
+              % (os.path.basename(s.app_file), os.path.basename(s.trace_file), s.speed,
+                 s.otlp_url))
+        print("The first minutes are the trace's warm-up ramp. Ctrl-C stops.\n", flush=True)
         start = time.monotonic()
-        sent = 0
-        next_table = start + 3
-        while not stop["now"] and (limit <= 0 or time.monotonic() - start < limit):
-            t = time.monotonic() - start
-            # 1 to 7 batches per 250 ms tick: ~200 to ~1400 traces/s.
-            n = 1 + int(3 * (1 + math.sin(2 * math.pi * t / 60)))
-            for _ in range(n):
-                post(otlp, files[sent % len(files)])
-                sent += 1
-            if time.monotonic() >= next_table:
-                next_table += 3
-                services = get_json(web + "/api/v1/services")["services"]
-                print("t=%4.0fs  load %4d traces/s" % (t, n * TRACES_PER_BATCH * 4))
-                print("  %-16s %9s %9s %9s %9s %9s" % ("service", "req/s", "inflight", "queue",
-                                                      "p99 ms", "excl p99"))
-                for s in services:
-                    print("  %-16s %9.1f %9.3f %9.3f %s %s" % (
-                        s["service"], s["arrivalRate"] or 0, s["inflight"] or 0,
-                        s["queueLength"] or 0, " " + fmt_ms(s["durationSeconds"]["p99"]),
-                        " " + fmt_ms(s["exclusiveSeconds"]["p99"])))
-                print(flush=True)
-            time.sleep(0.25)
+        next_table = start + TABLE_EVERY_S
+        while not stop["now"] and s.sim.running():
+            now = time.monotonic()
+            if limit > 0 and now - start >= limit:
+                break
+            if now >= next_table:
+                next_table += TABLE_EVERY_S
+                try:
+                    print_table(s, (now - start) * s.speed)
+                except (RuntimeError, OSError, ValueError, KeyError) as e:
+                    print("  (status not available yet: %s)\n" % e, flush=True)
+            time.sleep(0.2)
     finally:
-        exporter.send_signal(signal.SIGTERM)
-        exporter.wait(10)
+        codes = s.stop()
+        summary = [line for line in s_log(s, "sim") if line.startswith(("  ", "simulated"))]
+        if summary:
+            print("queuelens-sim's summary:")
+            print("\n".join(summary))
+        print("stopped: " + ", ".join("%s (exit %s)" % kv for kv in codes.items()))
         shutil.rmtree(tmp, ignore_errors=True)
-        print("stopped queuelens-exporter (exit %d)" % exporter.returncode)
+    failed = {k: v for k, v in codes.items() if v not in (0, None)}
+    return 1 if failed else 0
+
+
+def s_log(s, name):
+    path = os.path.join(s.dir, name + ".log")
+    if not os.path.exists(path):
+        return []
+    with open(path, errors="replace") as f:
+        return f.read().replace("\r", "\n").splitlines()
 
 
 if __name__ == "__main__":

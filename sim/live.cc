@@ -116,9 +116,11 @@ RunResult RunLive(const App& app, const RateTrace& trace, const LiveOptions& opt
   sim.set_listener(&recorder);
   std::optional<CgroupTree> tree;
   if (!options.cgroup_root.empty()) tree.emplace(options.cgroup_root, sim.cpu().NodeCores(0));
-  // The pod list the kubelet endpoint serves, replaced every simulated second.
+  // The pod list the kubelet endpoint serves and the cluster's kube-state-metrics series,
+  // replaced every simulated second.
   std::mutex pods_mu;
   std::string pods = KubeletPodList(sim);
+  std::string kube_state = KubeStateMetricsText(sim);
   std::unique_ptr<common::HttpServer> kubelet;
   if (!options.kubelet_listen.empty()) {
     kubelet = std::make_unique<common::HttpServer>(
@@ -128,6 +130,13 @@ RunResult RunLive(const App& app, const RateTrace& trace, const LiveOptions& opt
       r.content_type = "application/json";
       std::lock_guard lock(pods_mu);
       r.body = pods;
+      return r;
+    });
+    kubelet->Handle("/metrics", [&](const common::HttpRequest&) {
+      common::HttpResponse r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      std::lock_guard lock(pods_mu);
+      r.body = kube_state;
       return r;
     });
   }
@@ -154,8 +163,10 @@ RunResult RunLive(const App& app, const RateTrace& trace, const LiveOptions& opt
       }
       if (kubelet) {
         std::string list = KubeletPodList(sim);
+        std::string text = KubeStateMetricsText(sim);
         std::lock_guard lock(pods_mu);
         pods.swap(list);
+        kube_state.swap(text);
       }
       if (!options.otlp_url.empty() && !sim.spans().empty()) {
         const common::HttpResult r = common::HttpPost(options.otlp_url, ToOtlpRequest(sim.spans()),

@@ -17,7 +17,8 @@ struct LiveOptions {
   std::string otlp_url;     // POST spans as OTLP/HTTP protobuf here; empty: no spans
   std::string cgroup_root;  // keep a cgroupfs tree here (CgroupTree); empty: none
   // Serve the kubelet's GET /pods here (e.g. "127.0.0.1:10255", for the exporter's
-  // --kubelet.url=http://127.0.0.1:10255/pods); empty: none.
+  // --kubelet.url=http://127.0.0.1:10255/pods), and kube-state-metrics' deployment replicas and
+  // pod CPU requests/limits at GET /metrics; empty: none.
   std::string kubelet_listen;
   std::string recommender_url;  // GET <url>/api/v1/recommendations; empty: no scaling
   double speed = 1;             // simulated seconds per wall-clock second

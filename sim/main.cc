@@ -80,7 +80,8 @@ struct Flags {
              "--path.procfs=DIR/proc --path.sysfs=DIR/sys.");
     f.String("kubelet-listen", &kubelet_listen,
              "live: serve the pods' names as the kubelet's GET /pods here, for the exporter's "
-             "--kubelet.url=http://ADDRESS/pods; empty: none.");
+             "--kubelet.url=http://ADDRESS/pods, and kube-state-metrics series at /metrics; "
+             "empty: none.");
     f.String("recommender", &recommender,
              "live: recommender base URL, e.g. http://localhost:8471.");
     f.Double("speed", &speed, "live: simulated seconds per wall-clock second.");
@@ -138,7 +139,8 @@ void PrintSummary(const sim::RunResult& r, const std::string& heading, bool pace
   const sim::RunSummary& s = r.summary;
   std::printf("%s\n", heading.c_str());
   std::printf("simulated %.1f min (%.1f min warm-up) in %.1f s: %.2f M events",
-              r.simulated_seconds / 60, r.warmup / 60, r.wall_seconds, r.events / 1e6);
+              r.simulated_seconds / 60, std::min(r.warmup, r.simulated_seconds) / 60,
+              r.wall_seconds, r.events / 1e6);
   // Against the wall clock the rates say nothing about the simulator's speed.
   if (!paced) std::printf(" (%.2f M events/s)", r.events / 1e6 / std::max(r.wall_seconds, 1e-9));
   if (r.spans > 0) {
@@ -148,8 +150,13 @@ void PrintSummary(const sim::RunResult& r, const std::string& heading, bool pace
   std::printf("\n");
   std::printf("  requests           %llu sent after the warm-up\n",
               static_cast<unsigned long long>(s.requests));
-  std::printf("  P50 / P99          %.1f ms / %.1f ms (SLO %.0f ms: %s)\n", s.p50 * 1e3,
-              s.p99 * 1e3, s.slo * 1e3, s.pass ? "pass" : "FAIL");
+  if (s.requests == 0) {
+    // Stopped during the warm-up: there is nothing to score yet.
+    std::printf("  P50 / P99          - (stopped before the warm-up ended)\n");
+  } else {
+    std::printf("  P50 / P99          %.1f ms / %.1f ms (SLO %.0f ms: %s)\n", s.p50 * 1e3,
+                s.p99 * 1e3, s.slo * 1e3, s.pass ? "pass" : "FAIL");
+  }
   std::printf("  SLO violations     %d of %d minutes\n", s.violation_minutes, s.minutes);
   std::printf("  allocated          %.3f core-hours\n", s.core_hours);
   std::printf("  used               %.3f core-hours\n", s.usage_core_hours);
