@@ -6,12 +6,13 @@
 
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "recommender/output/json_response.h"
 #include "recommender/output/keda_handler.h"
 
 namespace recommender::output {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = JsonWriter;
 
 constexpr std::string_view kGroup = "external.metrics.k8s.io";
 constexpr std::string_view kVersion = "v1beta1";
@@ -19,40 +20,28 @@ constexpr std::string_view kGroupVersion = "external.metrics.k8s.io/v1beta1";
 constexpr std::string_view kGroupPath = "/apis/external.metrics.k8s.io";
 constexpr std::string_view kVersionPath = "/apis/external.metrics.k8s.io/v1beta1";
 
-void String(Writer& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-common::HttpResponse Json(int status, std::string body) {
-  common::HttpResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
-}
-
 // A metav1.Status failure, the error shape every Kubernetes client decodes.
 common::HttpResponse Status(int code, std::string_view reason, std::string_view message) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   w.Key("kind");
-  String(w, "Status");
+  WriteString(w, "Status");
   w.Key("apiVersion");
-  String(w, "v1");
+  WriteString(w, "v1");
   w.Key("metadata");
   w.StartObject();
   w.EndObject();
   w.Key("status");
-  String(w, "Failure");
+  WriteString(w, "Failure");
   w.Key("message");
-  String(w, message);
+  WriteString(w, message);
   w.Key("reason");
-  String(w, reason);
+  WriteString(w, reason);
   w.Key("code");
   w.Int(code);
   w.EndObject();
-  return Json(code, buf.GetString());
+  return JsonResponse(code, buf.GetString());
 }
 
 common::HttpResponse NotFound() {
@@ -98,9 +87,9 @@ const ExternalMetric* FindMetric(std::string_view name) {
 void WriteGroupVersion(Writer& w) {
   w.StartObject();
   w.Key("groupVersion");
-  String(w, kGroupVersion);
+  WriteString(w, kGroupVersion);
   w.Key("version");
-  String(w, kVersion);
+  WriteString(w, kVersion);
   w.EndObject();
 }
 
@@ -108,12 +97,12 @@ void WriteGroup(Writer& w, bool with_type) {
   w.StartObject();
   if (with_type) {
     w.Key("kind");
-    String(w, "APIGroup");
+    WriteString(w, "APIGroup");
     w.Key("apiVersion");
-    String(w, "v1");
+    WriteString(w, "v1");
   }
   w.Key("name");
-  String(w, kGroup);
+  WriteString(w, kGroup);
   w.Key("versions");
   w.StartArray();
   WriteGroupVersion(w);
@@ -128,9 +117,9 @@ std::string GroupList() {
   Writer w(buf);
   w.StartObject();
   w.Key("kind");
-  String(w, "APIGroupList");
+  WriteString(w, "APIGroupList");
   w.Key("apiVersion");
-  String(w, "v1");
+  WriteString(w, "v1");
   w.Key("groups");
   w.StartArray();
   WriteGroup(w, false);
@@ -152,26 +141,26 @@ std::string ResourceList() {
   Writer w(buf);
   w.StartObject();
   w.Key("kind");
-  String(w, "APIResourceList");
+  WriteString(w, "APIResourceList");
   w.Key("apiVersion");
-  String(w, "v1");
+  WriteString(w, "v1");
   w.Key("groupVersion");
-  String(w, kGroupVersion);
+  WriteString(w, kGroupVersion);
   w.Key("resources");
   w.StartArray();
   for (const ExternalMetric& m : kMetrics) {
     w.StartObject();
     w.Key("name");
-    String(w, m.name);
+    WriteString(w, m.name);
     w.Key("singularName");
-    String(w, "");
+    WriteString(w, "");
     w.Key("namespaced");
     w.Bool(true);
     w.Key("kind");
-    String(w, "ExternalMetricValueList");
+    WriteString(w, "ExternalMetricValueList");
     w.Key("verbs");
     w.StartArray();
-    String(w, "get");
+    WriteString(w, "get");
     w.EndArray();
     w.EndObject();
   }
@@ -287,9 +276,9 @@ common::HttpResponse MetricValues(const Snapshot& snapshot, std::string_view ns,
   Writer w(buf);
   w.StartObject();
   w.Key("kind");
-  String(w, "ExternalMetricValueList");
+  WriteString(w, "ExternalMetricValueList");
   w.Key("apiVersion");
-  String(w, kGroupVersion);
+  WriteString(w, kGroupVersion);
   w.Key("metadata");
   w.StartObject();
   w.EndObject();
@@ -298,27 +287,27 @@ common::HttpResponse MetricValues(const Snapshot& snapshot, std::string_view ns,
   for (const Item& item : items) {
     w.StartObject();
     w.Key("metricName");
-    String(w, name);
+    WriteString(w, name);
     w.Key("metricLabels");
     w.StartObject();
     w.Key("namespace");
-    String(w, item.view->config.key.k8s_namespace);
+    WriteString(w, item.view->config.key.k8s_namespace);
     w.Key("workload");
-    String(w, item.view->config.key.workload);
+    WriteString(w, item.view->config.key.workload);
     if (!item.service.empty()) {
       w.Key("service");
-      String(w, item.service);
+      WriteString(w, item.service);
     }
     w.EndObject();
     w.Key("timestamp");
-    String(w, FormatRfc3339(metric->time(*item.view)));
+    WriteString(w, FormatRfc3339(metric->time(*item.view)));
     w.Key("value");
-    String(w, FormatQuantity(item.value));
+    WriteString(w, FormatQuantity(item.value));
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  return Json(200, buf.GetString());
+  return JsonResponse(200, buf.GetString());
 }
 
 // --- label selectors ---
@@ -624,10 +613,10 @@ common::HttpResponse HandleExternalMetrics(const Snapshot& snapshot,
       return Status(406, "NotAcceptable",
                     "aggregated discovery is not served; ask for application/json");
     }
-    return Json(200, GroupList());
+    return JsonResponse(200, GroupList());
   }
-  if (path == kGroupPath) return Json(200, Group());
-  if (path == kVersionPath) return Json(200, ResourceList());
+  if (path == kGroupPath) return JsonResponse(200, Group());
+  if (path == kVersionPath) return JsonResponse(200, ResourceList());
   static constexpr std::string_view kNamespaces = "/namespaces/";
   if (path.starts_with(kVersionPath) && path.substr(kVersionPath.size()).starts_with(kNamespaces)) {
     const std::string_view rest = path.substr(kVersionPath.size() + kNamespaces.size());

@@ -7,23 +7,20 @@
 
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "recommender/output/json_response.h"
 
 namespace recommender::output {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void String(Writer& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+using Writer = JsonWriter;
 
 void WriteRecommendation(Writer& w, const WorkloadView& v) {
   const combine::Recommendation& r = v.recommendation;
   w.StartObject();
   w.Key("namespace");
-  String(w, v.config.key.k8s_namespace);
+  WriteString(w, v.config.key.k8s_namespace);
   w.Key("workload");
-  String(w, v.config.key.workload);
+  WriteString(w, v.config.key.workload);
   w.Key("replicas");
   if (r.replicas) {
     w.Int(*r.replicas);
@@ -37,22 +34,14 @@ void WriteRecommendation(Writer& w, const WorkloadView& v) {
     w.Null();
   }
   w.Key("policy");
-  String(w, r.policy);
+  WriteString(w, r.policy);
   w.Key("reason");
-  String(w, r.reason);
+  WriteString(w, r.reason);
   w.Key("computedAt");
-  String(w, FormatRfc3339(r.computed_at));
+  WriteString(w, FormatRfc3339(r.computed_at));
   w.Key("stale");
   w.Bool(r.stale);
   w.EndObject();
-}
-
-common::HttpResponse Json(int status, std::string body) {
-  common::HttpResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
 }
 
 common::HttpResponse Error(int status, std::string_view message) {
@@ -60,9 +49,9 @@ common::HttpResponse Error(int status, std::string_view message) {
   Writer w(buf);
   w.StartObject();
   w.Key("error");
-  String(w, message);
+  WriteString(w, message);
   w.EndObject();
-  return Json(status, buf.GetString());
+  return JsonResponse(status, buf.GetString());
 }
 
 bool IsGet(const common::HttpRequest& request) {
@@ -95,7 +84,7 @@ std::string RenderRecommendationsJson(const Snapshot& snapshot) {
   Writer w(buf);
   w.StartObject();
   w.Key("computedAt");
-  String(w, FormatRfc3339(snapshot.computed_at));
+  WriteString(w, FormatRfc3339(snapshot.computed_at));
   w.Key("recommendations");
   w.StartArray();
   for (const WorkloadView& v : snapshot.workloads) WriteRecommendation(w, v);
@@ -110,7 +99,7 @@ std::string RenderTargetsJson(const Snapshot& snapshot) {
   const TowerView& t = snapshot.tower;
   w.StartObject();
   w.Key("computedAt");
-  String(w, FormatRfc3339(snapshot.computed_at));
+  WriteString(w, FormatRfc3339(snapshot.computed_at));
   w.Key("chosen");
   w.Bool(t.has_choice);
   w.Key("action");
@@ -127,11 +116,11 @@ std::string RenderTargetsJson(const Snapshot& snapshot) {
   for (const WorkloadView& v : snapshot.workloads) {
     w.StartObject();
     w.Key("namespace");
-    String(w, v.config.key.k8s_namespace);
+    WriteString(w, v.config.key.k8s_namespace);
     w.Key("workload");
-    String(w, v.config.key.workload);
+    WriteString(w, v.config.key.workload);
     w.Key("container");
-    String(w, v.config.container);
+    WriteString(w, v.config.container);
     w.Key("throttleTarget");
     w.Double(v.config.tower_high_cpu_group ? t.high_cpu_target : t.other_target);
     w.EndObject();
@@ -146,7 +135,7 @@ common::HttpResponse HandleRecommendations(const Snapshot& snapshot,
   if (!IsGet(request)) return Error(405, "only GET is supported");
   static constexpr std::string_view kPrefix = "/api/v1/recommendations";
   std::string_view rest = std::string_view(request.path).substr(kPrefix.size());
-  if (rest.empty() || rest == "/") return Json(200, RenderRecommendationsJson(snapshot));
+  if (rest.empty() || rest == "/") return JsonResponse(200, RenderRecommendationsJson(snapshot));
   rest.remove_prefix(1);
   const size_t slash = rest.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size() ||
@@ -160,12 +149,12 @@ common::HttpResponse HandleRecommendations(const Snapshot& snapshot,
     return Error(404, "unknown workload " + std::string(ns) + "/" + std::string(workload) +
                           "; GET /api/v1/recommendations lists the known ones");
   }
-  return Json(view->recommendation.replicas ? 200 : 503, RenderRecommendationJson(*view));
+  return JsonResponse(view->recommendation.replicas ? 200 : 503, RenderRecommendationJson(*view));
 }
 
 common::HttpResponse HandleTargets(const Snapshot& snapshot, const common::HttpRequest& request) {
   if (!IsGet(request)) return Error(405, "only GET is supported");
-  return Json(200, RenderTargetsJson(snapshot));
+  return JsonResponse(200, RenderTargetsJson(snapshot));
 }
 
 }  // namespace recommender::output
