@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -20,7 +21,8 @@ uint64_t Nanos(double seconds) { return static_cast<uint64_t>(std::llround(secon
 
 }  // namespace
 
-CgroupTree::CgroupTree(std::string root, int cpus) : root_(std::move(root)) {
+CgroupTree::CgroupTree(std::string root, int cpus)
+    : root_(std::move(root)), cpus_(std::max(1, cpus)) {
   std::error_code ec;
   fs::create_directories(root_ + "/proc/1", ec);
   fs::create_directories(root_ + "/proc/pressure", ec);
@@ -33,11 +35,9 @@ CgroupTree::CgroupTree(std::string root, int cpus) : root_(std::move(root)) {
       "26 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
       "27 21 0:24 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
       "rw,nsdelegate,memory_recursiveprot\n");
-  Put("proc/pressure/cpu",
-      "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
-      "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+  WriteNode();
   Put("sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
-  Put("sys/devices/system/cpu/online", "0-" + std::to_string(std::max(1, cpus) - 1) + "\n");
+  Put("sys/devices/system/cpu/online", "0-" + std::to_string(cpus_ - 1) + "\n");
   if (write_errors_ > 0) throw std::runtime_error("cannot write the tree under " + root_);
 }
 
@@ -68,16 +68,24 @@ void CgroupTree::Remove(uint32_t replica, const Simulation& sim) {
 
 void CgroupTree::Write(Simulation& sim) {
   const App& app = sim.app();
+  double stall = 0;
   for (uint32_t i = 0; i < sim.replicas().size(); ++i) {
     const Replica& r = sim.replicas()[i];
     if (r.state == ReplicaState::kGone) {
-      if (written_.erase(i) > 0) Remove(i, sim);
+      if (const auto it = written_.find(i); it != written_.end()) {
+        retired_.usage_seconds += it->second.usage_seconds;
+        retired_.run_delay_seconds += it->second.run_delay_seconds;
+        retired_.timeslices += it->second.timeslices;
+        written_.erase(it);
+        Remove(i, sim);
+      }
       continue;
     }
     const ContainerIdentity id = IdentityOf(sim, i);
     const std::string dir = "sys/fs/cgroup" + id.cgroup;
     const std::string task = std::to_string(TaskId(i));
-    if (written_.insert(i).second) {
+    const auto [last, added] = written_.try_emplace(i);
+    if (added) {
       std::error_code ec;
       fs::create_directories(root_ + "/" + dir, ec);
       fs::create_directories(root_ + "/proc/" + task + "/task/" + task, ec);
@@ -91,6 +99,8 @@ void CgroupTree::Write(Simulation& sim) {
       Put(dir + "/cgroup.procs", task + "\n");
     }
     const ContainerCounters k = sim.Counters(i);
+    stall = std::max(stall, k.pressure_some_seconds - last->second.pressure_some_seconds);
+    last->second = k;
     const double limit = sim.cpu().Limit(r.container);
     Put(dir + "/cpu.stat", "usage_usec " + std::to_string(Micros(k.usage_seconds)) +
                                "\nuser_usec " + std::to_string(Micros(k.usage_seconds)) +
@@ -109,6 +119,31 @@ void CgroupTree::Write(Simulation& sim) {
         std::to_string(Nanos(k.usage_seconds)) + " " + std::to_string(Nanos(k.run_delay_seconds)) +
             " " + std::to_string(static_cast<uint64_t>(k.timeslices)) + "\n");
   }
+  node_some_seconds_ += stall;
+  WriteNode();
+}
+
+void CgroupTree::WriteNode() {
+  Put("proc/pressure/cpu",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=" + std::to_string(Micros(node_some_seconds_)) +
+          "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+  ContainerCounters sum = retired_;
+  for (const auto& [replica, k] : written_) {
+    sum.usage_seconds += k.usage_seconds;
+    sum.run_delay_seconds += k.run_delay_seconds;
+    sum.timeslices += k.timeslices;
+  }
+  // Nanosecond totals split over the CPUs with the remainder on cpu0, so the sums are exact.
+  const uint64_t run = Nanos(sum.usage_seconds), wait = Nanos(sum.run_delay_seconds);
+  const auto slices = static_cast<uint64_t>(sum.timeslices);
+  const auto n = static_cast<uint64_t>(cpus_);
+  std::string text = "version 15\ntimestamp 0\n";
+  for (uint64_t c = 0; c < n; ++c) {
+    auto share = [&](uint64_t total) { return total / n + (c == 0 ? total % n : 0); };
+    text += "cpu" + std::to_string(c) + " 0 0 0 0 0 0 " + std::to_string(share(run)) + " " +
+            std::to_string(share(wait)) + " " + std::to_string(share(slices)) + "\n";
+  }
+  Put("proc/schedstat", text);
 }
 
 }  // namespace sim

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <cstdint>
-#include <set>
+#include <map>
 #include <string>
 
 #include "sim/simulation.h"
@@ -14,7 +14,11 @@ namespace sim {
 // --path.sysfs=<root>/sys.
 //
 //   proc/1/mountinfo                    cgroup2 mounted at /sys/fs/cgroup
-//   proc/pressure/cpu                   node PSI (zero: the simulated nodes report per container)
+//   proc/pressure/cpu                   node PSI "some": each write adds the largest container
+//                                       stall since the last write (a lower bound of the union)
+//   proc/schedstat                      version 15, one line per CPU: the containers' run time,
+//                                       run-queue wait and timeslices (gone ones included),
+//                                       spread evenly over the CPUs
 //   sys/fs/cgroup/cgroup.controllers
 //   sys/fs/cgroup/kubepods.slice/…/cri-containerd-<id>.scope/{cpu.stat,cpu.max,cpu.pressure,
 //                                                             cgroup.threads,cgroup.procs}
@@ -39,9 +43,13 @@ class CgroupTree {
  private:
   void Put(const std::string& relative, const std::string& content);
   void Remove(uint32_t replica, const Simulation& sim);
+  void WriteNode();
 
   std::string root_;
-  std::set<uint32_t> written_;  // replicas with a directory
+  int cpus_ = 1;
+  std::map<uint32_t, ContainerCounters> written_;  // replicas with a directory → last counters
+  ContainerCounters retired_;                      // sums of the removed containers' last counters
+  double node_some_seconds_ = 0;
   uint64_t write_errors_ = 0;
 };
 

@@ -302,6 +302,22 @@ uint32_t Simulation::NewTask(uint32_t frame, uint32_t pc, uint32_t parent, uint6
   return id;
 }
 
+std::string PodName(std::string_view deployment, int ordinal) {
+  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+  auto encode = [](uint64_t seed, int length, std::string& out) {
+    Rng rng(seed);
+    for (int i = 0; i < length; ++i) out += kAlphabet[rng.Next() % kAlphabet.size()];
+  };
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a of the name seeds the template hash
+  for (const char c : deployment) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  std::string out(deployment);
+  out += '-';
+  encode(h, 10, out);
+  out += '-';
+  encode(h ^ static_cast<uint64_t>(ordinal + 1), 5, out);
+  return out;
+}
+
 void Simulation::FreeTask(uint32_t task) { free_tasks_.push_back(task); }
 
 uint32_t Simulation::AddReplica(uint32_t service, bool ready) {
@@ -313,7 +329,7 @@ uint32_t Simulation::AddReplica(uint32_t service, bool ready) {
   const auto id = static_cast<uint32_t>(replicas_.size());
   Replica& r = replicas_.emplace_back();
   r.service = service;
-  r.pod = app_.services[service].name + "-" + std::to_string(s.ordinal++);
+  r.pod = PodName(app_.services[service].name, s.ordinal++);
   r.node = node;
   r.container = cpu_.AddContainer(node, s.cpu_limit, now_);
   r.state = ready ? ReplicaState::kReady : ReplicaState::kStarting;

@@ -4,6 +4,7 @@
 #include <deque>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exporter/spans/span.h"
@@ -25,12 +26,19 @@ struct SimulationOptions {
 
 enum class ReplicaState { kStarting, kReady, kDraining, kGone };
 
+// A Deployment's pod name as Kubernetes makes it, <deployment>-<pod-template-hash>-<suffix>, with
+// the hash (10 characters) from the deployment name and the suffix (5) from the ordinal, both in
+// the apiserver's alphabet (no vowels, no 0/1/3): deterministic, and parsed by the same
+// label_replace as real pods.
+std::string PodName(std::string_view deployment, int ordinal);
+
 // One pod of a service: a container on a node, with `threads` worker threads. Requests wait in
 // FIFO order for a free thread and hold it until they finish, including while they wait for their
 // downstream calls (a thread-per-request server).
 struct Replica {
   uint32_t service = 0;
-  std::string pod;  // <service>-<ordinal>; kept after the pod is gone (spans may still name it)
+  std::string
+      pod;  // PodName(service, ordinal); kept after the pod is gone (spans may still name it)
   int node = 0;
   uint32_t container = 0;  // in CpuModel; not valid once gone
   ReplicaState state = ReplicaState::kStarting;

@@ -64,7 +64,8 @@ TEST(ClosedLoopTest, RecommenderScrapesTheExporterText) {
   EXPECT_THAT(text, HasSubstr("queuelens_requests_total{"));
   EXPECT_THAT(text, HasSubstr("queuelens_container_cpu_usage_seconds_total{"));
   EXPECT_THAT(text, HasSubstr("queuelens_container_recommended_cpu_cores{namespace=\"test\","
-                              "pod=\"svc-0\",container=\"svc\"}"));
+                              "pod=\"" +
+                              PodName("svc", 0) + "\",container=\"svc\"}"));
   const auto snap = loop.recommendations();
   ASSERT_EQ(snap->workloads.size(), 1u);
   const auto& view = snap->workloads[0];

@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <regex>
+#include <set>
 
 #include "exporter/kernel/collector.h"
 #include "exporter/spans/otlp_proto.h"
@@ -54,7 +57,7 @@ TEST(EmittersTest, KernelSampleCarriesTheCounters) {
   const auto& c = sample.containers[0];
   const ContainerCounters k = b.sim.Counters(0);
   EXPECT_EQ(c.k8s_namespace, "test");
-  EXPECT_EQ(c.pod, "svc-0");
+  EXPECT_EQ(c.pod, PodName("svc", 0));
   EXPECT_EQ(c.container, "svc");
   EXPECT_EQ(*c.usage_ns, static_cast<uint64_t>(std::llround(k.usage_seconds * 1e9)));
   EXPECT_EQ(*c.periods, k.periods);
@@ -90,6 +93,15 @@ TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
     EXPECT_TRUE(c->has_tasks);
     EXPECT_EQ(c->wait_ns, static_cast<uint64_t>(std::llround(k.run_delay_seconds * 1e9)));
   }
+  // The node's run-queue wait is the containers' sum, and PSI "some" at least the largest stall.
+  ASSERT_TRUE(sample.node.runqueue_wait_ns.has_value());
+  EXPECT_EQ(sample.node.cpus, 4);
+  EXPECT_EQ(*sample.node.runqueue_wait_ns,
+            by_pod.begin()->second->wait_ns + std::next(by_pod.begin())->second->wait_ns);
+  ASSERT_TRUE(sample.node.pressure_some_ns.has_value());
+  uint64_t largest = 0;
+  for (const auto& c : sample.containers) largest = std::max(largest, *c.pressure_some_ns);
+  EXPECT_GE(*sample.node.pressure_some_ns, largest);
 
   // With the kubelet's pod list the containers get their names too.
   const std::string pods = KubeletPodList(b.sim);
@@ -109,9 +121,30 @@ TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
   b.sim.SetReplicas(0, 1);
   b.sim.RunUntil(3);
   tree.Write(b.sim);
+  const uint64_t wait_before = *sample.node.runqueue_wait_ns;
   collector.Collect(common::TimePoint{std::chrono::seconds{20}}, sample);
   ASSERT_EQ(sample.containers.size(), 1u);
-  EXPECT_EQ(sample.containers[0].pod, "svc-0");
+  EXPECT_EQ(sample.containers[0].pod, PodName("svc", 0));
+  // The gone container's wait stays in the node's sum: node counters never go backwards.
+  EXPECT_GE(*sample.node.runqueue_wait_ns, wait_before);
+}
+
+TEST(EmittersTest, PodNamesLookLikeDeploymentPods) {
+  // The shape alerts/recommender.rules.yml strips to find the deployment.
+  const std::regex deployment_pod("(.+)-[a-z0-9]{5,10}-[a-z0-9]{5}");
+  std::set<std::string> names;
+  for (int i = 0; i < 100; ++i) {
+    const std::string name = PodName("user-timeline-service", i);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(name, m, deployment_pod)) << name;
+    EXPECT_EQ(m[1], "user-timeline-service");
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), 100u);
+  EXPECT_EQ(PodName("svc", 7), PodName("svc", 7));
+  // One template hash per deployment, as one ReplicaSet's pods share it.
+  EXPECT_EQ(PodName("svc", 0).substr(0, 15), PodName("svc", 1).substr(0, 15));
+  EXPECT_NE(PodName("svc", 0).substr(0, 15), PodName("svd", 0).substr(0, 15));
 }
 
 TEST(EmittersTest, OtlpRequestParsesBackToTheSameSpans) {
@@ -154,8 +187,9 @@ TEST(EmittersTest, KubeStateMetricsTextParses) {
   }
   EXPECT_EQ(values["kube_deployment_status_replicas/"], 3);
   EXPECT_EQ(values["kube_deployment_status_replicas_ready/"], 2);
-  EXPECT_EQ(values["kube_pod_container_resource_limits/svc-2"], 0.5);
-  EXPECT_EQ(values["kube_pod_container_resource_requests/svc-0"], 0.5);  // request = limit
+  EXPECT_EQ(values["kube_pod_container_resource_limits/" + PodName("svc", 2)], 0.5);
+  EXPECT_EQ(values["kube_pod_container_resource_requests/" + PodName("svc", 0)],
+            0.5);  // request = limit
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ TEST(SimulationTest, ParallelCallsOverlapAndAsyncCallsAreNotAwaited) {
   EXPECT_EQ(a->start_unix_nano, b->start_unix_nano);  // the branches start together
   EXPECT_LT(a->end_unix_nano, b->end_unix_nano);
   EXPECT_GT(c->end_unix_nano, front->end_unix_nano);  // the async call outlives its caller
-  EXPECT_EQ(front->instance, "front-0");
+  EXPECT_EQ(front->instance, PodName("front", 0));
 }
 
 TEST(SimulationTest, NewReplicasServeOnlyOnceStarted) {
@@ -102,7 +102,7 @@ TEST(SimulationTest, NewReplicasServeOnlyOnceStarted) {
   EXPECT_EQ(sim.ReadyReplicas(0), 1);
   sim.RunUntil(5.99);
   EXPECT_EQ(sim.ReadyReplicas(0), 1);
-  for (const auto& s : sim.spans().spans()) EXPECT_EQ(s.instance, "svc-0");
+  for (const auto& s : sim.spans().spans()) EXPECT_EQ(s.instance, PodName("svc", 0));
   sim.spans().Clear();
   sim.RunUntil(6.01);
   EXPECT_EQ(sim.ReadyReplicas(0), 3);
@@ -137,7 +137,7 @@ TEST(SimulationTest, RemovedReplicasDrainTheirRequests) {
   EXPECT_EQ(newest.state, ReplicaState::kGone);
   // What was routed to it before the drain was served there, and nothing after.
   int served = 0;
-  for (const auto& s : sim.spans().spans()) served += s.instance == "svc-1" ? 1 : 0;
+  for (const auto& s : sim.spans().spans()) served += s.instance == PodName("svc", 1) ? 1 : 0;
   EXPECT_EQ(served, in_flight);
 }
 
