@@ -106,6 +106,19 @@ void ExporterConfig::Register(common::FlagSet& f) {
            "The kubelet's pod list, e.g. http://127.0.0.1:10255/pods or an API-server proxy URL, "
            "for namespace, pod and container names; empty: names from the containers' HOSTNAME");
   f.Duration("kubelet.timeout", &kubelet_timeout, "Timeout of one request for the pod list");
+  f.Bool("captain.enabled", &captain_enabled,
+         "With --kernel.enabled, run an Autothrottle Captain per container on 100 ms cpu.stat "
+         "samples and export queuelens_container_recommended_cpu_cores");
+  f.Duration("captain.tick", &captain_tick,
+             "Time between the Captains' cgroup samples (Autothrottle: one CFS period, 100ms)");
+  f.Double("captain.default-target", &captain_default_target,
+           "Throttled-period ratio target until the recommender answers, and for workloads it "
+           "does not list");
+  f.String("recommender.url", &recommender_url,
+           "queuelens-recommender's base URL; its GET /api/v1/targets gives the Captains' "
+           "throttle targets (empty: --captain.default-target for all)");
+  f.Duration("recommender.interval", &recommender_interval, "Time between fetches of the targets");
+  f.Duration("recommender.timeout", &recommender_timeout, "Timeout of one fetch of the targets");
   f.String("log.level", &log_level, "trace, debug, info, warn or error");
   f.String("log.format", &log_format, "text or json");
 }
@@ -175,6 +188,16 @@ std::vector<std::string> ExporterConfig::Validate() const {
   positive_duration(kernel_interval, "kernel.interval");
   positive_duration(kernel_discovery_interval, "kernel.discovery-interval");
   positive_duration(kubelet_timeout, "kubelet.timeout");
+  positive_duration(captain_tick, "captain.tick");
+  positive_duration(recommender_interval, "recommender.interval");
+  positive_duration(recommender_timeout, "recommender.timeout");
+  if (!(captain_default_target >= 0 && captain_default_target <= 1)) {
+    problems.push_back("--captain.default-target must be in [0, 1]");
+  }
+  if (!recommender_url.empty() && recommender_url.rfind("http://", 0) != 0 &&
+      recommender_url.rfind("https://", 0) != 0) {
+    problems.push_back("--recommender.url must start with http:// or https://");
+  }
   for (const auto& [pattern, flag] : {std::pair{&kernel_cgroup_include, "kernel.cgroup-include"},
                                       std::pair{&kernel_cgroup_exclude, "kernel.cgroup-exclude"}}) {
     try {
@@ -258,6 +281,16 @@ state::KernelStateOptions ExporterConfig::ToKernelStateOptions() const {
   return {.window = window,
           .window_buckets = static_cast<int>(window_buckets),
           .series_idle = series_idle_timeout};
+}
+
+std::optional<kernel::CaptainsRun> ExporterConfig::ToCaptainsRun(
+    const sources::TargetsPoller* targets) const {
+  if (!captain_enabled) return std::nullopt;
+  kernel::CaptainsRun run;
+  run.options.default_target = captain_default_target;
+  run.tick = captain_tick;
+  if (targets != nullptr) run.targets = [targets] { return targets->Current(); };
+  return run;
 }
 
 }  // namespace exporter

@@ -1,14 +1,17 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/flags.h"
 #include "exporter/kernel/collector.h"
+#include "exporter/kernel/kernel_poller.h"
 #include "exporter/loop.h"
 #include "exporter/sources/jaeger_poller.h"
 #include "exporter/sources/otlp_receiver.h"
+#include "exporter/sources/targets_poller.h"
 #include "exporter/state/kernel_state.h"
 #include "exporter/state/state.h"
 
@@ -63,6 +66,14 @@ struct ExporterConfig {
   std::string kubelet_url;  // empty: pod names from the containers' environment
   common::Duration kubelet_timeout = std::chrono::seconds{5};
 
+  // The per-container Captains (Autothrottle's 100 ms throttle control), with --kernel.enabled.
+  bool captain_enabled = true;
+  common::Duration captain_tick = std::chrono::milliseconds{100};
+  double captain_default_target = 0;
+  std::string recommender_url;  // empty: every Captain uses captain_default_target
+  common::Duration recommender_interval = std::chrono::seconds{15};
+  common::Duration recommender_timeout = std::chrono::seconds{5};
+
   std::string log_level = "info";
   std::string log_format = "text";
 
@@ -77,6 +88,8 @@ struct ExporterConfig {
   // max_open_files: descriptors the collector may keep (RaiseOpenFileLimit() minus a reserve).
   kernel::CollectorOptions ToCollectorOptions(size_t max_open_files) const;
   state::KernelStateOptions ToKernelStateOptions() const;
+  // Empty when the Captains are off; `targets` (may be null) feeds them the recommender's targets.
+  std::optional<kernel::CaptainsRun> ToCaptainsRun(const sources::TargetsPoller* targets) const;
 };
 
 }  // namespace exporter

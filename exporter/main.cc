@@ -23,6 +23,7 @@
 #include "exporter/sources/otlp_receiver.h"
 #include "exporter/sources/replay.h"
 #include "exporter/sources/source_metrics.h"
+#include "exporter/sources/targets_poller.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
@@ -46,9 +47,22 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
   exporter::sources::SourceMetrics source_metrics(*registry);
   exporter::ExporterLoop loop(config.ToStateOptions(), config.ToLoopOptions(), clock);
 
+  // Declared before the kernel poller, whose Captains read its targets.
+  std::unique_ptr<exporter::sources::TargetsPoller> targets;
   // Declared before the web server, so no handler outlives it.
   std::unique_ptr<exporter::kernel::KernelPoller> kernel;
   exporter::exposition::KernelSnapshotFn kernel_snapshot;
+  if (config.kernel_enabled && config.captain_enabled && !config.recommender_url.empty()) {
+    targets = std::make_unique<exporter::sources::TargetsPoller>(
+        exporter::sources::TargetsPollerOptions{.url = config.recommender_url,
+                                                .interval = config.recommender_interval},
+        common::MakeCurlHttpGet(
+            {.timeout = config.recommender_timeout, .max_body_bytes = 16 << 20}),
+        source_metrics);
+    targets->Start();
+    spdlog::info("throttle targets from {}/api/v1/targets every {}", config.recommender_url,
+                 common::FormatDuration(config.recommender_interval));
+  }
   if (config.kernel_enabled) {
     // Kept statistics files take one descriptor each; a quarter stays for sockets and the rest.
     const size_t max_open_files = exporter::kernel::RaiseOpenFileLimit() / 4 * 3;
@@ -59,7 +73,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
             config.kubelet_url.empty() ? common::HttpGet()
                                        : common::MakeCurlHttpGet({.timeout = config.kubelet_timeout,
                                                                   .max_body_bytes = 256 << 20})),
-        config.ToKernelStateOptions());
+        config.ToKernelStateOptions(), config.ToCaptainsRun(targets.get()));
     kernel->Start(clock, config.kernel_interval);
     kernel_snapshot = [k = kernel.get()] { return k->Snapshot(); };
     spdlog::info("collecting kernel statistics from {} and {} every {}", config.path_procfs,

@@ -138,7 +138,9 @@ class Stack:
             "--kernel.enabled", "--kernel.discovery-interval=2s",
             "--path.procfs=" + os.path.join(cgroup_root, "proc"),
             "--path.sysfs=" + os.path.join(cgroup_root, "sys"),
-            "--kubelet.url=" + self.kubelet_url])
+            "--kubelet.url=" + self.kubelet_url,
+            # The Captains' throttle targets, from the recommender started next.
+            "--recommender.url=" + self.recommender_url, "--recommender.interval=5s"])
         self._wait_http(exporter, self.exporter_url + "/healthz")
 
         config = os.path.join(self.dir, "workloads.yaml")

@@ -67,12 +67,31 @@ std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
   MetricFamily info = Family(kKernelInfo, MetricType::Gauge, 1);
   Add(info, {{"cgroup_mode", snap.cgroup_mode}}).gauge.value = 1;
 
+  const size_t k = snap.captains.size();
+  MetricFamily recommended = Family(kContainerRecommendedCpu, MetricType::Gauge, k);
+  MetricFamily target = Family(kContainerCaptainTarget, MetricType::Gauge, k);
+  MetricFamily ratio = Family(kContainerCaptainThrottledRatio, MetricType::Gauge, k);
+  MetricFamily margin = Family(kContainerCaptainMargin, MetricType::Gauge, k);
+  MetricFamily action = Family(kContainerCaptainAction, MetricType::Gauge, k);
+  for (const auto& c : snap.captains) {
+    const std::vector<ClientMetric::Label> labels = {
+        {"namespace", c.k8s_namespace}, {"pod", c.pod}, {"container", c.container}};
+    Add(recommended, labels).gauge.value = c.recommended_cpu_cores;
+    Add(target, labels).gauge.value = c.throttle_target;
+    Add(ratio, labels).gauge.value = c.throttled_ratio;
+    Add(margin, labels).gauge.value = c.margin;
+    std::vector<ClientMetric::Label> with_action = labels;
+    with_action.push_back({"action", std::string(c.action)});
+    Add(action, std::move(with_action)).gauge.value = 1;
+  }
+
   std::vector<MetricFamily> out;
-  out.reserve(22);
+  out.reserve(27);
   for (MetricFamily* f :
-       {&wait,     &slices,   &usage,        &periods,  &throttled,  &throttled_s, &limit,
-        &psi_some, &psi_full, &interference, &node_psi, &node_wait,  &node_cpus,   &success,
-        &duration, &errors,   &containers,   &threads,  &open_files, &collections, &info}) {
+       {&wait,        &slices,   &usage,        &periods,  &throttled,  &throttled_s, &limit,
+        &psi_some,    &psi_full, &interference, &node_psi, &node_wait,  &node_cpus,   &success,
+        &duration,    &errors,   &containers,   &threads,  &open_files, &collections, &info,
+        &recommended, &target,   &ratio,        &margin,   &action}) {
     out.push_back(std::move(*f));
   }
   return out;

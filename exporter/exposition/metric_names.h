@@ -162,6 +162,29 @@ inline constexpr MetricName kKernelInfo{
     "queuelens_kernel_info",
     "Always 1; cgroup_mode is the cgroup layout found in mountinfo (v1, v2, hybrid or none)."};
 
+// The per-container Captains (exporter/state/captains.h), present with --captain.enabled.
+inline constexpr MetricName kContainerRecommendedCpu{
+    "queuelens_container_recommended_cpu_cores",
+    "CPU limit in cores proposed by this node's Autothrottle Captain for the container: every "
+    "100 ms cpu.stat sample feeds a throttled-period ring; each second it scales the limit up "
+    "by 1 + (r - 3t) when the throttled ratio r exceeds 3 x the target t, else down to "
+    "max(limit / 2, max usage + margin x stdev over 5 s) when that is below 0.9 x limit."};
+inline constexpr MetricName kContainerCaptainTarget{
+    "queuelens_container_captain_throttle_target_ratio",
+    "Throttled-period ratio the container's Captain steers to: the recommender's Tower target "
+    "for its workload (GET --recommender.url/api/v1/targets), else --captain.default-target."};
+inline constexpr MetricName kContainerCaptainThrottledRatio{
+    "queuelens_container_captain_throttled_ratio",
+    "Throttled CFS periods per 100 ms tick since the Captain's last decision (its r), from "
+    "cpu.stat nr_throttled increments."};
+inline constexpr MetricName kContainerCaptainMargin{
+    "queuelens_container_captain_margin",
+    "The Captain's scale-down margin in standard deviations of usage: starts at 3 and integrates "
+    "r - t at every decision, never below 0."};
+inline constexpr MetricName kContainerCaptainAction{
+    "queuelens_container_captain_action_info",
+    "Always 1; action is the Captain's last decision: hold, scale_up, scale_down or rollback."};
+
 // Health of the span pipeline.
 inline constexpr MetricName kTracesBuffered{"queuelens_traces_buffered",
                                             "Traces collecting spans before they are finished."};

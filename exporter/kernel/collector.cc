@@ -53,12 +53,9 @@ void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
       rediscover_ || !last_discovery_ || now - *last_discovery_ >= options_.discovery_interval;
   if (discover) Discover(now);
 
-  auto start = Clock::now();
-  sources_[kCgroups] = {.ran = true, .success = true, .seconds = 0};
-  for (auto& c : containers_) ReadCgroupFiles(*c);
-  sources_[kCgroups].seconds = SecondsSince(start);
+  ReadCgroups();
 
-  start = Clock::now();
+  auto start = Clock::now();
   sources_[kTasks] = {.ran = true, .success = true, .seconds = 0};
   for (auto& c : containers_) {
     if (!c->gone) ReadTasks(*c);
@@ -77,6 +74,14 @@ void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
   std::erase_if(containers_, [](const auto& c) { return c->gone; });
   // A vanished container is often a restart: look for its successor at once.
   rediscover_ = containers_.size() != before;
+  Fill(out);
+}
+
+void Collector::CollectCgroups(state::KernelSample& out) {
+  ReadCgroups();
+  const size_t before = containers_.size();
+  std::erase_if(containers_, [](const auto& c) { return c->gone; });
+  rediscover_ = rediscover_ || containers_.size() != before;
   Fill(out);
 }
 
@@ -235,6 +240,13 @@ bool Collector::ReadOptional(OptionalFile& f, Source source) {
           f.file.path());
   }
   return false;
+}
+
+void Collector::ReadCgroups() {
+  const auto start = std::chrono::steady_clock::now();
+  sources_[kCgroups] = {.ran = true, .success = true, .seconds = 0};
+  for (auto& c : containers_) ReadCgroupFiles(*c);
+  sources_[kCgroups].seconds = SecondsSince(start);
 }
 
 void Collector::ReadCgroupFiles(Container& c) {

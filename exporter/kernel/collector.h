@@ -52,6 +52,9 @@ class Collector {
 
   // Fills `out` (reused between calls, so steady-state collections do not allocate).
   void Collect(common::TimePoint now, state::KernelSample& out);
+  // The cgroup files only (cpu.stat, the limit, PSI) of the containers the last Collect found:
+  // the Captains' 100 ms samples. No discovery, tasks or node files; `out.node` is left alone.
+  void CollectCgroups(state::KernelSample& out);
 
  private:
   enum Source { kDiscovery, kCgroups, kTasks, kNode, kKubelet, kSourceCount };
@@ -94,6 +97,7 @@ class Collector {
   void Discover(common::TimePoint now);
   std::unique_ptr<Container> NewContainer(DiscoveredCgroup cgroup);
   void ResolveLabels();
+  void ReadCgroups();  // every container's cgroup files, timed as the "cgroups" source
   void ReadCgroupFiles(Container& c);
   void ReadTasks(Container& c);
   void ReadNode(state::KernelSample::Node& node);

@@ -1,12 +1,18 @@
 #include "exporter/kernel/kernel_poller.h"
 
+#include <algorithm>
+
 namespace exporter::kernel {
 
 KernelPoller::KernelPoller(std::unique_ptr<Collector> collector,
-                           state::KernelStateOptions state_options)
+                           state::KernelStateOptions state_options,
+                           std::optional<CaptainsRun> captains)
     : collector_(std::move(collector)),
       state_(state_options),
-      snapshot_(std::make_shared<state::KernelSnapshot>()) {}
+      captains_run_(std::move(captains)),
+      snapshot_(std::make_shared<state::KernelSnapshot>()) {
+  if (captains_run_) captains_.emplace(captains_run_->options);
+}
 
 KernelPoller::~KernelPoller() {
   {
@@ -20,20 +26,49 @@ KernelPoller::~KernelPoller() {
 void KernelPoller::CollectOnce(common::TimePoint now) {
   collector_->Collect(now, sample_);
   state_.Apply(sample_, now);
-  std::shared_ptr<const state::KernelSnapshot> snapshot = state_.Snapshot(now);
+  StepCaptains(sample_, now);
+  std::shared_ptr<state::KernelSnapshot> snapshot = state_.Snapshot(now);
+  if (captains_) snapshot->captains = captains_->Snapshot();
+  std::shared_ptr<const state::KernelSnapshot> published = std::move(snapshot);
   std::lock_guard lock(mu_);
-  snapshot_.swap(snapshot);
+  snapshot_.swap(published);
+}
+
+void KernelPoller::TickCaptains(common::TimePoint now) {
+  if (!captains_) return;
+  collector_->CollectCgroups(cgroup_sample_);
+  cgroup_sample_.node = sample_.node;  // the CPU count of the last full collection
+  StepCaptains(cgroup_sample_, now);
+}
+
+void KernelPoller::StepCaptains(const state::KernelSample& sample, common::TimePoint now) {
+  if (!captains_) return;
+  static const state::ThrottleTargets kNone;
+  const std::shared_ptr<const state::ThrottleTargets> targets =
+      captains_run_->targets ? captains_run_->targets() : nullptr;
+  captains_->Step(sample, targets ? *targets : kNone, now);
 }
 
 void KernelPoller::Start(const common::Clock& clock, common::Duration interval) {
-  thread_ = std::thread([this, &clock, interval] {
+  // Ticks of the Captains (or whole intervals without them); a full collection every interval.
+  const common::Duration tick = captains_ ? std::min(captains_run_->tick, interval) : interval;
+  thread_ = std::thread([this, &clock, interval, tick] {
     // Fixed rate: a slow collection shortens the next wait instead of shifting every later one.
     auto next = std::chrono::steady_clock::now();
+    auto next_collection = next;
     for (;;) {
-      CollectOnce(clock.Now());
-      next += interval;
+      if (next >= next_collection) {
+        CollectOnce(clock.Now());
+        next_collection += interval;
+      } else {
+        TickCaptains(clock.Now());
+      }
+      next += tick;
       const auto now = std::chrono::steady_clock::now();
-      if (next < now) next = now + interval;  // fell a whole interval behind: skip, don't burst
+      if (next < now) {  // fell a whole tick behind: skip, don't burst
+        next = now + tick;
+        if (next_collection < now) next_collection = now;
+      }
       std::unique_lock lock(mu_);
       if (wake_.wait_until(lock, next, [this] { return stop_; })) return;
     }

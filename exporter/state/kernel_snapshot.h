@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -50,11 +51,21 @@ struct KernelSnapshot {
     std::string source, reason;
     uint64_t count = 0;
   };
+  // A container's Captain (exporter/state/captains.h) after its last 100 ms sample.
+  struct Captain {
+    std::string k8s_namespace, pod, container;
+    double recommended_cpu_cores = 0;
+    double throttle_target = 0;
+    double throttled_ratio = 0;  // throttled periods per period since the last decision
+    double margin = 0;           // in σ of the usage ring
+    std::string_view action;     // of the last decision: hold, scale_up, scale_down, rollback
+  };
 
   std::vector<Container> containers;  // sorted by (namespace, pod, container)
   Node node;
   std::vector<Source> sources;
   std::vector<Error> errors;  // cumulative, sorted by (source, reason)
+  std::vector<Captain> captains;  // empty when the Captains are off
   std::string cgroup_mode;    // "v1", "v2", "hybrid" or "none"
   size_t threads = 0;         // threads tracked over all containers
   size_t kept_files = 0;      // statistics files held open for pread

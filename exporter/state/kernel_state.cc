@@ -125,7 +125,7 @@ void KernelState::ApplyContainer(const KernelSample::Container& c, common::TimeP
   }
 }
 
-std::shared_ptr<const KernelSnapshot> KernelState::Snapshot(common::TimePoint now) const {
+std::shared_ptr<KernelSnapshot> KernelState::Snapshot(common::TimePoint now) const {
   auto snap = std::make_shared<KernelSnapshot>();
   snap->at = now;
   snap->window_seconds = common::ToSeconds(options_.window);

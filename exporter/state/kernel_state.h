@@ -75,7 +75,7 @@ class KernelState {
   explicit KernelState(KernelStateOptions options) : options_(options) {}
 
   void Apply(const KernelSample& sample, common::TimePoint now);
-  std::shared_ptr<const KernelSnapshot> Snapshot(common::TimePoint now) const;
+  std::shared_ptr<KernelSnapshot> Snapshot(common::TimePoint now) const;
 
  private:
   enum Field {

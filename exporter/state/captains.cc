@@ -1,0 +1,123 @@
+#include "exporter/state/captains.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "exporter/spans/formats.h"
+
+namespace exporter::state {
+
+namespace rp = recommender::policies;
+
+double ThrottleTargets::For(std::string_view k8s_namespace, std::string_view pod,
+                            std::string_view container, double fallback) const {
+  const Entry* best = nullptr;
+  for (const Entry& e : entries) {
+    if (e.k8s_namespace != k8s_namespace || e.workload.size() >= pod.size() ||
+        pod[e.workload.size()] != '-' || !pod.starts_with(e.workload)) {
+      continue;
+    }
+    const auto rank = [&](const Entry& x) {
+      return std::make_tuple(x.workload.size(), x.container == container);
+    };
+    if (best == nullptr || rank(e) > rank(*best)) best = &e;
+  }
+  return best != nullptr ? best->target : fallback;
+}
+
+std::optional<ThrottleTargets> ParseThrottleTargets(std::string_view json, std::string* error) {
+  simdjson::dom::element root;
+  if (const char* e = spans::internal::ParseJsonDocument(json, false, root)) {
+    *error = std::string("not JSON: ") + e;
+    return std::nullopt;
+  }
+  simdjson::dom::array list;
+  if (root["targets"].get_array().get(list) != simdjson::SUCCESS) {
+    *error = "no \"targets\" array";
+    return std::nullopt;
+  }
+  ThrottleTargets out;
+  size_t i = 0;
+  for (simdjson::dom::element item : list) {
+    std::string_view ns, workload, container;
+    double target = 0;
+    if (item["namespace"].get_string().get(ns) != simdjson::SUCCESS ||
+        item["workload"].get_string().get(workload) != simdjson::SUCCESS ||
+        item["container"].get_string().get(container) != simdjson::SUCCESS ||
+        item["throttleTarget"].get_double().get(target) != simdjson::SUCCESS) {
+      *error = "targets[" + std::to_string(i) +
+               "]: needs string namespace, workload, container and a number throttleTarget";
+      return std::nullopt;
+    }
+    if (!(target >= 0 && target <= 1)) {
+      *error = "targets[" + std::to_string(i) + "]: throttleTarget " + std::to_string(target) +
+               " is outside [0, 1]";
+      return std::nullopt;
+    }
+    out.entries.push_back({std::string(ns), std::string(workload), std::string(container), target});
+    ++i;
+  }
+  return out;
+}
+
+void Captains::Step(const KernelSample& sample, const ThrottleTargets& targets,
+                    common::TimePoint now) {
+  const rp::CaptainOptions& co = options_.captain;
+  const double node_limit = sample.node.cpus > 0 ? sample.node.cpus : co.initial_limit_cores;
+  for (const KernelSample::Container& c : sample.containers) {
+    if (!c.usage_ns || !c.throttled_periods) continue;
+    key_.assign(c.k8s_namespace).append(1, '\0').append(c.pod).append(1, '\0').append(c.container);
+    auto [it, fresh] = entries_.try_emplace(key_);
+    Entry& e = it->second;
+    if (fresh || e.cgroup != c.cgroup || e.inode != c.cgroup_inode) {
+      e = Entry{.k8s_namespace = c.k8s_namespace,
+                .pod = c.pod,
+                .container = c.container,
+                .cgroup = c.cgroup,
+                .inode = c.cgroup_inode,
+                .state = rp::MakeCaptainState(co),
+                .target = targets.For(c.k8s_namespace, c.pod, c.container, options_.default_target),
+                .last_seen = now};
+      e.state.limit = e.state.last_limit = c.limit_cores.value_or(node_limit);
+    }
+    const bool deciding = !e.state.started || now - e.state.last_decision >= co.decision_interval;
+    if (deciding) {
+      e.target = targets.For(c.k8s_namespace, c.pod, c.container, options_.default_target);
+      if (c.limit_cores) e.state.limit = *c.limit_cores;
+    }
+    const rp::CaptainSample s{.t = now,
+                              .cpu_usage_seconds_total = static_cast<double>(*c.usage_ns) / 1e9,
+                              .nr_throttled_total = static_cast<double>(*c.throttled_periods)};
+    const rp::CaptainDecision d = rp::CaptainStep(e.state, s, e.target, co);
+    // Ticks between decisions hold; the action shown is the last decision's (or a rollback).
+    if (d.decided || d.action == rp::CaptainAction::kRollback) e.action = d.action;
+    e.throttled_ratio = d.throttled_ratio;
+    e.last_seen = now;
+  }
+  std::erase_if(entries_,
+                [&](const auto& kv) { return now - kv.second.last_seen > options_.idle; });
+}
+
+std::vector<KernelSnapshot::Captain> Captains::Snapshot() const {
+  std::vector<KernelSnapshot::Captain> out;
+  out.reserve(entries_.size());
+  for (const auto& [key, e] : entries_) {
+    out.push_back({.k8s_namespace = e.k8s_namespace,
+                   .pod = e.pod,
+                   .container = e.container,
+                   .recommended_cpu_cores = e.state.limit,
+                   .throttle_target = e.target,
+                   .throttled_ratio = e.throttled_ratio,
+                   .margin = e.state.margin,
+                   .action = rp::CaptainActionName(e.action)});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.k8s_namespace, a.pod, a.container) <
+           std::tie(b.k8s_namespace, b.pod, b.container);
+  });
+  return out;
+}
+
+}  // namespace exporter::state
