@@ -54,13 +54,14 @@ std::vector<recommender::WorkloadConfig> WorkloadConfigs(const App& app, const P
 ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
     : sim_(sim),
       options_(std::move(options)),
-      captains_(options_.policy.cpu_policy == rp::kThrottleTarget),
       ticks_per_interval_(
           std::max<int64_t>(10, 10 * std::llround(common::ToSeconds(options_.policy.interval)))),
       configs_(WorkloadConfigs(sim.app(), options_.policy)),
       spans_(exporter::ExporterConfig{}.ToStateOptions()),
       kernel_(exporter::ExporterConfig{}.ToKernelStateOptions()),
       metrics_(registry_) {
+  if (options_.policy.cpu_policy == rp::kThrottleTarget)
+    captains_.emplace(exporter::state::CaptainsOptions{});
   recommender::RecommenderConfig rc;
   rc.exporter_urls = {kExporterUrl, kKubeUrl};
   rc.workloads.workloads = configs_;
@@ -101,34 +102,16 @@ void ClosedLoop::Tick(double t) {
 }
 
 void ClosedLoop::RunCaptains(double t) {
-  const common::TimePoint now = At(t);
-  const rp::CaptainOptions captain_options;
+  // The exporter's Captains on this tick's cgroup counters, with the Tower's current targets.
   const rp::Tower& tower = loop_->tower();
-  for (uint32_t i = 0; i < sim_.replicas().size(); ++i) {
-    const Replica& r = sim_.replicas()[i];
-    if (r.state == ReplicaState::kGone) {
-      if (captains_by_replica_.erase(i) > 0) recommended_.erase(i);
-      continue;
-    }
-    auto [it, fresh] = captains_by_replica_.try_emplace(i);
-    rp::CaptainState& captain = it->second;
-    if (fresh) captain = rp::MakeCaptainState(captain_options);
-    // Each decision starts from the limit the container has (its cpu.max), not from the
-    // Captain's previous proposal: the recommender's safety steps may have applied another
-    // value, and the throttling the Captain sees was produced by the applied one.
-    const double applied = sim_.cpu().Limit(r.container);
-    if (applied > 0 &&
-        (!captain.started || now - captain.last_decision >= captain_options.decision_interval)) {
-      captain.limit = applied;
-      if (!captain.started) captain.last_limit = applied;
-    }
-    const ContainerCounters k = sim_.Counters(i);
-    const rp::CaptainSample sample{.t = now,
-                                   .cpu_usage_seconds_total = k.usage_seconds,
-                                   .nr_throttled_total = static_cast<double>(k.throttled_periods)};
-    const double target = tower.TargetFor(configs_[r.service]);
-    recommended_[i] = rp::CaptainStep(captain, sample, target, captain_options).limit;
+  const App& app = sim_.app();
+  targets_.entries.clear();
+  for (uint32_t s = 0; s < app.services.size(); ++s) {
+    const std::string& name = app.services[s].name;
+    targets_.entries.push_back({app.k8s_namespace, name, name, tower.TargetFor(configs_[s])});
   }
+  FillKernelSample(sim_, captain_sample_);
+  captains_->Step(captain_sample_, targets_, At(t));
 }
 
 void ClosedLoop::Collect(double t) {
@@ -142,23 +125,9 @@ void ClosedLoop::Collect(double t) {
 
   exporter_text_.clear();
   common::AppendText(exporter::exposition::StateFamilies(*spans_.Snapshot(now)), exporter_text_);
-  common::AppendText(exporter::exposition::KernelFamilies(*kernel_.Snapshot(now)), exporter_text_);
-  const std::string_view recommended = recommender::input::queries::kRecommendedCpu;
-  if (captains_ && exporter_text_.find(recommended) == std::string::npos) {
-    // The exporter's Captain series, from the Captains above.
-    exporter_text_.append("# TYPE ").append(recommended).append(" gauge\n");
-    const App& app = sim_.app();
-    for (const auto& [replica, limit] : recommended_) {
-      const Replica& r = sim_.replicas()[replica];
-      exporter_text_.append(recommended).append("{namespace=\"");
-      AppendLabelValue(exporter_text_, app.k8s_namespace);
-      exporter_text_.append("\",pod=\"");
-      AppendLabelValue(exporter_text_, r.pod);
-      exporter_text_.append("\",container=\"");
-      AppendLabelValue(exporter_text_, app.services[r.service].name);
-      exporter_text_.append("\"} ").append(std::to_string(limit)).push_back('\n');
-    }
-  }
+  std::shared_ptr<exporter::state::KernelSnapshot> kernel = kernel_.Snapshot(now);
+  if (captains_) kernel->captains = captains_->Snapshot();
+  common::AppendText(exporter::exposition::KernelFamilies(*kernel), exporter_text_);
   kube_text_ = KubeStateMetricsText(sim_);
   loop_->RunOnce(now);
 }

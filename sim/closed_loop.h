@@ -1,13 +1,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
+#include "exporter/state/captains.h"
 #include "exporter/state/kernel_state.h"
 #include "exporter/state/state.h"
 #include "prometheus/registry.h"
@@ -27,13 +27,13 @@ struct ClosedLoopOptions {
 
 // The real exporter and recommender code in process, fed by a simulation and acting on it:
 //
-//   every 100 ms  the exporters' Captains: one throttle-ratio controller per container
-//                 (recommender/policies/throttle_target.h) on its cgroup counters
+//   every 100 ms  the exporters' Captains (exporter::state::Captains) on the cgroup counters,
+//                 with the Tower's targets
 //   every second  the span batch → exporter::state::State; a kernel sample →
 //                 exporter::state::KernelState; then one recommender pass
 //                 (recommender::RecommenderLoop::RunOnce) that scrapes, through an in-process
 //                 HttpGet, the exporter's /metrics text (rendered by the exporter's own
-//                 exposition code, plus the Captains' recommendations) and kube-state-metrics
+//                 exposition code, the Captains' recommendations included) and kube-state-metrics
 //                 series for the simulated Deployments
 //   every policy interval  the published recommendation of the policy's channels is applied:
 //                 replicas (pod start-up and drain in the simulation) and per-pod CPU limits
@@ -64,7 +64,6 @@ class ClosedLoop {
 
   Simulation& sim_;
   ClosedLoopOptions options_;
-  bool captains_;  // the policy sizes CPU with throttle_target
   int64_t tick_ = 0;
   int64_t ticks_per_interval_;
   std::vector<recommender::WorkloadConfig> configs_;
@@ -72,8 +71,10 @@ class ClosedLoop {
   exporter::state::State spans_;
   exporter::state::KernelState kernel_;
   exporter::state::KernelSample kernel_sample_;
-  std::unordered_map<uint32_t, recommender::policies::CaptainState> captains_by_replica_;
-  std::map<uint32_t, double> recommended_;  // replica → Captain's limit, in replica order
+  // The exporters' Captains, when the policy sizes CPU with throttle_target.
+  std::optional<exporter::state::Captains> captains_;
+  exporter::state::KernelSample captain_sample_;
+  exporter::state::ThrottleTargets targets_;
 
   std::string exporter_text_;
   std::string kube_text_;

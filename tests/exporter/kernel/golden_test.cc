@@ -79,8 +79,18 @@ state::KernelStateOptions StateOptions() {
 TEST(KernelGoldenTest, V2SystemdWithKubeletNamesOverTwoCollections) {
   FixtureTree tree("v2_systemd");
   FakeKubelet kubelet;
-  KernelPoller poller(MakeCollector(tree.proc(), tree.sys(), {}, kubelet.Get()), StateOptions());
+  // With Captains: frontend's Deployment has a Tower target, the others the default.
+  auto targets = std::make_shared<const state::ThrottleTargets>(
+      state::ThrottleTargets{.entries = {{.k8s_namespace = "shop",
+                                          .workload = "frontend",
+                                          .container = "frontend",
+                                          .target = 0.1}}});
+  KernelPoller poller(MakeCollector(tree.proc(), tree.sys(), {}, kubelet.Get()), StateOptions(),
+                      CaptainsRun{.options = {.captain = {}, .default_target = 0.02},
+                                  .tick = std::chrono::milliseconds{100},
+                                  .targets = [targets] { return targets; }});
   poller.CollectOnce(kT0);
+  poller.TickCaptains(kT0 + std::chrono::milliseconds{500});
   // A second later: CPU ran, threads came and went, a TID was reused (v2_systemd_t1).
   tree.Overlay("v2_systemd_t1");
   poller.CollectOnce(kT0 + seconds{1});
