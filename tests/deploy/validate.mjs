@@ -419,6 +419,17 @@ function recommenderWorkloads(objs) {
   return new Set(config.workloads.map((w) => `${w.namespace}/${w.workload}`));
 }
 
+test("the node exporters' Captains fetch their targets from the recommender's Service", () => {
+  const objs = rendered.get("base");
+  const exporter = podSpec(find(objs, "DaemonSet", "queuelens", "queuelens-exporter-node"))
+    .containers[0];
+  const flag = exporter.args.find((a) => a.startsWith("--recommender.url="));
+  assert.ok(flag, "the DaemonSet passes --recommender.url");
+  const url = new URL(flag.slice("--recommender.url=".length));
+  const svc = find(objs, "Service", "queuelens", url.hostname);
+  assert.ok(svc.spec.ports.some((p) => String(p.port) === url.port), flag);
+});
+
 test("keda: a metrics-api and a prometheus ScaledObject on recommended replicas", () => {
   const objs = rendered.get("overlays/keda");
   assert.equal(byKind(objs, "APIService").length, 0, "KEDA serves the external-metrics API itself");
