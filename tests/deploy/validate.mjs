@@ -419,10 +419,11 @@ function recommenderWorkloads(objs) {
   return new Set(config.workloads.map((w) => `${w.namespace}/${w.workload}`));
 }
 
-test("the node exporters' Captains fetch their targets from the recommender's Service", () => {
+test("node exporters read the kernel; their Captains fetch targets from the recommender", () => {
   const objs = rendered.get("base");
   const exporter = podSpec(find(objs, "DaemonSet", "queuelens", "queuelens-exporter-node"))
     .containers[0];
+  assert.ok(exporter.args.includes("--kernel.enabled"), "the node exporter reads the kernel");
   const flag = exporter.args.find((a) => a.startsWith("--recommender.url="));
   assert.ok(flag, "the DaemonSet passes --recommender.url");
   const url = new URL(flag.slice("--recommender.url=".length));
