@@ -102,6 +102,11 @@ void Collector::Discover(common::TimePoint now) {
     layout = DetectLayout(ParseMountinfo(buf_.view()), sysfs_);
   } else {
     Count(kDiscovery, status == ReadStatus::kPermission ? kPermission : kMissing, mountinfo);
+    // Unreadable mountinfo says nothing about the cgroups: keep reading the known ones.
+    if (!containers_.empty()) {
+      sources_[kDiscovery].seconds = SecondsSince(start);
+      return;
+    }
   }
   if (layout.mode != layout_.mode || layout.walk_root() != layout_.walk_root()) {
     spdlog::info("kernel: cgroup mode {} (cpu: \"{}\", cpuacct: \"{}\", unified: \"{}\")",
@@ -115,6 +120,10 @@ void Collector::Discover(common::TimePoint now) {
     status = DiscoverCgroups(layout_.walk_root(), filter_, found);
     if (status != ReadStatus::kOk) {
       Count(kDiscovery, status == ReadStatus::kPermission ? kPermission : kIo, layout_.walk_root());
+      // A failed walk (out of descriptors, say) found only part of the tree: dropping the rest
+      // would make them new cgroups at the next walk and add their whole counters again.
+      sources_[kDiscovery].seconds = SecondsSince(start);
+      return;
     }
   } else if (status == ReadStatus::kOk) {
     sources_[kDiscovery].success = false;  // nothing to read from, but nothing failed either

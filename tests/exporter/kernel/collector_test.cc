@@ -378,6 +378,22 @@ TEST_P(CollectorTest, NoMountinfoIsCounted) {
   EXPECT_EQ(sample_.node.cpus, 4);
 }
 
+TEST_P(CollectorTest, AFailedDiscoveryKeepsTheKnownContainers) {
+  FixtureTree tree("v2_systemd");
+  auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
+  collector->Collect(kT0, sample_);
+  const size_t known = sample_.containers.size();
+  ASSERT_GT(known, 0u);
+  // mountinfo unreadable at the next discovery: the containers are still read, not forgotten
+  // (forgotten ones would come back as new cgroups and add their whole counters again).
+  tree.Remove("proc/1/mountinfo");
+  tree.Remove("proc/self");
+  collector->Collect(kT0 + seconds{20}, sample_);
+  EXPECT_EQ(Errors(sample_)["discovery/missing"], 1u);
+  EXPECT_EQ(sample_.containers.size(), known);
+  EXPECT_EQ(sample_.cgroup_mode, "v2");
+}
+
 TEST(CollectorBudgetTest, FilesBeyondTheBudgetAreReopenedWithTheSameResults) {
   state::KernelSample all_kept, some_kept;
   auto kept = MakeCollector(FixturePath("v2_systemd/proc"), FixturePath("v2_systemd/sys"));
