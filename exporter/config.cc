@@ -1,5 +1,6 @@
 #include "exporter/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <regex>
@@ -92,6 +93,12 @@ void ExporterConfig::Register(common::FlagSet& f) {
   f.Duration("kernel.discovery-interval", &kernel_discovery_interval,
              "Time between walks of the cgroup hierarchy for new containers (and, when some "
              "container is not named yet, fetches of the kubelet's pod list)");
+  f.Int("kernel.max-open-files", &kernel_max_open_files,
+        "Statistics files kept open for pread at most (0: three quarters of the descriptor "
+        "limit, raised to its hard maximum at start); beyond it files are opened per read");
+  f.Int("kernel.max-containers", &kernel_max_containers,
+        "Containers tracked at most; cgroups found beyond it are skipped and counted as "
+        "queuelens_kernel_errors_total{source=\"discovery\",reason=\"over_limit\"}");
   f.Bool("kernel.keep-files-open", &kernel_keep_files_open,
          "Keep statistics files open and re-read them with pread instead of opening them on "
          "every collection");
@@ -188,6 +195,8 @@ std::vector<std::string> ExporterConfig::Validate() const {
   positive_duration(kernel_interval, "kernel.interval");
   positive_duration(kernel_discovery_interval, "kernel.discovery-interval");
   positive_duration(kubelet_timeout, "kubelet.timeout");
+  if (kernel_max_open_files < 0) problems.push_back("--kernel.max-open-files must be >= 0");
+  if (kernel_max_containers <= 0) problems.push_back("--kernel.max-containers must be > 0");
   positive_duration(captain_tick, "captain.tick");
   positive_duration(recommender_interval, "recommender.interval");
   positive_duration(recommender_timeout, "recommender.timeout");
@@ -269,7 +278,10 @@ sources::JaegerPollerOptions ExporterConfig::ToJaegerOptions() const {
 kernel::CollectorOptions ExporterConfig::ToCollectorOptions(size_t max_open_files) const {
   kernel::CollectorOptions o;
   o.keep_files_open = kernel_keep_files_open;
-  o.max_open_files = max_open_files;
+  o.max_open_files = kernel_max_open_files > 0
+                         ? std::min(max_open_files, static_cast<size_t>(kernel_max_open_files))
+                         : max_open_files;
+  o.max_containers = static_cast<size_t>(kernel_max_containers);
   o.discovery_interval = kernel_discovery_interval;
   o.cgroup_include = kernel_cgroup_include;
   o.cgroup_exclude = kernel_cgroup_exclude;

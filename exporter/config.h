@@ -59,6 +59,8 @@ struct ExporterConfig {
   common::Duration kernel_interval = std::chrono::seconds{1};
   common::Duration kernel_discovery_interval = std::chrono::seconds{10};
   bool kernel_keep_files_open = true;
+  int64_t kernel_max_open_files = 0;  // 0: three quarters of the raised descriptor limit
+  int64_t kernel_max_containers = 5'000;
   std::string kernel_cgroup_include;
   std::string kernel_cgroup_exclude;
   std::string path_procfs = "/proc";

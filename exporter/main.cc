@@ -64,7 +64,8 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
                  common::FormatDuration(config.recommender_interval));
   }
   if (config.kernel_enabled) {
-    // Kept statistics files take one descriptor each; a quarter stays for sockets and the rest.
+    // Kept statistics files take one descriptor each; a quarter stays for sockets and the rest
+    // (--kernel.max-open-files lowers it further).
     const size_t max_open_files = exporter::kernel::RaiseOpenFileLimit() / 4 * 3;
     kernel = std::make_unique<exporter::kernel::KernelPoller>(
         std::make_unique<exporter::kernel::Collector>(

@@ -147,7 +147,8 @@ inline constexpr MetricName kKernelErrors{
     "queuelens_kernel_errors_total",
     "Items kernel collection skipped, by source and reason (missing, permission, vanished: the "
     "cgroup was removed, io, malformed, pid_reused: a thread's counters went down, fetch: the "
-    "kubelet did not answer)."};
+    "kubelet did not answer, over_limit: cgroups a discovery found beyond "
+    "--kernel.max-containers)."};
 inline constexpr MetricName kKernelContainers{
     "queuelens_kernel_containers", "Containers (cgroups) read by the last kernel collection."};
 inline constexpr MetricName kKernelThreads{

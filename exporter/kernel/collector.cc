@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kSourceNames[] = {"discovery", "cgroups", "tasks", "node", "kubelet"};
 constexpr std::string_view kReasonNames[] = {"missing",   "permission", "vanished", "io",
-                                             "malformed", "pid_reused", "fetch"};
+                                             "malformed", "pid_reused", "fetch",    "over_limit"};
 
 // A file of the cgroup at `path` in the hierarchy mounted at `dir`.
 std::string CgroupFile(const std::string& dir, const std::string& path, std::string_view file) {
@@ -129,6 +129,15 @@ void Collector::Discover(common::TimePoint now) {
     sources_[kDiscovery].success = false;  // nothing to read from, but nothing failed either
   }
 
+  if (found.size() > options_.max_containers) {
+    // The walk order is the directory order: the same containers are kept from walk to walk.
+    const size_t skipped = found.size() - options_.max_containers;
+    errors_[kDiscovery][kOverLimit] += skipped;
+    sources_[kDiscovery].success = false;
+    spdlog::warn("kernel: {} cgroups beyond --kernel.max-containers={} are not read", skipped,
+                 options_.max_containers);
+    found.resize(options_.max_containers);
+  }
   // Keep what is still there (same path and inode), add what is new, drop the rest.
   std::unordered_map<std::string_view, size_t> existing;
   for (size_t i = 0; i < containers_.size(); ++i) existing.emplace(containers_[i]->cgroup.path, i);

@@ -22,6 +22,7 @@ struct CollectorOptions {
   // reads and closes every file on every collection.
   bool keep_files_open = true;
   size_t max_open_files = 16'384;  // kept descriptors; files beyond it are opened per read
+  size_t max_containers = 5'000;   // cgroups beyond it are skipped, counted as over_limit
   common::Duration discovery_interval = std::chrono::seconds{10};
   std::string cgroup_include, cgroup_exclude;  // see CgroupFilter
   std::string kubelet_url;                     // empty: names from the containers' environment
@@ -66,6 +67,7 @@ class Collector {
     kMalformed,
     kPidReused,
     kFetch,
+    kOverLimit,
     kReasonCount
   };
 

@@ -394,6 +394,19 @@ TEST_P(CollectorTest, AFailedDiscoveryKeepsTheKnownContainers) {
   EXPECT_EQ(sample_.cgroup_mode, "v2");
 }
 
+TEST_P(CollectorTest, ContainersBeyondTheCapAreSkippedAndCounted) {
+  CollectorOptions o = Options();
+  o.max_containers = 2;
+  auto collector = MakeCollector(FixturePath("v2_systemd/proc"), FixturePath("v2_systemd/sys"), o);
+  collector->Collect(kT0, sample_);
+  auto all = MakeCollector(FixturePath("v2_systemd/proc"), FixturePath("v2_systemd/sys"));
+  state::KernelSample every;
+  all->Collect(kT0, every);
+  ASSERT_GT(every.containers.size(), 2u);
+  EXPECT_EQ(sample_.containers.size(), 2u);
+  EXPECT_EQ(Errors(sample_)["discovery/over_limit"], every.containers.size() - 2);
+}
+
 TEST(CollectorBudgetTest, FilesBeyondTheBudgetAreReopenedWithTheSameResults) {
   state::KernelSample all_kept, some_kept;
   auto kept = MakeCollector(FixturePath("v2_systemd/proc"), FixturePath("v2_systemd/sys"));

@@ -65,6 +65,34 @@ TEST_F(KernelFlagsTest, FlagsReachTheCollectorAndStateOptions) {
   EXPECT_EQ(s.series_idle, config_.series_idle_timeout);
 }
 
+TEST_F(KernelFlagsTest, CapsAndCaptainFlags) {
+  Parse({"--kernel.enabled", "--kernel.max-open-files=200", "--kernel.max-containers=50",
+         "--captain.tick=50ms", "--captain.default-target=0.1",
+         "--recommender.url=http://queuelens-recommender:8471", "--recommender.interval=30s"});
+  ASSERT_THAT(config_.Validate(), IsEmpty());
+  EXPECT_EQ(config_.ToCollectorOptions(1000).max_open_files, 200u);  // the lower of the two
+  EXPECT_EQ(config_.ToCollectorOptions(100).max_open_files, 100u);
+  EXPECT_EQ(config_.ToCollectorOptions(1000).max_containers, 50u);
+  const auto run = config_.ToCaptainsRun(nullptr);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->tick, milliseconds{50});
+  EXPECT_DOUBLE_EQ(run->options.default_target, 0.1);
+  EXPECT_FALSE(run->targets);  // no poller given
+
+  Parse({"--no-captain.enabled"});
+  EXPECT_FALSE(config_.ToCaptainsRun(nullptr).has_value());
+
+  Parse({"--kernel.max-open-files=-1", "--kernel.max-containers=0", "--captain.tick=0",
+         "--captain.default-target=2", "--recommender.url=recommender:8471"});
+  std::string all;
+  for (const std::string& p : config_.Validate()) all += p + "\n";
+  EXPECT_THAT(all, HasSubstr("--kernel.max-open-files must be >= 0"));
+  EXPECT_THAT(all, HasSubstr("--kernel.max-containers must be > 0"));
+  EXPECT_THAT(all, HasSubstr("--captain.tick must be a positive duration"));
+  EXPECT_THAT(all, HasSubstr("--captain.default-target must be in [0, 1]"));
+  EXPECT_THAT(all, HasSubstr("--recommender.url must start with http://"));
+}
+
 TEST_F(KernelFlagsTest, ValidateReportsEveryKernelProblem) {
   Parse({"--kernel.enabled", "--kernel.interval=0", "--kernel.discovery-interval=0",
          "--kernel.cgroup-include=(", "--kernel.cgroup-exclude=[a-", "--kubelet.url=kubelet:10250",
