@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -249,6 +250,14 @@ int Main(const std::string& command, const Flags& f) {
     options.run = run;
     options.tune = f.tune;
     options.jobs = static_cast<int>(f.jobs);
+    // Made (or refused) before minutes of simulation, not after.
+    std::error_code ec;
+    std::filesystem::create_directories(f.out, ec);
+    if (ec) {
+      std::fprintf(stderr, "queuelens-sim evaluate: cannot create --out %s: %s\n", f.out.c_str(),
+                   ec.message().c_str());
+      return 1;
+    }
     Progress progress(app.name + " " + trace_name);
     options.progress = [&](double x) { progress.Update(x); };
     const sim::Scoreboard board =
