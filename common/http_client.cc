@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -38,6 +40,15 @@ struct SlistDeleter {
 };
 using Headers = std::unique_ptr<curl_slist, SlistDeleter>;
 
+// The token in `path` without surrounding whitespace; "" when unreadable.
+std::string ReadToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t first = token.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  return token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+}
+
 HttpResult InitFailed() {
   HttpResult result;
   result.error = "curl_easy_init failed";
@@ -62,6 +73,11 @@ HttpResult Perform(CURL* curl, const std::string& url, const HttpClientOptions& 
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
+  if (options.insecure_skip_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
 
   const CURLcode rc = curl_easy_perform(curl);
   long status = 0;
@@ -131,7 +147,15 @@ HttpGet MakeCurlHttpGet(HttpClientOptions options) {
   return [pool, options](const std::string& url) {
     CURL* curl = pool->Acquire();
     if (curl == nullptr) return InitFailed();
+    Headers headers;
+    if (!options.bearer_token_file.empty()) {
+      if (const std::string token = ReadToken(options.bearer_token_file); !token.empty()) {
+        headers.reset(curl_slist_append(nullptr, ("Authorization: Bearer " + token).c_str()));
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+      }
+    }
     HttpResult result = Perform(curl, url, options);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);  // `headers` dies here
     pool->Release(curl);
     return result;
   };

@@ -21,6 +21,11 @@ struct HttpResult {
 struct HttpClientOptions {
   Duration timeout = std::chrono::seconds{10};  // the whole request, connect included
   size_t max_body_bytes = 64 << 20;             // after decompression
+  // Sent as "Authorization: Bearer <token>" by MakeCurlHttpGet; read at every request, as
+  // Kubernetes rotates service-account tokens. Missing or empty file: no header.
+  std::string bearer_token_file;
+  std::string ca_file;                // TLS roots to trust instead of the system's
+  bool insecure_skip_verify = false;  // TLS without verifying the server's certificate
 };
 
 // Pollers take one of these, so tests can pass a fake.

@@ -113,6 +113,12 @@ void ExporterConfig::Register(common::FlagSet& f) {
            "The kubelet's pod list, e.g. http://127.0.0.1:10255/pods or an API-server proxy URL, "
            "for namespace, pod and container names; empty: names from the containers' HOSTNAME");
   f.Duration("kubelet.timeout", &kubelet_timeout, "Timeout of one request for the pod list");
+  f.String("kubelet.bearer-token-file", &kubelet_bearer_token_file,
+           "Bearer token for the kubelet, read at every fetch (a missing file sends none)");
+  f.String("kubelet.ca-file", &kubelet_ca_file,
+           "CA bundle that signs the kubelet's serving certificate (empty: the system's roots)");
+  f.Bool("kubelet.insecure-skip-verify", &kubelet_insecure_skip_verify,
+         "Do not verify the kubelet's certificate (self-signed kubelet certificates)");
   f.Bool("captain.enabled", &captain_enabled,
          "With --kernel.enabled, run an Autothrottle Captain per container on 100 ms cpu.stat "
          "samples and export queuelens_container_recommended_cpu_cores");
@@ -293,6 +299,14 @@ state::KernelStateOptions ExporterConfig::ToKernelStateOptions() const {
   return {.window = window,
           .window_buckets = static_cast<int>(window_buckets),
           .series_idle = series_idle_timeout};
+}
+
+common::HttpClientOptions ExporterConfig::ToKubeletClientOptions() const {
+  return {.timeout = kubelet_timeout,
+          .max_body_bytes = 256 << 20,
+          .bearer_token_file = kubelet_bearer_token_file,
+          .ca_file = kubelet_ca_file,
+          .insecure_skip_verify = kubelet_insecure_skip_verify};
 }
 
 std::optional<kernel::CaptainsRun> ExporterConfig::ToCaptainsRun(

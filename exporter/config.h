@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/flags.h"
+#include "common/http_client.h"
 #include "exporter/kernel/collector.h"
 #include "exporter/kernel/kernel_poller.h"
 #include "exporter/loop.h"
@@ -67,6 +68,9 @@ struct ExporterConfig {
   std::string path_sysfs = "/sys";
   std::string kubelet_url;  // empty: pod names from the containers' environment
   common::Duration kubelet_timeout = std::chrono::seconds{5};
+  std::string kubelet_bearer_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string kubelet_ca_file;
+  bool kubelet_insecure_skip_verify = false;
 
   // The per-container Captains (Autothrottle's 100 ms throttle control), with --kernel.enabled.
   bool captain_enabled = true;
@@ -90,6 +94,7 @@ struct ExporterConfig {
   // max_open_files: descriptors the collector may keep (RaiseOpenFileLimit() minus a reserve).
   kernel::CollectorOptions ToCollectorOptions(size_t max_open_files) const;
   state::KernelStateOptions ToKernelStateOptions() const;
+  common::HttpClientOptions ToKubeletClientOptions() const;
   // Empty when the Captains are off; `targets` (may be null) feeds them the recommender's targets.
   std::optional<kernel::CaptainsRun> ToCaptainsRun(const sources::TargetsPoller* targets) const;
 };

@@ -72,8 +72,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
             exporter::kernel::FsRoot(config.path_procfs),
             exporter::kernel::FsRoot(config.path_sysfs), config.ToCollectorOptions(max_open_files),
             config.kubelet_url.empty() ? common::HttpGet()
-                                       : common::MakeCurlHttpGet({.timeout = config.kubelet_timeout,
-                                                                  .max_body_bytes = 256 << 20})),
+                                       : common::MakeCurlHttpGet(config.ToKubeletClientOptions())),
         config.ToKernelStateOptions(), config.ToCaptainsRun(targets.get()));
     kernel->Start(clock, config.kernel_interval);
     kernel_snapshot = [k = kernel.get()] { return k->Snapshot(); };

@@ -437,6 +437,33 @@ TEST_F(TlsTest, HandlersSeeWhetherAVerifiedClientCertificateCame) {
   EXPECT_EQ(Fetch(server, "client").body, "verified cn=front-proxy-client");
 }
 
+TEST_F(TlsTest, ClientSendsTheBearerTokenAndVerifiesWithTheCaFile) {
+  HttpServer server(TlsOptions(false));
+  server.Handle("/pods", [](const HttpRequest& r) {
+    return Text("auth=" + std::string(r.Header("authorization")));
+  });
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.Ports().at(0)) + "/pods";
+  const std::string token = File("token");
+  std::ofstream(token) << "s3cr3t-token\n";
+  HttpResult r = MakeCurlHttpGet({.bearer_token_file = token, .ca_file = File("ca.crt")})(url);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.body, "auth=Bearer s3cr3t-token");
+  // Rotated: the next request reads the new token.
+  std::ofstream(token) << "rotated";
+  const HttpGet get = MakeCurlHttpGet({.bearer_token_file = token, .ca_file = File("ca.crt")});
+  EXPECT_EQ(get(url).body, "auth=Bearer rotated");
+  // A missing token file sends no header rather than failing.
+  EXPECT_EQ(
+      MakeCurlHttpGet({.bearer_token_file = File("absent"), .ca_file = File("ca.crt")})(url).body,
+      "auth=");
+  // Not signed by the given roots: refused, unless verification is off.
+  r = MakeCurlHttpGet({.ca_file = File("other-ca.crt")})(url);
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.error.empty());
+  r = MakeCurlHttpGet({.ca_file = File("other-ca.crt"), .insecure_skip_verify = true})(url);
+  EXPECT_TRUE(r.ok()) << r.error;
+}
+
 TEST_F(TlsTest, WithoutClientCaNoCertificateCounts) {
   HttpServer server(TlsOptions(false));
   AddWhoami(server);

@@ -424,6 +424,12 @@ test("node exporters read the kernel; their Captains fetch targets from the reco
   const exporter = podSpec(find(objs, "DaemonSet", "queuelens", "queuelens-exporter-node"))
     .containers[0];
   assert.ok(exporter.args.includes("--kernel.enabled"), "the node exporter reads the kernel");
+  assert.ok(
+    exporter.args.some((a) => a.startsWith("--kubelet.url=https://")) &&
+      (exporter.args.includes("--kubelet.insecure-skip-verify") ||
+        exporter.args.some((a) => a.startsWith("--kubelet.ca-file="))),
+    "an https kubelet URL comes with a way to trust the kubelet's certificate",
+  );
   const flag = exporter.args.find((a) => a.startsWith("--recommender.url="));
   assert.ok(flag, "the DaemonSet passes --recommender.url");
   const url = new URL(flag.slice("--recommender.url=".length));
