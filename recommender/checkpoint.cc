@@ -149,7 +149,7 @@ std::string WriteCheckpoint(const model::Model& model, const policies::Tower& to
 bool ReadCheckpoint(std::string_view text, model::Model& model, policies::Tower& tower,
                     Memories& memories, RestoreReport* report, std::string* error) {
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     *error = std::string("not JSON at offset ") + std::to_string(doc.GetErrorOffset()) + ": " +
              rapidjson::GetParseError_En(doc.GetParseError());
