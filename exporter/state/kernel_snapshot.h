@@ -64,11 +64,11 @@ struct KernelSnapshot {
   std::vector<Container> containers;  // sorted by (namespace, pod, container)
   Node node;
   std::vector<Source> sources;
-  std::vector<Error> errors;  // cumulative, sorted by (source, reason)
+  std::vector<Error> errors;      // cumulative, sorted by (source, reason)
   std::vector<Captain> captains;  // empty when the Captains are off
-  std::string cgroup_mode;    // "v1", "v2", "hybrid" or "none"
-  size_t threads = 0;         // threads tracked over all containers
-  size_t kept_files = 0;      // statistics files held open for pread
+  std::string cgroup_mode;        // "v1", "v2", "hybrid" or "none"
+  size_t threads = 0;             // threads tracked over all containers
+  size_t kept_files = 0;          // statistics files held open for pread
   uint64_t collections = 0;
 };
 
