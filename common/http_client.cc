@@ -141,6 +141,12 @@ class HandlePool {
 
 }  // namespace
 
+std::string HttpResult::Describe(std::string_view url) const {
+  std::string out = "GET ";
+  out += url;
+  return error.empty() ? out + " answered HTTP " + std::to_string(status) : out + ": " + error;
+}
+
 HttpGet MakeCurlHttpGet(HttpClientOptions options) {
   InitCurlOnce();
   auto pool = std::make_shared<HandlePool>();

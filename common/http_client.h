@@ -16,6 +16,8 @@ struct HttpResult {
   std::string body;
   std::string error;  // transport failure, from curl ("... Connection refused"); empty otherwise
   bool ok() const { return error.empty() && status >= 200 && status < 300; }
+  // For logs and errors of a failed GET: "GET <url>: <error>" or "GET <url> answered HTTP <n>".
+  std::string Describe(std::string_view url) const;
 };
 
 struct HttpClientOptions {

@@ -114,9 +114,7 @@ PodMapper::RefreshResult PodMapper::RefreshFromKubelet() {
   const common::HttpResult r = get_(kubelet_url_);
   if (!r.ok()) {
     result.reason = "fetch";
-    result.error = r.error.empty()
-                       ? "GET " + kubelet_url_ + " answered HTTP " + std::to_string(r.status)
-                       : "GET " + kubelet_url_ + ": " + r.error;
+    result.error = r.Describe(kubelet_url_);
     return result;
   }
   std::optional<KubeletPods> pods = ParseKubeletPods(r.body, &result.error);

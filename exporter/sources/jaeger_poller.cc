@@ -108,8 +108,7 @@ bool JaegerPoller::Fetch(const std::string& url, std::string& body, std::string&
   common::HttpResult r = get_(url);
   not_found = r.error.empty() && r.status == 404;
   if (!r.ok()) {
-    error = r.error.empty() ? "GET " + url + " answered HTTP " + std::to_string(r.status)
-                            : "GET " + url + ": " + r.error;
+    error = r.Describe(url);
     return false;
   }
   body = std::move(r.body);

@@ -27,8 +27,7 @@ TargetsPoller::PollResult TargetsPoller::PollOnce() {
   const std::string url = options_.url + "/api/v1/targets";
   const common::HttpResult r = get_(url);
   if (!r.ok()) {
-    result.error = r.error.empty() ? "GET " + url + " answered HTTP " + std::to_string(r.status)
-                                   : "GET " + url + ": " + r.error;
+    result.error = r.Describe(url);
     metrics_.Failed(kSource, "fetch_error");
     metrics_.SetUp(kSource, false);
     return result;
