@@ -60,8 +60,14 @@ ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
       spans_(exporter::ExporterConfig{}.ToStateOptions()),
       kernel_(exporter::ExporterConfig{}.ToKernelStateOptions()),
       metrics_(registry_) {
-  if (options_.policy.cpu_policy == rp::kThrottleTarget)
+  if (options_.policy.cpu_policy == rp::kThrottleTarget) {
     captains_.emplace(exporter::state::CaptainsOptions{});
+    // One Deployment and container per service, as WorkloadConfigs names them.
+    for (const auto& service : sim.app().services) {
+      targets_.entries.push_back(
+          {sim.app().k8s_namespace, service.name, service.name, /*target=*/0});
+    }
+  }
   recommender::RecommenderConfig rc;
   rc.exporter_urls = {kExporterUrl, kKubeUrl};
   rc.workloads.workloads = configs_;
@@ -104,11 +110,8 @@ void ClosedLoop::Tick(double t) {
 void ClosedLoop::RunCaptains(double t) {
   // The exporter's Captains on this tick's cgroup counters, with the Tower's current targets.
   const rp::Tower& tower = loop_->tower();
-  const App& app = sim_.app();
-  targets_.entries.clear();
-  for (uint32_t s = 0; s < app.services.size(); ++s) {
-    const std::string& name = app.services[s].name;
-    targets_.entries.push_back({app.k8s_namespace, name, name, tower.TargetFor(configs_[s])});
+  for (uint32_t s = 0; s < targets_.entries.size(); ++s) {
+    targets_.entries[s].target = tower.TargetFor(configs_[s]);
   }
   FillKernelSample(sim_, captain_sample_);
   captains_->Step(captain_sample_, targets_, At(t));

@@ -78,10 +78,10 @@ void Captains::Step(const KernelSample& sample, const ThrottleTargets& targets,
                 .cgroup = c.cgroup,
                 .inode = c.cgroup_inode,
                 .state = rp::MakeCaptainState(co),
-                .target = targets.For(c.k8s_namespace, c.pod, c.container, options_.default_target),
                 .last_seen = now};
       e.state.limit = e.state.last_limit = c.limit_cores.value_or(node_limit);
     }
+    // A new Captain (not started) takes its target and limit here too.
     const bool deciding = !e.state.started || now - e.state.last_decision >= co.decision_interval;
     if (deciding) {
       e.target = targets.For(c.k8s_namespace, c.pod, c.container, options_.default_target);
