@@ -5,16 +5,25 @@
 // cgroup walk, plus applying the sample to the state, and one collection over this machine's
 // real /proc and cgroup mounts. cpu_time is the collecting thread's CPU time per collection.
 #include <benchmark/benchmark.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bench/kernel_tree.h"
+#include "exporter/kernel/cgroup_discovery.h"
 #include "exporter/kernel/collector.h"
+#include "exporter/kernel/parsers.h"
 #include "exporter/kernel/rooted_fs.h"
 #include "exporter/state/kernel_state.h"
 
@@ -37,15 +46,25 @@ class Tree {
   ~Tree() { std::filesystem::remove_all(root_); }
   std::string proc() const { return root_ + "/proc"; }
   std::string sys() const { return root_ + "/sys"; }
+  // Every container used CPU since the last call (outside the timed region): the collector
+  // then reads every thread, the worst case.
+  void UseCpuEverywhere() const {
+    ++round_;
+    for (const std::string& dir : dirs_) {
+      bench::WriteCpuStat(dir, 1'000'000 * round_, 10 * round_, 1000 * round_);
+    }
+  }
 
  private:
   Tree() {
     std::string tmpl =
         (std::filesystem::temp_directory_path() / "queuelens-kernel-bench-XXXXXX").string();
     root_ = ::mkdtemp(tmpl.data());
-    bench::WriteKernelTree(root_, kContainers, kThreadsPerContainer);
+    dirs_ = bench::WriteKernelTree(root_, kContainers, kThreadsPerContainer);
   }
   std::string root_;
+  std::vector<std::string> dirs_;
+  mutable uint64_t round_ = 0;
 };
 
 std::unique_ptr<Collector> MakeCollector(const std::string& proc, const std::string& sys,
@@ -66,26 +85,45 @@ void Report(benchmark::State& state, const exporter::state::KernelSample& sample
   state.counters["containers"] = static_cast<double>(sample.containers.size());
   state.counters["threads"] = static_cast<double>(threads);
   state.counters["kept_files"] = static_cast<double>(sample.kept_files);
+  state.counters["idle"] = static_cast<double>(sample.idle_containers);
 }
 
-// Arg 0: files kept open (pread); 1: open/read/close each time.
+void UseCpuEverywhere(benchmark::State& state, const Tree& tree) {
+  state.PauseTiming();
+  tree.UseCpuEverywhere();
+  state.ResumeTiming();
+}
+
+// reopen 0: files kept open (pread); 1: open/read/close each time. busy 1: every container used
+// CPU between two collections, so every thread's schedstat is read (the goal's case); 0: none
+// did, so only the cgroup files are read.
 void BM_KernelCollect(benchmark::State& state) {
   const Tree& tree = Tree::Get();
+  const bool busy = state.range(1) == 1;
   auto collector = MakeCollector(tree.proc(), tree.sys(), state.range(0) == 0, false);
   exporter::state::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);  // discovery and first opens happen once, outside the loop
   for (auto _ : state) {
+    if (busy) UseCpuEverywhere(state, tree);
     now += std::chrono::seconds{1};
     collector->Collect(now, sample);
     benchmark::DoNotOptimize(sample.containers.data());
   }
   Report(state, sample);
   if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
+  if (busy != (sample.idle_containers == 0)) state.SkipWithError("wrong idle containers");
 }
-BENCHMARK(BM_KernelCollect)->ArgName("reopen")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_KernelCollect)
+    ->ArgNames({"reopen", "busy"})
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Unit(benchmark::kMillisecond);
 
-// Every collection also walks the cgroup hierarchy (the exporter walks every
+// Every container busy, and every collection also walks the cgroup hierarchy (the exporter walks
+// every
 // --kernel.discovery-interval, 10 s by default).
 void BM_KernelCollectWithDiscovery(benchmark::State& state) {
   const Tree& tree = Tree::Get();
@@ -94,6 +132,7 @@ void BM_KernelCollectWithDiscovery(benchmark::State& state) {
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);
   for (auto _ : state) {
+    UseCpuEverywhere(state, tree);
     now += std::chrono::seconds{1};
     collector->Collect(now, sample);
   }
@@ -101,8 +140,8 @@ void BM_KernelCollectWithDiscovery(benchmark::State& state) {
 }
 BENCHMARK(BM_KernelCollectWithDiscovery)->Unit(benchmark::kMillisecond);
 
-// What the kernel thread does each interval: collect, update the counters and windows, and
-// publish a snapshot.
+// What the kernel thread does each interval, every container busy: collect, update the counters and
+// windows, and publish a snapshot.
 void BM_KernelCollectApplySnapshot(benchmark::State& state) {
   const Tree& tree = Tree::Get();
   auto collector = MakeCollector(tree.proc(), tree.sys(), true, false);
@@ -112,6 +151,7 @@ void BM_KernelCollectApplySnapshot(benchmark::State& state) {
   collector->Collect(now, sample);
   kernel_state.Apply(sample, now);
   for (auto _ : state) {
+    UseCpuEverywhere(state, tree);
     now += std::chrono::seconds{1};
     collector->Collect(now, sample);
     kernel_state.Apply(sample, now);
@@ -120,6 +160,141 @@ void BM_KernelCollectApplySnapshot(benchmark::State& state) {
   Report(state, sample);
 }
 BENCHMARK(BM_KernelCollectApplySnapshot)->Unit(benchmark::kMillisecond);
+
+// kContainers real cgroups in this machine's cgroup v1 cpu and cpuacct hierarchies with
+// kThreadsPerContainer real (sleeping) threads each, so procfs and cgroupfs generate every file
+// the collector reads, as on a node. Needs root and cgroup v1: the threads of one process
+// cannot be spread over cgroup v2 domain cgroups. Removed at exit.
+class RealCgroups {
+ public:
+  static RealCgroups& Get() {
+    static RealCgroups node;
+    return node;
+  }
+  ~RealCgroups() {
+    stop_ = true;
+    Wake();
+    for (const pthread_t t : threads_) pthread_join(t, nullptr);
+    for (const std::string& dir : dirs_) ::rmdir(dir.c_str());
+    for (const std::string& parent : parents_) ::rmdir(parent.c_str());
+  }
+  const std::string& error() const { return error_; }
+  std::string include() const { return "/" + name_ + "/c[0-9]+"; }
+  // Every thread runs briefly (outside the timed region), so every cgroup used CPU.
+  void UseCpuEverywhere() {
+    done_ = 0;
+    Wake();
+    for (uint32_t d = done_; d < threads_.size(); d = done_) done_.wait(d);
+  }
+
+ private:
+  RealCgroups() : name_("queuelens-bench-" + std::to_string(::getpid())) {
+    std::ifstream in("/proc/self/mountinfo");
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    const auto layout =
+        exporter::kernel::DetectLayout(exporter::kernel::ParseMountinfo(text), FsRoot("/sys"));
+    if (layout.cpu.empty() || layout.cpuacct.empty()) {
+      error_ = "needs the cgroup v1 cpu and cpuacct hierarchies";
+      return;
+    }
+    std::vector<std::string> roots = {layout.cpu};
+    if (layout.cpuacct != layout.cpu) roots.push_back(layout.cpuacct);
+    for (const std::string& root : roots) {
+      parents_.push_back(root + "/" + name_);
+      if (::mkdir(parents_.back().c_str(), 0755) != 0) {
+        error_ = "cannot create cgroups under " + root + " (needs root)";
+        parents_.pop_back();
+        return;
+      }
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 << 10);
+    tids_.resize(kContainers * kThreadsPerContainer);
+    for (size_t i = 0; i < tids_.size(); ++i) {
+      pthread_t t;
+      if (pthread_create(&t, &attr, &RealCgroups::Run, this) != 0) {
+        error_ = "cannot start " + std::to_string(tids_.size()) + " threads";
+        break;
+      }
+      threads_.push_back(t);
+    }
+    pthread_attr_destroy(&attr);
+    for (uint32_t n = started_; n < threads_.size(); n = started_) started_.wait(n);
+    if (!error_.empty()) return;
+    for (size_t c = 0; c < kContainers && error_.empty(); ++c) {
+      char name[16];
+      std::snprintf(name, sizeof name, "/c%04zu", c);
+      for (const std::string& parent : parents_) {
+        dirs_.push_back(parent + name);
+        ::mkdir(dirs_.back().c_str(), 0755);
+        for (size_t t = 0; t < kThreadsPerContainer; ++t) {
+          std::ofstream tasks(dirs_.back() + "/tasks");
+          tasks << tids_[c * kThreadsPerContainer + t] << '\n';
+          if (!tasks.flush()) error_ = "cannot move a thread into " + dirs_.back();
+        }
+      }
+    }
+  }
+  static void* Run(void* self) {
+    auto& node = *static_cast<RealCgroups*>(self);
+    const uint32_t i = node.next_index_++;
+    node.tids_[i] = static_cast<int>(::gettid());
+    ++node.started_;
+    node.started_.notify_all();
+    for (uint32_t seen = 0;;) {
+      node.round_.wait(seen);
+      seen = node.round_;
+      if (node.stop_) return nullptr;
+      uint64_t work = 0;
+      for (int k = 0; k < 2000; ++k) benchmark::DoNotOptimize(work += k);
+      ++node.done_;
+      node.done_.notify_all();
+    }
+  }
+  void Wake() {
+    ++round_;
+    round_.notify_all();
+  }
+
+  std::string name_, error_;
+  std::vector<std::string> parents_, dirs_;
+  std::vector<pthread_t> threads_;
+  std::vector<int> tids_;
+  std::atomic<uint32_t> next_index_{0}, started_{0}, done_{0}, round_{0};
+  std::atomic<bool> stop_{false};
+};
+
+// reopen and busy as for BM_KernelCollect, over RealCgroups.
+void BM_KernelCollectRealCgroups(benchmark::State& state) {
+  RealCgroups& node = RealCgroups::Get();
+  if (!node.error().empty()) {
+    state.SkipWithError(node.error().c_str());
+    return;
+  }
+  const bool busy = state.range(1) == 1;
+  auto collector = MakeCollector("/proc", "/sys", state.range(0) == 0, false, node.include());
+  exporter::state::KernelSample sample;
+  auto now = std::chrono::system_clock::now();
+  collector->Collect(now, sample);
+  for (auto _ : state) {
+    if (busy) {
+      state.PauseTiming();
+      node.UseCpuEverywhere();
+      state.ResumeTiming();
+    }
+    now += std::chrono::seconds{1};
+    collector->Collect(now, sample);
+  }
+  Report(state, sample);
+  if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
+}
+BENCHMARK(BM_KernelCollectRealCgroups)
+    ->ArgNames({"reopen", "busy"})
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->Args({0, 0})
+    ->Unit(benchmark::kMillisecond);
 
 // This machine's /proc and cgroup mounts, every cgroup selected (procfs and cgroupfs generate
 // their text on each read, unlike the plain files of the generated tree).

@@ -25,7 +25,18 @@ std::string Hex(std::mt19937_64& rng, size_t digits) {
 
 }  // namespace
 
-void WriteKernelTree(const std::string& root_dir, size_t containers, size_t threads_per_container) {
+void WriteCpuStat(const std::string& dir, uint64_t usage_usec, uint64_t periods,
+                  uint64_t throttled_usec) {
+  Write(std::filesystem::path(dir) / "cpu.stat",
+        "usage_usec " + std::to_string(usage_usec) + "\nuser_usec " +
+            std::to_string(usage_usec / 3 * 2) + "\nsystem_usec " + std::to_string(usage_usec / 3) +
+            "\nnr_periods " + std::to_string(periods) + "\nnr_throttled " +
+            std::to_string(periods / 20) + "\nthrottled_usec " + std::to_string(throttled_usec) +
+            "\nnr_bursts 0\nburst_usec 0\n");
+}
+
+std::vector<std::string> WriteKernelTree(const std::string& root_dir, size_t containers,
+                                         size_t threads_per_container) {
   const std::filesystem::path root(root_dir);
   const std::filesystem::path proc = root / "proc";
   const std::filesystem::path cgroup = root / "sys/fs/cgroup";
@@ -48,6 +59,7 @@ void WriteKernelTree(const std::string& root_dir, size_t containers, size_t thre
   const std::filesystem::path burstable = cgroup / "kubepods.slice/kubepods-burstable.slice";
   int tid = 1000;
   std::filesystem::path pod;
+  std::vector<std::string> dirs;
   for (size_t c = 0; c < containers; ++c) {
     if (c % 2 == 0) {
       std::string uid = Hex(rng, 32);
@@ -55,14 +67,10 @@ void WriteKernelTree(const std::string& root_dir, size_t containers, size_t thre
       pod = burstable / ("kubepods-burstable-pod" + uid + ".slice");
     }
     const std::filesystem::path dir = pod / ("cri-containerd-" + Hex(rng, 64) + ".scope");
+    dirs.push_back(dir.string());
     const uint64_t usage = rng() % 100'000'000'000;
     const uint64_t periods = rng() % 1'000'000;
-    Write(dir / "cpu.stat",
-          "usage_usec " + std::to_string(usage) + "\nuser_usec " + std::to_string(usage / 3 * 2) +
-              "\nsystem_usec " + std::to_string(usage / 3) + "\nnr_periods " +
-              std::to_string(periods) + "\nnr_throttled " + std::to_string(periods / 20) +
-              "\nthrottled_usec " + std::to_string(rng() % 1'000'000'000) +
-              "\nnr_bursts 0\nburst_usec 0\n");
+    WriteCpuStat(dirs.back(), usage, periods, rng() % 1'000'000'000);
     Write(dir / "cpu.max", c % 3 == 0 ? "max 100000\n" : "150000 100000\n");
     Write(dir / "cpu.pressure",
           "some avg10=1.50 avg60=0.80 avg300=0.20 total=" + std::to_string(rng() % 1'000'000'000) +
@@ -79,6 +87,7 @@ void WriteKernelTree(const std::string& root_dir, size_t containers, size_t thre
     }
     Write(dir / "cgroup.threads", threads);
   }
+  return dirs;
 }
 
 }  // namespace bench

@@ -60,6 +60,8 @@ std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
   Add(containers, {}).gauge.value = static_cast<double>(n);
   MetricFamily threads = Family(kKernelThreads, MetricType::Gauge, 1);
   Add(threads, {}).gauge.value = static_cast<double>(snap.threads);
+  MetricFamily idle = Family(kKernelIdleContainers, MetricType::Gauge, 1);
+  Add(idle, {}).gauge.value = static_cast<double>(snap.idle_containers);
   MetricFamily open_files = Family(kKernelOpenFiles, MetricType::Gauge, 1);
   Add(open_files, {}).gauge.value = static_cast<double>(snap.kept_files);
   MetricFamily collections = Family(kKernelCollections, MetricType::Counter, 1);
@@ -86,12 +88,12 @@ std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
   }
 
   std::vector<MetricFamily> out;
-  out.reserve(27);
+  out.reserve(28);
   for (MetricFamily* f :
-       {&wait,        &slices,   &usage,        &periods,  &throttled,  &throttled_s, &limit,
-        &psi_some,    &psi_full, &interference, &node_psi, &node_wait,  &node_cpus,   &success,
-        &duration,    &errors,   &containers,   &threads,  &open_files, &collections, &info,
-        &recommended, &target,   &ratio,        &margin,   &action}) {
+       {&wait,     &slices,      &usage,        &periods,  &throttled, &throttled_s, &limit,
+        &psi_some, &psi_full,    &interference, &node_psi, &node_wait, &node_cpus,   &success,
+        &duration, &errors,      &containers,   &threads,  &idle,      &open_files,  &collections,
+        &info,     &recommended, &target,       &ratio,    &margin,    &action}) {
     out.push_back(std::move(*f));
   }
   return out;

@@ -153,7 +153,13 @@ inline constexpr MetricName kKernelContainers{
     "queuelens_kernel_containers", "Containers (cgroups) read by the last kernel collection."};
 inline constexpr MetricName kKernelThreads{
     "queuelens_kernel_threads",
-    "Threads whose schedstat the last kernel collection read, over all containers."};
+    "Threads tracked over all containers; their schedstat files are re-read whenever their "
+    "container used CPU since the last read."};
+inline constexpr MetricName kKernelIdleContainers{
+    "queuelens_kernel_idle_containers",
+    "Containers whose threads the last kernel collection did not re-read because the cgroup's "
+    "CPU usage had not moved since they were last read (a thread's schedstat moves only while it "
+    "runs)."};
 inline constexpr MetricName kKernelOpenFiles{
     "queuelens_kernel_open_files",
     "Kernel statistics files held open and re-read with pread (--kernel.keep-files-open)."};

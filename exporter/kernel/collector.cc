@@ -57,8 +57,15 @@ void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
 
   auto start = Clock::now();
   sources_[kTasks] = {.ran = true, .success = true, .seconds = 0};
+  idle_containers_ = 0;
   for (auto& c : containers_) {
-    if (!c->gone) ReadTasks(*c);
+    if (c->gone) continue;
+    const std::optional<uint64_t>& usage = c->values.usage_ns;
+    if (usage && c->usage_at_tasks == usage) {
+      ++idle_containers_;
+      continue;
+    }
+    ReadTasks(*c);
   }
   sources_[kTasks].seconds = SecondsSince(start);
 
@@ -219,7 +226,13 @@ void Collector::ResolveLabels() {
   // tell whatever the directory order.
   for (auto& c : containers_) {
     if (c->labels_final || c->gone || c->threads.empty()) continue;
-    pods_.Learn(*c->cgroup.pod, c->threads.front().tid);
+    const int32_t pid = c->threads.front().tid;
+    const ReadStatus status = pods_.Learn(*c->cgroup.pod, pid);
+    // A task that exited meanwhile is churn; an unreadable environment leaves the pod unnamed.
+    if (status == ReadStatus::kPermission || status == ReadStatus::kIoError) {
+      Count(kDiscovery, status == ReadStatus::kPermission ? kPermission : kIo,
+            "environment of pid " + std::to_string(pid));
+    }
   }
   for (auto& c : containers_) {
     if (c->labels_final || c->gone) continue;
@@ -229,17 +242,17 @@ void Collector::ResolveLabels() {
   }
 }
 
-bool Collector::ReadRequired(Container& c, StatFile& file) {
+bool Collector::ReadRequired(Container& c, StatFile& file, Source source) {
   const ReadStatus status = file.Read(buf_);
   if (status == ReadStatus::kOk) return true;
   if (status == ReadStatus::kVanished ||
       (status == ReadStatus::kMissing && InodeOf(c.dir) != c.cgroup.inode)) {
     c.gone = true;
-    Count(kCgroups, kVanished, c.dir);
+    Count(source, kVanished, c.dir);
   } else if (status == ReadStatus::kMissing) {
-    Count(kCgroups, kMissing, file.path());
+    Count(source, kMissing, file.path());
   } else {
-    Count(kCgroups, status == ReadStatus::kPermission ? kPermission : kIo, file.path());
+    Count(source, status == ReadStatus::kPermission ? kPermission : kIo, file.path());
   }
   return false;
 }
@@ -275,7 +288,7 @@ void Collector::ReadCgroupFiles(Container& c) {
   const bool v2 = layout_.mode == CgroupMode::kV2;
 
   if (!c.cpu_stat.path().empty()) {
-    if (!ReadRequired(c, c.cpu_stat)) {
+    if (!ReadRequired(c, c.cpu_stat, kCgroups)) {
       if (c.gone) return;
     } else if (const auto s = v2 ? ParseCpuStatV2(buf_.view()) : ParseCpuStatV1(buf_.view())) {
       if (v2) v.usage_ns = s->usage_ns;
@@ -287,7 +300,7 @@ void Collector::ReadCgroupFiles(Container& c) {
     }
   }
   if (!c.cpuacct_usage.path().empty()) {
-    if (!ReadRequired(c, c.cpuacct_usage)) {
+    if (!ReadRequired(c, c.cpuacct_usage, kCgroups)) {
       if (c.gone) return;
     } else if (const auto usage = ParseCpuacctUsage(buf_.view())) {
       v.usage_ns = usage;
@@ -334,9 +347,11 @@ void Collector::Retire(Container& c, const Thread& t) {
 }
 
 void Collector::ReadTasks(Container& c) {
-  if (!ReadRequired(c, c.tasks)) return;
+  if (!ReadRequired(c, c.tasks, kTasks)) return;
+  bool complete = true;  // every listed thread read: the sums stand until the cgroup runs again
   if (const size_t bad = ParseIdList(buf_.view(), tids_); bad > 0) {
     Count(kTasks, kMalformed, c.tasks.path() + ": " + std::to_string(bad) + " bad lines");
+    complete = false;
   }
   std::sort(tids_.begin(), tids_.end());
   tids_.erase(std::unique(tids_.begin(), tids_.end()), tids_.end());
@@ -370,11 +385,13 @@ void Collector::ReadTasks(Container& c) {
     }
     if (status != ReadStatus::kOk) {
       Count(kTasks, status == ReadStatus::kPermission ? kPermission : kIo, t.file.path());
+      complete = false;
       continue;
     }
     const auto s = ParseTaskSchedstat(buf_.view());
     if (!s) {
       Count(kTasks, kMalformed, t.file.path());
+      complete = false;
       continue;
     }
     if (t.last && (s->run_ns < t.last->run_ns || s->wait_ns < t.last->wait_ns ||
@@ -384,6 +401,7 @@ void Collector::ReadTasks(Container& c) {
       Count(kTasks, kPidReused, t.file.path());
       Retire(c, t);
       t.tid = 0;
+      complete = false;
       continue;
     }
     t.last = s;
@@ -402,6 +420,7 @@ void Collector::ReadTasks(Container& c) {
     v.timeslices += t.last->timeslices;
   }
   v.threads = c.threads.size();
+  c.usage_at_tasks = complete ? v.usage_ns : std::nullopt;
 }
 
 void Collector::ReadNode(state::KernelSample::Node& node) {
@@ -464,6 +483,7 @@ void Collector::Fill(state::KernelSample& out) const {
   }
   out.cgroup_mode = CgroupModeName(layout_.mode);
   out.kept_files = budget_.used;
+  out.idle_containers = idle_containers_;
 }
 
 }  // namespace exporter::kernel

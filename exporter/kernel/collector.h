@@ -40,7 +40,10 @@ struct CollectorOptions {
 //   node: <procfs>/pressure/cpu, <procfs>/schedstat, <sysfs>/devices/system/cpu/online.
 // Run-queue counters are the sum over every thread ever listed: a thread that leaves keeps its
 // last values in the container's sum, and a thread whose values go down (its TID was reused)
-// is dropped and taken up afresh next time, so sums never decrease. A failed item is skipped
+// is dropped and taken up afresh next time, so sums never decrease. A thread's schedstat moves
+// only when it runs, and then its cgroup's CPU usage grows: the threads of a container whose
+// usage has not moved since they were last read are not read again (an idle container costs its
+// cgroup files alone; counted in KernelSample::idle_containers). A failed item is skipped
 // with a debug log and a counted error; a container whose cgroup vanished is dropped.
 // Single-threaded.
 class Collector {
@@ -89,7 +92,8 @@ class Collector {
     OptionalFile cpu_max, cfs_quota, cfs_period, pressure;
     std::vector<Thread> threads;  // sorted by tid
     TaskSchedstat retired;        // sums of threads no longer listed
-    bool tasks_read = false;
+    // The cgroup's CPU usage when the threads were last read (empty: not read yet).
+    std::optional<uint64_t> usage_at_tasks;
     PodLabels labels;
     bool labels_final = false;
     bool gone = false;
@@ -103,9 +107,9 @@ class Collector {
   void ReadCgroupFiles(Container& c);
   void ReadTasks(Container& c);
   void ReadNode(state::KernelSample::Node& node);
-  // Reads a file every container has. ENODEV, or a missing file in a missing directory, means
-  // the cgroup is gone: the container is dropped.
-  bool ReadRequired(Container& c, StatFile& file);
+  // Reads a file every container has; failures count under `source`. ENODEV, or a missing file
+  // in a missing directory, means the cgroup is gone: the container is dropped.
+  bool ReadRequired(Container& c, StatFile& file, Source source);
   bool ReadOptional(OptionalFile& file, Source source);
   void Count(Source source, Reason reason, const std::string& what);
   void Retire(Container& c, const Thread& t);
@@ -125,6 +129,7 @@ class Collector {
   ReadBuffer buf_;
   std::vector<int32_t> tids_;
   std::vector<Thread> next_threads_;
+  size_t idle_containers_ = 0;
 
   std::array<std::array<uint64_t, kReasonCount>, kSourceCount> errors_{};
   struct SourceResult {

@@ -65,24 +65,25 @@ std::optional<KubeletPods> ParseKubeletPods(std::string_view json, std::string* 
 PodMapper::PodMapper(FsRoot procfs, std::string kubelet_url, common::HttpGet get)
     : procfs_(std::move(procfs)), kubelet_url_(std::move(kubelet_url)), get_(std::move(get)) {}
 
-void PodMapper::Learn(const PodContainer& container, int32_t pid) {
+ReadStatus PodMapper::Learn(const PodContainer& container, int32_t pid) {
   const std::string& uid = container.pod_uid;
-  if (pid <= 0 || kubelet_pods_.contains(uid) || learned_.contains(uid)) return;
+  if (pid <= 0 || kubelet_pods_.contains(uid) || learned_.contains(uid)) return ReadStatus::kOk;
   const std::string dir = std::to_string(pid);
   const ReadStatus status = ReadFile(procfs_.Path(dir + "/environ"), buf_);
   if (status != ReadStatus::kOk) {
     spdlog::debug("kernel: no environment of pid {} for pod {}: {}", pid, uid,
                   ReadStatusName(status));
-    return;
+    return status;
   }
   const auto hostname = FindEnv(buf_.view(), "HOSTNAME");
-  if (!hostname || hostname->empty()) return;
+  if (!hostname || hostname->empty()) return ReadStatus::kOk;
   Learned learned{.k8s_namespace = {}, .name = std::string(*hostname)};
   if (ReadFile(procfs_.Path(dir + "/root/var/run/secrets/kubernetes.io/serviceaccount/namespace"),
                buf_) == ReadStatus::kOk) {
     learned.k8s_namespace = Trimmed(buf_.view());
   }
   learned_.emplace(uid, std::move(learned));
+  return ReadStatus::kOk;
 }
 
 PodMapper::Result PodMapper::Resolve(const PodContainer& container) const {

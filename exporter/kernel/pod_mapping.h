@@ -48,7 +48,8 @@ class PodMapper {
 
   // Reads the environment of `pid` (a task of the container) unless the kubelet or an earlier
   // call already named the container's pod. Learn every container before resolving any.
-  void Learn(const PodContainer& container, int32_t pid);
+  // Returns how reading the environment went (kOk when nothing needed reading).
+  ReadStatus Learn(const PodContainer& container, int32_t pid);
 
   struct Result {
     PodLabels labels;

@@ -69,6 +69,7 @@ struct KernelSnapshot {
   std::string cgroup_mode;        // "v1", "v2", "hybrid" or "none"
   size_t threads = 0;             // threads tracked over all containers
   size_t kept_files = 0;          // statistics files held open for pread
+  size_t idle_containers = 0;     // threads not re-read in the last collection (no CPU used)
   uint64_t collections = 0;
 };
 

@@ -64,6 +64,7 @@ void KernelState::Apply(const KernelSample& sample, common::TimePoint now) {
   });
   cgroup_mode_ = sample.cgroup_mode;
   kept_files_ = sample.kept_files;
+  idle_containers_ = sample.idle_containers;
 }
 
 void KernelState::ApplyContainer(const KernelSample::Container& c, common::TimePoint now) {
@@ -183,6 +184,7 @@ std::shared_ptr<KernelSnapshot> KernelState::Snapshot(common::TimePoint now) con
   snap->cgroup_mode = cgroup_mode_;
   snap->threads = threads_;
   snap->kept_files = kept_files_;
+  snap->idle_containers = idle_containers_;
   snap->collections = round_;
   return snap;
 }

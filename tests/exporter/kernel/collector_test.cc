@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -253,6 +255,88 @@ TEST_P(CollectorTest, ThreadsThatComeAndGoAndReusedTidsNeverLowerTheSums) {
   EXPECT_TRUE(Success(sample_)["tasks"]);
 }
 
+TEST_P(CollectorTest, AnIdleContainersThreadsAreReadAgainOnlyOnceItUsesCpu) {
+  FixtureTree tree("v2_systemd");
+  const std::string a1 =
+      "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
+      "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/";
+  auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
+  collector->Collect(kT0, sample_);
+  EXPECT_EQ(sample_.idle_containers, 0u);  // nothing was read before
+  EXPECT_EQ(Find(sample_, kA1)->wait_ns, 250'000'000u);
+
+  // Thread 101's file changes while A1's usage stands still: the collection does not read it
+  // (the kernel moves a thread's schedstat only while the thread runs).
+  tree.Write("proc/101/task/101/schedstat", "1300000000 190000000 9100\n");
+  collector->Collect(kT0 + seconds{1}, sample_);
+  EXPECT_EQ(sample_.idle_containers, sample_.containers.size());
+  EXPECT_EQ(Find(sample_, kA1)->wait_ns, 250'000'000u);
+  EXPECT_EQ(Find(sample_, kA1)->threads, 3u);
+
+  // A1 used CPU: its threads are read again, the others stay idle.
+  tree.Write(a1 + "cpu.stat",
+             "usage_usec 2100000\nnr_periods 890\nnr_throttled 30\nthrottled_usec 1500000\n");
+  collector->Collect(kT0 + seconds{2}, sample_);
+  EXPECT_EQ(sample_.idle_containers, sample_.containers.size() - 1);
+  EXPECT_EQ(Find(sample_, kA1)->wait_ns, 290'000'000u);
+  EXPECT_EQ(Find(sample_, kA1)->run_ns, 2'100'000'000u);
+}
+
+TEST_P(CollectorTest, UnreadableFilesAreCountedAsPermissionErrors) {
+  FixtureTree tree("v2_systemd");
+  const std::string a1 =
+      "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
+      "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/";
+  std::filesystem::permissions(tree.root(), std::filesystem::perms(0755));
+  for (const std::string& f : {a1 + "cpu.stat", std::string("proc/102/task/102/schedstat"),
+                               std::string("proc/201/environ")}) {
+    std::filesystem::permissions(tree.root() / f, std::filesystem::perms::none);
+  }
+  // Root reads any file: the collection runs in a child that dropped to nobody.
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(out[0]);
+    if (::getuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
+    state::KernelSample sample;
+    collector->Collect(kT0, sample);
+    std::string report;
+    for (const auto& [what, count] : Errors(sample)) {
+      report += what + "=" + std::to_string(count) + "\n";
+    }
+    const Container* c = Find(sample, kA1);
+    report += "containers=" + std::to_string(sample.containers.size()) + "\n";
+    report += "a1_usage=" + std::string(c && c->usage_ns ? "read" : "none") + "\n";
+    report += "a1_wait_ns=" + std::to_string(c ? c->wait_ns : 0) + "\n";
+    report += "b1_wait_ns=" + std::to_string(Find(sample, kB1)->wait_ns) + "\n";
+    report += "b1_pod=" + Find(sample, kB1)->pod + "\n";
+    const bool written =
+        ::write(out[1], report.data(), report.size()) == static_cast<ssize_t>(report.size());
+    ::_exit(written ? 0 : 4);
+  }
+  ::close(out[1]);
+  std::string report;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) report.append(buf, n);
+  ::close(out[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(report,
+            "cgroups/permission=1\n"    // A1 cpu.stat
+            "discovery/permission=1\n"  // 201's environment: B1 keeps its pod UID
+            "tasks/permission=1\n"      // thread 102
+            "containers=6\n"
+            "a1_usage=none\n"
+            "a1_wait_ns=170000000\n"  // 101 and 103 only
+            "b1_wait_ns=90000000\n"
+            "b1_pod=" +
+                std::string(kUidB) + "\n");
+}
+
 TEST_P(CollectorTest, AVanishedCgroupIsDroppedWithoutBreakingTheOthers) {
   FixtureTree tree("v2_systemd");
   auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
@@ -327,7 +411,8 @@ TEST_P(CollectorTest, BrokenFilesAreSkippedAndCounted) {
               UnorderedElementsAre("badb7283766a", "6897ab3e7bed", "54c41e0402ab"));
   EXPECT_EQ(Errors(sample_), (std::map<std::string, uint64_t>{
                                  {"cgroups/malformed", 3},  // K1: cpu.stat, cpu.max, cpu.pressure
-                                 {"cgroups/missing", 2},    // K2 cpu.stat, K3 cgroup.threads
+                                 {"cgroups/missing", 1},    // K2 cpu.stat
+                                 {"tasks/missing", 1},      // K3 cgroup.threads
                                  {"tasks/malformed", 2},    // K1: a bad TID line, 902 truncated
                                  {"node/malformed", 1},     // /proc/schedstat version 9
                              }));
