@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/promtool.h"
+
 namespace common {
 namespace {
 
@@ -369,37 +371,14 @@ TEST(TextSerializerTest, ReusedBufferAndLargeOutput) {
   EXPECT_EQ(out, prometheus::TextSerializer().Serialize({f}));  // integers print identically
 }
 
-std::string PromtoolPath() {
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path ? path : "";
-  while (!dirs.empty()) {
-    const size_t colon = dirs.find(':');
-    std::string candidate = std::string(dirs.substr(0, colon)) + "/promtool";
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    if (colon == std::string_view::npos) break;
-    dirs.remove_prefix(colon + 1);
-  }
-  return "";
-}
-
 TEST(TextSerializerTest, PromtoolAcceptsOutput) {
-  const std::string promtool = PromtoolPath();
-  if (promtool.empty()) GTEST_SKIP() << "promtool not on PATH";
   std::vector<MetricFamily> families = VariedFamilies();
   std::string text;
   AppendText(families, text);
-
-  const std::string file = testing::TempDir() + "/ql_promtool_input.txt";
-  std::ofstream(file) << text;
-  FILE* pipe = popen((promtool + " check metrics < " + file + " 2>&1").c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string report;
-  char chunk[512];
-  while (size_t n = std::fread(chunk, 1, sizeof(chunk), pipe)) report.append(chunk, n);
-  const int status = pclose(pipe);
-  std::remove(file.c_str());
-  EXPECT_EQ(status, 0) << report << "\n--- input ---\n" << text;
-  EXPECT_EQ(report, "");
+  const auto r = tests::PromtoolCheckMetrics(text, "serializer");
+  ASSERT_TRUE(r) << "promtool is not on PATH (Debian package prometheus)";
+  EXPECT_EQ(r->exit_code, 0) << r->output << "\n--- input ---\n" << text;
+  EXPECT_EQ(r->output, "");
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "exporter/sources/source_metrics.h"
 #include "exporter/state/state.h"
 #include "rapidjson/document.h"
+#include "tests/promtool.h"
 
 namespace exporter::exposition {
 namespace {
@@ -38,7 +39,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kGolden[] = QL_SOURCE_DIR "/tests/golden/exporter_metrics.txt";
-constexpr char kPromtool[] = "/usr/bin/promtool";
 // 2026-08-22T10:00:00Z, on a sub-window boundary.
 const common::TimePoint kT0{seconds{1'787'392'800}};
 constexpr int64_t kBaseMs = 1'787'392'700'000;  // span start times, in ms since the epoch
@@ -135,31 +135,10 @@ std::string ReadFile(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// A file name private to this process: tests of one binary run in parallel.
-std::string TempPath(std::string_view name) {
-  return ::testing::TempDir() + "/metrics_golden_" + std::to_string(getpid()) + "_" +
-         std::string(name);
-}
-
-// Exit code and output of `promtool check metrics` reading `text`.
-std::pair<int, std::string> Promtool(const std::string& text) {
-  const std::string in = TempPath("promtool_in.txt");
-  const std::string out = TempPath("promtool_out.txt");
-  std::ofstream(in, std::ios::binary) << text;
-  const int rc = std::system(
-      (std::string(kPromtool) + " check metrics < " + in + " > " + out + " 2>&1").c_str());
-  std::string output = ReadFile(out);
-  std::filesystem::remove(in);
-  std::filesystem::remove(out);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, output};
-}
-
 void ExpectPromtoolAccepts(const std::string& text) {
-  if (!std::filesystem::exists(kPromtool)) {
-    GTEST_SKIP() << kPromtool << " is absent (Debian package prometheus); exposition not linted";
-  }
-  const auto [rc, output] = Promtool(text);
-  EXPECT_EQ(rc, 0) << "promtool check metrics:\n" << output << "\non:\n" << text;
+  const auto r = tests::PromtoolCheckMetrics(text, "metrics_golden");
+  ASSERT_TRUE(r) << "promtool is not on PATH (Debian package prometheus)";
+  EXPECT_EQ(r->exit_code, 0) << "promtool check metrics:\n" << r->output << "\non:\n" << text;
 }
 
 struct Family {

@@ -20,6 +20,7 @@
 #include "exporter/kernel/kernel_poller.h"
 #include "exporter/loop.h"
 #include "tests/exporter/kernel/fixture_tree.h"
+#include "tests/promtool.h"
 
 namespace exporter::kernel {
 namespace {
@@ -31,8 +32,6 @@ using fixtures::kT0;
 using fixtures::MakeCollector;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
-
-constexpr char kPromtool[] = "/usr/bin/promtool";
 
 // The exposition of a snapshot without the durations, which differ from run to run.
 std::string Exposition(const state::KernelSnapshot& snapshot) {
@@ -48,18 +47,9 @@ std::string Exposition(const state::KernelSnapshot& snapshot) {
 }
 
 void ExpectPromtoolAccepts(const std::string& text) {
-  if (!std::filesystem::exists(kPromtool)) {
-    GTEST_SKIP() << kPromtool << " is absent (Debian package prometheus); not linted";
-  }
-  const std::string in = ::testing::TempDir() + "/kernel_golden_" + std::to_string(getpid());
-  std::ofstream(in, std::ios::binary) << text;
-  const std::string out = in + ".out";
-  const int rc = std::system(
-      (std::string(kPromtool) + " check metrics < " + in + " > " + out + " 2>&1").c_str());
-  const std::string output = fixtures::ReadText(out);
-  std::filesystem::remove(in);
-  std::filesystem::remove(out);
-  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << output << "\non:\n" << text;
+  const auto r = tests::PromtoolCheckMetrics(text, "kernel_golden");
+  ASSERT_TRUE(r) << "promtool is not on PATH (Debian package prometheus)";
+  EXPECT_EQ(r->exit_code, 0) << r->output << "\non:\n" << text;
 }
 
 void ExpectGolden(const std::string& name, const std::string& text) {
