@@ -160,5 +160,23 @@ TEST(DiscoverCgroupsTest, WalksAFixtureHierarchy) {
             ReadStatus::kMissing);
 }
 
+TEST(DiscoverCgroupsTest, CgroupV2WithTheCgroupfsDriver) {
+  std::vector<DiscoveredCgroup> found;
+  ASSERT_EQ(DiscoverCgroups(FixturePath("v2_cgroupfs/sys/fs/cgroup"), CgroupFilter("", ""), found),
+            ReadStatus::kOk);
+  std::vector<std::string> seen;
+  for (const auto& c : found) {
+    ASSERT_TRUE(c.pod) << c.path;
+    seen.push_back(c.pod->pod_uid.substr(0, 8) + " " + c.pod->container_id.substr(0, 12) + " " +
+                   std::string(QosName(c.pod->qos)) + " " +
+                   std::string(RuntimeName(c.pod->runtime)));
+  }
+  // crio-conmon-<id> beside B1 is CRI-O's monitor, not a container.
+  EXPECT_THAT(seen, UnorderedElementsAre("6c1f2e3d ab195c011384 guaranteed ",
+                                         "6c1f2e3d 4e35974212e5 guaranteed ",
+                                         "7d2e3f4a c2d4252773b8 burstable cri-o",
+                                         "8e3f4a5b 2db171599fb0 besteffort "));
+}
+
 }  // namespace
 }  // namespace exporter::kernel

@@ -211,7 +211,7 @@ TEST_P(CollectorTest, HybridReadsCpuAndCpuacctHierarchiesAndUnifiedPressure) {
                                  FixturePath("hybrid_systemd/sys"), Options());
   collector->Collect(kT0, sample_);
   EXPECT_EQ(sample_.cgroup_mode, "hybrid");
-  ASSERT_EQ(sample_.containers.size(), 2u);
+  ASSERT_EQ(sample_.containers.size(), 3u);
   const Container* g1 = Find(sample_, "7b778e4c1d1f");
   EXPECT_EQ(g1->runtime, "docker");
   EXPECT_EQ(g1->qos, "burstable");
@@ -221,6 +221,11 @@ TEST_P(CollectorTest, HybridReadsCpuAndCpuacctHierarchiesAndUnifiedPressure) {
   EXPECT_EQ(g1->wait_ns, 100'000'000u);
   // No mirror in the unified hierarchy: no PSI, and no error either.
   EXPECT_FALSE(Find(sample_, "8bf797aa02bd")->pressure_some_ns);
+  const Container* e1 = Find(sample_, "715a17de5709");
+  EXPECT_EQ(e1->qos, "besteffort");
+  EXPECT_FALSE(e1->limit_cores);                  // cfs_quota_us -1
+  EXPECT_EQ(*e1->pressure_some_ns, 30'000'000u);  // PSI totals are in µs
+  EXPECT_EQ(e1->wait_ns, 15'000'000u);
   EXPECT_TRUE(Errors(sample_).empty());
 }
 

@@ -105,6 +105,14 @@ TEST(KernelGoldenTest, V1Cgroupfs) {
   ExpectGolden("v1_cgroupfs", Exposition(*poller.Snapshot()));
 }
 
+TEST(KernelGoldenTest, V2Cgroupfs) {
+  KernelPoller poller(
+      MakeCollector(FixturePath("v2_cgroupfs/proc"), FixturePath("v2_cgroupfs/sys")),
+      StateOptions());
+  poller.CollectOnce(kT0);
+  ExpectGolden("v2_cgroupfs", Exposition(*poller.Snapshot()));
+}
+
 TEST(KernelGoldenTest, HybridSystemd) {
   KernelPoller poller(
       MakeCollector(FixturePath("hybrid_systemd/proc"), FixturePath("hybrid_systemd/sys")),
