@@ -3,11 +3,13 @@
 // statistics files kept open and re-read with pread (what the exporter does) next to
 // open/read/close of every file (what cAdvisor-style collectors do); then the same plus the
 // cgroup walk, plus applying the sample to the state; then 1000 real cgroups with 10 000 real
-// threads on this machine, and this machine's own /proc and cgroups. "busy" runs make every
-// container use CPU between collections, so every thread is read (the goal's case); idle
-// containers cost their cgroup files alone. cpu_time is the collecting thread's CPU time per
-// collection.
+// threads on this machine, and this machine's own /proc and cgroups. "ran" is how many threads
+// of every container ran between two collections: 10 (all, the goal's case: every thread is
+// read), 2 (a pool's busy workers: the collector reads threads until their run time accounts for
+// the cgroup's usage growth) or 0 (idle containers cost their cgroup files alone). cpu_time is the
+// collecting thread's CPU time per collection.
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +41,7 @@ using exporter::kernel::FsRoot;
 
 constexpr size_t kContainers = 1000;
 constexpr size_t kThreadsPerContainer = 10;
+constexpr size_t kBusyWorkers = 2;  // the "ran 2" case
 
 // The generated node, written once per process and removed at exit.
 class Tree {
@@ -49,25 +53,68 @@ class Tree {
   ~Tree() { std::filesystem::remove_all(root_); }
   std::string proc() const { return root_ + "/proc"; }
   std::string sys() const { return root_ + "/sys"; }
-  // Every container used CPU since the last call (outside the timed region): the collector
-  // then reads every thread, the worst case.
-  void UseCpuEverywhere() const {
-    ++round_;
+  // The files a collection reads when every thread ran (the thread lists need no read then).
+  std::vector<std::string> Files() const {
+    std::vector<std::string> out;
     for (const std::string& dir : dirs_) {
-      bench::WriteCpuStat(dir, 1'000'000 * round_, 10 * round_, 1000 * round_);
+      for (const char* f : {"/cpu.stat", "/cpu.max", "/cpu.pressure"}) out.push_back(dir + f);
+    }
+    for (size_t i = 0; i < threads_.size(); ++i) {
+      const std::string id = std::to_string(bench::kFirstTid + static_cast<int>(i));
+      out.push_back(proc() + "/" + id + "/task/" + id + "/schedstat");
+    }
+    return out;
+  }
+  // The first `ran` threads of every container ran 1 ms each since the last call, and their
+  // cgroup's usage grew by as much, as the kernel shows it.
+  void Run(size_t ran) const {
+    for (size_t c = 0; c < dirs_.size(); ++c) {
+      for (size_t t = 0; t < ran; ++t) {
+        TaskSchedstat& s = threads_[c * kThreadsPerContainer + t];
+        s.run_ns += 1'000'000;
+        s.wait_ns += 200'000;
+        s.timeslices += 10;
+        bench::WriteSchedstat(proc(),
+                              bench::kFirstTid + static_cast<int>(c * kThreadsPerContainer + t),
+                              s.run_ns, s.wait_ns, s.timeslices);
+      }
+      CpuStat& g = cgroups_[c];
+      g.usage_usec += ran * 1000;
+      g.periods += 10;
+      g.throttled_usec += 100;
+      bench::WriteCpuStat(dirs_[c], g.usage_usec, g.periods, g.throttled_usec);
     }
   }
 
  private:
+  using TaskSchedstat = exporter::kernel::TaskSchedstat;
+  struct CpuStat {
+    uint64_t usage_usec, periods, throttled_usec;
+  };
+  static std::string ReadText(const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
   Tree() {
     std::string tmpl =
         (std::filesystem::temp_directory_path() / "queuelens-kernel-bench-XXXXXX").string();
     root_ = ::mkdtemp(tmpl.data());
     dirs_ = bench::WriteKernelTree(root_, kContainers, kThreadsPerContainer);
+    // Start from the generated values, so the counters only grow.
+    for (const std::string& dir : dirs_) {
+      const auto s = exporter::kernel::ParseCpuStatV2(ReadText(dir + "/cpu.stat"));
+      cgroups_.push_back({*s->usage_ns / 1000, *s->periods, *s->throttled_ns / 1000});
+    }
+    for (size_t i = 0; i < dirs_.size() * kThreadsPerContainer; ++i) {
+      const std::string id = std::to_string(bench::kFirstTid + static_cast<int>(i));
+      threads_.push_back(*exporter::kernel::ParseTaskSchedstat(
+          ReadText(proc() + "/" + id + "/task/" + id + "/schedstat")));
+    }
   }
   std::string root_;
   std::vector<std::string> dirs_;
-  mutable uint64_t round_ = 0;
+  mutable std::vector<CpuStat> cgroups_;
+  mutable std::vector<TaskSchedstat> threads_;
 };
 
 std::unique_ptr<Collector> MakeCollector(const std::string& proc, const std::string& sys,
@@ -89,38 +136,52 @@ void Report(benchmark::State& state, const exporter::state::KernelSample& sample
   state.counters["threads"] = static_cast<double>(threads);
   state.counters["kept_files"] = static_cast<double>(sample.kept_files);
   state.counters["idle"] = static_cast<double>(sample.idle_containers);
+  state.counters["threads_read"] = static_cast<double>(sample.threads_read);
 }
 
-void UseCpuEverywhere(benchmark::State& state, const Tree& tree) {
+void Run(benchmark::State& state, const Tree& tree, size_t ran) {
   state.PauseTiming();
-  tree.UseCpuEverywhere();
+  tree.Run(ran);
   state.ResumeTiming();
 }
 
-// reopen 0: files kept open (pread); 1: open/read/close each time. busy 1: every container used
-// CPU between two collections, so every thread's schedstat is read (the goal's case); 0: none
-// did, so only the cgroup files are read.
+// Every thread that ran is read, and no more; an idle container's threads are not read.
+void CheckReads(benchmark::State& state, const exporter::state::KernelSample& sample, size_t ran) {
+  if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
+  if ((ran > 0) != (sample.idle_containers == 0)) state.SkipWithError("wrong idle containers");
+  if (sample.threads_read != ran * kContainers) state.SkipWithError("wrong thread reads");
+}
+
+// reopen 0: files kept open (pread); 1: open/read/close each time. ran: threads of every
+// container that ran between two collections (10: every thread's schedstat is read, the goal's
+// case; 0: only the cgroup files are read).
 void BM_KernelCollect(benchmark::State& state) {
   const Tree& tree = Tree::Get();
-  const bool busy = state.range(1) == 1;
+  const auto ran = static_cast<size_t>(state.range(1));
   auto collector = MakeCollector(tree.proc(), tree.sys(), state.range(0) == 0, false);
   exporter::state::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);  // discovery and first opens happen once, outside the loop
+  for (int i = 0; i < 3; ++i) {     // and the read order settles on the threads that run
+    tree.Run(ran);
+    now += std::chrono::seconds{1};
+    collector->Collect(now, sample);
+  }
   for (auto _ : state) {
-    if (busy) UseCpuEverywhere(state, tree);
+    Run(state, tree, ran);
     now += std::chrono::seconds{1};
     collector->Collect(now, sample);
     benchmark::DoNotOptimize(sample.containers.data());
   }
   Report(state, sample);
-  if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
-  if (busy != (sample.idle_containers == 0)) state.SkipWithError("wrong idle containers");
+  CheckReads(state, sample, ran);
 }
 BENCHMARK(BM_KernelCollect)
-    ->ArgNames({"reopen", "busy"})
-    ->Args({0, 1})
-    ->Args({1, 1})
+    ->ArgNames({"reopen", "ran"})
+    ->Args({0, kThreadsPerContainer})
+    ->Args({1, kThreadsPerContainer})
+    ->Args({0, kBusyWorkers})
+    ->Args({1, kBusyWorkers})
     ->Args({0, 0})
     ->Args({1, 0})
     ->Unit(benchmark::kMillisecond);
@@ -135,7 +196,7 @@ void BM_KernelCollectWithDiscovery(benchmark::State& state) {
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);
   for (auto _ : state) {
-    UseCpuEverywhere(state, tree);
+    Run(state, tree, kThreadsPerContainer);
     now += std::chrono::seconds{1};
     collector->Collect(now, sample);
   }
@@ -154,7 +215,7 @@ void BM_KernelCollectApplySnapshot(benchmark::State& state) {
   collector->Collect(now, sample);
   kernel_state.Apply(sample, now);
   for (auto _ : state) {
-    UseCpuEverywhere(state, tree);
+    Run(state, tree, kThreadsPerContainer);
     now += std::chrono::seconds{1};
     collector->Collect(now, sample);
     kernel_state.Apply(sample, now);
@@ -176,18 +237,35 @@ class RealCgroups {
   }
   ~RealCgroups() {
     stop_ = true;
-    Wake();
+    Wake(kThreadsPerContainer);
     for (const pthread_t t : threads_) pthread_join(t, nullptr);
     for (const std::string& dir : dirs_) ::rmdir(dir.c_str());
     for (const std::string& parent : parents_) ::rmdir(parent.c_str());
   }
   const std::string& error() const { return error_; }
   std::string include() const { return "/" + name_ + "/c[0-9]+"; }
-  // Every thread runs briefly (outside the timed region), so every cgroup used CPU.
-  void UseCpuEverywhere() {
+  // As Tree::Files: the v1 files of the cgroups (no limit is set, so no cfs_period_us read).
+  std::vector<std::string> Files() const {
+    std::vector<std::string> out;
+    for (const std::string& dir : dirs_) {
+      for (const char* f : {"/cpu.stat", "/cpu.cfs_quota_us", "/cpuacct.usage"}) {
+        if (std::filesystem::exists(dir + f)) out.push_back(dir + f);
+      }
+    }
+    for (const int tid : tids_) {
+      const std::string id = std::to_string(tid);
+      out.push_back("/proc/" + id + "/task/" + id + "/schedstat");
+    }
+    return out;
+  }
+  // The first `ran` threads of every cgroup (kBusyWorkers or all) run briefly, and the call
+  // returns once they are done.
+  void Run(size_t ran) {
+    if (ran == 0) return;
     done_ = 0;
-    Wake();
-    for (uint32_t d = done_; d < threads_.size(); d = done_) done_.wait(d);
+    Wake(ran);
+    const size_t woken = ran == kThreadsPerContainer ? threads_.size() : kBusyWorkers * kContainers;
+    for (uint32_t d = done_; d < woken; d = done_) done_.wait(d);
   }
 
  private:
@@ -243,11 +321,14 @@ class RealCgroups {
     auto& node = *static_cast<RealCgroups*>(self);
     const uint32_t i = node.next_index_++;
     node.tids_[i] = static_cast<int>(::gettid());
+    // Thread i goes into cgroup i / kThreadsPerContainer; the first ones there are its workers.
+    std::atomic<uint32_t>& round =
+        i % kThreadsPerContainer < kBusyWorkers ? node.worker_round_ : node.round_;
     ++node.started_;
     node.started_.notify_all();
     for (uint32_t seen = 0;;) {
-      node.round_.wait(seen);
-      seen = node.round_;
+      round.wait(seen);
+      seen = round;
       if (node.stop_) return nullptr;
       uint64_t work = 0;
       for (int k = 0; k < 2000; ++k) benchmark::DoNotOptimize(work += k);
@@ -255,7 +336,11 @@ class RealCgroups {
       node.done_.notify_all();
     }
   }
-  void Wake() {
+  // Wakes the workers, and with ran == kThreadsPerContainer every other thread too.
+  void Wake(size_t ran) {
+    ++worker_round_;
+    worker_round_.notify_all();
+    if (ran < kThreadsPerContainer) return;
     ++round_;
     round_.notify_all();
   }
@@ -264,41 +349,90 @@ class RealCgroups {
   std::vector<std::string> parents_, dirs_;
   std::vector<pthread_t> threads_;
   std::vector<int> tids_;
-  std::atomic<uint32_t> next_index_{0}, started_{0}, done_{0}, round_{0};
+  std::atomic<uint32_t> next_index_{0}, started_{0}, done_{0}, round_{0}, worker_round_{0};
   std::atomic<bool> stop_{false};
 };
 
-// reopen and busy as for BM_KernelCollect, over RealCgroups.
+// reopen and ran as for BM_KernelCollect, over RealCgroups.
 void BM_KernelCollectRealCgroups(benchmark::State& state) {
   RealCgroups& node = RealCgroups::Get();
   if (!node.error().empty()) {
     state.SkipWithError(node.error().c_str());
     return;
   }
-  const bool busy = state.range(1) == 1;
+  const auto ran = static_cast<size_t>(state.range(1));
   auto collector = MakeCollector("/proc", "/sys", state.range(0) == 0, false, node.include());
   exporter::state::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);
+  for (int i = 0; i < 3; ++i) {
+    node.Run(ran);
+    now += std::chrono::seconds{1};
+    collector->Collect(now, sample);
+  }
   for (auto _ : state) {
-    if (busy) {
-      state.PauseTiming();
-      node.UseCpuEverywhere();
-      state.ResumeTiming();
-    }
+    state.PauseTiming();
+    node.Run(ran);
+    state.ResumeTiming();
     now += std::chrono::seconds{1};
     collector->Collect(now, sample);
   }
   Report(state, sample);
+  // A worker may still be on its way back to sleep while the collection reads: the thread
+  // reads are reported, not checked.
   if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
 }
 BENCHMARK(BM_KernelCollectRealCgroups)
-    ->ArgNames({"reopen", "busy"})
-    ->Args({0, 1})
-    ->Args({1, 1})
+    ->ArgNames({"reopen", "ran"})
+    ->Args({0, kThreadsPerContainer})
+    ->Args({1, kThreadsPerContainer})
+    ->Args({0, kBusyWorkers})
+    ->Args({1, kBusyWorkers})
     ->Args({0, 0})
     ->Args({1, 0})
     ->Unit(benchmark::kMillisecond);
+
+// The floor under a collection in which every thread ran: one pread of each file it reads, into
+// one buffer, with no parsing and no bookkeeping. The collection's time above it is queuelens's
+// own work; the floor itself is the kernel's (entry, exit and generating each file's text).
+void BarePreads(benchmark::State& state, const std::vector<std::string>& files,
+                const std::function<void()>& run) {
+  std::vector<int> fds;
+  for (const std::string& f : files) {
+    const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      state.SkipWithError(("cannot open " + f).c_str());
+      break;
+    }
+    fds.push_back(fd);
+  }
+  char buf[4096];
+  for (auto _ : state) {
+    if (fds.size() != files.size()) break;
+    state.PauseTiming();
+    run();
+    state.ResumeTiming();
+    for (const int fd : fds) benchmark::DoNotOptimize(::pread(fd, buf, sizeof buf, 0));
+  }
+  for (const int fd : fds) ::close(fd);
+  state.counters["files"] = static_cast<double>(files.size());
+}
+
+void BM_KernelBarePreads(benchmark::State& state) {
+  const Tree& tree = Tree::Get();
+  BarePreads(state, tree.Files(), [&] { tree.Run(kThreadsPerContainer); });
+}
+BENCHMARK(BM_KernelBarePreads)->Unit(benchmark::kMillisecond);
+
+void BM_KernelBarePreadsRealCgroups(benchmark::State& state) {
+  RealCgroups& node = RealCgroups::Get();
+  if (!node.error().empty()) {
+    state.SkipWithError(node.error().c_str());
+    return;
+  }
+  BarePreads(state, node.Files(), [&] { node.Run(kThreadsPerContainer); });
+}
+BENCHMARK(BM_KernelBarePreadsRealCgroups)->Unit(benchmark::kMillisecond);
 
 // This machine's /proc and cgroup mounts, every cgroup selected (procfs and cgroupfs generate
 // their text on each read, unlike the plain files of the generated tree).

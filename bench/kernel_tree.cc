@@ -35,6 +35,14 @@ void WriteCpuStat(const std::string& dir, uint64_t usage_usec, uint64_t periods,
             "\nnr_bursts 0\nburst_usec 0\n");
 }
 
+void WriteSchedstat(const std::string& proc, int tid, uint64_t run_ns, uint64_t wait_ns,
+                    uint64_t timeslices) {
+  const std::string id = std::to_string(tid);
+  Write(std::filesystem::path(proc) / id / "task" / id / "schedstat",
+        std::to_string(run_ns) + " " + std::to_string(wait_ns) + " " + std::to_string(timeslices) +
+            "\n");
+}
+
 std::vector<std::string> WriteKernelTree(const std::string& root_dir, size_t containers,
                                          size_t threads_per_container) {
   const std::filesystem::path root(root_dir);
@@ -57,7 +65,7 @@ std::vector<std::string> WriteKernelTree(const std::string& root_dir, size_t con
   Write(proc / "schedstat", schedstat);
 
   const std::filesystem::path burstable = cgroup / "kubepods.slice/kubepods-burstable.slice";
-  int tid = 1000;
+  int tid = kFirstTid;
   std::filesystem::path pod;
   std::vector<std::string> dirs;
   for (size_t c = 0; c < containers; ++c) {
@@ -79,11 +87,8 @@ std::vector<std::string> WriteKernelTree(const std::string& root_dir, size_t con
     std::string threads;
     for (size_t t = 0; t < threads_per_container; ++t, ++tid) {
       threads += std::to_string(tid) + "\n";
-      const std::string id = std::to_string(tid);
-      Write(proc / id / "task" / id / "schedstat",
-            std::to_string(rng() % 10'000'000'000'000) + " " +
-                std::to_string(rng() % 1'000'000'000'000) + " " +
-                std::to_string(rng() % 10'000'000) + "\n");
+      WriteSchedstat(proc.string(), tid, rng() % 10'000'000'000'000, rng() % 1'000'000'000'000,
+                     rng() % 10'000'000);
     }
     Write(dir / "cgroup.threads", threads);
   }

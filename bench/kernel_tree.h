@@ -20,4 +20,12 @@ std::vector<std::string> WriteKernelTree(const std::string& root, size_t contain
 void WriteCpuStat(const std::string& dir, uint64_t usage_usec, uint64_t periods,
                   uint64_t throttled_usec);
 
+// Rewrites <proc>/<tid>/task/<tid>/schedstat in place, as the kernel shows a thread that ran.
+void WriteSchedstat(const std::string& proc, int tid, uint64_t run_ns, uint64_t wait_ns,
+                    uint64_t timeslices);
+
+// Thread ids of the tree: container c (in the order WriteKernelTree returns) holds
+// kFirstTid + c * threads_per_container + t for t < threads_per_container.
+inline constexpr int kFirstTid = 1000;
+
 }  // namespace bench

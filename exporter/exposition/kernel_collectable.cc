@@ -62,6 +62,8 @@ std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
   Add(threads, {}).gauge.value = static_cast<double>(snap.threads);
   MetricFamily idle = Family(kKernelIdleContainers, MetricType::Gauge, 1);
   Add(idle, {}).gauge.value = static_cast<double>(snap.idle_containers);
+  MetricFamily threads_read = Family(kKernelThreadsRead, MetricType::Gauge, 1);
+  Add(threads_read, {}).gauge.value = static_cast<double>(snap.threads_read);
   MetricFamily open_files = Family(kKernelOpenFiles, MetricType::Gauge, 1);
   Add(open_files, {}).gauge.value = static_cast<double>(snap.kept_files);
   MetricFamily collections = Family(kKernelCollections, MetricType::Counter, 1);
@@ -88,12 +90,12 @@ std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
   }
 
   std::vector<MetricFamily> out;
-  out.reserve(28);
+  out.reserve(29);
   for (MetricFamily* f :
-       {&wait,     &slices,      &usage,        &periods,  &throttled, &throttled_s, &limit,
-        &psi_some, &psi_full,    &interference, &node_psi, &node_wait, &node_cpus,   &success,
-        &duration, &errors,      &containers,   &threads,  &idle,      &open_files,  &collections,
-        &info,     &recommended, &target,       &ratio,    &margin,    &action}) {
+       {&wait,        &slices,   &usage,        &periods,  &throttled, &throttled_s,  &limit,
+        &psi_some,    &psi_full, &interference, &node_psi, &node_wait, &node_cpus,    &success,
+        &duration,    &errors,   &containers,   &threads,  &idle,      &threads_read, &open_files,
+        &collections, &info,     &recommended,  &target,   &ratio,     &margin,       &action}) {
     out.push_back(std::move(*f));
   }
   return out;

@@ -153,13 +153,18 @@ inline constexpr MetricName kKernelContainers{
     "queuelens_kernel_containers", "Containers (cgroups) read by the last kernel collection."};
 inline constexpr MetricName kKernelThreads{
     "queuelens_kernel_threads",
-    "Threads tracked over all containers; their schedstat files are re-read whenever their "
-    "container used CPU since the last read."};
+    "Threads tracked over all containers; a thread's schedstat file is re-read when its "
+    "container's CPU usage grew by more than the threads already read account for."};
 inline constexpr MetricName kKernelIdleContainers{
     "queuelens_kernel_idle_containers",
-    "Containers whose threads the last kernel collection did not re-read because the cgroup's "
-    "CPU usage had not moved since they were last read (a thread's schedstat moves only while it "
-    "runs)."};
+    "Containers whose threads the last kernel collection did not read because the cgroup's CPU "
+    "usage had not grown past what its threads' last reads account for (a thread's schedstat "
+    "moves only while it runs)."};
+inline constexpr MetricName kKernelThreadsRead{
+    "queuelens_kernel_threads_read",
+    "Thread schedstat files the last kernel collection read: per container that used CPU, the "
+    "most active threads first until their run time growth accounts for the cgroup's usage "
+    "growth, and every thread when it does not or at a discovery."};
 inline constexpr MetricName kKernelOpenFiles{
     "queuelens_kernel_open_files",
     "Kernel statistics files held open and re-read with pread (--kernel.keep-files-open)."};

@@ -23,6 +23,9 @@ std::string CgroupFile(const std::string& dir, const std::string& path, std::str
   return out;
 }
 
+// cgroup v2 counts usage in microseconds: growth below that is rounding, not a thread's run.
+constexpr int64_t kUsageResolutionNs = 1000;
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -57,15 +60,10 @@ void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
 
   auto start = Clock::now();
   sources_[kTasks] = {.ran = true, .success = true, .seconds = 0};
-  idle_containers_ = 0;
+  ++round_;
+  idle_containers_ = threads_read_ = 0;
   for (auto& c : containers_) {
-    if (c->gone) continue;
-    const std::optional<uint64_t>& usage = c->values.usage_ns;
-    if (usage && c->usage_at_tasks == usage) {
-      ++idle_containers_;
-      continue;
-    }
-    ReadTasks(*c);
+    if (!c->gone) ReadTasks(*c, discover);
   }
   sources_[kTasks].seconds = SecondsSince(start);
 
@@ -346,68 +344,124 @@ void Collector::Retire(Container& c, const Thread& t) {
   c.retired.timeslices += t.last->timeslices;
 }
 
-void Collector::ReadTasks(Container& c) {
-  if (!ReadRequired(c, c.tasks, kTasks)) return;
-  bool complete = true;  // every listed thread read: the sums stand until the cgroup runs again
-  if (const size_t bad = ParseIdList(buf_.view(), tids_); bad > 0) {
-    Count(kTasks, kMalformed, c.tasks.path() + ": " + std::to_string(bad) + " bad lines");
-    complete = false;
+void Collector::ReadTasks(Container& c, bool list) {
+  const std::optional<uint64_t> usage = c.values.usage_ns;
+  if (!list && usage && c.usage_at_tasks && *usage >= *c.usage_at_tasks) {
+    c.unaccounted_ns += static_cast<int64_t>(*usage - *c.usage_at_tasks);
+    c.usage_at_tasks = usage;
+    if (c.unaccounted_ns <= kUsageResolutionNs) {
+      ++idle_containers_;
+      return;
+    }
+    bool failed = false;
+    if (ReadActiveThreads(c, failed)) {
+      SumThreads(c);
+      return;
+    }
+    ReadAllThreads(c, !failed);
+    return;
   }
-  std::sort(tids_.begin(), tids_.end());
-  tids_.erase(std::unique(tids_.begin(), tids_.end()), tids_.end());
+  ReadAllThreads(c, true);
+}
 
-  // Merge the listed TIDs with the tracked threads (both sorted): keep, add, retire.
-  next_threads_.clear();
-  auto old = c.threads.begin();
-  for (const int32_t tid : tids_) {
-    for (; old != c.threads.end() && old->tid < tid; ++old) Retire(c, *old);
-    if (old != c.threads.end() && old->tid == tid) {
-      next_threads_.push_back(std::move(*old++));
-    } else {
-      const std::string t = std::to_string(tid);
-      next_threads_.push_back(
-          {.tid = tid,
-           .file = StatFile(procfs_.Path(t + "/task/" + t + "/schedstat"), &budget_),
-           .last = std::nullopt});
+bool Collector::ReadActiveThreads(Container& c, bool& failed) {
+  order_.clear();
+  for (Thread& t : c.threads) order_.push_back(&t);
+  std::sort(order_.begin(), order_.end(),
+            [](const Thread* a, const Thread* b) { return a->ran_ns > b->ran_ns; });
+  for (Thread* t : order_) {
+    const ThreadRead r = ReadThread(c, *t);
+    if (r != ThreadRead::kOk) {
+      failed = r == ThreadRead::kFailed;
+      return false;
+    }
+    c.unaccounted_ns -= static_cast<int64_t>(t->ran_ns);
+    if (c.unaccounted_ns <= kUsageResolutionNs) return true;
+  }
+  return false;
+}
+
+void Collector::ReadAllThreads(Container& c, bool complete) {
+  const bool listed = ReadRequired(c, c.tasks, kTasks);
+  complete = complete && listed;
+  if (listed) {
+    if (const size_t bad = ParseIdList(buf_.view(), tids_); bad > 0) {
+      Count(kTasks, kMalformed, c.tasks.path() + ": " + std::to_string(bad) + " bad lines");
+      complete = false;
+    }
+    std::sort(tids_.begin(), tids_.end());
+    tids_.erase(std::unique(tids_.begin(), tids_.end()), tids_.end());
+
+    // Merge the listed TIDs with the tracked threads (both sorted): keep, add, retire. A thread
+    // dropped this collection (exited, TID reused) is retired already and stays out until the
+    // next list.
+    next_threads_.clear();
+    auto old = c.threads.begin();
+    for (const int32_t tid : tids_) {
+      for (; old != c.threads.end() && old->tid < tid; ++old) {
+        if (!old->dropped) Retire(c, *old);
+      }
+      if (old != c.threads.end() && old->tid == tid) {
+        if (!old->dropped) next_threads_.push_back(std::move(*old));
+        ++old;
+      } else {
+        const std::string t = std::to_string(tid);
+        next_threads_.push_back(
+            {.tid = tid,
+             .file = StatFile(procfs_.Path(t + "/task/" + t + "/schedstat"), &budget_)});
+      }
+    }
+    for (; old != c.threads.end(); ++old) {
+      if (!old->dropped) Retire(c, *old);
+    }
+    c.threads.swap(next_threads_);
+    next_threads_.clear();  // closes the files of retired threads
+
+    for (Thread& t : c.threads) {
+      if (t.read_round != round_ && ReadThread(c, t) == ThreadRead::kFailed) complete = false;
     }
   }
-  for (; old != c.threads.end(); ++old) Retire(c, *old);
-  c.threads.swap(next_threads_);
-  next_threads_.clear();  // closes the files of retired threads
+  std::erase_if(c.threads, [](const Thread& t) { return t.dropped; });
+  if (listed || !c.threads.empty()) SumThreads(c);
+  // Complete: every listed thread read, so the sums stand until the cgroup's usage grows.
+  c.usage_at_tasks = complete ? c.values.usage_ns : std::nullopt;
+  c.unaccounted_ns = 0;
+}
 
-  for (Thread& t : c.threads) {
-    const ReadStatus status = t.file.Read(buf_);
-    if (status == ReadStatus::kMissing || status == ReadStatus::kVanished) {
-      // Exited after the list was read: normal churn, not an error.
-      Retire(c, t);
-      t.tid = 0;
-      continue;
-    }
-    if (status != ReadStatus::kOk) {
-      Count(kTasks, status == ReadStatus::kPermission ? kPermission : kIo, t.file.path());
-      complete = false;
-      continue;
-    }
-    const auto s = ParseTaskSchedstat(buf_.view());
-    if (!s) {
-      Count(kTasks, kMalformed, t.file.path());
-      complete = false;
-      continue;
-    }
-    if (t.last && (s->run_ns < t.last->run_ns || s->wait_ns < t.last->wait_ns ||
-                   s->timeslices < t.last->timeslices)) {
-      // Another task under a TID we knew: keep the old task's values, drop this one, and take
-      // it up from scratch next time if it is still listed.
-      Count(kTasks, kPidReused, t.file.path());
-      Retire(c, t);
-      t.tid = 0;
-      complete = false;
-      continue;
-    }
-    t.last = s;
+Collector::ThreadRead Collector::ReadThread(Container& c, Thread& t) {
+  t.read_round = round_;
+  ++threads_read_;
+  const ReadStatus status = t.file.Read(buf_);
+  if (status == ReadStatus::kMissing || status == ReadStatus::kVanished) {
+    // Exited after the list was read: normal churn, not an error.
+    Retire(c, t);
+    t.dropped = true;
+    return ThreadRead::kExited;
   }
-  std::erase_if(c.threads, [](const Thread& t) { return t.tid == 0; });
+  if (status != ReadStatus::kOk) {
+    Count(kTasks, status == ReadStatus::kPermission ? kPermission : kIo, t.file.path());
+    return ThreadRead::kFailed;
+  }
+  const auto s = ParseTaskSchedstat(buf_.view());
+  if (!s) {
+    Count(kTasks, kMalformed, t.file.path());
+    return ThreadRead::kFailed;
+  }
+  if (t.last && (s->run_ns < t.last->run_ns || s->wait_ns < t.last->wait_ns ||
+                 s->timeslices < t.last->timeslices)) {
+    // Another task under a TID we knew: keep the old task's values, drop this one, and take
+    // it up from scratch next time if it is still listed.
+    Count(kTasks, kPidReused, t.file.path());
+    Retire(c, t);
+    t.dropped = true;
+    return ThreadRead::kFailed;
+  }
+  t.ran_ns = s->run_ns - (t.last ? t.last->run_ns : 0);
+  t.last = s;
+  return ThreadRead::kOk;
+}
 
+void Collector::SumThreads(Container& c) {
   state::KernelSample::Container& v = c.values;
   v.has_tasks = true;
   v.run_ns = c.retired.run_ns;
@@ -420,7 +474,6 @@ void Collector::ReadTasks(Container& c) {
     v.timeslices += t.last->timeslices;
   }
   v.threads = c.threads.size();
-  c.usage_at_tasks = complete ? v.usage_ns : std::nullopt;
 }
 
 void Collector::ReadNode(state::KernelSample::Node& node) {
@@ -484,6 +537,7 @@ void Collector::Fill(state::KernelSample& out) const {
   out.cgroup_mode = CgroupModeName(layout_.mode);
   out.kept_files = budget_.used;
   out.idle_containers = idle_containers_;
+  out.threads_read = threads_read_;
 }
 
 }  // namespace exporter::kernel

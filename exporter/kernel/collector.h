@@ -40,12 +40,21 @@ struct CollectorOptions {
 //   node: <procfs>/pressure/cpu, <procfs>/schedstat, <sysfs>/devices/system/cpu/online.
 // Run-queue counters are the sum over every thread ever listed: a thread that leaves keeps its
 // last values in the container's sum, and a thread whose values go down (its TID was reused)
-// is dropped and taken up afresh next time, so sums never decrease. A thread's schedstat moves
-// only when it runs, and then its cgroup's CPU usage grows: the threads of a container whose
-// usage has not moved since they were last read are not read again (an idle container costs its
-// cgroup files alone; counted in KernelSample::idle_containers). A failed item is skipped
-// with a debug log and a counted error; a container whose cgroup vanished is dropped.
-// Single-threaded.
+// is dropped and taken up afresh next time, so sums never decrease.
+// Which threads are read: a thread's schedstat moves only while it runs, and the cgroup's CPU
+// usage grows by exactly the run time of its threads (the kernel charges both from the same
+// delta). So each container carries the usage growth no thread read has accounted for yet:
+//   unaccounted += usage - usage at the last collection
+//   for each known thread, most run time at its last read first, while unaccounted > 1 µs:
+//     read it; unaccounted -= its run time growth
+// An idle container (nothing unaccounted) costs its cgroup files alone
+// (KernelSample::idle_containers); a busy one costs the threads that ran. The thread list is
+// read again, with every thread not yet read, when growth is left after every known thread
+// (a new thread ran), when a read fails or a thread exited, and at every discovery; that full
+// read sets unaccounted to 0. A thread skipped while a running thread's not-yet-charged time
+// (at most a scheduler tick) hid its own run time is read by the next discovery at the latest.
+// A failed item is skipped with a debug log and a counted error; a container whose cgroup
+// vanished is dropped. Single-threaded.
 class Collector {
  public:
   // Throws std::regex_error on a bad include/exclude pattern.
@@ -84,6 +93,9 @@ class Collector {
     int32_t tid = 0;
     StatFile file;
     std::optional<TaskSchedstat> last;
+    uint64_t ran_ns = 0;      // run time gained since the read before its last one
+    uint64_t read_round = 0;  // the collection that last read it
+    bool dropped = false;     // retired (exited, TID reused); removed at the end of the read
   };
   struct Container {
     DiscoveredCgroup cgroup;
@@ -92,8 +104,11 @@ class Collector {
     OptionalFile cpu_max, cfs_quota, cfs_period, pressure;
     std::vector<Thread> threads;  // sorted by tid
     TaskSchedstat retired;        // sums of threads no longer listed
-    // The cgroup's CPU usage when the threads were last read (empty: not read yet).
+    // The cgroup's CPU usage at the last collection that read its threads (empty: the list must
+    // be read), and the growth of that usage no thread read has accounted for since (negative
+    // when threads ran on after the cgroup file was read).
     std::optional<uint64_t> usage_at_tasks;
+    int64_t unaccounted_ns = 0;
     PodLabels labels;
     bool labels_final = false;
     bool gone = false;
@@ -105,7 +120,19 @@ class Collector {
   void ResolveLabels();
   void ReadCgroups();  // every container's cgroup files, timed as the "cgroups" source
   void ReadCgroupFiles(Container& c);
-  void ReadTasks(Container& c);
+  void ReadTasks(Container& c, bool list);
+  // Known threads, most active first, until their run time accounts for the usage growth.
+  // False when the list has to be read: a thread exited, a read failed (`failed` set), or
+  // growth is left.
+  bool ReadActiveThreads(Container& c, bool& failed);
+  // The thread list, then every listed thread this collection has not read yet. `complete`:
+  // nothing failed before; the usage is recorded only if nothing fails here either.
+  void ReadAllThreads(Container& c, bool complete);
+  // One thread's schedstat into t.last. A thread that exited or whose TID was reused is retired
+  // and marked dropped; failures other than an exit are counted.
+  enum class ThreadRead { kOk, kExited, kFailed };
+  ThreadRead ReadThread(Container& c, Thread& t);
+  void SumThreads(Container& c);
   void ReadNode(state::KernelSample::Node& node);
   // Reads a file every container has; failures count under `source`. ENODEV, or a missing file
   // in a missing directory, means the cgroup is gone: the container is dropped.
@@ -129,7 +156,9 @@ class Collector {
   ReadBuffer buf_;
   std::vector<int32_t> tids_;
   std::vector<Thread> next_threads_;
-  size_t idle_containers_ = 0;
+  std::vector<Thread*> order_;
+  uint64_t round_ = 0;  // collections so far
+  size_t idle_containers_ = 0, threads_read_ = 0;
 
   std::array<std::array<uint64_t, kReasonCount>, kSourceCount> errors_{};
   struct SourceResult {

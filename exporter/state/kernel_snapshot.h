@@ -70,6 +70,7 @@ struct KernelSnapshot {
   size_t threads = 0;             // threads tracked over all containers
   size_t kept_files = 0;          // statistics files held open for pread
   size_t idle_containers = 0;     // threads not re-read in the last collection (no CPU used)
+  size_t threads_read = 0;        // schedstat files the last collection read
   uint64_t collections = 0;
 };
 

@@ -65,6 +65,7 @@ void KernelState::Apply(const KernelSample& sample, common::TimePoint now) {
   cgroup_mode_ = sample.cgroup_mode;
   kept_files_ = sample.kept_files;
   idle_containers_ = sample.idle_containers;
+  threads_read_ = sample.threads_read;
 }
 
 void KernelState::ApplyContainer(const KernelSample::Container& c, common::TimePoint now) {
@@ -185,6 +186,7 @@ std::shared_ptr<KernelSnapshot> KernelState::Snapshot(common::TimePoint now) con
   snap->threads = threads_;
   snap->kept_files = kept_files_;
   snap->idle_containers = idle_containers_;
+  snap->threads_read = threads_read_;
   snap->collections = round_;
   return snap;
 }

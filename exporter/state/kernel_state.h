@@ -56,6 +56,7 @@ struct KernelSample {
   std::string_view cgroup_mode = "none";
   size_t kept_files = 0;
   size_t idle_containers = 0;  // containers whose threads were not re-read: no CPU used since
+  size_t threads_read = 0;     // schedstat files read by the collection
 };
 
 struct KernelStateOptions {
@@ -125,7 +126,7 @@ class KernelState {
   std::vector<KernelSnapshot::Source> sources_;
   std::vector<KernelSnapshot::Error> errors_;
   std::string cgroup_mode_ = "none";
-  size_t threads_ = 0, kept_files_ = 0, idle_containers_ = 0;
+  size_t threads_ = 0, kept_files_ = 0, idle_containers_ = 0, threads_read_ = 0;
 };
 
 }  // namespace exporter::state

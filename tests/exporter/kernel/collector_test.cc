@@ -287,6 +287,62 @@ TEST_P(CollectorTest, AnIdleContainersThreadsAreReadAgainOnlyOnceItUsesCpu) {
   EXPECT_EQ(Find(sample_, kA1)->run_ns, 2'100'000'000u);
 }
 
+TEST_P(CollectorTest, ThreadsAreReadUntilTheirRunTimeAccountsForTheCgroupsUsageGrowth) {
+  FixtureTree tree("v2_systemd");
+  const std::string a1 =
+      "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
+      "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/";
+  auto cpu_stat = [&](int usage_ms) {
+    tree.Write(a1 + "cpu.stat", "usage_usec " + std::to_string(usage_ms * 1000) +
+                                    "\nnr_periods 890\nnr_throttled 30\nthrottled_usec 1500000\n");
+  };
+  auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
+  collector->Collect(kT0, sample_);
+  size_t threads = 0;
+  for (const Container& c : sample_.containers) threads += c.threads;
+  EXPECT_EQ(sample_.threads_read, threads);  // the first collection reads every thread
+  EXPECT_EQ(Find(sample_, kA1)->wait_ns, 150'000'000u + 80'000'000u + 20'000'000u);
+
+  // A1 used 100 ms, all of it thread 101's, the most active one: 101 alone is read. Thread
+  // 102's file is made to change too, to show that it is not read.
+  cpu_stat(2100);
+  tree.Write("proc/101/task/101/schedstat", "1300000000 190000000 9100\n");
+  tree.Write("proc/102/task/102/schedstat", "550000000 90000000 4050\n");
+  collector->Collect(kT0 + seconds{1}, sample_);
+  EXPECT_EQ(sample_.threads_read, 1u);
+  EXPECT_EQ(sample_.idle_containers, sample_.containers.size() - 1);
+  EXPECT_EQ(Find(sample_, kA1)->wait_ns, 190'000'000u + 80'000'000u + 20'000'000u);
+  EXPECT_EQ(Find(sample_, kA1)->timeslices, 9100u + 4000u + 1000u);
+
+  // 150 ms more: 101 did not run, 102 accounts for 50 ms, 103 for none. The 100 ms left was a
+  // new thread's: the list is read again and 104 found (the known threads are not read twice).
+  cpu_stat(2250);
+  tree.Write(a1 + "cgroup.threads", "103\n101\n102\n104\n");
+  tree.Write("proc/104/task/104/schedstat", "100000000 5000000 10\n");
+  collector->Collect(kT0 + seconds{2}, sample_);
+  EXPECT_EQ(sample_.threads_read, 4u);
+  const Container* c = Find(sample_, kA1);
+  EXPECT_EQ(c->threads, 4u);
+  EXPECT_EQ(c->wait_ns, 190'000'000u + 90'000'000u + 20'000'000u + 5'000'000u);
+  EXPECT_EQ(c->run_ns, 1'300'000'000u + 550'000'000u + 300'000'000u + 100'000'000u);
+  EXPECT_TRUE(Success(sample_)["tasks"]);
+
+  // Growth within the microsecond rounding of usage_usec is taken for rounding: 101's 500 ns
+  // are not read yet.
+  tree.Write(a1 + "cpu.stat",
+             "usage_usec 2250001\nnr_periods 890\nnr_throttled 30\nthrottled_usec 1500000\n");
+  tree.Write("proc/101/task/101/schedstat", "1300000500 190000100 9101\n");
+  collector->Collect(kT0 + seconds{3}, sample_);
+  EXPECT_EQ(sample_.threads_read, 0u);
+  EXPECT_EQ(sample_.idle_containers, sample_.containers.size());
+  EXPECT_EQ(Find(sample_, kA1)->wait_ns, 305'000'000u);
+
+  // Every discovery reads every thread, whatever the usage says: nothing deferred is lost.
+  collector->Collect(kT0 + seconds{10}, sample_);
+  EXPECT_EQ(sample_.threads_read, threads + 1);
+  EXPECT_EQ(Find(sample_, kA1)->wait_ns, 305'000'100u);
+}
+
 TEST_P(CollectorTest, UnreadableFilesAreCountedAsPermissionErrors) {
   FixtureTree tree("v2_systemd");
   const std::string a1 =
