@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -433,6 +434,17 @@ void BM_KernelBarePreadsRealCgroups(benchmark::State& state) {
   BarePreads(state, node.Files(), [&] { node.Run(kThreadsPerContainer); });
 }
 BENCHMARK(BM_KernelBarePreadsRealCgroups)->Unit(benchmark::kMillisecond);
+
+// Under the floor: as many system calls that do nothing (getppid), the cost of entering and
+// leaving the kernel alone on this machine (page-table isolation makes it large in some VMs).
+void BM_KernelSyscallFloor(benchmark::State& state) {
+  const size_t calls = Tree::Get().Files().size();
+  for (auto _ : state) {
+    for (size_t i = 0; i < calls; ++i) benchmark::DoNotOptimize(::syscall(SYS_getppid));
+  }
+  state.counters["calls"] = static_cast<double>(calls);
+}
+BENCHMARK(BM_KernelSyscallFloor)->Unit(benchmark::kMillisecond);
 
 // This machine's /proc and cgroup mounts, every cgroup selected (procfs and cgroupfs generate
 // their text on each read, unlike the plain files of the generated tree).

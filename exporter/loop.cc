@@ -28,10 +28,12 @@ spans::SpanBatch ExporterLoop::TakeBatch() {
   return batch;
 }
 
-bool ExporterLoop::Submit(spans::SpanBatch&& batch, bool flush) {
+bool ExporterLoop::Submit(spans::SpanBatch&& batch, bool flush,
+                          const std::function<void()>& accepted) {
   {
     std::lock_guard lock(mu_);
     if (queued_spans_ + batch.size() > options_.max_queued_spans) return false;
+    if (accepted) accepted();
     queued_spans_ += batch.size();
     queue_.push_back(Item{std::move(batch), flush});
   }

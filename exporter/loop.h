@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -34,7 +35,10 @@ class ExporterLoop {
   spans::SpanBatch TakeBatch();
   // Queues the batch; false when the queue is full (the caller reports it; nothing is queued).
   // flush: finish every buffered trace after this batch (replay files hold whole traces).
-  bool Submit(spans::SpanBatch&& batch, bool flush = false);
+  // accepted: run once the batch is queued, before the state thread can apply it, so a count it
+  // keeps is never behind the state a scrape shows.
+  bool Submit(spans::SpanBatch&& batch, bool flush = false,
+              const std::function<void()>& accepted = nullptr);
   // A snapshot taken by the state thread after everything submitted so far was applied.
   std::shared_ptr<const state::StateSnapshot> Snapshot(bool with_operation_quantiles);
   // Spans queued and not yet applied.

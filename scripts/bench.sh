@@ -145,6 +145,14 @@ for tree, run in (("generated tree", "BM_KernelCollect"), ("real cgroups", "BM_K
         # ms per collection of 1000 containers at 1 Hz = microcores per container.
         row(f"kernel CPU per container at 1 Hz, {tree}, {label}", ours, "ucores",
             "cAdvisor (published, performance.md K7)", 2400.0, "smaller", ">= 100x smaller")
+# The floor under the goal's case: one pread of each file that collection reads, nothing else;
+# under it, as many empty system calls.
+for tree, run, floor in (("generated tree", "BM_KernelCollect", "BM_KernelBarePreads"),
+                         ("real cgroups", "BM_KernelCollectRealCgroups",
+                          "BM_KernelBarePreadsRealCgroups")):
+    row(f"kernel collection, {tree}, all threads ran", time_ms(f"{run}/reopen:0/ran:10"), "ms",
+        f"bare pread of its {value(floor, 'files') or 0:.0f} files", time_ms(floor), "share")
+row("kernel: as many empty system calls (getppid)", time_ms("BM_KernelSyscallFloor"), "ms")
 row("kernel collection + state + snapshot, generated tree, all threads ran",
     time_ms("BM_KernelCollectApplySnapshot"), "ms")
 

@@ -13,8 +13,10 @@ namespace exporter::exposition {
 
 void AppendMetricsText(const prometheus::Collectable& registry,
                        const prometheus::Collectable& state, std::string& out) {
-  std::vector<prometheus::MetricFamily> families = registry.Collect();
+  // The state first: the sources count spans before the state can apply them, so counters read
+  // after it are never behind it.
   std::vector<prometheus::MetricFamily> from_state = state.Collect();
+  std::vector<prometheus::MetricFamily> families = registry.Collect();
   families.insert(families.end(), std::make_move_iterator(from_state.begin()),
                   std::make_move_iterator(from_state.end()));
   common::AppendText(families, out);

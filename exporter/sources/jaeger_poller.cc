@@ -204,7 +204,7 @@ bool JaegerPoller::PollService(const std::string& service, common::TimePoint fro
   });
   if (all.empty()) return true;
   const size_t n = all.size();
-  if (!loop_.Submit(std::move(batch))) {
+  if (!loop_.Submit(std::move(batch), false, [&] { metrics_.Received(kSource, n); })) {
     metrics_.Dropped(kSource, "queue_full", n);
     // Forget them again so the next poll (whose window overlaps) can bring them back. They are
     // the newest entries of seen_order_, so they leave from its back.
@@ -214,7 +214,6 @@ bool JaegerPoller::PollService(const std::string& service, common::TimePoint fro
     result.error = "span queue is full";
     return false;
   }
-  metrics_.Received(kSource, n);
   result.traces += fresh.size();
   result.spans += n;
   return true;

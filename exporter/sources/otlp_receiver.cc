@@ -113,13 +113,12 @@ common::HttpResponse OtlpReceiver::Handle(const common::HttpRequest& request) {
   }
   metrics_.Dropped(kSource, "invalid_span", parsed.rejected_spans);
   const size_t accepted = batch.size();
-  if (!loop_.Submit(std::move(batch))) {
+  if (!loop_.Submit(std::move(batch), false, [&] { metrics_.Received(kSource, accepted); })) {
     metrics_.Failed(kSource, "queue_full");
     common::HttpResponse r = Error(json, 503, kUnavailable, "span queue is full; retry later");
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  metrics_.Received(kSource, accepted);
 
   common::HttpResponse r;
   r.content_type = std::string(json ? kJson : kProtobuf);

@@ -55,11 +55,11 @@ ReplayResult ReplayFile(const std::string& path, size_t max_bytes, ExporterLoop&
   metrics.Dropped(kSource, "invalid_span", parsed.rejected_spans);
   result.spans = batch.size();
   result.rejected_spans = parsed.rejected_spans;
-  if (!loop.Submit(std::move(batch), /*flush=*/true)) {
+  if (!loop.Submit(std::move(batch), /*flush=*/true,
+                   [&] { metrics.Received(kSource, result.spans); })) {
     metrics.Dropped(kSource, "queue_full", result.spans);
     return fail("queue_full", "span queue is full (--queue.max-spans)");
   }
-  metrics.Received(kSource, result.spans);
   result.ok = true;
   return result;
 }

@@ -4,10 +4,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
+#include <thread>
 
+#include "exporter/spans/formats.h"
 #include "exporter/spans/otlp_proto_writer.h"
 #include "tests/exporter/sources/test_util.h"
 #include "tests/exporter/spans/test_util.h"
@@ -79,6 +84,41 @@ TEST_F(ReplayTest, JaegerQueryEnvelope) {
   // Whole traces, finished at the end of the file: every request is counted at once.
   EXPECT_EQ(Requests("gateway"), 3u);
   EXPECT_EQ(Requests("cart"), 3u);
+}
+
+// Sources count spans in Submit's `accepted`, which runs before the state thread can apply the
+// batch: a snapshot asked for meanwhile waits for it, so a scrape (state first, then the
+// registry) never shows requests of spans not yet counted as received.
+TEST_F(ReplayTest, ASnapshotWaitsForTheAcceptedCallbackOfItsBatch) {
+  const std::string data = ReadFile(kThreeTraces);
+  spans::SpanBatch batch = loop_.TakeBatch();
+  ASSERT_TRUE(spans::ParseSpans(*spans::DetectJsonFormat(data), data, batch).ok());
+  std::promise<void> entered, release;
+  std::atomic<bool> counted{false};
+  std::thread submit([&] {
+    EXPECT_TRUE(loop_.Submit(std::move(batch), /*flush=*/true, [&] {
+      entered.set_value();
+      release.get_future().wait();
+      counted = true;
+    }));
+  });
+  entered.get_future().wait();
+  uint64_t cart = 0;
+  bool counted_at_snapshot = false;
+  std::promise<void> scraped;
+  std::thread scrape([&] {
+    cart = Requests("cart");
+    counted_at_snapshot = counted;
+    scraped.set_value();
+  });
+  // The snapshot must not come back while the callback runs; give it the chance to.
+  EXPECT_EQ(scraped.get_future().wait_for(std::chrono::milliseconds{100}),
+            std::future_status::timeout);
+  release.set_value();
+  submit.join();
+  scrape.join();
+  EXPECT_EQ(cart, 3u);
+  EXPECT_TRUE(counted_at_snapshot);
 }
 
 TEST_F(ReplayTest, BareSpanArrayAndTraceObject) {
