@@ -45,14 +45,15 @@ struct CollectorOptions {
 // usage grows by exactly the run time of its threads (the kernel charges both from the same
 // delta). So each container carries the usage growth no thread read has accounted for yet:
 //   unaccounted += usage - usage at the last collection
-//   for each known thread, most run time at its last read first, while unaccounted > 1 µs:
-//     read it; unaccounted -= its run time growth
+//   for each known thread, largest run time growth at its last read first, while
+//   unaccounted > 1 µs: read it; unaccounted -= its run time growth
 // An idle container (nothing unaccounted) costs its cgroup files alone
 // (KernelSample::idle_containers); a busy one costs the threads that ran. The thread list is
 // read again, with every thread not yet read, when growth is left after every known thread
 // (a new thread ran), when a read fails or a thread exited, and at every discovery; that full
-// read sets unaccounted to 0. A thread skipped while a running thread's not-yet-charged time
-// (at most a scheduler tick) hid its own run time is read by the next discovery at the latest.
+// read sets unaccounted to 0. A thread skipped because another one's growth hid its own (the
+// not-yet-charged time of a running thread, at most a scheduler tick; a thread that moved to
+// another cgroup and ran there) is read by the next discovery at the latest.
 // A failed item is skipped with a debug log and a counted error; a container whose cgroup
 // vanished is dropped. Single-threaded.
 class Collector {
