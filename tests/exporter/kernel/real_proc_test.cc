@@ -198,11 +198,15 @@ TEST(RealProcTest, ThreadsThatDidNotRunAreNotReadAndNothingIsLost) {
   const std::string name = "/queuelens-test-" + std::to_string(::getpid());
   std::vector<std::string> dirs = {layout.cpu + name};
   if (layout.cpuacct != layout.cpu) dirs.push_back(layout.cpuacct + name);
-  for (const std::string& dir : dirs) {
-    if (::mkdir(dir.c_str(), 0755) != 0) {
-      for (const std::string& made : dirs) ::rmdir(made.c_str());
-      GTEST_SKIP() << "cannot create " << dir << " (needs root)";
+  // Removes the cgroups on every way out, after the threads in them have exited.
+  struct Cleanup {
+    const std::vector<std::string>& dirs;
+    ~Cleanup() {
+      for (const std::string& dir : dirs) ::rmdir(dir.c_str());
     }
+  } cleanup{dirs};
+  for (const std::string& dir : dirs) {
+    if (::mkdir(dir.c_str(), 0755) != 0) GTEST_SKIP() << "cannot create " << dir << " (needs root)";
   }
   {
     Workers workers;
