@@ -226,6 +226,21 @@ void BM_KernelCollectApplySnapshot(benchmark::State& state) {
 }
 BENCHMARK(BM_KernelCollectApplySnapshot)->Unit(benchmark::kMillisecond);
 
+// One of the Captains' 100 ms samples between two collections: cpu.stat and the limit of every
+// container, no PSI, threads or node files.
+void BM_KernelCaptainTick(benchmark::State& state) {
+  const Tree& tree = Tree::Get();
+  auto collector = MakeCollector(tree.proc(), tree.sys(), true, false);
+  exporter::state::KernelSample sample, tick;
+  collector->Collect(std::chrono::system_clock::now(), sample);
+  for (auto _ : state) {
+    collector->CollectCgroups(tick);
+    benchmark::DoNotOptimize(tick.containers.data());
+  }
+  state.counters["containers"] = static_cast<double>(tick.containers.size());
+}
+BENCHMARK(BM_KernelCaptainTick)->Unit(benchmark::kMillisecond);
+
 // kContainers real cgroups in this machine's cgroup v1 cpu and cpuacct hierarchies with
 // kThreadsPerContainer real (sleeping) threads each, so procfs and cgroupfs generate every file
 // the collector reads, as on a node. Needs root and cgroup v1: the threads of one process

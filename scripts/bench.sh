@@ -153,6 +153,8 @@ for tree, run, floor in (("generated tree", "BM_KernelCollect", "BM_KernelBarePr
     row(f"kernel collection, {tree}, all threads ran", time_ms(f"{run}/reopen:0/ran:10"), "ms",
         f"bare pread of its {value(floor, 'files') or 0:.0f} files", time_ms(floor), "share")
 row("kernel: as many empty system calls (getppid)", time_ms("BM_KernelSyscallFloor"), "ms")
+row("kernel: one Captain tick (cpu.stat and limit of 1000 containers)",
+    time_ms("BM_KernelCaptainTick"), "ms")
 row("kernel collection + state + snapshot, generated tree, all threads ran",
     time_ms("BM_KernelCollectApplySnapshot"), "ms")
 

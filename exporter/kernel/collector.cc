@@ -56,7 +56,7 @@ void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
       rediscover_ || !last_discovery_ || now - *last_discovery_ >= options_.discovery_interval;
   if (discover) Discover(now);
 
-  ReadCgroups();
+  ReadCgroups(true);
 
   auto start = Clock::now();
   sources_[kTasks] = {.ran = true, .success = true, .seconds = 0};
@@ -83,7 +83,7 @@ void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
 }
 
 void Collector::CollectCgroups(state::KernelSample& out) {
-  ReadCgroups();
+  ReadCgroups(false);
   const size_t before = containers_.size();
   std::erase_if(containers_, [](const auto& c) { return c->gone; });
   rediscover_ = rediscover_ || containers_.size() != before;
@@ -271,14 +271,14 @@ bool Collector::ReadOptional(OptionalFile& f, Source source) {
   return false;
 }
 
-void Collector::ReadCgroups() {
+void Collector::ReadCgroups(bool pressure) {
   const auto start = std::chrono::steady_clock::now();
   sources_[kCgroups] = {.ran = true, .success = true, .seconds = 0};
-  for (auto& c : containers_) ReadCgroupFiles(*c);
+  for (auto& c : containers_) ReadCgroupFiles(*c, pressure);
   sources_[kCgroups].seconds = SecondsSince(start);
 }
 
-void Collector::ReadCgroupFiles(Container& c) {
+void Collector::ReadCgroupFiles(Container& c, bool pressure) {
   state::KernelSample::Container& v = c.values;
   v.usage_ns = v.periods = v.throttled_periods = v.throttled_ns = std::nullopt;
   v.pressure_some_ns = v.pressure_full_ns = std::nullopt;
@@ -327,7 +327,7 @@ void Collector::ReadCgroupFiles(Container& c) {
       }
     }
   }
-  if (ReadOptional(c.pressure, kCgroups)) {
+  if (pressure && ReadOptional(c.pressure, kCgroups)) {
     if (const auto p = ParsePressure(buf_.view())) {
       v.pressure_some_ns = p->some_ns;
       v.pressure_full_ns = p->full_ns;

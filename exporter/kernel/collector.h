@@ -66,8 +66,9 @@ class Collector {
 
   // Fills `out` (reused between calls, so steady-state collections do not allocate).
   void Collect(common::TimePoint now, state::KernelSample& out);
-  // The cgroup files only (cpu.stat, the limit, PSI) of the containers the last Collect found:
-  // the Captains' 100 ms samples. No discovery, tasks or node files; `out.node` is left alone.
+  // The cgroup files the Captains' 100 ms samples need (cpu.stat and the limit; v1 cpuacct.usage)
+  // of the containers the last Collect found. No PSI, discovery, tasks or node files; `out.node`
+  // is left alone.
   void CollectCgroups(state::KernelSample& out);
 
  private:
@@ -119,8 +120,9 @@ class Collector {
   void Discover(common::TimePoint now);
   std::unique_ptr<Container> NewContainer(DiscoveredCgroup cgroup);
   void ResolveLabels();
-  void ReadCgroups();  // every container's cgroup files, timed as the "cgroups" source
-  void ReadCgroupFiles(Container& c);
+  // Every container's cgroup files, timed as the "cgroups" source; PSI only with `pressure`.
+  void ReadCgroups(bool pressure);
+  void ReadCgroupFiles(Container& c, bool pressure);
   void ReadTasks(Container& c, bool list);
   // Known threads, most active first, until their run time accounts for the usage growth.
   // False when the list has to be read: a thread exited, a read failed (`failed` set), or

@@ -343,6 +343,34 @@ TEST_P(CollectorTest, ThreadsAreReadUntilTheirRunTimeAccountsForTheCgroupsUsageG
   EXPECT_EQ(Find(sample_, kA1)->wait_ns, 305'000'100u);
 }
 
+TEST_P(CollectorTest, TheCaptainsSamplesReadCpuStatAndTheLimitButNotPressure) {
+  FixtureTree tree("v2_systemd");
+  const std::string a1 =
+      "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
+      "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/";
+  auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
+  collector->Collect(kT0, sample_);
+  EXPECT_EQ(*Find(sample_, kA1)->pressure_some_ns, 19'000'000u);
+
+  tree.Write(a1 + "cpu.stat",
+             "usage_usec 2100000\nnr_periods 890\nnr_throttled 31\nthrottled_usec 1500000\n");
+  tree.Write(a1 + "cpu.max", "150000 100000\n");
+  tree.Write(a1 + "cpu.pressure",
+             "some avg10=1.50 avg60=0.80 avg300=0.20 total=29000\n"
+             "full avg10=0.40 avg60=0.10 avg300=0.02 total=6000\n");
+  state::KernelSample captains;
+  collector->CollectCgroups(captains);
+  const Container* c = Find(captains, kA1);
+  EXPECT_EQ(*c->usage_ns, 2'100'000'000u);
+  EXPECT_EQ(*c->throttled_periods, 31u);
+  EXPECT_DOUBLE_EQ(*c->limit_cores, 1.5);
+  EXPECT_FALSE(c->pressure_some_ns);  // the Captains do not use it: not read 10 times a second
+
+  collector->Collect(kT0 + seconds{1}, sample_);
+  EXPECT_EQ(*Find(sample_, kA1)->pressure_some_ns, 29'000'000u);
+  EXPECT_EQ(*Find(sample_, kA1)->pressure_full_ns, 6'000'000u);
+}
+
 TEST_P(CollectorTest, UnreadableFilesAreCountedAsPermissionErrors) {
   FixtureTree tree("v2_systemd");
   const std::string a1 =
