@@ -44,6 +44,23 @@ constexpr size_t kContainers = 1000;
 constexpr size_t kThreadsPerContainer = 10;
 constexpr size_t kBusyWorkers = 2;  // the "ran 2" case
 
+// A whole file, read as the collector reads it; empty when it cannot be read.
+std::string ReadText(const std::string& path) {
+  exporter::kernel::ReadBuffer buf;
+  return exporter::kernel::ReadFile(path, buf) == exporter::kernel::ReadStatus::kOk
+             ? std::string(buf.view())
+             : std::string();
+}
+
+// reopen 0: files kept open (pread); 1: open/read/close each time. ran: threads of every
+// container that ran between two collections (all, the busy workers, none).
+void ReopenAndRanArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"reopen", "ran"});
+  for (const int64_t ran : {kThreadsPerContainer, kBusyWorkers, size_t{0}}) {
+    b->Args({0, ran})->Args({1, ran});
+  }
+}
+
 // The generated node, written once per process and removed at exit.
 class Tree {
  public:
@@ -92,10 +109,6 @@ class Tree {
   struct CpuStat {
     uint64_t usage_usec, periods, throttled_usec;
   };
-  static std::string ReadText(const std::string& path) {
-    std::ifstream in(path);
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-  }
   Tree() {
     std::string tmpl =
         (std::filesystem::temp_directory_path() / "queuelens-kernel-bench-XXXXXX").string();
@@ -153,9 +166,7 @@ void CheckReads(benchmark::State& state, const exporter::state::KernelSample& sa
   if (sample.threads_read != ran * kContainers) state.SkipWithError("wrong thread reads");
 }
 
-// reopen 0: files kept open (pread); 1: open/read/close each time. ran: threads of every
-// container that ran between two collections (10: every thread's schedstat is read, the goal's
-// case; 0: only the cgroup files are read).
+// ran 10: every thread's schedstat is read (the goal's case); 0: only the cgroup files are.
 void BM_KernelCollect(benchmark::State& state) {
   const Tree& tree = Tree::Get();
   const auto ran = static_cast<size_t>(state.range(1));
@@ -177,19 +188,10 @@ void BM_KernelCollect(benchmark::State& state) {
   Report(state, sample);
   CheckReads(state, sample, ran);
 }
-BENCHMARK(BM_KernelCollect)
-    ->ArgNames({"reopen", "ran"})
-    ->Args({0, kThreadsPerContainer})
-    ->Args({1, kThreadsPerContainer})
-    ->Args({0, kBusyWorkers})
-    ->Args({1, kBusyWorkers})
-    ->Args({0, 0})
-    ->Args({1, 0})
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_KernelCollect)->Apply(ReopenAndRanArgs)->Unit(benchmark::kMillisecond);
 
-// Every container busy, and every collection also walks the cgroup hierarchy (the exporter walks
-// every
-// --kernel.discovery-interval, 10 s by default).
+// Every thread ran, and every collection also walks the cgroup hierarchy (the exporter walks
+// every --kernel.discovery-interval, 10 s by default).
 void BM_KernelCollectWithDiscovery(benchmark::State& state) {
   const Tree& tree = Tree::Get();
   auto collector = MakeCollector(tree.proc(), tree.sys(), true, true);
@@ -205,7 +207,7 @@ void BM_KernelCollectWithDiscovery(benchmark::State& state) {
 }
 BENCHMARK(BM_KernelCollectWithDiscovery)->Unit(benchmark::kMillisecond);
 
-// What the kernel thread does each interval, every container busy: collect, update the counters and
+// What the kernel thread does each interval, every thread ran: collect, update the counters and
 // windows, and publish a snapshot.
 void BM_KernelCollectApplySnapshot(benchmark::State& state) {
   const Tree& tree = Tree::Get();
@@ -286,10 +288,8 @@ class RealCgroups {
 
  private:
   RealCgroups() : name_("queuelens-bench-" + std::to_string(::getpid())) {
-    std::ifstream in("/proc/self/mountinfo");
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
-    const auto layout =
-        exporter::kernel::DetectLayout(exporter::kernel::ParseMountinfo(text), FsRoot("/sys"));
+    const auto layout = exporter::kernel::DetectLayout(
+        exporter::kernel::ParseMountinfo(ReadText("/proc/self/mountinfo")), FsRoot("/sys"));
     if (layout.cpu.empty() || layout.cpuacct.empty()) {
       error_ = "needs the cgroup v1 cpu and cpuacct hierarchies";
       return;
@@ -398,15 +398,7 @@ void BM_KernelCollectRealCgroups(benchmark::State& state) {
   // reads are reported, not checked.
   if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
 }
-BENCHMARK(BM_KernelCollectRealCgroups)
-    ->ArgNames({"reopen", "ran"})
-    ->Args({0, kThreadsPerContainer})
-    ->Args({1, kThreadsPerContainer})
-    ->Args({0, kBusyWorkers})
-    ->Args({1, kBusyWorkers})
-    ->Args({0, 0})
-    ->Args({1, 0})
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_KernelCollectRealCgroups)->Apply(ReopenAndRanArgs)->Unit(benchmark::kMillisecond);
 
 // The floor under a collection in which every thread ran: one pread of each file it reads, into
 // one buffer, with no parsing and no bookkeeping. The collection's time above it is queuelens's

@@ -346,22 +346,18 @@ void Collector::Retire(Container& c, const Thread& t) {
 
 void Collector::ReadTasks(Container& c, bool list) {
   const std::optional<uint64_t> usage = c.values.usage_ns;
-  if (!list && usage && c.usage_at_tasks && *usage >= *c.usage_at_tasks) {
-    c.unaccounted_ns += static_cast<int64_t>(*usage - *c.usage_at_tasks);
-    c.usage_at_tasks = usage;
-    if (c.unaccounted_ns <= kUsageResolutionNs) {
-      ++idle_containers_;
-      return;
-    }
-    bool failed = false;
-    if (ReadActiveThreads(c, failed)) {
-      SumThreads(c);
-      return;
-    }
-    ReadAllThreads(c, !failed);
+  if (list || !usage || !c.usage_at_tasks || *usage < *c.usage_at_tasks) {
+    return ReadAllThreads(c, true);
+  }
+  c.unaccounted_ns += static_cast<int64_t>(*usage - *c.usage_at_tasks);
+  c.usage_at_tasks = usage;
+  if (c.unaccounted_ns <= kUsageResolutionNs) {
+    ++idle_containers_;
     return;
   }
-  ReadAllThreads(c, true);
+  bool failed = false;
+  if (ReadActiveThreads(c, failed)) return SumThreads(c);
+  ReadAllThreads(c, !failed);
 }
 
 bool Collector::ReadActiveThreads(Container& c, bool& failed) {

@@ -24,6 +24,13 @@ using Container = state::KernelSample::Container;
 
 // Short (12-digit) ids of the fixture containers; the full ids are sha256 of their names.
 constexpr char kA1[] = "16a36e86f6fe";
+
+// A file of A1's cgroup in the v2_systemd tree.
+std::string A1File(std::string_view name) {
+  return "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
+         "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/" +
+         std::string(name);
+}
 constexpr char kASandbox[] = "e348f13e3237";
 constexpr char kB1[] = "5b950e77941d";
 constexpr char kB2[] = "abdbc2b5cc2c";
@@ -262,9 +269,6 @@ TEST_P(CollectorTest, ThreadsThatComeAndGoAndReusedTidsNeverLowerTheSums) {
 
 TEST_P(CollectorTest, AnIdleContainersThreadsAreReadAgainOnlyOnceItUsesCpu) {
   FixtureTree tree("v2_systemd");
-  const std::string a1 =
-      "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
-      "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/";
   auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
   collector->Collect(kT0, sample_);
   EXPECT_EQ(sample_.idle_containers, 0u);  // nothing was read before
@@ -279,7 +283,7 @@ TEST_P(CollectorTest, AnIdleContainersThreadsAreReadAgainOnlyOnceItUsesCpu) {
   EXPECT_EQ(Find(sample_, kA1)->threads, 3u);
 
   // A1 used CPU: its threads are read again, the others stay idle.
-  tree.Write(a1 + "cpu.stat",
+  tree.Write(A1File("cpu.stat"),
              "usage_usec 2100000\nnr_periods 890\nnr_throttled 30\nthrottled_usec 1500000\n");
   collector->Collect(kT0 + seconds{2}, sample_);
   EXPECT_EQ(sample_.idle_containers, sample_.containers.size() - 1);
@@ -289,12 +293,10 @@ TEST_P(CollectorTest, AnIdleContainersThreadsAreReadAgainOnlyOnceItUsesCpu) {
 
 TEST_P(CollectorTest, ThreadsAreReadUntilTheirRunTimeAccountsForTheCgroupsUsageGrowth) {
   FixtureTree tree("v2_systemd");
-  const std::string a1 =
-      "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
-      "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/";
   auto cpu_stat = [&](int usage_ms) {
-    tree.Write(a1 + "cpu.stat", "usage_usec " + std::to_string(usage_ms * 1000) +
-                                    "\nnr_periods 890\nnr_throttled 30\nthrottled_usec 1500000\n");
+    tree.Write(A1File("cpu.stat"),
+               "usage_usec " + std::to_string(usage_ms * 1000) +
+                   "\nnr_periods 890\nnr_throttled 30\nthrottled_usec 1500000\n");
   };
   auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
   collector->Collect(kT0, sample_);
@@ -317,7 +319,7 @@ TEST_P(CollectorTest, ThreadsAreReadUntilTheirRunTimeAccountsForTheCgroupsUsageG
   // 150 ms more: 101 did not run, 102 accounts for 50 ms, 103 for none. The 100 ms left was a
   // new thread's: the list is read again and 104 found (the known threads are not read twice).
   cpu_stat(2250);
-  tree.Write(a1 + "cgroup.threads", "103\n101\n102\n104\n");
+  tree.Write(A1File("cgroup.threads"), "103\n101\n102\n104\n");
   tree.Write("proc/104/task/104/schedstat", "100000000 5000000 10\n");
   collector->Collect(kT0 + seconds{2}, sample_);
   EXPECT_EQ(sample_.threads_read, 4u);
@@ -329,7 +331,7 @@ TEST_P(CollectorTest, ThreadsAreReadUntilTheirRunTimeAccountsForTheCgroupsUsageG
 
   // Growth within the microsecond rounding of usage_usec is taken for rounding: 101's 500 ns
   // are not read yet.
-  tree.Write(a1 + "cpu.stat",
+  tree.Write(A1File("cpu.stat"),
              "usage_usec 2250001\nnr_periods 890\nnr_throttled 30\nthrottled_usec 1500000\n");
   tree.Write("proc/101/task/101/schedstat", "1300000500 190000100 9101\n");
   collector->Collect(kT0 + seconds{3}, sample_);
@@ -345,17 +347,14 @@ TEST_P(CollectorTest, ThreadsAreReadUntilTheirRunTimeAccountsForTheCgroupsUsageG
 
 TEST_P(CollectorTest, TheCaptainsSamplesReadCpuStatAndTheLimitButNotPressure) {
   FixtureTree tree("v2_systemd");
-  const std::string a1 =
-      "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
-      "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/";
   auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
   collector->Collect(kT0, sample_);
   EXPECT_EQ(*Find(sample_, kA1)->pressure_some_ns, 19'000'000u);
 
-  tree.Write(a1 + "cpu.stat",
+  tree.Write(A1File("cpu.stat"),
              "usage_usec 2100000\nnr_periods 890\nnr_throttled 31\nthrottled_usec 1500000\n");
-  tree.Write(a1 + "cpu.max", "150000 100000\n");
-  tree.Write(a1 + "cpu.pressure",
+  tree.Write(A1File("cpu.max"), "150000 100000\n");
+  tree.Write(A1File("cpu.pressure"),
              "some avg10=1.50 avg60=0.80 avg300=0.20 total=29000\n"
              "full avg10=0.40 avg60=0.10 avg300=0.02 total=6000\n");
   state::KernelSample captains;
@@ -373,11 +372,8 @@ TEST_P(CollectorTest, TheCaptainsSamplesReadCpuStatAndTheLimitButNotPressure) {
 
 TEST_P(CollectorTest, UnreadableFilesAreCountedAsPermissionErrors) {
   FixtureTree tree("v2_systemd");
-  const std::string a1 =
-      "sys/fs/cgroup/kubepods.slice/kubepods-pod0b6e5ec8_1f3a_4c1b_9f0e_2d7a4c8b9e10.slice/"
-      "cri-containerd-16a36e86f6fed5d465ff332511a0ce1a863b55d364b25a7cdaa25db19abf9648.scope/";
   std::filesystem::permissions(tree.root(), std::filesystem::perms(0755));
-  for (const std::string& f : {a1 + "cpu.stat", std::string("proc/102/task/102/schedstat"),
+  for (const std::string& f : {A1File("cpu.stat"), std::string("proc/102/task/102/schedstat"),
                                std::string("proc/201/environ")}) {
     std::filesystem::permissions(tree.root() / f, std::filesystem::perms::none);
   }

@@ -66,6 +66,14 @@ state::KernelStateOptions StateOptions() {
   return {.window = seconds{60}, .window_buckets = 4, .series_idle = std::chrono::minutes{5}};
 }
 
+// One collection over tests/fixtures/kernel/<fixture>, against tests/golden/kernel_<fixture>.txt.
+void ExpectOneCollectionGolden(const std::string& fixture) {
+  KernelPoller poller(MakeCollector(FixturePath(fixture + "/proc"), FixturePath(fixture + "/sys")),
+                      StateOptions());
+  poller.CollectOnce(kT0);
+  ExpectGolden(fixture, Exposition(*poller.Snapshot()));
+}
+
 TEST(KernelGoldenTest, V2SystemdWithKubeletNamesOverTwoCollections) {
   FixtureTree tree("v2_systemd");
   FakeKubelet kubelet;
@@ -97,36 +105,13 @@ TEST(KernelGoldenTest, V2SystemdNamedFromTheEnvironmentWithAnIncludedService) {
   ExpectGolden("v2_systemd_environ", Exposition(*poller.Snapshot()));
 }
 
-TEST(KernelGoldenTest, V1Cgroupfs) {
-  KernelPoller poller(
-      MakeCollector(FixturePath("v1_cgroupfs/proc"), FixturePath("v1_cgroupfs/sys")),
-      StateOptions());
-  poller.CollectOnce(kT0);
-  ExpectGolden("v1_cgroupfs", Exposition(*poller.Snapshot()));
-}
+TEST(KernelGoldenTest, V1Cgroupfs) { ExpectOneCollectionGolden("v1_cgroupfs"); }
 
-TEST(KernelGoldenTest, V2Cgroupfs) {
-  KernelPoller poller(
-      MakeCollector(FixturePath("v2_cgroupfs/proc"), FixturePath("v2_cgroupfs/sys")),
-      StateOptions());
-  poller.CollectOnce(kT0);
-  ExpectGolden("v2_cgroupfs", Exposition(*poller.Snapshot()));
-}
+TEST(KernelGoldenTest, V2Cgroupfs) { ExpectOneCollectionGolden("v2_cgroupfs"); }
 
-TEST(KernelGoldenTest, HybridSystemd) {
-  KernelPoller poller(
-      MakeCollector(FixturePath("hybrid_systemd/proc"), FixturePath("hybrid_systemd/sys")),
-      StateOptions());
-  poller.CollectOnce(kT0);
-  ExpectGolden("hybrid_systemd", Exposition(*poller.Snapshot()));
-}
+TEST(KernelGoldenTest, HybridSystemd) { ExpectOneCollectionGolden("hybrid_systemd"); }
 
-TEST(KernelGoldenTest, Broken) {
-  KernelPoller poller(MakeCollector(FixturePath("broken/proc"), FixturePath("broken/sys")),
-                      StateOptions());
-  poller.CollectOnce(kT0);
-  ExpectGolden("broken", Exposition(*poller.Snapshot()));
-}
+TEST(KernelGoldenTest, Broken) { ExpectOneCollectionGolden("broken"); }
 
 TEST(KernelPollerTest, PublishesAnEmptySnapshotBeforeTheFirstCollection) {
   KernelPoller poller(
