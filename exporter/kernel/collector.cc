@@ -62,8 +62,12 @@ void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
   sources_[kTasks] = {.ran = true, .success = true, .seconds = 0};
   ++round_;
   idle_containers_ = threads_read_ = 0;
-  for (auto& c : containers_) {
-    if (!c->gone) ReadTasks(*c, discover);
+  if (options_.process_stats) {
+    ReadProcesses(discover);
+  } else {
+    for (auto& c : containers_) {
+      if (!c->gone) ReadTasks(*c, discover);
+    }
   }
   sources_[kTasks].seconds = SecondsSince(start);
 
@@ -171,6 +175,7 @@ void Collector::Discover(common::TimePoint now) {
 std::unique_ptr<Collector::Container> Collector::NewContainer(DiscoveredCgroup cgroup) {
   auto c = std::make_unique<Container>();
   const std::string& path = cgroup.path;
+  const bool procs = static_cast<bool>(options_.process_stats);
   auto file = [&](const std::string& dir, std::string_view name) {
     return dir.empty() ? StatFile() : StatFile(CgroupFile(dir, path, name), &budget_);
   };
@@ -178,13 +183,13 @@ std::unique_ptr<Collector::Container> Collector::NewContainer(DiscoveredCgroup c
     c->cpu_stat = file(layout_.unified, "cpu.stat");
     c->cpu_max.file = file(layout_.unified, "cpu.max");
     c->pressure.file = file(layout_.unified, "cpu.pressure");
-    c->tasks = file(layout_.unified, "cgroup.threads");
+    c->task_list = file(layout_.unified, procs ? "cgroup.procs" : "cgroup.threads");
   } else {
     c->cpu_stat = file(layout_.cpu, "cpu.stat");
     c->cfs_quota.file = file(layout_.cpu, "cpu.cfs_quota_us");
     c->cfs_period.file = file(layout_.cpu, "cpu.cfs_period_us");
     c->cpuacct_usage = file(layout_.cpuacct, "cpuacct.usage");
-    c->tasks = file(layout_.walk_root(), "tasks");
+    c->task_list = file(layout_.walk_root(), procs ? "cgroup.procs" : "tasks");
     // A hybrid host mirrors its cgroups in the unified hierarchy, which has PSI.
     if (layout_.mode == CgroupMode::kHybrid)
       c->pressure.file = file(layout_.unified, "cpu.pressure");
@@ -223,8 +228,8 @@ void Collector::ResolveLabels() {
   // Learn from every container first, so a pause container takes the name its siblings' tasks
   // tell whatever the directory order.
   for (auto& c : containers_) {
-    if (c->labels_final || c->gone || c->threads.empty()) continue;
-    const int32_t pid = c->threads.front().tid;
+    if (c->labels_final || c->gone || c->tasks.empty()) continue;
+    const int32_t pid = c->tasks.front().id;
     const ReadStatus status = pods_.Learn(*c->cgroup.pod, pid);
     // A task that exited meanwhile is churn; an unreadable environment leaves the pod unnamed.
     if (status == ReadStatus::kPermission || status == ReadStatus::kIoError) {
@@ -337,38 +342,45 @@ void Collector::ReadCgroupFiles(Container& c, bool pressure) {
   }
 }
 
-void Collector::Retire(Container& c, const Thread& t) {
+void Collector::Retire(Container& c, const Task& t) {
   if (!t.last) return;
   c.retired.run_ns += t.last->run_ns;
   c.retired.wait_ns += t.last->wait_ns;
   c.retired.timeslices += t.last->timeslices;
 }
 
-void Collector::ReadTasks(Container& c, bool list) {
+Collector::Due Collector::TasksDue(Container& c, bool list) {
   const std::optional<uint64_t> usage = c.values.usage_ns;
-  if (list || !usage || !c.usage_at_tasks || *usage < *c.usage_at_tasks) {
-    return ReadAllThreads(c, true);
-  }
+  if (list || !usage || !c.usage_at_tasks || *usage < *c.usage_at_tasks) return Due::kList;
   c.unaccounted_ns += static_cast<int64_t>(*usage - *c.usage_at_tasks);
   c.usage_at_tasks = usage;
-  if (c.unaccounted_ns <= kUsageResolutionNs) {
-    ++idle_containers_;
-    return;
+  return c.unaccounted_ns <= kUsageResolutionNs ? Due::kIdle : Due::kActive;
+}
+
+void Collector::ReadTasks(Container& c, bool list) {
+  switch (TasksDue(c, list)) {
+    case Due::kList:
+      return ReadAllThreads(c, true);
+    case Due::kIdle:
+      ++idle_containers_;
+      return;
+    case Due::kActive:
+      break;
   }
   bool failed = false;
-  if (ReadActiveThreads(c, failed)) return SumThreads(c);
+  if (ReadActiveThreads(c, failed)) return SumTasks(c);
   ReadAllThreads(c, !failed);
 }
 
 bool Collector::ReadActiveThreads(Container& c, bool& failed) {
   order_.clear();
-  for (Thread& t : c.threads) order_.push_back(&t);
+  for (Task& t : c.tasks) order_.push_back(&t);
   std::sort(order_.begin(), order_.end(),
-            [](const Thread* a, const Thread* b) { return a->ran_ns > b->ran_ns; });
-  for (Thread* t : order_) {
-    const ThreadRead r = ReadThread(c, *t);
-    if (r != ThreadRead::kOk) {
-      failed = r == ThreadRead::kFailed;
+            [](const Task* a, const Task* b) { return a->ran_ns > b->ran_ns; });
+  for (Task* t : order_) {
+    const TaskRead r = ReadThread(c, *t);
+    if (r != TaskRead::kOk) {
+      failed = r == TaskRead::kFailed;
       return false;
     }
     c.unaccounted_ns -= static_cast<int64_t>(t->ran_ns);
@@ -378,98 +390,189 @@ bool Collector::ReadActiveThreads(Container& c, bool& failed) {
 }
 
 void Collector::ReadAllThreads(Container& c, bool complete) {
-  const bool listed = ReadRequired(c, c.tasks, kTasks);
-  complete = complete && listed;
+  bool clean = true;
+  const bool listed = MergeTaskList(c, clean);
+  complete = complete && listed && clean;
   if (listed) {
-    if (const size_t bad = ParseIdList(buf_.view(), tids_); bad > 0) {
-      Count(kTasks, kMalformed, c.tasks.path() + ": " + std::to_string(bad) + " bad lines");
-      complete = false;
-    }
-    std::sort(tids_.begin(), tids_.end());
-    tids_.erase(std::unique(tids_.begin(), tids_.end()), tids_.end());
-
-    // Merge the listed TIDs with the tracked threads (both sorted): keep, add, retire. A thread
-    // dropped this collection (exited, TID reused) is retired already and stays out until the
-    // next list.
-    next_threads_.clear();
-    auto old = c.threads.begin();
-    for (const int32_t tid : tids_) {
-      for (; old != c.threads.end() && old->tid < tid; ++old) {
-        if (!old->dropped) Retire(c, *old);
-      }
-      if (old != c.threads.end() && old->tid == tid) {
-        if (!old->dropped) next_threads_.push_back(std::move(*old));
-        ++old;
-      } else {
-        const std::string t = std::to_string(tid);
-        next_threads_.push_back(
-            {.tid = tid,
-             .file = StatFile(procfs_.Path(t + "/task/" + t + "/schedstat"), &budget_)});
-      }
-    }
-    for (; old != c.threads.end(); ++old) {
-      if (!old->dropped) Retire(c, *old);
-    }
-    c.threads.swap(next_threads_);
-    next_threads_.clear();  // closes the files of retired threads
-
-    for (Thread& t : c.threads) {
-      if (t.read_round != round_ && ReadThread(c, t) == ThreadRead::kFailed) complete = false;
+    for (Task& t : c.tasks) {
+      if (t.read_round != round_ && ReadThread(c, t) == TaskRead::kFailed) complete = false;
     }
   }
-  std::erase_if(c.threads, [](const Thread& t) { return t.dropped; });
-  if (listed || !c.threads.empty()) SumThreads(c);
-  // Complete: every listed thread read, so the sums stand until the cgroup's usage grows.
+  FinishFullRead(c, listed, complete);
+}
+
+bool Collector::MergeTaskList(Container& c, bool& clean) {
+  if (!ReadRequired(c, c.task_list, kTasks)) return false;
+  if (const size_t bad = ParseIdList(buf_.view(), ids_); bad > 0) {
+    Count(kTasks, kMalformed, c.task_list.path() + ": " + std::to_string(bad) + " bad lines");
+    clean = false;
+  }
+  std::sort(ids_.begin(), ids_.end());
+  ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+
+  // Merge the listed IDs with the tracked tasks (both sorted). A task dropped this collection
+  // (exited, ID reused) is retired already and stays out until the next list.
+  const bool threads = !options_.process_stats;
+  next_tasks_.clear();
+  auto old = c.tasks.begin();
+  for (const int32_t id : ids_) {
+    for (; old != c.tasks.end() && old->id < id; ++old) {
+      if (!old->dropped) Retire(c, *old);
+    }
+    if (old != c.tasks.end() && old->id == id) {
+      if (!old->dropped) next_tasks_.push_back(std::move(*old));
+      ++old;
+    } else if (threads) {
+      const std::string t = std::to_string(id);
+      next_tasks_.push_back(
+          {.id = id, .file = StatFile(procfs_.Path(t + "/task/" + t + "/schedstat"), &budget_)});
+    } else {
+      next_tasks_.push_back({.id = id});
+    }
+  }
+  for (; old != c.tasks.end(); ++old) {
+    if (!old->dropped) Retire(c, *old);
+  }
+  c.tasks.swap(next_tasks_);
+  next_tasks_.clear();  // closes the files of retired threads
+  return true;
+}
+
+void Collector::FinishFullRead(Container& c, bool listed, bool complete) {
+  std::erase_if(c.tasks, [](const Task& t) { return t.dropped; });
+  if (listed || !c.tasks.empty()) SumTasks(c);
+  // Complete: every listed task read, so the sums stand until the cgroup's usage grows.
   c.usage_at_tasks = complete ? c.values.usage_ns : std::nullopt;
   c.unaccounted_ns = 0;
 }
 
-Collector::ThreadRead Collector::ReadThread(Container& c, Thread& t) {
+void Collector::ReadProcesses(bool list) {
+  std::vector<Container*> relist;
+  for (auto& p : containers_) {
+    Container& c = *p;
+    if (c.gone) continue;
+    const Due due = TasksDue(c, list);
+    if (due == Due::kIdle) {
+      ++idle_containers_;
+      continue;
+    }
+    c.round = {.listing = due == Due::kList, .listed = false, .changed = false, .complete = true};
+    if (c.round.listing) {
+      bool clean = true;
+      c.round.listed = MergeTaskList(c, clean);
+      c.round.complete = c.round.listed && clean;
+    }
+    if (!c.round.listing || c.round.listed) Ask(c);
+    relist.push_back(&c);
+  }
+  Answer();
+
+  // Keep the containers whose answers leave something to do: list them (again) and ask about
+  // the processes not read yet.
+  std::erase_if(relist, [this](Container* c) {
+    if (c->round.listing) {
+      FinishFullRead(*c, c->round.listed, c->round.complete);
+      return true;
+    }
+    if (!c->round.changed && c->unaccounted_ns <= kUsageResolutionNs) {
+      SumTasks(*c);
+      return true;
+    }
+    return false;
+  });
+  for (Container* c : relist) {
+    bool clean = true;
+    c->round.listed = MergeTaskList(*c, clean);
+    c->round.complete = c->round.complete && c->round.listed && clean;
+    if (c->round.listed) Ask(*c);
+  }
+  Answer();
+  for (Container* c : relist) FinishFullRead(*c, c->round.listed, c->round.complete);
+}
+
+void Collector::Ask(Container& c) {
+  for (Task& t : c.tasks) {
+    if (t.read_round == round_) continue;
+    queries_.push_back({.tgid = t.id});
+    asked_.emplace_back(&c, &t);
+  }
+}
+
+void Collector::Answer() {
+  if (!queries_.empty()) options_.process_stats(queries_);
+  for (size_t i = 0; i < queries_.size(); ++i) {
+    auto [c, t] = asked_[i];
+    const ProcessQuery& q = queries_[i];
+    const TaskRead r = Update(*c, *t, q.status, q.status == ReadStatus::kOk ? &q.stats : nullptr);
+    if (r == TaskRead::kOk) {
+      c->unaccounted_ns -= static_cast<int64_t>(t->ran_ns);
+    } else {
+      c->round.changed = true;
+      if (r == TaskRead::kFailed) c->round.complete = false;
+    }
+  }
+  queries_.clear();
+  asked_.clear();
+}
+
+Collector::TaskRead Collector::ReadThread(Container& c, Task& t) {
+  const ReadStatus status = t.file.Read(buf_);
+  if (status != ReadStatus::kOk) return Update(c, t, status, nullptr);
+  const auto s = ParseTaskSchedstat(buf_.view());
+  if (!s) {
+    t.read_round = round_;
+    ++threads_read_;
+    Count(kTasks, kMalformed, t.file.path());
+    return TaskRead::kFailed;
+  }
+  return Update(c, t, status, &*s);
+}
+
+std::string Collector::Describe(const Task& t) const {
+  return t.file.path().empty() ? "taskstats of process " + std::to_string(t.id) : t.file.path();
+}
+
+Collector::TaskRead Collector::Update(Container& c, Task& t, ReadStatus status,
+                                      const TaskSchedstat* s) {
   t.read_round = round_;
   ++threads_read_;
-  const ReadStatus status = t.file.Read(buf_);
   if (status == ReadStatus::kMissing || status == ReadStatus::kVanished) {
     // Exited after the list was read: normal churn, not an error.
     Retire(c, t);
     t.dropped = true;
-    return ThreadRead::kExited;
+    return TaskRead::kExited;
   }
   if (status != ReadStatus::kOk) {
-    Count(kTasks, status == ReadStatus::kPermission ? kPermission : kIo, t.file.path());
-    return ThreadRead::kFailed;
-  }
-  const auto s = ParseTaskSchedstat(buf_.view());
-  if (!s) {
-    Count(kTasks, kMalformed, t.file.path());
-    return ThreadRead::kFailed;
+    Count(kTasks, status == ReadStatus::kPermission ? kPermission : kIo, Describe(t));
+    return TaskRead::kFailed;
   }
   if (t.last && (s->run_ns < t.last->run_ns || s->wait_ns < t.last->wait_ns ||
                  s->timeslices < t.last->timeslices)) {
-    // Another task under a TID we knew: keep the old task's values, drop this one, and take
+    // Another task under an ID we knew: keep the old task's values, drop this one, and take
     // it up from scratch next time if it is still listed.
-    Count(kTasks, kPidReused, t.file.path());
+    Count(kTasks, kPidReused, Describe(t));
     Retire(c, t);
     t.dropped = true;
-    return ThreadRead::kFailed;
+    return TaskRead::kFailed;
   }
   t.ran_ns = s->run_ns - (t.last ? t.last->run_ns : 0);
-  t.last = s;
-  return ThreadRead::kOk;
+  t.last = *s;
+  return TaskRead::kOk;
 }
 
-void Collector::SumThreads(Container& c) {
+void Collector::SumTasks(Container& c) {
   state::KernelSample::Container& v = c.values;
   v.has_tasks = true;
   v.run_ns = c.retired.run_ns;
   v.wait_ns = c.retired.wait_ns;
   v.timeslices = c.retired.timeslices;
-  for (const Thread& t : c.threads) {
+  for (const Task& t : c.tasks) {
     if (!t.last) continue;
     v.run_ns += t.last->run_ns;
     v.wait_ns += t.last->wait_ns;
     v.timeslices += t.last->timeslices;
   }
-  v.threads = c.threads.size();
+  v.threads = c.tasks.size();
 }
 
 void Collector::ReadNode(state::KernelSample::Node& node) {

@@ -13,6 +13,7 @@
 #include "exporter/kernel/parsers.h"
 #include "exporter/kernel/pod_mapping.h"
 #include "exporter/kernel/rooted_fs.h"
+#include "exporter/kernel/taskstats.h"
 #include "exporter/state/kernel_state.h"
 
 namespace exporter::kernel {
@@ -26,6 +27,9 @@ struct CollectorOptions {
   common::Duration discovery_interval = std::chrono::seconds{10};
   std::string cgroup_include, cgroup_exclude;  // see CgroupFilter
   std::string kubelet_url;                     // empty: names from the containers' environment
+  // Set (--kernel.taskstats): run-queue counters per process, one taskstats query per process
+  // of cgroup.procs, batched over every container, instead of one schedstat read per thread.
+  ProcessStatsFn process_stats;
 };
 
 // One kernel collection after another, every path under the procfs and sysfs roots:
@@ -36,11 +40,13 @@ struct CollectorOptions {
 //   cgroups: per container cpu.stat and the limit (v2 cpu.max; v1 cfs_quota/period_us and
 //     cpuacct.usage), cpu.pressure (v2, or the unified mirror of a hybrid host);
 //   tasks: per container the thread list (cgroup.threads; tasks on v1) and
-//     <procfs>/<tid>/task/<tid>/schedstat of every thread;
+//     <procfs>/<tid>/task/<tid>/schedstat of every thread; with options.process_stats the
+//     process list (cgroup.procs) and one taskstats answer per process instead, which sums the
+//     process's threads, exited ones included;
 //   node: <procfs>/pressure/cpu, <procfs>/schedstat, <sysfs>/devices/system/cpu/online.
-// Run-queue counters are the sum over every thread ever listed: a thread that leaves keeps its
-// last values in the container's sum, and a thread whose values go down (its TID was reused)
-// is dropped and taken up afresh next time, so sums never decrease.
+// Run-queue counters are the sum over every task (thread, or process) ever listed: a task that
+// leaves keeps its last values in the container's sum, and a task whose values go down (its ID
+// was reused) is dropped and taken up afresh next time, so sums never decrease.
 // Which threads are read: a thread's schedstat moves only while it runs, and the cgroup's CPU
 // usage grows by exactly the run time of its threads (the kernel charges both from the same
 // delta). So each container carries the usage growth no thread read has accounted for yet:
@@ -53,7 +59,8 @@ struct CollectorOptions {
 // (a new thread ran), when a read fails or a thread exited, and at every discovery; that full
 // read sets unaccounted to 0. A thread skipped because another one's growth hid its own (the
 // not-yet-charged time of a running thread, at most a scheduler tick; a thread that moved to
-// another cgroup and ran there) is read by the next discovery at the latest.
+// another cgroup and ran there) is read by the next discovery at the latest. Processes follow
+// the same rule, except that every known process of a container with growth is asked at once.
 // A failed item is skipped with a debug log and a counted error; a container whose cgroup
 // vanished is dropped. Single-threaded.
 class Collector {
@@ -91,8 +98,9 @@ class Collector {
     StatFile file;
     bool absent = false;
   };
-  struct Thread {
-    int32_t tid = 0;
+  // A thread (its schedstat file), or with process_stats a process (no file).
+  struct Task {
+    int32_t id = 0;
     StatFile file;
     std::optional<TaskSchedstat> last;
     uint64_t ran_ns = 0;      // run time gained since the read before its last one
@@ -102,15 +110,20 @@ class Collector {
   struct Container {
     DiscoveredCgroup cgroup;
     std::string dir;  // the cgroup's directory in the walked hierarchy
-    StatFile cpu_stat, cpuacct_usage, tasks;
+    StatFile cpu_stat, cpuacct_usage, task_list;
     OptionalFile cpu_max, cfs_quota, cfs_period, pressure;
-    std::vector<Thread> threads;  // sorted by tid
-    TaskSchedstat retired;        // sums of threads no longer listed
+    std::vector<Task> tasks;  // sorted by id
+    TaskSchedstat retired;    // sums of tasks no longer listed
     // The cgroup's CPU usage at the last collection that read its threads (empty: the list must
     // be read), and the growth of that usage no thread read has accounted for since (negative
     // when threads ran on after the cgroup file was read).
     std::optional<uint64_t> usage_at_tasks;
     int64_t unaccounted_ns = 0;
+    // This collection's process reads: the list was read (listing: it was due), a task exited
+    // or a read failed (changed), nothing failed (complete).
+    struct {
+      bool listing = false, listed = false, changed = false, complete = true;
+    } round;
     PodLabels labels;
     bool labels_final = false;
     bool gone = false;
@@ -123,6 +136,10 @@ class Collector {
   // Every container's cgroup files, timed as the "cgroups" source; PSI only with `pressure`.
   void ReadCgroups(bool pressure);
   void ReadCgroupFiles(Container& c, bool pressure);
+  // What a container's tasks need this collection: the list read (first time, discovery, usage
+  // unknown or reset), nothing (no unaccounted growth) or the known tasks read.
+  enum class Due { kList, kIdle, kActive };
+  Due TasksDue(Container& c, bool list);
   void ReadTasks(Container& c, bool list);
   // Known threads, most active first, until their run time accounts for the usage growth.
   // False when the list has to be read: a thread exited, a read failed (`failed` set), or
@@ -131,18 +148,32 @@ class Collector {
   // The thread list, then every listed thread this collection has not read yet. `complete`:
   // nothing failed before; the usage is recorded only if nothing fails here either.
   void ReadAllThreads(Container& c, bool complete);
-  // One thread's schedstat into t.last. A thread that exited or whose TID was reused is retired
-  // and marked dropped; failures other than an exit are counted.
-  enum class ThreadRead { kOk, kExited, kFailed };
-  ThreadRead ReadThread(Container& c, Thread& t);
-  void SumThreads(Container& c);
+  // Reads the task list and merges it into c.tasks: keep, add, retire. False when unreadable;
+  // `clean` is cleared by malformed lines.
+  bool MergeTaskList(Container& c, bool& clean);
+  // After the list and every listed task were read: the sums, and the usage they account for
+  // when `complete`.
+  void FinishFullRead(Container& c, bool listed, bool complete);
+  // With process_stats, for every container: the known processes of those with growth and the
+  // processes of those whose list is due, all in one batch; then the list and the new
+  // processes of those whose growth is left or whose processes changed.
+  void ReadProcesses(bool list);
+  void Ask(Container& c);  // queues the tasks this collection has not read yet
+  void Answer();           // asks process_stats about the queue and applies the answers
+  // A task's new values (nullptr when status is not kOk) into t.last. A task that exited or
+  // whose ID was reused is retired and marked dropped; failures other than an exit are counted.
+  enum class TaskRead { kOk, kExited, kFailed };
+  TaskRead Update(Container& c, Task& t, ReadStatus status, const TaskSchedstat* values);
+  TaskRead ReadThread(Container& c, Task& t);
+  std::string Describe(const Task& t) const;  // the task in an error log
+  void SumTasks(Container& c);
   void ReadNode(state::KernelSample::Node& node);
   // Reads a file every container has; failures count under `source`. ENODEV, or a missing file
   // in a missing directory, means the cgroup is gone: the container is dropped.
   bool ReadRequired(Container& c, StatFile& file, Source source);
   bool ReadOptional(OptionalFile& file, Source source);
   void Count(Source source, Reason reason, const std::string& what);
-  void Retire(Container& c, const Thread& t);
+  void Retire(Container& c, const Task& t);
   void Fill(state::KernelSample& out) const;
 
   FsRoot procfs_, sysfs_;
@@ -157,10 +188,12 @@ class Collector {
 
   StatFile node_pressure_, node_schedstat_, cpu_online_;
   ReadBuffer buf_;
-  std::vector<int32_t> tids_;
-  std::vector<Thread> next_threads_;
-  std::vector<Thread*> order_;
-  uint64_t round_ = 0;  // collections so far
+  std::vector<int32_t> ids_;
+  std::vector<Task> next_tasks_;
+  std::vector<Task*> order_;
+  std::vector<ProcessQuery> queries_;
+  std::vector<std::pair<Container*, Task*>> asked_;  // whose answer queries_[i] is
+  uint64_t round_ = 0;                               // collections so far
   size_t idle_containers_ = 0, threads_read_ = 0;
 
   std::array<std::array<uint64_t, kReasonCount>, kSourceCount> errors_{};
