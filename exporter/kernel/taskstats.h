@@ -20,7 +20,9 @@ namespace exporter::kernel {
 // process, its live threads plus every thread that has exited, with the three counters of
 // /proc/<pid>/task/<tid>/schedstat summed: cpu_run_virtual_total (run), cpu_delay_total
 // (run-queue wait) and cpu_count (timeslices). The kernel fills these without delay accounting
-// (kernel.task_delayacct) being on.
+// (kernel.task_delayacct) being on. An exited thread's run time lacks the part of its last
+// timeslice not yet charged when it exited (at most a scheduler tick); its wait and timeslices
+// are whole. Per-thread schedstat reads lose all of an exited thread's time since its last read.
 // Needs CAP_NET_ADMIN, the initial network namespace (the family is not namespaced) and the
 // host's PID namespace (TGIDs are looked up in the caller's).
 
