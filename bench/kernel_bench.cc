@@ -27,11 +27,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/kernel_processes.h"
 #include "bench/kernel_tree.h"
 #include "exporter/kernel/cgroup_discovery.h"
 #include "exporter/kernel/collector.h"
 #include "exporter/kernel/parsers.h"
 #include "exporter/kernel/rooted_fs.h"
+#include "exporter/kernel/taskstats.h"
 #include "exporter/state/kernel_state.h"
 
 namespace {
@@ -133,13 +135,15 @@ class Tree {
 
 std::unique_ptr<Collector> MakeCollector(const std::string& proc, const std::string& sys,
                                          bool keep_files_open, bool discover_every_time,
-                                         std::string include = {}) {
+                                         std::string include = {},
+                                         exporter::kernel::ProcessStatsFn process_stats = {}) {
   spdlog::set_level(spdlog::level::warn);  // the collector logs the cgroup layout it finds
   CollectorOptions o;
   o.keep_files_open = keep_files_open;
   o.max_open_files = exporter::kernel::RaiseOpenFileLimit() / 4 * 3;
   o.discovery_interval = discover_every_time ? std::chrono::seconds{0} : std::chrono::hours{24};
   o.cgroup_include = std::move(include);
+  o.process_stats = std::move(process_stats);
   return std::make_unique<Collector>(FsRoot(proc), FsRoot(sys), o, nullptr);
 }
 
@@ -399,6 +403,56 @@ void BM_KernelCollectRealCgroups(benchmark::State& state) {
   if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
 }
 BENCHMARK(BM_KernelCollectRealCgroups)->Apply(ReopenAndRanArgs)->Unit(benchmark::kMillisecond);
+
+// 1000 real containers of one process with 10 threads each (bench::RealProcesses). taskstats 0:
+// a schedstat read per thread, as on RealCgroups; 1: one taskstats query per process, batched
+// (--kernel.taskstats). ran as for BM_KernelCollect.
+void BM_KernelCollectRealProcesses(benchmark::State& state) {
+  bench::RealProcesses& node = bench::RealProcesses::Get();
+  if (!node.error().empty()) {
+    state.SkipWithError(node.error().c_str());
+    return;
+  }
+  exporter::kernel::ProcessStatsFn process_stats;
+  if (state.range(0) == 1) {
+    std::string why;
+    std::shared_ptr<exporter::kernel::TaskstatsClient> client =
+        exporter::kernel::TaskstatsClient::Open(std::chrono::seconds{1}, why);
+    if (!client) {
+      state.SkipWithError(("taskstats: " + why).c_str());
+      return;
+    }
+    process_stats = [client](std::span<exporter::kernel::ProcessQuery> q) { client->Query(q); };
+  }
+  const auto ran = static_cast<size_t>(state.range(1));
+  auto collector = MakeCollector("/proc", "/sys", true, false, node.include(), process_stats);
+  exporter::state::KernelSample sample;
+  auto now = std::chrono::system_clock::now();
+  collector->Collect(now, sample);
+  for (int i = 0; i < 3; ++i) {
+    node.Run(ran);
+    now += std::chrono::seconds{1};
+    collector->Collect(now, sample);
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    node.Run(ran);
+    state.ResumeTiming();
+    now += std::chrono::seconds{1};
+    collector->Collect(now, sample);
+  }
+  Report(state, sample);
+  if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
+  if (!node.error().empty()) state.SkipWithError(node.error().c_str());
+}
+BENCHMARK(BM_KernelCollectRealProcesses)
+    ->Apply([](benchmark::internal::Benchmark* b) {
+      b->ArgNames({"taskstats", "ran"});
+      for (const int64_t ran : {kThreadsPerContainer, kBusyWorkers, size_t{0}}) {
+        b->Args({0, ran})->Args({1, ran});
+      }
+    })
+    ->Unit(benchmark::kMillisecond);
 
 // The floor under a collection in which every thread ran: one pread of each file it reads, into
 // one buffer, with no parsing and no bookkeeping. The collection's time above it is queuelens's

@@ -107,6 +107,11 @@ void ExporterConfig::Register(common::FlagSet& f) {
            "cgroups to read as containers; empty selects none");
   f.String("kernel.cgroup-exclude", &kernel_cgroup_exclude,
            "Regex on cgroup paths excluding cgroups, Kubernetes containers included");
+  f.String("kernel.taskstats", &kernel_taskstats,
+           "Run-queue counters per process from the kernel's taskstats netlink family (one "
+           "batched query per process, exited threads included) instead of one schedstat read "
+           "per thread: off, auto (when usable) or on (fail at start when not). Needs "
+           "CAP_NET_ADMIN, the host's network namespace and --path.procfs in this PID namespace");
   f.String("path.procfs", &path_procfs, "procfs mount point (the host's /proc)");
   f.String("path.sysfs", &path_sysfs, "sysfs mount point (the host's /sys)");
   f.String("kubelet.url", &kubelet_url,
@@ -228,6 +233,9 @@ std::vector<std::string> ExporterConfig::Validate() const {
   }
   if (kernel_enabled && (path_procfs.empty() || path_sysfs.empty())) {
     problems.push_back("--path.procfs and --path.sysfs must not be empty");
+  }
+  if (kernel_taskstats != "off" && kernel_taskstats != "auto" && kernel_taskstats != "on") {
+    problems.push_back("--kernel.taskstats must be off, auto or on");
   }
   if (log_format != "text" && log_format != "json") {
     problems.push_back("--log.format must be text or json");

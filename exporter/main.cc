@@ -18,6 +18,7 @@
 #include "exporter/exposition/http_routes.h"
 #include "exporter/exposition/metric_names.h"
 #include "exporter/kernel/kernel_poller.h"
+#include "exporter/kernel/taskstats.h"
 #include "exporter/loop.h"
 #include "exporter/sources/jaeger_poller.h"
 #include "exporter/sources/otlp_receiver.h"
@@ -67,10 +68,30 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
     // Kept statistics files take one descriptor each; a quarter stays for sockets and the rest
     // (--kernel.max-open-files lowers it further).
     const size_t max_open_files = exporter::kernel::RaiseOpenFileLimit() / 4 * 3;
+    exporter::kernel::CollectorOptions collector_options =
+        config.ToCollectorOptions(max_open_files);
+    if (config.kernel_taskstats != "off") {
+      std::string why = "--path.procfs is not this process's PID namespace";
+      std::shared_ptr<exporter::kernel::TaskstatsClient> taskstats;
+      if (exporter::kernel::SharesPidNamespace(exporter::kernel::FsRoot(config.path_procfs))) {
+        taskstats = exporter::kernel::TaskstatsClient::Open(std::chrono::seconds{1}, why);
+      }
+      if (taskstats) {
+        collector_options.process_stats = [taskstats](std::span<exporter::kernel::ProcessQuery> q) {
+          taskstats->Query(q);
+        };
+        spdlog::info("kernel: run-queue counters per process from taskstats");
+      } else if (config.kernel_taskstats == "on") {
+        spdlog::critical("--kernel.taskstats=on: {}", why);
+        return 2;
+      } else {
+        spdlog::info("kernel: taskstats unusable ({}): schedstat per thread", why);
+      }
+    }
     kernel = std::make_unique<exporter::kernel::KernelPoller>(
         std::make_unique<exporter::kernel::Collector>(
             exporter::kernel::FsRoot(config.path_procfs),
-            exporter::kernel::FsRoot(config.path_sysfs), config.ToCollectorOptions(max_open_files),
+            exporter::kernel::FsRoot(config.path_sysfs), std::move(collector_options),
             config.kubelet_url.empty() ? common::HttpGet()
                                        : common::MakeCurlHttpGet(config.ToKubeletClientOptions())),
         config.ToKernelStateOptions(), config.ToCaptainsRun(targets.get()));

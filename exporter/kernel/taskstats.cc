@@ -147,6 +147,12 @@ size_t ParseNetlinkReplies(std::string_view datagram, std::vector<NetlinkReply>&
   return malformed + (datagram.empty() ? 0 : 1);
 }
 
+bool SharesPidNamespace(const FsRoot& procfs) {
+  char target[32];
+  const ssize_t n = ::readlink(procfs.Path("self").c_str(), target, sizeof target);
+  return n > 0 && std::string_view(target, static_cast<size_t>(n)) == std::to_string(::getpid());
+}
+
 std::unique_ptr<TaskstatsClient> TaskstatsClient::Open(std::chrono::milliseconds timeout,
                                                        std::string& error) {
   const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);

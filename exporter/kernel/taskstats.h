@@ -54,6 +54,10 @@ struct NetlinkReply {
 // (skipped: truncated headers or attributes, a taskstats payload too short for its counters).
 size_t ParseNetlinkReplies(std::string_view datagram, std::vector<NetlinkReply>& out);
 
+// True when `procfs` is the procfs of this process's PID namespace (its "self" is our PID), so
+// the PIDs it lists are the ones taskstats looks up.
+bool SharesPidNamespace(const FsRoot& procfs);
+
 // A NETLINK_GENERIC socket bound to the taskstats family. Not thread-safe.
 class TaskstatsClient {
  public:

@@ -110,5 +110,17 @@ TEST_F(KernelFlagsTest, ValidateReportsEveryKernelProblem) {
   EXPECT_THAT(all, HasSubstr("--path.procfs and --path.sysfs must not be empty"));
 }
 
+TEST_F(KernelFlagsTest, TaskstatsIsOffByDefaultAndTakesOffAutoOrOn) {
+  Parse({});
+  EXPECT_EQ(config_.kernel_taskstats, "off");
+  for (const char* mode : {"--kernel.taskstats=auto", "--kernel.taskstats=on"}) {
+    Parse({mode});
+    EXPECT_THAT(config_.Validate(), IsEmpty());
+  }
+  Parse({"--kernel.taskstats=yes"});
+  ASSERT_EQ(config_.Validate().size(), 1u);
+  EXPECT_THAT(config_.Validate()[0], HasSubstr("--kernel.taskstats must be off, auto or on"));
+}
+
 }  // namespace
 }  // namespace exporter
