@@ -64,7 +64,7 @@ struct ExporterConfig {
   int64_t kernel_max_containers = 5'000;
   std::string kernel_cgroup_include;
   std::string kernel_cgroup_exclude;
-  std::string kernel_taskstats = "off";  // off, auto or on
+  std::string kernel_taskstats = "auto";  // off, auto or on
   std::string path_procfs = "/proc";
   std::string path_sysfs = "/sys";
   std::string kubelet_url;  // empty: pod names from the containers' environment

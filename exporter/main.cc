@@ -71,15 +71,10 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
     exporter::kernel::CollectorOptions collector_options =
         config.ToCollectorOptions(max_open_files);
     if (config.kernel_taskstats != "off") {
-      std::string why = "--path.procfs is not this process's PID namespace";
-      std::shared_ptr<exporter::kernel::TaskstatsClient> taskstats;
-      if (exporter::kernel::SharesPidNamespace(exporter::kernel::FsRoot(config.path_procfs))) {
-        taskstats = exporter::kernel::TaskstatsClient::Open(std::chrono::seconds{1}, why);
-      }
-      if (taskstats) {
-        collector_options.process_stats = [taskstats](std::span<exporter::kernel::ProcessQuery> q) {
-          taskstats->Query(q);
-        };
+      std::string why;
+      collector_options.process_stats = exporter::kernel::OpenProcessStats(
+          exporter::kernel::FsRoot(config.path_procfs), std::chrono::seconds{1}, why);
+      if (collector_options.process_stats) {
         spdlog::info("kernel: run-queue counters per process from taskstats");
       } else if (config.kernel_taskstats == "on") {
         spdlog::critical("--kernel.taskstats=on: {}", why);

@@ -69,7 +69,8 @@ std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
   MetricFamily collections = Family(kKernelCollections, MetricType::Counter, 1);
   Add(collections, {}).counter.value = static_cast<double>(snap.collections);
   MetricFamily info = Family(kKernelInfo, MetricType::Gauge, 1);
-  Add(info, {{"cgroup_mode", snap.cgroup_mode}}).gauge.value = 1;
+  Add(info, {{"cgroup_mode", snap.cgroup_mode}, {"task_counters", snap.task_counters}})
+      .gauge.value = 1;
 
   const size_t k = snap.captains.size();
   MetricFamily recommended = Family(kContainerRecommendedCpu, MetricType::Gauge, k);

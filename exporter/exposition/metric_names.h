@@ -79,12 +79,13 @@ inline constexpr MetricName kContainerRunqueueWait{
     "queuelens_container_runqueue_wait_seconds_total",
     "Time the container's threads were runnable but waited for a CPU: the second field of "
     "/proc/<pid>/task/<tid>/schedstat summed over every thread listed in the cgroup "
-    "(cgroup.threads, or tasks on v1), exited threads included. Divided by the rate of "
-    "queuelens_container_timeslices_total it is the mean run-queue wait per timeslice."};
+    "(cgroup.threads, or tasks on v1), exited threads included; with --kernel.taskstats the "
+    "same sum per process of cgroup.procs from taskstats cpu_delay_total. Divided by the rate "
+    "of queuelens_container_timeslices_total it is the mean run-queue wait per timeslice."};
 inline constexpr MetricName kContainerTimeslices{
     "queuelens_container_timeslices_total",
-    "Times the container's threads were put on a CPU: the third field of their schedstat, summed "
-    "like queuelens_container_runqueue_wait_seconds_total."};
+    "Times the container's threads were put on a CPU: the third field of their schedstat "
+    "(taskstats cpu_count), summed like queuelens_container_runqueue_wait_seconds_total."};
 inline constexpr MetricName kContainerCpuUsage{
     "queuelens_container_cpu_usage_seconds_total",
     "CPU time used by the container's cgroup: cpu.stat usage_usec (cgroup v2) or cpuacct.usage "
@@ -153,8 +154,9 @@ inline constexpr MetricName kKernelContainers{
     "queuelens_kernel_containers", "Containers (cgroups) read by the last kernel collection."};
 inline constexpr MetricName kKernelThreads{
     "queuelens_kernel_threads",
-    "Threads tracked over all containers; a thread's schedstat file is re-read when its "
-    "container's CPU usage grew by more than the threads already read account for."};
+    "Threads tracked over all containers (processes with task_counters=\"taskstats\" on "
+    "queuelens_kernel_info); a thread's schedstat is re-read when its container's CPU usage "
+    "grew by more than the threads already read account for."};
 inline constexpr MetricName kKernelIdleContainers{
     "queuelens_kernel_idle_containers",
     "Containers whose threads the last kernel collection did not read because the cgroup's CPU "
@@ -162,9 +164,10 @@ inline constexpr MetricName kKernelIdleContainers{
     "moves only while it runs)."};
 inline constexpr MetricName kKernelThreadsRead{
     "queuelens_kernel_threads_read",
-    "Thread schedstat files the last kernel collection read: per container that used CPU, the "
-    "most active threads first until their run time growth accounts for the cgroup's usage "
-    "growth, and every thread when it does not or at a discovery."};
+    "Thread schedstat files the last kernel collection read (processes asked, with "
+    "task_counters=\"taskstats\"): per container that used CPU, the most active threads first "
+    "until their run time growth accounts for the cgroup's usage growth (with taskstats every "
+    "known process at once), and every thread when it does not or at a discovery."};
 inline constexpr MetricName kKernelOpenFiles{
     "queuelens_kernel_open_files",
     "Kernel statistics files held open and re-read with pread (--kernel.keep-files-open)."};
@@ -172,7 +175,9 @@ inline constexpr MetricName kKernelCollections{"queuelens_kernel_collections_tot
                                                "Kernel collections run."};
 inline constexpr MetricName kKernelInfo{
     "queuelens_kernel_info",
-    "Always 1; cgroup_mode is the cgroup layout found in mountinfo (v1, v2, hybrid or none)."};
+    "Always 1; cgroup_mode is the cgroup layout found in mountinfo (v1, v2, hybrid or none), "
+    "task_counters where the run-queue counters come from: schedstat (one file per thread) or "
+    "taskstats (one netlink query per process, --kernel.taskstats)."};
 
 // The per-container Captains (exporter/state/captains.h), present with --captain.enabled.
 inline constexpr MetricName kContainerRecommendedCpu{

@@ -192,14 +192,17 @@ std::string RenderInterferenceSection(const state::StateSnapshot& spans,
     out += "</table>\n";
   }
 
+  // With taskstats the run-queue counters are per process, and so are the task counts.
+  const std::string_view tasks = kernel->task_counters == "taskstats" ? "processes" : "threads";
   out += "<h2>Containers on this node</h2>\n<p class=\"m\">cgroup mode " + kernel->cgroup_mode +
          " · " + std::to_string(kernel->containers.size()) + " containers · " +
-         std::to_string(kernel->threads) + " threads";
+         std::to_string(kernel->threads) + " " + std::string(tasks) + " (" + kernel->task_counters +
+         ")";
   if (kernel->node.cpus > 0) out += " · " + std::to_string(kernel->node.cpus) + " CPUs";
   out += "</p>\n<table>";
   Row(out,
-      {"namespace", "pod", "container", "QoS", "runtime", "threads", "CPU cores", "limit",
-       "throttled", "run-queue wait / slice", "interference", "cgroup"},
+      {"namespace", "pod", "container", "QoS", "runtime", tasks, "CPU cores", "limit", "throttled",
+       "run-queue wait / slice", "interference", "cgroup"},
       true);
   for (const auto& c : kernel->containers) {
     Row(out, {c.k8s_namespace, c.pod, c.container, c.qos, c.runtime, std::to_string(c.threads),

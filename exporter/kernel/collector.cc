@@ -634,6 +634,7 @@ void Collector::Fill(state::KernelSample& out) const {
     }
   }
   out.cgroup_mode = CgroupModeName(layout_.mode);
+  out.task_counters = options_.process_stats ? "taskstats" : "schedstat";
   out.kept_files = budget_.used;
   out.idle_containers = idle_containers_;
   out.threads_read = threads_read_;

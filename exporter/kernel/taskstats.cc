@@ -251,4 +251,15 @@ void TaskstatsClient::Query(std::span<ProcessQuery> queries) {
   }
 }
 
+ProcessStatsFn OpenProcessStats(const FsRoot& procfs, std::chrono::milliseconds timeout,
+                                std::string& why) {
+  if (!SharesPidNamespace(procfs)) {
+    why = procfs.Path("self") + " is not this process: not the procfs of its PID namespace";
+    return {};
+  }
+  std::shared_ptr<TaskstatsClient> client = TaskstatsClient::Open(timeout, why);
+  if (!client) return {};
+  return [client](std::span<ProcessQuery> queries) { client->Query(queries); };
+}
+
 }  // namespace exporter::kernel

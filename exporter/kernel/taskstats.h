@@ -88,4 +88,10 @@ class TaskstatsClient {
   std::vector<NetlinkReply> replies_;
 };
 
+// The collector's per-process counters (CollectorOptions::process_stats) for the processes
+// `procfs` lists: a TaskstatsClient when `procfs` shares this PID namespace and Open succeeds,
+// else empty with `why` set.
+ProcessStatsFn OpenProcessStats(const FsRoot& procfs, std::chrono::milliseconds timeout,
+                                std::string& why);
+
 }  // namespace exporter::kernel

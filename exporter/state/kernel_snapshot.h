@@ -67,10 +67,11 @@ struct KernelSnapshot {
   std::vector<Error> errors;      // cumulative, sorted by (source, reason)
   std::vector<Captain> captains;  // empty when the Captains are off
   std::string cgroup_mode;        // "v1", "v2", "hybrid" or "none"
-  size_t threads = 0;             // threads tracked over all containers
+  std::string task_counters;      // "schedstat" (tasks are threads) or "taskstats" (processes)
+  size_t threads = 0;             // tasks tracked over all containers
   size_t kept_files = 0;          // statistics files held open for pread
-  size_t idle_containers = 0;     // threads not re-read in the last collection (no CPU used)
-  size_t threads_read = 0;        // schedstat files the last collection read
+  size_t idle_containers = 0;     // containers not re-read in the last collection (no CPU used)
+  size_t threads_read = 0;        // tasks the last collection read
   uint64_t collections = 0;
 };
 

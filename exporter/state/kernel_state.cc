@@ -63,6 +63,7 @@ void KernelState::Apply(const KernelSample& sample, common::TimePoint now) {
     return std::tie(a.source, a.reason) < std::tie(b.source, b.reason);
   });
   cgroup_mode_ = sample.cgroup_mode;
+  task_counters_ = sample.task_counters;
   kept_files_ = sample.kept_files;
   idle_containers_ = sample.idle_containers;
   threads_read_ = sample.threads_read;
@@ -183,6 +184,7 @@ std::shared_ptr<KernelSnapshot> KernelState::Snapshot(common::TimePoint now) con
   snap->sources = sources_;
   snap->errors = errors_;
   snap->cgroup_mode = cgroup_mode_;
+  snap->task_counters = task_counters_;
   snap->threads = threads_;
   snap->kept_files = kept_files_;
   snap->idle_containers = idle_containers_;

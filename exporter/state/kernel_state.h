@@ -54,9 +54,12 @@ struct KernelSample {
   std::vector<Source> sources;
   std::vector<Error> errors;
   std::string_view cgroup_mode = "none";
+  // Where the run-queue counters come from: "schedstat" (per thread) or "taskstats" (per
+  // process); the tasks of Container::threads and threads_read are threads or processes.
+  std::string_view task_counters = "schedstat";
   size_t kept_files = 0;
-  size_t idle_containers = 0;  // containers whose threads were not re-read: no CPU used since
-  size_t threads_read = 0;     // schedstat files read by the collection
+  size_t idle_containers = 0;  // containers whose tasks were not re-read: no CPU used since
+  size_t threads_read = 0;     // tasks read by the collection (schedstat files or processes)
 };
 
 struct KernelStateOptions {
@@ -125,7 +128,7 @@ class KernelState {
   KernelSample::Node node_;
   std::vector<KernelSnapshot::Source> sources_;
   std::vector<KernelSnapshot::Error> errors_;
-  std::string cgroup_mode_ = "none";
+  std::string cgroup_mode_ = "none", task_counters_ = "schedstat";
   size_t threads_ = 0, kept_files_ = 0, idle_containers_ = 0, threads_read_ = 0;
 };
 

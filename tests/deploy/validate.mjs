@@ -1,4 +1,5 @@
-// Renders deploy/base and every deploy/overlays/* with `kubectl kustomize` and checks each object:
+// Renders deploy/base, deploy/node-taskstats, every deploy/overlays/* and the keda overlay on
+// node-taskstats (as its README says to stack them) with `kubectl kustomize` and checks each object:
 //   - against its schema: Kubernetes (kubernetes-models), KEDA, prometheus-operator and
 //     cert-manager (@kubernetes-models/*); an object of a kind none of them knows fails;
 //   - for fields the schema does not know (the validators accept them; the TypeScript types of the
@@ -80,12 +81,29 @@ async function modelFor(apiVersion, kind) {
   return null;
 }
 
-const overlays = [path.join(DEPLOY, "base")].concat(
-  fs
+// A copy of the keda overlay whose base is node-taskstats, as deploy/README.md tells operators
+// to combine the two.
+function kedaOnNodeTaskstats() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "queuelens-keda-taskstats-"));
+  const keda = path.join(DEPLOY, "overlays", "keda");
+  for (const f of fs.readdirSync(keda)) fs.copyFileSync(path.join(keda, f), path.join(dir, f));
+  const file = path.join(dir, "kustomization.yaml");
+  const text = fs.readFileSync(file, "utf8");
+  assert.match(text, /^  - \.\.\/\.\.\/base$/m, "the keda overlay names ../../base");
+  const base = path.relative(dir, path.join(DEPLOY, "node-taskstats"));
+  fs.writeFileSync(file, text.replace(/^  - \.\.\/\.\.\/base$/m, `  - ${base}`));
+  return dir;
+}
+
+const TASKSTATS_KEDA = "overlays/keda on node-taskstats";
+const overlays = [
+  ["base", path.join(DEPLOY, "base")],
+  ["node-taskstats", path.join(DEPLOY, "node-taskstats")],
+  ...fs
     .readdirSync(path.join(DEPLOY, "overlays"), { withFileTypes: true })
     .filter((e) => e.isDirectory())
-    .map((e) => path.join(DEPLOY, "overlays", e.name)),
-);
+    .map((e) => [`overlays/${e.name}`, path.join(DEPLOY, "overlays", e.name)]),
+];
 const rendered = new Map();
 
 test("kubectl kustomize renders the base and every overlay", (t) => {
@@ -96,12 +114,17 @@ test("kubectl kustomize renders the base and every overlay", (t) => {
     "keda",
     "prometheus-adapter",
   ]);
-  for (const dir of overlays) {
-    const objs = render(dir);
-    assert.ok(objs.length > 0, dir);
-    const keys = objs.map(key);
-    assert.equal(new Set(keys).size, keys.length, `${dir}: an object is rendered twice`);
-    rendered.set(path.relative(DEPLOY, dir), objs);
+  const stacked = kedaOnNodeTaskstats();
+  try {
+    for (const [name, dir] of [...overlays, [TASKSTATS_KEDA, stacked]]) {
+      const objs = render(dir);
+      assert.ok(objs.length > 0, dir);
+      const keys = objs.map(key);
+      assert.equal(new Set(keys).size, keys.length, `${dir}: an object is rendered twice`);
+      rendered.set(name, objs);
+    }
+  } finally {
+    fs.rmSync(stacked, { recursive: true, force: true });
   }
 });
 
@@ -308,21 +331,28 @@ test("pods reference objects that exist", () => {
   }
 });
 
+// The one workload allowed more than the unprivileged defaults: node-taskstats' node exporter,
+// which needs the host's PID and network namespaces and CAP_NET_ADMIN for taskstats queries.
+const TASKSTATS_RENDERS = new Set(["node-taskstats", TASKSTATS_KEDA]);
+const isTaskstatsExporter = (name, w) =>
+  TASKSTATS_RENDERS.has(name) && key(w) === "DaemonSet/queuelens/queuelens-exporter-node";
+
 test("queuelens containers run unprivileged", () => {
   for (const [name, objs] of rendered) {
     for (const w of objs.filter(podSpec)) {
       const spec = podSpec(w);
-      assert.equal(spec.hostNetwork ?? false, false, `${name}: ${key(w)}`);
-      assert.equal(spec.hostPID ?? false, false, `${name}: ${key(w)}`);
-      assert.equal(spec.securityContext?.runAsNonRoot, true, `${name}: ${key(w)} runAsNonRoot`);
+      const taskstats = isTaskstatsExporter(name, w);
+      assert.equal(spec.hostNetwork ?? false, taskstats, `${name}: ${key(w)}`);
+      assert.equal(spec.hostPID ?? false, taskstats, `${name}: ${key(w)}`);
+      assert.equal(spec.securityContext?.runAsNonRoot, !taskstats, `${name}: ${key(w)} runAsNonRoot`);
       for (const c of spec.containers) {
         const sc = c.securityContext ?? {};
         assert.equal(sc.allowPrivilegeEscalation, false, `${name}: ${key(w)}/${c.name}`);
         assert.equal(sc.readOnlyRootFilesystem, true, `${name}: ${key(w)}/${c.name}`);
         assert.deepEqual(
           sc.capabilities,
-          { drop: ["ALL"] },
-          `${name}: ${key(w)}/${c.name}: no capability is added`,
+          taskstats ? { drop: ["ALL"], add: ["NET_ADMIN"] } : { drop: ["ALL"] },
+          `${name}: ${key(w)}/${c.name}: no capability is added but taskstats' NET_ADMIN`,
         );
         assert.ok(!sc.privileged, `${name}: ${key(w)}/${c.name}`);
       }
@@ -561,4 +591,47 @@ test("prometheus-adapter: external rules for queuelens metrics", () => {
     assert.match(r.metricsQuery, /<<\.Series>>\{<<\.LabelMatchers>>\}/);
     assert.equal(r.resources.overrides.namespace.resource, "namespace");
   }
+});
+
+test("node-taskstats: the base with the node exporter on taskstats, nothing else changed", () => {
+  const base = rendered.get("base");
+  for (const name of TASKSTATS_RENDERS) {
+    const objs = rendered.get(name);
+    const ds = find(objs, "DaemonSet", "queuelens", "queuelens-exporter-node");
+    const spec = podSpec(ds);
+    assert.equal(spec.dnsPolicy, "ClusterFirstWithHostNet", `${name}: Service names resolve`);
+    assert.equal(spec.securityContext.runAsUser, 0, `${name}: uid 0 keeps NET_ADMIN`);
+    const exporter = spec.containers[0];
+    assert.equal(exporter.args.filter((a) => a.startsWith("--kernel.taskstats")).length, 1);
+    assert.ok(exporter.args.includes("--kernel.taskstats=on"), `${name}: fails loudly, not back`);
+    // taskstats takes PIDs of the exporter's namespace: --path.procfs is the host's /proc.
+    const procfs = exporter.args.find((a) => a.startsWith("--path.procfs=")).split("=")[1];
+    const mount = exporter.volumeMounts.find((m) => m.mountPath === procfs);
+    assert.equal(spec.volumes.find((v) => v.name === mount.name).hostPath.path, "/proc");
+
+    const baseDs = find(base, "DaemonSet", "queuelens", "queuelens-exporter-node");
+    const strip = (d) => {
+      const c = structuredClone(d);
+      const s = podSpec(c);
+      for (const k of ["hostPID", "hostNetwork", "dnsPolicy"]) delete s[k];
+      delete s.securityContext.runAsNonRoot;
+      delete s.securityContext.runAsUser;
+      delete s.containers[0].securityContext.capabilities.add;
+      s.containers[0].args = s.containers[0].args.filter((a) => a !== "--kernel.taskstats=on");
+      return c;
+    };
+    assert.deepEqual(strip(ds), strip(baseDs), `${name}: the DaemonSet differs in more`);
+  }
+  const others = rendered
+    .get("node-taskstats")
+    .filter((o) => key(o) !== "DaemonSet/queuelens/queuelens-exporter-node");
+  assert.deepEqual(
+    others,
+    base.filter((o) => key(o) !== "DaemonSet/queuelens/queuelens-exporter-node"),
+  );
+  assert.deepEqual(
+    rendered.get(TASKSTATS_KEDA).map(key).sort(),
+    rendered.get("overlays/keda").map(key).sort(),
+    "stacked on node-taskstats, the keda overlay renders the same objects",
+  );
 });

@@ -192,6 +192,7 @@ TEST(KernelRoutesTest, MetricsAndStatusPageCarryTheKernelViewAndTheJoin) {
   EXPECT_THAT(page.body, HasSubstr("<h2>Pods: spans and kernel</h2>"));
   EXPECT_THAT(page.body, HasSubstr("<td>shop/frontend-7d9f8b6c5-x2k4p</td><td>frontend</td>"));
   EXPECT_THAT(page.body, HasSubstr("<h2>Containers on this node</h2>"));
+  EXPECT_THAT(page.body, HasSubstr(" threads (schedstat)"));
   EXPECT_THAT(page.body, HasSubstr("<td>jobs</td><td>nightly-report-28731</td><td>report</td>"
                                    "<td>besteffort</td><td>cri-o</td>"));
   EXPECT_THAT(page.body, HasSubstr("<h2>Instance imbalance</h2>"));

@@ -110,10 +110,10 @@ TEST_F(KernelFlagsTest, ValidateReportsEveryKernelProblem) {
   EXPECT_THAT(all, HasSubstr("--path.procfs and --path.sysfs must not be empty"));
 }
 
-TEST_F(KernelFlagsTest, TaskstatsIsOffByDefaultAndTakesOffAutoOrOn) {
+TEST_F(KernelFlagsTest, TaskstatsIsAutoByDefaultAndTakesOffAutoOrOn) {
   Parse({});
-  EXPECT_EQ(config_.kernel_taskstats, "off");
-  for (const char* mode : {"--kernel.taskstats=auto", "--kernel.taskstats=on"}) {
+  EXPECT_EQ(config_.kernel_taskstats, "auto");
+  for (const char* mode : {"--kernel.taskstats=off", "--kernel.taskstats=on"}) {
     Parse({mode});
     EXPECT_THAT(config_.Validate(), IsEmpty());
   }

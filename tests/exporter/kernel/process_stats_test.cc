@@ -127,6 +127,8 @@ TEST_P(ProcessStatsTreeTest, ProcessAnswersGiveTheSumsOfThePerThreadReadsInOneBa
       ->Collect(kT0, processes);
 
   ASSERT_EQ(taskstats.batches.size(), 1u);
+  EXPECT_EQ(threads.task_counters, "schedstat");
+  EXPECT_EQ(processes.task_counters, "taskstats");
   ASSERT_EQ(processes.containers.size(), threads.containers.size());
   size_t with_tasks = 0;
   for (size_t i = 0; i < threads.containers.size(); ++i) {

@@ -213,5 +213,31 @@ TEST_F(TaskstatsClientTest, AProcessIsTheSumOfItsThreadsExitedOnesIncluded) {
   for (const int fd : {ready[0], ready[1], go[0], go[1]}) ::close(fd);
 }
 
+// --kernel.taskstats=auto|on: a fixture tree lists no PIDs of ours, so taskstats is never asked
+// about them.
+TEST(OpenProcessStatsTest, AFixtureTreeIsNotThisPidNamespace) {
+  std::string why;
+  EXPECT_FALSE(OpenProcessStats(FsRoot(fixtures::FixturePath("v2_systemd")),
+                                std::chrono::milliseconds{1000}, why));
+  EXPECT_NE(why.find("not the procfs of its PID namespace"), std::string::npos) << why;
+}
+
+TEST(OpenProcessStatsTest, TheRealProcfsGetsTaskstatsWhereTheKernelAnswers) {
+  std::string error;
+  const bool usable = TaskstatsClient::Open(std::chrono::milliseconds{1000}, error) != nullptr;
+  std::string why;
+  const ProcessStatsFn stats =
+      OpenProcessStats(FsRoot("/proc"), std::chrono::milliseconds{1000}, why);
+  ASSERT_EQ(static_cast<bool>(stats), usable) << why;
+  if (!usable) {
+    EXPECT_EQ(why, error);
+    GTEST_SKIP() << "taskstats unusable here: " << error;
+  }
+  ProcessQuery self{.tgid = static_cast<int32_t>(::getpid())};
+  stats(std::span(&self, 1));
+  EXPECT_EQ(self.status, ReadStatus::kOk);
+  EXPECT_GT(self.stats.timeslices, 0u);
+}
+
 }  // namespace
 }  // namespace exporter::kernel
