@@ -533,22 +533,41 @@ BENCHMARK(BM_KernelCollectRealProc)
 
 }  // namespace
 
-// RealProcesses forks its 1000 children before RealCgroups starts its 10 000 threads when both
-// are selected: a child forked after them keeps its own copy of every stack page they dirty
-// (copy on write), about 90 MB each, and 1000 of them exhaust memory.
-int main(int argc, char** argv) {
+namespace {
+
+// True when --benchmark_filter (Google Benchmark's regex, '-' negating) selects a
+// BM_KernelCollectRealProcesses row. A bad regex selects none; the library reports it.
+bool SelectsRealProcesses(int argc, char** argv) {
   std::string filter = ".";
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg.starts_with("--benchmark_filter=")) filter = arg.substr(sizeof "--benchmark_filter");
   }
+  const bool negated = filter.starts_with('-');
+  try {
+    const std::regex re(negated ? filter.substr(1) : filter);
+    for (const char* taskstats : {"0", "1"}) {
+      for (const char* ran : {"10", "2", "0"}) {
+        const std::string name =
+            std::string("BM_KernelCollectRealProcesses/taskstats:") + taskstats + "/ran:" + ran;
+        if (std::regex_search(name, re) != negated) return true;
+      }
+    }
+  } catch (const std::regex_error&) {
+  }
+  return false;
+}
+
+}  // namespace
+
+// RealProcesses forks its 1000 children before RealCgroups starts its 10 000 threads when both
+// are selected: a child forked after them keeps its own copy of every stack page they dirty
+// (copy on write), about 90 MB each, and 1000 of them exhaust memory.
+int main(int argc, char** argv) {
+  const bool real_processes = SelectsRealProcesses(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  const bool negated = filter.starts_with('-');
-  if (std::regex_search("BM_KernelCollectRealProcesses/taskstats:1/ran:10",
-                        std::regex(negated ? filter.substr(1) : filter)) != negated) {
-    bench::RealProcesses::Get();
-  }
+  if (real_processes) bench::RealProcesses::Get();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
