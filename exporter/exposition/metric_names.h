@@ -159,9 +159,9 @@ inline constexpr MetricName kKernelThreads{
     "grew by more than the threads already read account for."};
 inline constexpr MetricName kKernelIdleContainers{
     "queuelens_kernel_idle_containers",
-    "Containers whose threads the last kernel collection did not read because the cgroup's CPU "
-    "usage had not grown past what its threads' last reads account for (a thread's schedstat "
-    "moves only while it runs)."};
+    "Containers whose threads (processes, with task_counters=\"taskstats\") the last kernel "
+    "collection did not read because the cgroup's CPU usage had not grown past what their last "
+    "reads account for (a task's run-queue counters move only while it runs)."};
 inline constexpr MetricName kKernelThreadsRead{
     "queuelens_kernel_threads_read",
     "Thread schedstat files the last kernel collection read (processes asked, with "
