@@ -106,12 +106,13 @@ Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const Workloa
                             const QueueBalancingOptions& options) {
   Proposal p;
   p.policy = std::string(kQueueBalancing);
-  p.terms.reserve(5);
-  double inflight = signals.inflight;
-  if (!std::isfinite(inflight)) inflight = signals.request_rate * signals.mean_latency_seconds;
+  p.terms.reserve(10);
+  const double busy =
+      signals.request_rate == 0 ? 0.0 : signals.request_rate * signals.mean_exclusive_seconds;
   const double s0 = signals.uncongested_seconds;
-  if (!std::isfinite(inflight) || inflight < 0) {
-    p.reason = "no in-flight estimate";
+  const double n = signals.current_replicas;
+  if (!std::isfinite(busy) || busy < 0) {
+    p.reason = "no exclusive-time concurrency (request rate and mean exclusive time)";
     return p;
   }
   if (!std::isfinite(s0) || s0 <= 0) {
@@ -120,15 +121,28 @@ Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const Workloa
   }
   const double w_target = config.slo_p99_seconds / std::log(100.0);
   const double c_target = std::max(options.min_target_concurrency, w_target / s0 - 1);
-  const int replicas = std::max(1, CeilReplicas(inflight / c_target));
-  p.Term("inflight", inflight);
+  const double rho_target = c_target / (1 + c_target);
+  const bool known_replicas = std::isfinite(n) && n >= 1;
+  const double rho = known_replicas ? busy / (n + busy) : model::kMissing;
+  const double offered = known_replicas ? n * rho : signals.request_rate * s0;
+  const double utilization_replicas = offered / rho_target;
+  const double queue_replicas = busy / c_target;
+  const int replicas = std::max(1, CeilReplicas(std::max(utilization_replicas, queue_replicas)));
+  p.Term("exclusive_inflight", busy);
   p.Term("uncongested_seconds", s0);
   p.Term("target_sojourn_seconds", w_target);
-  p.Term("target_utilization", 1 - s0 / w_target);
   p.Term("target_concurrency", c_target);
+  p.Term("target_utilization", rho_target);
+  if (known_replicas) p.Term("utilization", rho);
+  p.Term("offered_load", offered);
+  p.Term("utilization_replicas", utilization_replicas);
+  p.Term("queue_replicas", queue_replicas);
   p.replicas = replicas;
-  p.reason = "Little's law: " + FormatNumber(inflight) + " in flight / " + FormatNumber(c_target) +
-             " per replica";
+  p.reason = "Little's law: " + FormatNumber(busy) + " in service, offered load " +
+             FormatNumber(offered) +
+             (known_replicas ? " on " + FormatNumber(n) + " replicas" : "") +
+             " at target utilisation " + FormatNumber(rho_target) + ", " +
+             FormatNumber(queue_replicas) + " at " + FormatNumber(c_target) + " per replica";
   return p;
 }
 

@@ -24,14 +24,25 @@ namespace recommender::policies {
 // and keeps its current extra pods (current_replicas − 1) out of the budget: C' = C − kept.
 // QueueFlower's mean SLA table is not published: the mean target is a fraction of the P99 SLO.
 //
-// Without a budget, Little's law with a processor-sharing pod (M/M/1-PS) per replica:
+// Without a budget, each replica is a processor-sharing server (M/M/1-PS) with service time S0:
 //   S0 = uncongested_seconds (the service time without queueing)
 //   W* = slo_p99 / ln(100)      the mean sojourn whose exponential tail puts P99 at the SLO
-//   W  = S0/(1 − ρ) = W*  ⇒  ρ* = 1 − S0/W*,  and N = ρ/(1 − ρ) requests per pod, so
-//   c* = W*/S0 − 1              target concurrency per replica, floored at min_target_concurrency
-//   replicas = max(1, ceil(inflight / c*))
-//   inflight = signals.inflight, else request_rate·mean_latency
-// When S0 ≥ W* no queueing meets the SLO; the floor keeps ρ low instead of dividing by ≤ 0.
+//   W  = S0/(1 − ρ) = W*  ⇒  ρ* = 1 − S0/W*, and a server holds ρ/(1 − ρ) requests, so
+//   c* = W*/S0 − 1              target concurrency per replica, floored at min_target_concurrency;
+//                               ρ* = c*/(1 + c*)
+//   B  = exclusive_inflight = request_rate·mean_exclusive_seconds, the requests inside the
+//        service itself (Little's law on exclusive time: waiting on callees is not its load)
+//   n  = current_replicas,  utilization ρ̂ = B/(n + B)   the ρ at which n servers hold B
+//   offered_load = n·ρ̂        busy servers; with n unknown (no kube-state-metrics, no pod label
+//                             on spans) request_rate·S0 instead
+//   utilization_replicas = offered_load/ρ*   the same load at the target utilisation
+//   queue_replicas       = B/c*              enough replicas to hold the B requests at the target
+//   replicas = max(1, ceil(max(utilization_replicas, queue_replicas)))
+// Both terms equal n at ρ̂ = ρ*. Below it the utilisation term is the larger and lands on the
+// offered load in one step (sizing by B/c* alone would fall to about 1/c* of it, the next burst
+// finding too few pods); above it the queue term is the larger and grows without bound as the
+// backlog builds, where the utilisation term can grow by at most 1/ρ* per decision.
+// A request rate of 0 means B = 0; no proposal without S0.
 struct QueueBalancingOptions {
   double queue_weight = 0.5;
   double mean_violation_weight = 0.3;

@@ -33,6 +33,7 @@ model::WorkloadSignals Signals(double queue, double usage_per_pod, common::TimeP
   s.inflight = queue;
   s.queue_length = queue;
   s.mean_latency_seconds = 0.1;
+  s.mean_exclusive_seconds = queue / s.request_rate;  // `queue` requests inside the service
   s.p95_latency_seconds = 0.2;
   s.p99_latency_seconds = 0.3;
   s.uncongested_seconds = 0.01;
@@ -80,9 +81,10 @@ TEST(AllPoliciesTest, EveryPolicyProposesForEveryWorkloadInListOrder) {
   // The pool shares 8 pods by queue (1:3): 2 + 1 and 6 + 1.
   EXPECT_EQ(out[0].Find("queue_balancing")->replicas, 3);
   EXPECT_EQ(out[1].Find("queue_balancing")->replicas, 7);
-  // No group, or an unknown one: Little's law (W* = 0.5/ln 100 ≈ 0.109 s, c* ≈ 9.86).
-  EXPECT_EQ(out[2].Find("queue_balancing")->replicas, 1);
-  EXPECT_EQ(out[3].Find("queue_balancing")->replicas, 1);
+  // No group, or an unknown one: Little's law (W* = 0.5/ln 100 ≈ 0.109 s, c* ≈ 9.86,
+  // ρ* ≈ 0.908): 2 replicas holding 8 run at ρ̂ = 0.8, an offered load of 1.6 → 1.76 → 2.
+  EXPECT_EQ(out[2].Find("queue_balancing")->replicas, 2);
+  EXPECT_EQ(out[3].Find("queue_balancing")->replicas, 2);
   EXPECT_GT(TermOf(*out[2].Find("queue_balancing"), "target_concurrency"), 9);
   EXPECT_EQ(out[0].Find("nope"), nullptr);
   // The Tower chose at the first pass and throttle_target uses its target.

@@ -117,10 +117,13 @@ TEST(QueueBalancingGroupTest, TotalIsBudgetPlusOnePerMember) {
   EXPECT_EQ(total, 17 + 4);
 }
 
-model::WorkloadSignals LittleSignals(double inflight, double uncongested) {
+// `busy` requests inside the service (rate 100/s), on `replicas` pods.
+model::WorkloadSignals LittleSignals(double busy, double uncongested, double replicas) {
   model::WorkloadSignals s;
-  s.inflight = inflight;
+  s.request_rate = 100;
+  s.mean_exclusive_seconds = busy / 100;
   s.uncongested_seconds = uncongested;
+  s.current_replicas = replicas;
   return s;
 }
 
@@ -130,34 +133,91 @@ WorkloadConfig LittleConfig() {
   return c;
 }
 
-TEST(LittlesLawTest, ReplicasFromTargetConcurrency) {
-  // S0 = 10 ms, W* = 50 ms → c* = 50/10 − 1 = 4 requests per replica.
-  const Proposal p = EvaluateLittlesLaw(LittleSignals(8, 0.01), LittleConfig());
-  EXPECT_EQ(p.replicas, 2);  // exactly 8/4, not pushed to 3 by rounding noise
+// S0 = 10 ms and W* = 50 ms below: ρ* = 0.8, c* = 4 requests per replica.
+
+TEST(LittlesLawTest, AtTheTargetUtilisationBothTermsKeepTheReplicas) {
+  // 2 replicas holding 8 requests: ρ̂ = 8/10 = ρ*.
+  const Proposal p = EvaluateLittlesLaw(LittleSignals(8, 0.01, 2), LittleConfig());
+  EXPECT_EQ(p.replicas, 2);  // exactly 2, not pushed to 3 by rounding noise
   EXPECT_NEAR(TermOf(p, "target_concurrency"), 4, 1e-9);
   EXPECT_NEAR(TermOf(p, "target_sojourn_seconds"), 0.05, 1e-12);
   EXPECT_NEAR(TermOf(p, "target_utilization"), 0.8, 1e-9);
-  EXPECT_EQ(EvaluateLittlesLaw(LittleSignals(9, 0.01), LittleConfig()).replicas, 3);
-  EXPECT_EQ(EvaluateLittlesLaw(LittleSignals(0, 0.01), LittleConfig()).replicas, 1);
+  EXPECT_NEAR(TermOf(p, "utilization"), 0.8, 1e-9);
+  EXPECT_NEAR(TermOf(p, "utilization_replicas"), 2, 1e-9);
+  EXPECT_NEAR(TermOf(p, "queue_replicas"), 2, 1e-9);
+  EXPECT_NEAR(TermOf(p, "exclusive_inflight"), 8, 1e-9);
 }
 
-TEST(LittlesLawTest, InflightFallsBackToRateTimesLatency) {
-  model::WorkloadSignals s = LittleSignals(model::kMissing, 0.01);
-  s.request_rate = 100;
-  s.mean_latency_seconds = 0.12;  // 12 in flight
-  EXPECT_EQ(EvaluateLittlesLaw(s, LittleConfig()).replicas, 3);
+TEST(LittlesLawTest, OverProvisionedScalesToTheOfferedLoadNotToOne) {
+  // 20 replicas hold 2 requests: ρ̂ = 2/22, the load of 20·2/22 = 1.82 busy servers, which at
+  // ρ* = 0.8 need 2.27 → 3 replicas. B/c* alone would say 0.5 → 1.
+  const Proposal p = EvaluateLittlesLaw(LittleSignals(2, 0.01, 20), LittleConfig());
+  EXPECT_NEAR(TermOf(p, "utilization"), 2.0 / 22, 1e-12);
+  EXPECT_NEAR(TermOf(p, "utilization_replicas"), 20 * (2.0 / 22) / 0.8, 1e-9);
+  EXPECT_NEAR(TermOf(p, "queue_replicas"), 0.5, 1e-12);
+  EXPECT_EQ(p.replicas, 3);
+  // The answer for the same offered load does not depend on how over-provisioned it is.
+  const Proposal q = EvaluateLittlesLaw(LittleSignals(20.0 / 9, 0.01, 10), LittleConfig());
+  EXPECT_EQ(q.replicas, 3);
+}
+
+TEST(LittlesLawTest, ABacklogScalesWithTheQueueBeyondOneOverTheTarget) {
+  // 2 replicas hold 40 requests: ρ̂ = 40/42; the utilisation term is 2.38, the queue term 10.
+  const Proposal p = EvaluateLittlesLaw(LittleSignals(40, 0.01, 2), LittleConfig());
+  EXPECT_NEAR(TermOf(p, "utilization_replicas"), 2 * (40.0 / 42) / 0.8, 1e-9);
+  EXPECT_NEAR(TermOf(p, "queue_replicas"), 10, 1e-9);
+  EXPECT_EQ(p.replicas, 10);
+  EXPECT_EQ(EvaluateLittlesLaw(LittleSignals(41, 0.01, 2), LittleConfig()).replicas, 11);
+}
+
+TEST(LittlesLawTest, TimeWaitingOnCalleesIsNotLoad) {
+  // A front end whose requests take 1 s end to end, 2 ms of it its own: 100/s put 0.2 requests
+  // inside it however many are in flight downstream.
+  model::WorkloadSignals s = LittleSignals(0.2, 0.001, 4);
+  s.inflight = 100;
+  s.mean_latency_seconds = 1;
+  const Proposal p = EvaluateLittlesLaw(s, LittleConfig());
+  EXPECT_NEAR(TermOf(p, "exclusive_inflight"), 0.2, 1e-12);
+  EXPECT_EQ(p.replicas, 1);
+}
+
+TEST(LittlesLawTest, WithoutAReplicaCountTheOfferedLoadComesFromTheRate) {
+  // 100/s at S0 = 10 ms is 1 busy server: 1/0.8 = 1.25 → 2; the queue term, 6/4, also says 2.
+  const Proposal p = EvaluateLittlesLaw(LittleSignals(6, 0.01, model::kMissing), LittleConfig());
+  EXPECT_NEAR(TermOf(p, "offered_load"), 1, 1e-12);
+  EXPECT_NEAR(TermOf(p, "utilization_replicas"), 1.25, 1e-12);
+  EXPECT_EQ(p.replicas, 2);
+  EXPECT_EQ(EvaluateLittlesLaw(LittleSignals(40, 0.01, model::kMissing), LittleConfig()).replicas,
+            10);
+}
+
+TEST(LittlesLawTest, NoTrafficMeansOneReplica) {
+  model::WorkloadSignals s = LittleSignals(0, 0.01, 5);
+  s.request_rate = 0;
+  s.mean_exclusive_seconds = model::kMissing;  // the model has no ratio over a zero rate
+  const Proposal p = EvaluateLittlesLaw(s, LittleConfig());
+  EXPECT_EQ(p.replicas, 1);
+  EXPECT_DOUBLE_EQ(TermOf(p, "utilization"), 0);
 }
 
 TEST(LittlesLawTest, UnreachableSloUsesTheConcurrencyFloor) {
-  // S0 = 60 ms ≥ W*: c* is floored at 0.1.
-  const Proposal p = EvaluateLittlesLaw(LittleSignals(1, 0.06), LittleConfig());
+  // S0 = 60 ms ≥ W*: c* is floored at 0.1, so ρ* = 0.1/1.1; 1 replica holding 1 request
+  // (ρ̂ = 0.5) needs 5.5 by utilisation and 10 by the queue.
+  const Proposal p = EvaluateLittlesLaw(LittleSignals(1, 0.06, 1), LittleConfig());
   EXPECT_DOUBLE_EQ(TermOf(p, "target_concurrency"), 0.1);
+  EXPECT_NEAR(TermOf(p, "target_utilization"), 0.1 / 1.1, 1e-12);
   EXPECT_EQ(p.replicas, 10);
 }
 
 TEST(LittlesLawTest, NoProposalWithoutInputs) {
-  EXPECT_FALSE(EvaluateLittlesLaw(LittleSignals(5, model::kMissing), LittleConfig()).replicas);
-  EXPECT_FALSE(EvaluateLittlesLaw(LittleSignals(model::kMissing, 0.01), LittleConfig()).replicas);
+  EXPECT_FALSE(EvaluateLittlesLaw(LittleSignals(5, model::kMissing, 2), LittleConfig()).replicas);
+  EXPECT_FALSE(
+      EvaluateLittlesLaw(LittleSignals(model::kMissing, 0.01, 2), LittleConfig()).replicas);
+  model::WorkloadSignals s = LittleSignals(5, 0.01, 2);
+  s.request_rate = model::kMissing;
+  const Proposal p = EvaluateLittlesLaw(s, LittleConfig());
+  EXPECT_FALSE(p.replicas);
+  EXPECT_NE(p.reason.find("exclusive"), std::string::npos);
 }
 
 }  // namespace
