@@ -56,8 +56,7 @@ ContainerIdentity IdentityOf(const Simulation& sim, uint32_t replica) {
   id.pod_uid = Hex(a >> 32, 8) + "-" + Hex((a >> 16) & 0xffff, 4) + "-4" + Hex(a & 0xfff, 3) +
                "-8" + Hex(b >> 52, 3) + "-" + Hex(b & 0xffffffffffffULL, 12);
   for (uint64_t k = 2; k < 6; ++k) id.container_id += Hex(DeriveSeed(a, k), 16);
-  const double request = sim.CpuRequest(r.service), limit = sim.CpuLimit(r.service);
-  id.qos = limit > 0 && request >= limit ? "guaranteed" : "burstable";
+  id.qos = r.guaranteed ? "guaranteed" : "burstable";
   std::string uid_ = id.pod_uid;
   for (char& c : uid_) c = c == '-' ? '_' : c;
   id.cgroup =

@@ -16,7 +16,7 @@ namespace sim {
 struct ContainerIdentity {
   std::string pod_uid;       // 8-4-4-4-12 hex, from the replica id
   std::string container_id;  // 64 hex digits
-  std::string qos;           // "guaranteed" when request = limit, else "burstable"
+  std::string qos;           // "guaranteed" when request = limit at creation, else "burstable"
   std::string cgroup;        // path under the cgroup2 mount, starting with /kubepods.slice
   uint64_t inode = 0;        // stands in for the cgroup directory's inode: unique per replica
 };

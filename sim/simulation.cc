@@ -334,6 +334,7 @@ uint32_t Simulation::AddReplica(uint32_t service, bool ready) {
   r.container = cpu_.AddContainer(node, s.cpu_limit, now_);
   r.state = ready ? ReplicaState::kReady : ReplicaState::kStarting;
   r.created = now_;
+  r.guaranteed = s.cpu_limit > 0 && s.cpu_request >= s.cpu_limit;
   node_requested_[static_cast<size_t>(node)] += s.cpu_request;
   s.live.push_back(id);
   if (ready) {

@@ -45,6 +45,9 @@ struct Replica {
   int busy = 0;                  // threads holding a request
   std::deque<uint32_t> waiting;  // requests (frames) waiting for a thread
   double created = 0;
+  // Guaranteed QoS (CPU request = limit) when created; Kubernetes keeps a pod's QoS class for
+  // its life, and an in-place resize that would change it is refused.
+  bool guaranteed = false;
 };
 
 // What the simulator knows about one service exactly: the ground truth the exporter's estimates

@@ -15,6 +15,7 @@
 
 #include "exporter/kernel/collector.h"
 #include "exporter/spans/otlp_proto.h"
+#include "exporter/state/kernel_state.h"
 #include "recommender/input/prometheus_text.h"
 #include "sim/cgroupfs.h"
 #include "sim/live.h"
@@ -65,6 +66,39 @@ TEST(EmittersTest, KernelSampleCarriesTheCounters) {
   EXPECT_DOUBLE_EQ(*c.limit_cores, 0.5);
   EXPECT_NE(sample.containers[0].cgroup, sample.containers[1].cgroup);
   EXPECT_NE(sample.containers[0].cgroup_inode, sample.containers[1].cgroup_inode);
+}
+
+TEST(EmittersTest, AResizeKeepsThePodsCgroupSoTheExportersCounterDoesNotJump) {
+  Busy b;  // request = limit = 0.5: Guaranteed
+  exporter::state::KernelSample sample;
+  exporter::state::KernelState kernel({});
+  const common::TimePoint t0{std::chrono::seconds{1'700'000'000}};
+  FillKernelSample(b.sim, sample);
+  const std::string cgroup = sample.containers[0].cgroup;
+  EXPECT_EQ(sample.containers[0].qos, "guaranteed");
+  kernel.Apply(sample, t0);
+  const double before = kernel.Snapshot(t0)->containers[0].cpu_usage_seconds.value_or(-1);
+
+  // A limit above the request would make a new pod Burstable; this one keeps its class, its
+  // cgroup and so its counter, which grows by at most one second at the new limit.
+  b.sim.SetCpuLimit(0, 1);
+  b.sim.RunUntil(3);
+  FillKernelSample(b.sim, sample);
+  EXPECT_EQ(sample.containers[0].cgroup, cgroup);
+  EXPECT_EQ(sample.containers[0].qos, "guaranteed");
+  EXPECT_DOUBLE_EQ(*sample.containers[0].limit_cores, 1);
+  kernel.Apply(sample, t0 + std::chrono::seconds{1});
+  const double after =
+      kernel.Snapshot(t0 + std::chrono::seconds{1})->containers[0].cpu_usage_seconds.value_or(-1);
+  EXPECT_GT(after, before);
+  EXPECT_LE(after - before, 1.0 + 1e-9);
+
+  // A replica created after the resize is Burstable from the start.
+  b.sim.SetReplicas(0, 3);
+  FillKernelSample(b.sim, sample);
+  ASSERT_EQ(sample.containers.size(), 3u);
+  EXPECT_EQ(sample.containers[2].qos, "burstable");
+  EXPECT_NE(sample.containers[2].cgroup.find("kubepods-burstable.slice"), std::string::npos);
 }
 
 TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
