@@ -106,7 +106,7 @@ Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const Workloa
                             const QueueBalancingOptions& options) {
   Proposal p;
   p.policy = std::string(kQueueBalancing);
-  p.terms.reserve(10);
+  p.terms.reserve(9);
   const double busy =
       signals.request_rate == 0 ? 0.0 : signals.request_rate * signals.mean_exclusive_seconds;
   const double s0 = signals.uncongested_seconds;
