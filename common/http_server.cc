@@ -1,153 +1,50 @@
 #include "common/http_server.h"
 
-#include <arpa/inet.h>
-#include <civetweb.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
-#include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include "common/gzip.h"
+#include "common/http_parse.h"
 
 namespace common {
 namespace {
 
-// civetweb's feature bit for IPv6 support (MG_FEATURES_IPV6).
-constexpr unsigned kFeatureIpv6 = 8;
+using SteadyClock = std::chrono::steady_clock;
+using SteadyTime = SteadyClock::time_point;
 
-// ":8470" -> "8470", the civetweb spelling of "every IPv4 interface"; other forms pass as is.
-std::string ToCivetPorts(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  const std::string_view port = colon == std::string::npos
-                                    ? std::string_view(address)
-                                    : std::string_view(address).substr(colon + 1);
-  const bool numeric = !port.empty() && std::all_of(port.begin(), port.end(),
-                                                    [](char c) { return c >= '0' && c <= '9'; });
-  if (!numeric) {
-    throw std::runtime_error("bad listen address \"" + address +
-                             "\": want :PORT, IPv4:PORT or [IPv6]:PORT");
-  }
-  if (address.starts_with('[') && (mg_check_feature(kFeatureIpv6) & kFeatureIpv6) == 0) {
-    throw std::runtime_error("cannot listen on " + address +
-                             ": this civetweb was built without IPv6 support");
-  }
-  return colon == 0 ? std::string(port) : address;
-}
-
-// Where to connect to reach a server listening on `address`.
-std::string LoopbackFor(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  const std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
-  if (host.empty() || host == "0.0.0.0") return "127.0.0.1";
-  if (host == "[::]") return "::1";
-  if (host.starts_with('[')) return host.substr(1, host.size() - 2);
-  return host;
-}
-
-// Opens and at once closes a TCP connection; failures do not matter.
-void Poke(const std::string& host, int port) {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    len = sizeof(sockaddr_in);
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    len = sizeof(sockaddr_in6);
-  } else {
-    return;
-  }
-  const int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
-  connect(fd, reinterpret_cast<const sockaddr*>(&addr), len);
-  close(fd);
-}
-
-int LogCivetMessage(const mg_connection*, const char* message) {
-  spdlog::warn("http server: {}", message);
-  return 1;  // handled; civetweb prints nothing itself
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Accept-Encoding lists codings with optional weights: "gzip, deflate;q=0.5, br;q=0".
-bool AcceptsGzip(std::string_view header) {
-  while (!header.empty()) {
-    const size_t comma = header.find(',');
-    std::string_view item = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
-    const size_t semicolon = item.find(';');
-    const std::string coding = Lower(Trim(item.substr(0, semicolon)));
-    if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
-    if (semicolon == std::string_view::npos) return true;
-    const std::string_view params = Trim(item.substr(semicolon + 1));
-    if (!params.starts_with("q=")) return true;
-    return std::strtod(std::string(params.substr(2)).c_str(), nullptr) > 0;
-  }
-  return false;
-}
-
-// Gzips the body when allowed and accepted; returns every header to send, in order.
-std::vector<std::pair<std::string, std::string>> FinishResponse(const HttpRequest& request,
-                                                                HttpResponse& response) {
-  const bool gzip = response.compressible && AcceptsGzip(request.Header("accept-encoding"));
-  if (gzip) response.body = Gzip(response.body);
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"Content-Type", response.content_type},
-      {"Content-Length", std::to_string(response.body.size())}};
-  if (gzip) headers.emplace_back("Content-Encoding", "gzip");
-  if (response.compressible) headers.emplace_back("Vary", "Accept-Encoding");
-  headers.insert(headers.end(), response.headers.begin(), response.headers.end());
-  return headers;
-}
-
-void Send(mg_connection* conn, const HttpRequest& request, HttpResponse response) {
-  const auto headers = FinishResponse(request, response);
-  mg_response_header_start(conn, response.status);
-  for (const auto& [name, value] : headers) {
-    mg_response_header_add(conn, name.c_str(), value.c_str(), static_cast<int>(value.size()));
-  }
-  mg_response_header_send(conn);
-  if (request.method != "HEAD") mg_write(conn, response.body.data(), response.body.size());
-}
-
-HttpResponse TextResponse(int status, std::string body) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
+// After a response that closes the connection, or a refused TLS handshake, the client's unread
+// bytes are drained this long, so closing does not reset the connection before it has read
+// what it was sent (RFC 9112 §9.6).
+constexpr auto kLingerTime = std::chrono::seconds{2};
+constexpr size_t kMaxLingerBytes = 1 << 20;
+// Bytes one connection may read per readiness event, so a fast sender cannot starve the rest.
+constexpr size_t kReadPerEvent = 256 * 1024;
+// How often deadlines are checked: the granularity of every timeout.
+constexpr auto kTick = std::chrono::milliseconds{50};
+// Descriptors kept free of connections: listeners, log files, outgoing clients.
+constexpr rlim_t kReservedFds = 64;
 
 // Every error OpenSSL queued, oldest first, "; "-separated.
 std::string OpenSslErrors() {
@@ -176,6 +73,8 @@ std::unique_ptr<SSL_CTX, SslCtxDeleter> MakeServerContext(const HttpServer::TlsO
   if (!ctx) throw std::runtime_error("cannot create a TLS context: " + OpenSslErrors());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file.c_str()) != 1) {
     throw std::runtime_error("cannot load certificate " + tls.cert_file + ": " + OpenSslErrors());
   }
@@ -221,12 +120,19 @@ std::string SubjectCommonName(X509* cert) {
   return cn;
 }
 
-// A listening, non-blocking socket on ":PORT", "IPv4:PORT" or "[IPv6]:PORT".
+// A listening, non-blocking socket on ":PORT" (every IPv4 interface), "IPv4:PORT" or
+// "[IPv6]:PORT".
 int Listen(const std::string& address) {
-  ToCivetPorts(address);  // the same forms, and the same errors, as for HTTP
   const size_t colon = address.rfind(':');
-  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
   const std::string port = colon == std::string::npos ? address : address.substr(colon + 1);
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  const bool numeric =
+      !port.empty() && port.size() <= 5 &&
+      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!numeric || colon == std::string::npos || (host.starts_with('[') != host.ends_with(']'))) {
+    throw std::runtime_error("bad listen address \"" + address +
+                             "\": want :PORT, IPv4:PORT or [IPv6]:PORT");
+  }
   if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
   addrinfo hints{};
   hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
@@ -258,269 +164,779 @@ int BoundPort(int fd) {
                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }
 
-// Parses "METHOD /path?query HTTP/1.x\r\n" and the header lines of `head` (which ends before
-// the blank line) into `request`; false when malformed.
-bool ParseHead(std::string_view head, HttpRequest& request) {
-  size_t eol = head.find("\r\n");
-  const std::string_view line = head.substr(0, eol);
-  const size_t sp1 = line.find(' ');
-  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || sp1 == 0 || !line.substr(sp2 + 1).starts_with("HTTP/1.")) {
-    return false;
-  }
-  request.method = std::string(line.substr(0, sp1));
-  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  if (!target.starts_with('/')) return false;
-  const size_t question = target.find('?');
-  const std::string_view raw_path = target.substr(0, question);
-  if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
-  request.path.resize(raw_path.size() + 1);
-  const int decoded = mg_url_decode(raw_path.data(), static_cast<int>(raw_path.size()),
-                                    request.path.data(), static_cast<int>(request.path.size()), 0);
-  if (decoded < 0) return false;
-  request.path.resize(static_cast<size_t>(decoded));
-  while (eol != std::string_view::npos) {
-    const size_t start = eol + 2;
-    eol = head.find("\r\n", start);
-    const std::string_view header = head.substr(start, eol - start);
-    const size_t colon = header.find(':');
-    // No name, a space in it, or an obsolete folded continuation line.
-    if (colon == 0 || colon == std::string_view::npos ||
-        header.substr(0, colon).find_first_of(" \t") != std::string_view::npos) {
-      return false;
+// Raises the soft descriptor limit to the hard one (once per process): a server holding
+// thousands of connections needs more than the usual 1024. Returns the soft limit in force.
+rlim_t RaiseDescriptorLimit() {
+  static const rlim_t limit = [] {
+    rlimit r{};
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return static_cast<rlim_t>(1024);
+    if (r.rlim_cur < r.rlim_max) {
+      const rlim_t before = r.rlim_cur;
+      r.rlim_cur = r.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &r) != 0) r.rlim_cur = before;
     }
-    request.headers.emplace_back(Lower(header.substr(0, colon)),
-                                 std::string(Trim(header.substr(colon + 1))));
-  }
-  return true;
+    return r.rlim_cur;
+  }();
+  return limit;
 }
 
-// "HTTP/1.1 200 OK\r\n..." with every header and Connection: close, then the body.
-std::string SerializeResponse(const HttpRequest& request, HttpResponse response) {
-  const auto headers = FinishResponse(request, response);
+HttpResponse TextResponse(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+// The bytes of a response: status line, headers, body (none for HEAD). Gzips the body when
+// the response allows it and the request accepts it.
+std::string Serialize(const HttpRequest& request, HttpResponse response, bool keep_alive) {
+  const bool gzip = response.compressible && http::AcceptsGzip(request.Header("accept-encoding"));
+  if (gzip) response.body = Gzip(response.body);
   std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
-                    mg_get_response_code_text(nullptr, response.status) + "\r\n";
-  for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
-  out += "Connection: close\r\n\r\n";
+                    std::string(http::StatusText(response.status)) + "\r\n";
+  out += "Content-Type: " + response.content_type + "\r\n";
+  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  if (gzip) out += "Content-Encoding: gzip\r\n";
+  if (response.compressible) out += "Vary: Accept-Encoding\r\n";
+  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
   if (request.method != "HEAD") out += response.body;
   return out;
 }
 
 }  // namespace
 
-// HTTPS: `threads` workers, each polling the listening socket and a stop pipe, each serving one
-// connection at a time: handshake, one request, the response, close.
-class HttpServer::TlsListener {
+class HttpServer::Loop {
  public:
-  TlsListener(const HttpServer& server, const Options& options)
-      : server_(server),
-        ctx_(MakeServerContext(*options.tls)),
-        verify_clients_(!options.tls->client_ca_file.empty()),
-        timeout_(options.request_timeout),
-        listen_fd_(Listen(options.listen_address)) {
-    // A client that hangs up mid-response must not kill the process (civetweb does the same).
+  Loop(const HttpServer& server, const Options& options)
+      : server_(server), options_(options), listen_fd_(Listen(options.listen_address)) {
+    // A client that hangs up mid-response must not kill the process: OpenSSL writes with
+    // write(2), which raises SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
-    if (pipe2(stop_pipe_, O_CLOEXEC) != 0) {
-      close(listen_fd_);
-      throw std::runtime_error("cannot create a pipe: " + std::string(std::strerror(errno)));
+    try {
+      if (options.tls) ctx_ = MakeServerContext(*options.tls);
+      const rlim_t fds = RaiseDescriptorLimit();
+      max_connections_ = options.max_connections;
+      if (fds > kReservedFds && max_connections_ > fds - kReservedFds) {
+        max_connections_ = static_cast<size_t>(fds - kReservedFds);
+        spdlog::warn("http server {}: at most {} connections fit in the descriptor limit {}",
+                     options.listen_address, max_connections_, fds);
+      }
+      epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+      wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (epoll_fd_ < 0 || wake_fd_ < 0) {
+        throw std::runtime_error("cannot create an event loop: " +
+                                 std::string(std::strerror(errno)));
+      }
+      if (!Watch(listen_fd_, kListenId, EPOLLIN, EPOLL_CTL_ADD) ||
+          !Watch(wake_fd_, kWakeId, EPOLLIN, EPOLL_CTL_ADD)) {
+        throw std::runtime_error("cannot watch the listening socket: " +
+                                 std::string(std::strerror(errno)));
+      }
+    } catch (...) {
+      CloseFds();
+      throw;
     }
     for (int i = 0; i < std::max(1, options.threads); ++i) {
       workers_.emplace_back([this] { Work(); });
     }
+    io_ = std::thread([this] { Run(); });
   }
 
-  ~TlsListener() {
-    // Never read, so every worker's poll sees it readable from now on.
-    const char stop = 1;
-    static_cast<void>(write(stop_pipe_[1], &stop, 1));
+  ~Loop() {
+    stopping_ = true;
+    Wake();
+    io_.join();
+    {
+      std::lock_guard lock(jobs_mu_);
+      jobs_.clear();  // not started: their connections are gone
+    }
+    jobs_cv_.notify_all();
     for (std::thread& t : workers_) t.join();
-    close(stop_pipe_[0]);
-    close(stop_pipe_[1]);
-    close(listen_fd_);
+    CloseFds();
   }
 
-  TlsListener(const TlsListener&) = delete;
-  TlsListener& operator=(const TlsListener&) = delete;
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
 
   int port() const { return BoundPort(listen_fd_); }
 
+  Stats stats() const {
+    Stats s;
+    s.connections_accepted = accepted_.load();
+    s.connections_open = open_.load();
+    s.connections_refused = refused_.load();
+    s.requests = requests_.load();
+    s.bad_requests = bad_requests_.load();
+    s.header_timeouts = header_timeouts_.load();
+    s.body_timeouts = body_timeouts_.load();
+    s.idle_closes = idle_closes_.load();
+    s.write_timeouts = write_timeouts_.load();
+    s.tls_handshake_failures = handshake_failures_.load();
+    s.body_budget_rejections = budget_rejections_.load();
+    s.body_bytes_buffered = buffered_gauge_.load();
+    return s;
+  }
+
  private:
-  static constexpr size_t kMaxHeadBytes = 16 * 1024;
+  static constexpr uint64_t kListenId = 0;
+  static constexpr uint64_t kWakeId = 1;
+
+  enum class State { kHandshake, kHead, kBody, kDispatched, kWrite, kLinger };
+
+  struct Conn {
+    uint64_t id = 0;
+    int fd = -1;
+    std::unique_ptr<SSL, SslDeleter> ssl;
+    State state = State::kHead;
+    SteadyTime deadline;
+    uint32_t events = 0;            // registered with epoll
+    bool watched = true;            // registered at all
+    bool ssl_wants_write = false;   // TLS: a handshake or read needs the socket writable
+    bool ssl_wants_read = false;    // TLS: a write needs the socket readable
+    bool peer_gone = false;         // error or hang-up while a handler ran
+    bool deadline_is_idle = false;  // waiting for a further request, not inside one
+    bool verified = false;
+    std::string cn;
+
+    std::string in;           // read, not yet consumed
+    size_t head_scanned = 0;  // bytes of `in` already searched for the end of the head
+    HttpRequest request;
+    std::shared_ptr<const Route> route;
+    http::BodyFraming framing;
+    http::ChunkedDecoder chunked;
+    uint64_t body_left = 0;  // Content-Length bytes still to come
+    size_t charged = 0;      // body bytes counted against max_buffered_body_bytes
+    bool keep_alive = true;
+
+    std::string out;  // to write
+    size_t out_done = 0;
+    bool close_after_write = false;
+    size_t lingered = 0;
+  };
+
+  struct Job {
+    uint64_t id;
+    HttpRequest request;
+    std::shared_ptr<const Route> route;
+    bool keep_alive;
+  };
+  struct Done {
+    uint64_t id;
+    std::string bytes;
+  };
+
+  enum class Io { kOk, kEof, kError };
+
+  void CloseFds() {
+    if (epoll_fd_ >= 0) close(epoll_fd_);
+    if (wake_fd_ >= 0) close(wake_fd_);
+    if (listen_fd_ >= 0) close(listen_fd_);
+    epoll_fd_ = wake_fd_ = listen_fd_ = -1;
+  }
+
+  bool Watch(int fd, uint64_t id, uint32_t events, int op) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = id;
+    return epoll_ctl(epoll_fd_, op, fd, &ev) == 0;
+  }
+
+  void Wake() {
+    const uint64_t one = 1;
+    static_cast<void>(write(wake_fd_, &one, sizeof one));
+  }
+
+  // --- workers --------------------------------------------------------------------------
 
   void Work() {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     while (true) {
-      if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
-      if (fds[1].revents != 0) return;
-      // Another worker may have taken the connection: then EAGAIN, and back to poll.
-      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd >= 0) {
-        ServeConnection(fd);
+      Job job;
+      {
+        std::unique_lock lock(jobs_mu_);
+        jobs_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      HttpResponse response;
+      try {
+        response = job.route->handler(job.request);
+      } catch (const std::exception& e) {
+        spdlog::error("http handler for {} {} failed: {}", job.request.method, job.request.path,
+                      e.what());
+        response = TextResponse(500, std::string("internal error: ") + e.what() + "\n");
+      } catch (...) {
+        spdlog::error("http handler for {} {} failed", job.request.method, job.request.path);
+        response = TextResponse(500, "internal error\n");
+      }
+      Done done{job.id, Serialize(job.request, std::move(response), job.keep_alive)};
+      {
+        std::lock_guard lock(done_mu_);
+        done_.push_back(std::move(done));
+      }
+      Wake();
+    }
+  }
+
+  // --- the I/O thread -------------------------------------------------------------------
+
+  void Run() {
+    std::vector<epoll_event> events(256);
+    SteadyTime next_tick = SteadyClock::now() + kTick;
+    while (!stopping_) {
+      const auto wait =
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - SteadyClock::now());
+      const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
+                               static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 1000)));
+      if (n < 0 && errno != EINTR) {
+        spdlog::error("http server: epoll_wait: {}", std::strerror(errno));
+        std::this_thread::sleep_for(kTick);
+      }
+      for (int i = 0; i < n; ++i) {
+        const uint64_t id = events[i].data.u64;
+        if (id == kListenId) {
+          Accept();
+        } else if (id == kWakeId) {
+          uint64_t count;
+          static_cast<void>(read(wake_fd_, &count, sizeof count));
+          TakeCompletions();
+        } else if (auto it = conns_.find(id); it != conns_.end()) {
+          OnEvent(*it->second, events[i].events);
+        }
+      }
+      if (const SteadyTime now = SteadyClock::now(); now >= next_tick) {
+        ExpireDeadlines(now);
+        next_tick = now + kTick;
+      }
+    }
+    while (!conns_.empty()) Close(*conns_.begin()->second);
+  }
+
+  void Accept() {
+    for (int i = 0; i < 256; ++i) {
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors: stop listening for a tick rather than spin on a ready socket.
+          spdlog::warn("http server {}: cannot accept: {}", options_.listen_address,
+                       std::strerror(errno));
+          accept_paused_ = Watch(listen_fd_, kListenId, 0, EPOLL_CTL_MOD);
+        }
+        return;
+      }
+      accepted_.fetch_add(1, std::memory_order_relaxed);
+      if (conns_.size() >= max_connections_) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        if (!ctx_) {
+          static constexpr std::string_view kBusy =
+              "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+              "Content-Length: 21\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+              "too many connections\n";
+          static_cast<void>(send(fd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT));
+        }
         close(fd);
+        continue;
+      }
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto conn = std::make_unique<Conn>();
+      conn->id = next_id_++;
+      conn->fd = fd;
+      conn->deadline = SteadyClock::now() + options_.header_timeout;
+      if (ctx_) {
+        conn->ssl.reset(SSL_new(ctx_.get()));
+        if (!conn->ssl || SSL_set_fd(conn->ssl.get(), fd) != 1) {
+          spdlog::warn("http server: cannot set up TLS: {}", OpenSslErrors());
+          close(fd);
+          continue;
+        }
+        conn->state = State::kHandshake;
+      }
+      if (!Watch(fd, conn->id, EPOLLIN, EPOLL_CTL_ADD)) {
+        spdlog::warn("http server {}: cannot watch a connection: {}", options_.listen_address,
+                     std::strerror(errno));
+        close(fd);
+        continue;
+      }
+      conn->events = EPOLLIN;
+      conns_.emplace(conn->id, std::move(conn));
+      open_.store(conns_.size(), std::memory_order_relaxed);
+    }
+  }
+
+  void OnEvent(Conn& c, uint32_t events) {
+    if (c.state == State::kDispatched) {
+      // The handler still runs; the answer goes nowhere. Stop watching, close when it ends.
+      // Hang-ups are reported whatever the interest, so stop watching altogether.
+      if ((events & (EPOLLERR | EPOLLHUP)) != 0 && c.watched) {
+        c.peer_gone = true;
+        c.watched = !Watch(c.fd, c.id, 0, EPOLL_CTL_DEL);
+      }
+      return;
+    }
+    if ((events & EPOLLERR) != 0) {
+      Close(c);
+      return;
+    }
+    Drive(c);
+  }
+
+  // Runs the connection's state machine as far as it goes without blocking, then registers
+  // the readiness it waits for. May close (and free) the connection.
+  void Drive(Conn& c) {
+    for (int step = 0; step < 64; ++step) {
+      const State before = c.state;
+      const size_t in_before = c.in.size();
+      switch (c.state) {
+        case State::kHandshake:
+          if (!Handshake(c)) return;
+          break;
+        case State::kHead:
+        case State::kBody: {
+          if (!Flush(c)) return;  // an interim 100 Continue may be pending
+          const Io io = c.in.size() < kReadPerEvent ? Read(c, c.in) : Io::kOk;
+          if (io == Io::kError) return Close(c);
+          if (!Consume(c)) return;
+          if (io == Io::kEof && c.state == before) {
+            // The client stopped sending before a complete request.
+            if (c.state == State::kBody) bad_requests_.fetch_add(1, std::memory_order_relaxed);
+            return Close(c);
+          }
+          break;
+        }
+        case State::kDispatched:
+          return SetEvents(c, 0);
+        case State::kWrite:
+          if (!Flush(c)) return;
+          if (!c.out.empty()) return SetEvents(c, WantedEvents(c));
+          if (!FinishResponse(c)) return;
+          break;
+        case State::kLinger: {
+          std::string discard;
+          const Io io = Read(c, discard);
+          c.lingered += discard.size();
+          if (io != Io::kOk || c.lingered > kMaxLingerBytes) return Close(c);
+          if (discard.empty()) return SetEvents(c, EPOLLIN);
+          break;
+        }
+      }
+      if (c.state == before && c.in.size() == in_before && c.state != State::kLinger) {
+        break;  // waiting for the socket
+      }
+    }
+    SetEvents(c, WantedEvents(c));
+  }
+
+  uint32_t WantedEvents(const Conn& c) const {
+    switch (c.state) {
+      case State::kHandshake:
+        return c.ssl_wants_write ? EPOLLOUT : EPOLLIN;
+      case State::kHead:
+      case State::kBody:
+        return EPOLLIN | (c.out.empty() && !c.ssl_wants_write ? 0u : uint32_t{EPOLLOUT});
+      case State::kDispatched:
+        return 0;
+      case State::kWrite:
+        // Never EPOLLIN otherwise: a pipelining client's next request would keep it ready.
+        return EPOLLOUT | (c.ssl_wants_read ? uint32_t{EPOLLIN} : 0u);
+      case State::kLinger:
+        return EPOLLIN;
+    }
+    return 0;
+  }
+
+  void SetEvents(Conn& c, uint32_t events) {
+    if (events == c.events || !c.watched) return;
+    if (!Watch(c.fd, c.id, events, EPOLL_CTL_MOD)) {
+      spdlog::warn("http server: epoll_ctl: {}", std::strerror(errno));
+    }
+    c.events = events;
+  }
+
+  // TLS handshake; false when the connection is waiting or gone.
+  bool Handshake(Conn& c) {
+    ERR_clear_error();
+    const int rc = SSL_accept(c.ssl.get());
+    if (rc == 1) {
+      if (X509* peer = SSL_get0_peer_certificate(c.ssl.get());
+          !options_.tls->client_ca_file.empty() && peer != nullptr &&
+          SSL_get_verify_result(c.ssl.get()) == X509_V_OK) {
+        c.verified = true;
+        c.cn = SubjectCommonName(peer);
+      }
+      c.state = State::kHead;
+      c.ssl_wants_write = false;
+      return true;
+    }
+    const int error = SSL_get_error(c.ssl.get(), rc);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      c.ssl_wants_write = error == SSL_ERROR_WANT_WRITE;
+      SetEvents(c, c.ssl_wants_write ? EPOLLOUT : EPOLLIN);
+      return false;
+    }
+    // A client without a trusted certificate, a port scan, a plain-HTTP client. OpenSSL has
+    // written its alert; linger so the client reads it before the connection closes.
+    handshake_failures_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("https: handshake failed: {}", OpenSslErrors());
+    c.ssl.reset();
+    StartLinger(c);
+    return false;
+  }
+
+  // Reads what the socket has (up to kReadPerEvent) onto `into`.
+  Io Read(Conn& c, std::string& into) {
+    char buffer[16 * 1024];
+    size_t total = 0;
+    while (total < kReadPerEvent) {
+      ssize_t n;
+      if (c.ssl) {
+        ERR_clear_error();
+        const int rc = SSL_read(c.ssl.get(), buffer, sizeof buffer);
+        if (rc <= 0) {
+          const int error = SSL_get_error(c.ssl.get(), rc);
+          c.ssl_wants_write = error == SSL_ERROR_WANT_WRITE;
+          if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return Io::kOk;
+          return error == SSL_ERROR_ZERO_RETURN ? Io::kEof : Io::kError;
+        }
+        n = rc;
+      } else {
+        n = recv(c.fd, buffer, sizeof buffer, 0);
+        if (n == 0) return Io::kEof;
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return Io::kOk;
+          return Io::kError;
+        }
+      }
+      into.append(buffer, static_cast<size_t>(n));
+      total += static_cast<size_t>(n);
+    }
+    return Io::kOk;
+  }
+
+  // Writes what it can of c.out; false when the connection failed and was closed.
+  bool Flush(Conn& c) {
+    c.ssl_wants_read = false;
+    while (c.out_done < c.out.size()) {
+      const size_t left = c.out.size() - c.out_done;
+      if (c.ssl) {
+        ERR_clear_error();
+        const int rc = SSL_write(c.ssl.get(), c.out.data() + c.out_done,
+                                 static_cast<int>(std::min<size_t>(left, 1 << 20)));
+        if (rc <= 0) {
+          const int error = SSL_get_error(c.ssl.get(), rc);
+          if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) {
+            c.ssl_wants_read = error == SSL_ERROR_WANT_READ;
+            return true;
+          }
+          Close(c);
+          return false;
+        }
+        c.out_done += static_cast<size_t>(rc);
+      } else {
+        const ssize_t n = send(c.fd, c.out.data() + c.out_done, left, MSG_NOSIGNAL);
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+          Close(c);
+          return false;
+        }
+        c.out_done += static_cast<size_t>(n);
+      }
+    }
+    c.out.clear();
+    c.out_done = 0;
+    return true;
+  }
+
+  // Moves buffered bytes through head and body parsing; false when the connection is gone.
+  bool Consume(Conn& c) {
+    if (c.state == State::kHead) {
+      // RFC 9112 §2.2: empty lines before a request line are ignored.
+      size_t skip = 0;
+      while (c.in.compare(skip, 2, "\r\n") == 0) skip += 2;
+      if (skip > 0) {
+        c.in.erase(0, skip);
+        c.head_scanned = 0;
+      }
+      if (c.in.empty()) return true;
+      if (c.head_scanned == 0 && c.deadline_is_idle) {
+        c.deadline_is_idle = false;
+        c.deadline = SteadyClock::now() + options_.header_timeout;
+      }
+      const size_t from = c.head_scanned >= 3 ? c.head_scanned - 3 : 0;
+      const size_t end = c.in.find("\r\n\r\n", from);
+      if (end == std::string::npos) {
+        c.head_scanned = c.in.size();
+        if (c.in.size() > options_.max_header_bytes) {
+          return Reject(
+              c, 431,
+              "request head larger than " + std::to_string(options_.max_header_bytes) + " bytes");
+        }
+        return true;
+      }
+      if (end > options_.max_header_bytes) {
+        return Reject(
+            c, 431,
+            "request head larger than " + std::to_string(options_.max_header_bytes) + " bytes");
+      }
+      return StartRequest(c, end);
+    }
+    if (c.state == State::kBody) return ReadBody(c);
+    return true;
+  }
+
+  bool StartRequest(Conn& c, size_t head_end) {
+    c.request = HttpRequest{};
+    std::string why;
+    const int status =
+        http::ParseRequestHead(std::string_view(c.in).substr(0, head_end), c.request, why);
+    c.in.erase(0, head_end + 4);
+    c.head_scanned = 0;
+    if (status != 0) return Reject(c, status, why);
+    c.request.client_cert_verified = c.verified;
+    c.request.client_cert_cn = c.cn;
+    c.keep_alive = http::WantsKeepAlive(c.request);
+    if (const int framing = http::BodyFramingOf(c.request, c.framing, why); framing != 0) {
+      return Reject(c, framing, why);
+    }
+    const int expectation = http::ExpectationOf(c.request);
+    if (expectation == 417) return Reject(c, 417, "only Expect: 100-continue is understood");
+    c.route = server_.Match(c.request.path);
+    const bool has_body = c.framing.kind != http::BodyFraming::Kind::kNone;
+    if (!c.route) {
+      // Answered without reading a body: the connection cannot carry on after one.
+      if (has_body) c.keep_alive = false;
+      return Respond(c, TextResponse(404, "not found: " + c.request.path + "\n"));
+    }
+    if (c.framing.kind == http::BodyFraming::Kind::kLength &&
+        c.framing.length > c.route->max_body_bytes) {
+      return Reject(c, 413, TooLarge(c));
+    }
+    if (!has_body) return Dispatch(c);
+    if (expectation == 100 && c.in.empty()) c.out = "HTTP/1.1 100 Continue\r\n\r\n";
+    c.body_left = c.framing.length;
+    c.chunked = http::ChunkedDecoder();
+    c.state = State::kBody;
+    c.deadline = SteadyClock::now() + options_.body_timeout;
+    return ReadBody(c);
+  }
+
+  bool ReadBody(Conn& c) {
+    const size_t before = c.request.body.size();
+    if (c.framing.kind == http::BodyFraming::Kind::kLength) {
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(c.body_left, c.in.size()));
+      c.request.body.append(c.in, 0, take);
+      c.in.erase(0, take);
+      c.body_left -= take;
+    } else {
+      size_t used = 0;
+      const auto status = c.chunked.Feed(c.in, c.request.body, used);
+      c.in.erase(0, used);
+      if (status == http::ChunkedDecoder::Status::kError) {
+        return Reject(c, 400, "malformed chunked body: " + c.chunked.error());
+      }
+      if (c.request.body.size() > c.route->max_body_bytes) return Reject(c, 413, TooLarge(c));
+      if (status == http::ChunkedDecoder::Status::kDone)
+        c.body_left = 0;
+      else
+        c.body_left = 1;
+    }
+    const size_t grown = c.request.body.size() - before;
+    if (buffered_bytes_ + grown > options_.max_buffered_body_bytes) {
+      budget_rejections_.fetch_add(1, std::memory_order_relaxed);
+      return Reject(c, 503, "too many request bodies in flight; retry", true);
+    }
+    buffered_bytes_ += grown;
+    buffered_gauge_.store(buffered_bytes_, std::memory_order_relaxed);
+    c.charged += grown;
+    if (c.body_left > 0) return true;
+    return Dispatch(c);
+  }
+
+  static std::string TooLarge(const Conn& c) {
+    return "request body larger than " + std::to_string(c.route->max_body_bytes) + " bytes";
+  }
+
+  bool Dispatch(Conn& c) {
+    c.state = State::kDispatched;
+    if (stopping_) c.keep_alive = false;
+    requests_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(jobs_mu_);
+      jobs_.push_back(Job{c.id, std::move(c.request), c.route, c.keep_alive});
+    }
+    jobs_cv_.notify_one();
+    c.request = HttpRequest{};
+    SetEvents(c, 0);
+    return false;  // nothing more until the handler's answer
+  }
+
+  // The server's own answer to a request it will not hand on; the connection then closes,
+  // since what follows on it cannot be trusted to start a request.
+  bool Reject(Conn& c, int status, const std::string& why, bool retry = false) {
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
+    c.keep_alive = false;
+    std::string().swap(c.request.body);  // nothing of it reaches a handler
+    HttpResponse response = TextResponse(status, why + "\n");
+    if (retry) response.headers.emplace_back("Retry-After", "1");
+    return Respond(c, std::move(response));
+  }
+
+  bool Respond(Conn& c, HttpResponse response) {
+    c.out += Serialize(c.request, std::move(response), c.keep_alive);
+    c.close_after_write = !c.keep_alive;
+    c.state = State::kWrite;
+    c.deadline = SteadyClock::now() + options_.write_timeout;
+    return true;
+  }
+
+  void TakeCompletions() {
+    std::deque<Done> done;
+    {
+      std::lock_guard lock(done_mu_);
+      done.swap(done_);
+    }
+    for (Done& d : done) {
+      const auto it = conns_.find(d.id);
+      if (it == conns_.end()) continue;
+      Conn& c = *it->second;
+      if (c.peer_gone) {
+        Close(c);
+        continue;
+      }
+      c.out += d.bytes;
+      c.close_after_write = !c.keep_alive || stopping_;
+      c.state = State::kWrite;
+      c.deadline = SteadyClock::now() + options_.write_timeout;
+      Drive(c);
+    }
+  }
+
+  // After a response is written: the next request, or the end of the connection.
+  bool FinishResponse(Conn& c) {
+    Release(c);
+    c.route.reset();
+    if (c.close_after_write) {
+      if (c.ssl) {
+        SSL_shutdown(c.ssl.get());  // close_notify: the body is complete
+        c.ssl.reset();
+      }
+      StartLinger(c);
+      return c.state == State::kLinger;
+    }
+    c.state = State::kHead;
+    c.deadline = SteadyClock::now() + options_.idle_timeout;
+    c.deadline_is_idle = true;
+    if (c.in.capacity() > 64 * 1024 && c.in.size() < 64 * 1024) c.in.shrink_to_fit();
+    return true;
+  }
+
+  void StartLinger(Conn& c) {
+    shutdown(c.fd, SHUT_WR);
+    c.state = State::kLinger;
+    c.in.clear();
+    c.in.shrink_to_fit();
+    c.out.clear();
+    c.deadline = SteadyClock::now() + kLingerTime;
+    SetEvents(c, EPOLLIN);
+  }
+
+  void Release(Conn& c) {
+    buffered_bytes_ -= c.charged;
+    buffered_gauge_.store(buffered_bytes_, std::memory_order_relaxed);
+    c.charged = 0;
+  }
+
+  void ExpireDeadlines(SteadyTime now) {
+    if (accept_paused_) {
+      accept_paused_ = !Watch(listen_fd_, kListenId, EPOLLIN, EPOLL_CTL_MOD);
+    }
+    std::vector<Conn*> expired;
+    for (auto& [id, conn] : conns_) {
+      if (conn->state != State::kDispatched && now >= conn->deadline) expired.push_back(conn.get());
+    }
+    for (Conn* c : expired) {
+      switch (c->state) {
+        case State::kHandshake:
+          header_timeouts_.fetch_add(1, std::memory_order_relaxed);
+          Close(*c);
+          break;
+        case State::kHead:
+          if (c->deadline_is_idle) {
+            idle_closes_.fetch_add(1, std::memory_order_relaxed);
+            Close(*c);
+          } else if (c->in.empty()) {
+            header_timeouts_.fetch_add(1, std::memory_order_relaxed);
+            Close(*c);  // nothing was asked, so nothing to answer
+          } else {
+            header_timeouts_.fetch_add(1, std::memory_order_relaxed);
+            c->in.clear();
+            Reject(*c, 408, "request head not complete in time");
+            Drive(*c);
+          }
+          break;
+        case State::kBody:
+          body_timeouts_.fetch_add(1, std::memory_order_relaxed);
+          c->in.clear();
+          Release(*c);
+          Reject(*c, 400, "request body shorter than announced, or not complete in time");
+          Drive(*c);
+          break;
+        case State::kWrite:
+          write_timeouts_.fetch_add(1, std::memory_order_relaxed);
+          Close(*c);
+          break;
+        case State::kLinger:
+        case State::kDispatched:
+          Close(*c);
+          break;
       }
     }
   }
 
-  void ServeConnection(int fd) {
-    const auto timeout_us = std::chrono::duration_cast<std::chrono::microseconds>(timeout_).count();
-    const timeval tv{.tv_sec = static_cast<time_t>(timeout_us / 1'000'000),
-                     .tv_usec = static_cast<suseconds_t>(timeout_us % 1'000'000)};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    const auto deadline = std::chrono::steady_clock::now() + timeout_;
-
-    const std::unique_ptr<SSL, SslDeleter> ssl(SSL_new(ctx_.get()));
-    if (!ssl || SSL_set_fd(ssl.get(), fd) != 1 || SSL_accept(ssl.get()) != 1) {
-      // A client without a trusted certificate, a port scan, a plain-HTTP client.
-      spdlog::debug("https: handshake failed: {}", OpenSslErrors());
-      return;
-    }
-    HttpRequest request;
-    if (X509* peer = SSL_get0_peer_certificate(ssl.get());
-        verify_clients_ && peer != nullptr && SSL_get_verify_result(ssl.get()) == X509_V_OK) {
-      request.client_cert_verified = true;
-      request.client_cert_cn = SubjectCommonName(peer);
-    }
-
-    // The head, then whatever part of the body came with it.
-    std::string buffer;
-    size_t head_end;
-    while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-      if (buffer.size() > kMaxHeadBytes) {
-        Write(ssl.get(), request, TextResponse(431, "request head too large\n"));
-        return;
-      }
-      char chunk[4096];
-      const int n = SSL_read(ssl.get(), chunk, sizeof chunk);
-      if (n <= 0 || std::chrono::steady_clock::now() > deadline) return;
-      buffer.append(chunk, static_cast<size_t>(n));
-    }
-    if (!ParseHead(std::string_view(buffer).substr(0, head_end), request)) {
-      Write(ssl.get(), request, TextResponse(400, "malformed request\n"));
-      return;
-    }
-    if (!request.Header("transfer-encoding").empty()) {
-      Write(ssl.get(), request, TextResponse(411, "send the body with a Content-Length\n"));
-      return;
-    }
-    long long content_length = 0;
-    if (const std::string_view length = request.Header("content-length"); !length.empty()) {
-      if (length.size() > 18 ||
-          !std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        Write(ssl.get(), request, TextResponse(400, "bad Content-Length\n"));
-        return;
-      }
-      content_length = std::stoll(std::string(length));
-    }
-
-    std::string_view early = std::string_view(buffer).substr(head_end + 4);
-    long long left = content_length;
-    const BodyReader read = [&](char* out, size_t size) -> int {
-      const size_t want = static_cast<size_t>(std::min(left, static_cast<long long>(size)));
-      if (want == 0) return 0;
-      if (!early.empty()) {
-        const size_t n = std::min(want, early.size());
-        std::memcpy(out, early.data(), n);
-        early.remove_prefix(n);
-        left -= static_cast<long long>(n);
-        return static_cast<int>(n);
-      }
-      if (std::chrono::steady_clock::now() > deadline) return -1;
-      const int n = SSL_read(ssl.get(), out, static_cast<int>(want));
-      if (n <= 0) return -1;
-      left -= n;
-      return n;
-    };
-    Write(ssl.get(), request, server_.Respond(request, content_length, read));
-  }
-
-  static void Write(SSL* ssl, const HttpRequest& request, HttpResponse response) {
-    const std::string bytes = SerializeResponse(request, std::move(response));
-    size_t written = 0;
-    while (written < bytes.size()) {
-      const int n = SSL_write(ssl, bytes.data() + written,
-                              static_cast<int>(std::min<size_t>(bytes.size() - written, 1 << 20)));
-      if (n <= 0) return;
-      written += static_cast<size_t>(n);
-    }
-    SSL_shutdown(ssl);  // close_notify, so the client knows the body is complete
+  void Close(Conn& c) {
+    Release(c);
+    if (c.watched) Watch(c.fd, c.id, 0, EPOLL_CTL_DEL);
+    c.ssl.reset();
+    close(c.fd);
+    conns_.erase(c.id);  // frees c
+    open_.store(conns_.size(), std::memory_order_relaxed);
   }
 
   const HttpServer& server_;
-  const std::unique_ptr<SSL_CTX, SslCtxDeleter> ctx_;
-  const bool verify_clients_;
-  const Duration timeout_;
-  const int listen_fd_;
-  int stop_pipe_[2] = {-1, -1};
+  const Options options_;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::unique_ptr<SSL_CTX, SslCtxDeleter> ctx_;
+  size_t max_connections_ = 0;
+  std::atomic<bool> stopping_ = false;
+
+  // I/O thread only.
+  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
+  uint64_t next_id_ = 2;
+  size_t buffered_bytes_ = 0;
+  bool accept_paused_ = false;
+
+  std::mutex jobs_mu_;
+  std::condition_variable jobs_cv_;
+  std::deque<Job> jobs_;  // guarded by jobs_mu_
+  std::mutex done_mu_;
+  std::deque<Done> done_;  // guarded by done_mu_
+
+  std::atomic<uint64_t> accepted_ = 0, open_ = 0, refused_ = 0, requests_ = 0, bad_requests_ = 0,
+                        header_timeouts_ = 0, body_timeouts_ = 0, idle_closes_ = 0,
+                        write_timeouts_ = 0, handshake_failures_ = 0, budget_rejections_ = 0,
+                        buffered_gauge_ = 0;
+
   std::vector<std::thread> workers_;
+  std::thread io_;
 };
 
-std::string_view HttpRequest::Header(std::string_view lower_name) const {
-  for (const auto& [name, value] : headers) {
-    if (name == lower_name) return value;
-  }
-  return {};
-}
+HttpServer::HttpServer(Options options) : loop_(std::make_unique<Loop>(*this, options)) {}
 
-HttpServer::HttpServer(Options options) {
-  if (options.tls) {
-    tls_ = std::make_unique<TlsListener>(*this, options);
-    return;
-  }
-  static std::once_flag init;
-  std::call_once(init, [] { mg_init_library(0); });
-
-  const std::string ports = ToCivetPorts(options.listen_address);
-  const std::string threads = std::to_string(std::max(1, options.threads));
-  const std::string timeout_ms = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(options.request_timeout).count());
-  // No keep-alive: civetweb parks a worker thread on each open connection, so a few idle
-  // keep-alive clients would stall everyone else. A new loopback or pod-network connection per
-  // scrape or push costs far less than that.
-  // clang-format off
-  const char* config[] = {
-      "listening_ports", ports.c_str(),
-      "num_threads", threads.c_str(),
-      "request_timeout_ms", timeout_ms.c_str(),
-      "enable_keep_alive", "no",
-      nullptr};
-  // clang-format on
-  mg_callbacks callbacks{};
-  callbacks.log_message = LogCivetMessage;
-  mg_init_data init_data{};
-  init_data.callbacks = &callbacks;
-  init_data.user_data = this;
-  init_data.configuration_options = config;
-  char error_text[256] = "";
-  mg_error_data error{};
-  error.text = error_text;
-  error.text_buffer_size = sizeof(error_text);
-  wake_host_ = LoopbackFor(options.listen_address);
-  ctx_ = mg_start2(&init_data, &error);
-  if (ctx_ == nullptr) {
-    throw std::runtime_error("cannot listen on " + options.listen_address + ": " +
-                             (error_text[0] ? error_text : "civetweb failed to start"));
-  }
-  // "**" matches every path; routing happens in Match() so that 404s are ours.
-  mg_set_request_handler(ctx_, "**", &HttpServer::OnRequest, this);
-}
-
-HttpServer::~HttpServer() {
-  if (tls_) return;  // ~TlsListener stops and joins its workers
-  // civetweb's accept loop looks at its stop flag only between polls of up to 2 s. Connecting
-  // wakes it, so shutdown takes milliseconds instead.
-  const std::vector<int> ports = Ports();
-  std::atomic<bool> stopped = false;
-  std::thread waker([&] {
-    while (!stopped) {
-      for (int port : ports) Poke(wake_host_, port);
-      std::this_thread::sleep_for(std::chrono::milliseconds{20});
-    }
-  });
-  mg_stop(ctx_);
-  stopped = true;
-  waker.join();
-}
+HttpServer::~HttpServer() = default;
 
 void HttpServer::Handle(std::string path, HttpHandler handler, size_t max_body_bytes, bool prefix) {
   auto route = std::make_shared<const Route>(
@@ -530,14 +946,9 @@ void HttpServer::Handle(std::string path, HttpHandler handler, size_t max_body_b
   routes_.push_back(std::move(route));
 }
 
-std::vector<int> HttpServer::Ports() const {
-  if (tls_) return {tls_->port()};
-  mg_server_port ports[8];
-  const int n = mg_get_server_ports(ctx_, 8, ports);
-  std::vector<int> out;
-  for (int i = 0; i < n; ++i) out.push_back(ports[i].port);
-  return out;
-}
+std::vector<int> HttpServer::Ports() const { return {loop_->port()}; }
+
+HttpServer::Stats HttpServer::stats() const { return loop_->stats(); }
 
 std::shared_ptr<const HttpServer::Route> HttpServer::Match(std::string_view path) const {
   std::lock_guard lock(mu_);
@@ -549,61 +960,6 @@ std::shared_ptr<const HttpServer::Route> HttpServer::Match(std::string_view path
     if ((exact || below) && (!best || r->path.size() > best->path.size())) best = r;
   }
   return best;
-}
-
-int HttpServer::OnRequest(mg_connection* conn, void* self) {
-  return static_cast<HttpServer*>(self)->Serve(conn);
-}
-
-int HttpServer::Serve(mg_connection* conn) {
-  const mg_request_info* info = mg_get_request_info(conn);
-  HttpRequest request;
-  request.method = info->request_method;
-  request.path = info->local_uri ? info->local_uri : "";
-  request.query = info->query_string ? info->query_string : "";
-  for (int i = 0; i < info->num_headers; ++i) {
-    request.headers.emplace_back(Lower(info->http_headers[i].name), info->http_headers[i].value);
-  }
-  HttpResponse response = Respond(request, info->content_length, [conn](char* buffer, size_t size) {
-    return mg_read(conn, buffer, size);
-  });
-  const int status = response.status;
-  Send(conn, request, std::move(response));
-  return status;
-}
-
-HttpResponse HttpServer::Respond(HttpRequest& request, long long content_length,
-                                 const BodyReader& read) const {
-  const std::shared_ptr<const Route> route = Match(request.path);
-  if (!route) return TextResponse(404, "not found: " + request.path + "\n");
-
-  const auto too_large = [&] {
-    return TextResponse(
-        413, "request body larger than " + std::to_string(route->max_body_bytes) + " bytes\n");
-  };
-  if (content_length > 0 &&
-      static_cast<unsigned long long>(content_length) > route->max_body_bytes) {
-    return too_large();
-  }
-  if (content_length > 0) request.body.reserve(static_cast<size_t>(content_length));
-  char chunk[16 * 1024];
-  while (true) {
-    const int n = read(chunk, sizeof(chunk));
-    if (n == 0) break;
-    if (n < 0) return TextResponse(400, "could not read the request body\n");
-    if (request.body.size() + static_cast<size_t>(n) > route->max_body_bytes) return too_large();
-    request.body.append(chunk, static_cast<size_t>(n));
-  }
-
-  try {
-    return route->handler(request);
-  } catch (const std::exception& e) {
-    spdlog::error("http handler for {} {} failed: {}", request.method, request.path, e.what());
-    return TextResponse(500, std::string("internal error: ") + e.what() + "\n");
-  } catch (...) {
-    spdlog::error("http handler for {} {} failed", request.method, request.path);
-    return TextResponse(500, "internal error\n");
-  }
 }
 
 }  // namespace common

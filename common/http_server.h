@@ -1,55 +1,37 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "common/clock.h"
-
-struct mg_connection;
-struct mg_context;
+#include "common/http_message.h"
 
 namespace common {
 
-struct HttpRequest {
-  std::string method;
-  std::string path;                                          // URL-decoded, without the query
-  std::string query;                                         // raw, without '?'
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string body;
-  // On a TLS server with a client CA: the client presented a certificate and it verified
-  // against that CA (one that does not verify ends the handshake, so no handler sees it).
-  bool client_cert_verified = false;
-  std::string client_cert_cn;  // that certificate's subject common name
-
-  // The first header named `lower_name`, or "" if absent.
-  std::string_view Header(std::string_view lower_name) const;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  // Gzip the body when the client sends Accept-Encoding: gzip. Worth it for large text such as
-  // /metrics; wasted CPU for small JSON answers.
-  bool compressible = false;
-};
-
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
-// One server for /metrics and the JSON and OTLP routes: civetweb for HTTP; for HTTPS, OpenSSL
-// on worker threads of our own (Debian 12's civetweb 1.15 cannot start TLS with OpenSSL 3: it
-// looks up SSL_get_peer_certificate, which OpenSSL 3 has only as a macro). Either way the same
-// routes, body limits and gzip apply, one request per connection. Handlers run on worker
-// threads, so they must be thread-safe. A handler that throws produces a 500 with the
-// exception's message; an unknown path gets a 404.
+// The HTTP/1.1 server of every queuelens listener (/metrics, the JSON APIs, OTLP and the
+// external metrics API over TLS).
+//
+// One I/O thread multiplexes every connection with epoll, non-blocking, so an idle, slow or
+// hostile client costs a file descriptor and a few kilobytes, never a thread: its head, body
+// and writes each run against a deadline, and the number of connections has a cap (the excess
+// is closed at once, never queued). Complete requests go to `threads` workers that run the
+// handlers, so a slow handler delays only its own client. Keep-alive and pipelining as in RFC
+// 9112; chunked and Content-Length bodies; "Expect: 100-continue" answered; TLS through
+// OpenSSL, with optional client certificates. Failed TLS handshakes send their alert and
+// drain the client before closing, so a refused client reads why instead of a reset.
+//
+// Handlers run on worker threads, so they must be thread-safe. A handler that throws produces
+// a 500 with the exception's message; an unknown path gets a 404.
 class HttpServer {
  public:
   struct TlsOptions {
@@ -63,16 +45,46 @@ class HttpServer {
   struct Options {
     // ":8470" (all IPv4 interfaces), "127.0.0.1:0" (port 0 picks a free port), "[::1]:8470".
     std::string listen_address = ":8470";
-    int threads = 4;
-    Duration request_timeout = std::chrono::seconds{10};
+    int threads = 4;  // handler workers
+    // Open connections at most; a connection beyond is closed as soon as it is accepted.
+    size_t max_connections = 4096;
+    // From a connection's start (or the first byte of a further request on it) to the end of
+    // the request head, TLS handshake included. Over it: 408 and close.
+    Duration header_timeout = std::chrono::seconds{10};
+    // From the end of the head to the end of the body. Over it: 400 and close; nothing of
+    // the partial body reaches a handler.
+    Duration body_timeout = std::chrono::seconds{30};
+    // How long a keep-alive connection may wait for its next request.
+    Duration idle_timeout = std::chrono::seconds{120};
+    // To write one response, for clients that stop reading.
+    Duration write_timeout = std::chrono::seconds{30};
+    size_t max_header_bytes = 16 * 1024;  // request line and headers; over it: 431
+    // Request bodies buffered across all connections until their handlers finish; a request
+    // that would exceed it gets 503 with Retry-After. Bounds memory whatever clients declare.
+    size_t max_buffered_body_bytes = 256u << 20;
     std::optional<TlsOptions> tls;  // HTTPS instead of HTTP
   };
 
+  // Counters since start, for the binaries' self-metrics and the tests.
+  struct Stats {
+    uint64_t connections_accepted = 0;
+    uint64_t connections_open = 0;
+    uint64_t connections_refused = 0;  // over max_connections
+    uint64_t requests = 0;             // handed to a handler
+    uint64_t bad_requests = 0;         // answered 4xx/5xx by the server itself
+    uint64_t header_timeouts = 0;
+    uint64_t body_timeouts = 0;
+    uint64_t idle_closes = 0;
+    uint64_t write_timeouts = 0;
+    uint64_t tls_handshake_failures = 0;
+    uint64_t body_budget_rejections = 0;  // 503 over max_buffered_body_bytes
+    uint64_t body_bytes_buffered = 0;     // now, against max_buffered_body_bytes
+  };
+
   // Starts serving. Throws std::runtime_error with the reason if it cannot listen or, with TLS,
-  // cannot load the certificate, key or client CA. Over TLS a request body needs a
-  // Content-Length (chunked bodies get a 411).
+  // cannot load the certificate, key or client CA.
   explicit HttpServer(Options options);
-  ~HttpServer();  // stops accepting, waits for running handlers
+  ~HttpServer();  // stops accepting, waits for running handlers, closes every connection
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
@@ -86,32 +98,23 @@ class HttpServer {
   // The ports actually bound, which tells a caller of port 0 where to connect.
   std::vector<int> Ports() const;
 
- private:
+  Stats stats() const;
+
+  // The route for `path`, shared with the I/O loop.
   struct Route {
     std::string path;
     HttpHandler handler;
     size_t max_body_bytes;
     bool prefix;
   };
-
-  class TlsListener;  // the HTTPS transport, in http_server.cc
-
-  // Reads up to `size` bytes of the request body: the count, 0 at its end, < 0 on an error.
-  using BodyReader = std::function<int(char* buffer, size_t size)>;
-
-  static int OnRequest(mg_connection* conn, void* self);
-  int Serve(mg_connection* conn);
-  // Routes a request whose head is parsed: reads the body within the route's limit, runs the
-  // handler. Shared by both transports.
-  HttpResponse Respond(HttpRequest& request, long long content_length,
-                       const BodyReader& read) const;
   std::shared_ptr<const Route> Match(std::string_view path) const;
+
+ private:
+  class Loop;  // the I/O thread and the workers, in http_server.cc
 
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<const Route>> routes_;  // guarded by mu_
-  std::string wake_host_;             // a local address that reaches the listening socket
-  mg_context* ctx_ = nullptr;         // HTTP
-  std::unique_ptr<TlsListener> tls_;  // HTTPS
+  std::unique_ptr<Loop> loop_;
 };
 
 }  // namespace common

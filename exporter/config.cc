@@ -37,6 +37,7 @@ void ExporterConfig::Register(common::FlagSet& f) {
   f.String("web.listen-address", &web_listen_address,
            "Address for /metrics, the status page and the JSON API (host:port; port 0 picks one)");
   f.Int("web.threads", &web_threads, "HTTP worker threads, shared by all routes of a listener");
+  web_limits.Register(f);
   f.String("otlp.listen-address", &otlp_listen_address,
            "Address of the OTLP/HTTP receiver (POST /v1/traces); empty disables it; equal to "
            "--web.listen-address serves both on one port");
@@ -153,6 +154,7 @@ std::vector<std::string> ExporterConfig::Validate() const {
   };
   if (web_listen_address.empty()) problems.push_back("--web.listen-address must not be empty");
   positive(web_threads, "web.threads");
+  web_limits.Validate(problems);
   positive(trace_max_traces, "trace.max-traces");
   positive(trace_max_spans, "trace.max-spans");
   positive(trace_max_spans_per_trace, "trace.max-spans-per-trace");

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/http_client.h"
+#include "common/http_flags.h"
 #include "exporter/kernel/collector.h"
 #include "exporter/kernel/kernel_poller.h"
 #include "exporter/loop.h"
@@ -22,6 +23,7 @@ namespace exporter {
 struct ExporterConfig {
   std::string web_listen_address = ":8470";
   int64_t web_threads = 8;
+  common::HttpServerFlags web_limits;  // both listeners
   std::string otlp_listen_address = ":4318";  // empty: no OTLP receiver
   size_t otlp_max_body_bytes = 16 << 20;
   size_t otlp_max_decompressed_bytes = 64 << 20;

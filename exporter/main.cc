@@ -96,8 +96,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
                  config.path_sysfs, common::FormatDuration(config.kernel_interval));
   }
 
-  common::HttpServer web({.listen_address = config.web_listen_address,
-                          .threads = static_cast<int>(config.web_threads)});
+  common::HttpServer web(config.web_limits.For(config.web_listen_address, config.web_threads));
   exporter::exposition::AddExporterRoutes(web, loop, registry, kernel_snapshot);
   spdlog::info("serving /metrics and the status page on {} (port {})", config.web_listen_address,
                Join(web.Ports()));
@@ -109,8 +108,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
     common::HttpServer* server = &web;
     if (config.otlp_listen_address != config.web_listen_address) {
       otlp_server = std::make_unique<common::HttpServer>(
-          common::HttpServer::Options{.listen_address = config.otlp_listen_address,
-                                      .threads = static_cast<int>(config.web_threads)});
+          config.web_limits.For(config.otlp_listen_address, config.web_threads));
       server = otlp_server.get();
     }
     server->Handle(

@@ -325,6 +325,7 @@ void RecommenderConfig::Register(common::FlagSet& f) {
            "Address for /metrics, the KEDA metrics-api JSON, the status page and /healthz "
            "(host:port; port 0 picks one)");
   f.Int("web.threads", &web_threads, "HTTP worker threads");
+  web_limits.Register(f);
   f.String("apiserver.listen-address", &apiserver_listen_address,
            "Address for the Kubernetes external metrics API (external.metrics.k8s.io/v1beta1, "
            "HTTPS, for the HPA through the kube-aggregator), e.g. :6443; empty disables it");
@@ -396,6 +397,7 @@ std::vector<std::string> RecommenderConfig::Validate() const {
   };
   if (web_listen_address.empty()) problems.push_back("--web.listen-address must not be empty");
   if (web_threads <= 0) problems.push_back("--web.threads must be positive");
+  web_limits.Validate(problems);
   if (!apiserver_listen_address.empty() &&
       (tls_cert_file.empty() || tls_key_file.empty() || requestheader_client_ca_file.empty())) {
     problems.push_back(

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/flags.h"
+#include "common/http_flags.h"
 #include "recommender/combine/post_processors.h"
 #include "recommender/model/model.h"
 #include "recommender/workload_config.h"
@@ -46,6 +47,7 @@ WorkloadFile ParseWorkloadFile(std::string_view text, std::vector<std::string>* 
 struct RecommenderConfig {
   std::string web_listen_address = ":8471";
   int64_t web_threads = 4;
+  common::HttpServerFlags web_limits;  // both listeners
 
   // The external metrics API server (HTTPS); off while apiserver_listen_address is empty.
   std::string apiserver_listen_address;

@@ -92,20 +92,19 @@ int Run(const recommender::RecommenderConfig& config, sigset_t& signals) {
       std::move(options), metrics, snapshots);
   loop.RestoreCheckpoint();
 
-  common::HttpServer web({.listen_address = config.web_listen_address,
-                          .threads = static_cast<int>(config.web_threads)});
+  common::HttpServer web(config.web_limits.For(config.web_listen_address, config.web_threads));
   recommender::output::AddRecommenderRoutes(web, snapshots, registry);
   spdlog::info("serving /metrics, /api/v1/recommendations and the status page on {} (port {})",
                config.web_listen_address, Join(web.Ports()));
   std::unique_ptr<common::HttpServer> apiserver;
   if (!config.apiserver_listen_address.empty()) {
-    apiserver = std::make_unique<common::HttpServer>(common::HttpServer::Options{
-        .listen_address = config.apiserver_listen_address,
-        .threads = static_cast<int>(config.web_threads),
-        .tls =
-            common::HttpServer::TlsOptions{.cert_file = config.tls_cert_file,
-                                           .key_file = config.tls_key_file,
-                                           .client_ca_file = config.requestheader_client_ca_file}});
+    common::HttpServer::Options options =
+        config.web_limits.For(config.apiserver_listen_address, config.web_threads);
+    options.tls =
+        common::HttpServer::TlsOptions{.cert_file = config.tls_cert_file,
+                                       .key_file = config.tls_key_file,
+                                       .client_ca_file = config.requestheader_client_ca_file};
+    apiserver = std::make_unique<common::HttpServer>(std::move(options));
     recommender::output::AddExternalMetricsRoutes(*apiserver, snapshots, config.AllowedNames());
     spdlog::info("serving external.metrics.k8s.io/v1beta1 over TLS on {} (port {})",
                  config.apiserver_listen_address, Join(apiserver->Ports()));
