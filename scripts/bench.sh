@@ -107,7 +107,7 @@ row("memory per service (+ 1 operation, 1 pod)", value("memory/series", "service
 goals = {"metrics/serialize": "<= 8 ms", "metrics/handler": "<= 50 ms", "metrics/http": "<= 50 ms"}
 for name in sorted(medians):
     measure, _, side = name.rpartition("/")
-    if side != "queuelens":
+    if side != "queuelens" or measure.startswith("http"):
         continue
     b = medians[name]
     label = measure + (f" ({b['series']:.0f} series)" if "series" in b else "")
@@ -120,6 +120,22 @@ for name in sorted(medians):
         for i, (field, clock) in enumerate(clocks):
             row(label + clock, time_ms(name, field), "ms", peer, time_ms(peer_name, field),
                 "faster", goals.get(measure, "") if i == 0 else "")
+
+# HTTP listeners under closed-loop load (4 clients, 1 s windows), with 0 and 1000 idle connections
+# held open; the peers are the servers queuelens replaced (http_bench.cc says which).
+for proto, peer in (("http", "civetweb"), ("http-keepalive", ""), ("https", "cpp-httplib")):
+    for idle in ("0", "1000"):
+        run = f"{proto}/idle-{idle}"
+        peer_run = f"{run}/{peer}" if peer else ""
+        goal = "" if idle == "0" else ("p99 <= 2000 ms" if proto == "https" else "p99 <= 1000 ms")
+        row(f"{proto}, {idle} idle connections: requests/s", value(f"{run}/queuelens",
+            "requests_per_second"), "/s", peer, value(peer_run, "requests_per_second"), "",
+            fmt="{:.0f}")
+        row(f"{proto}, {idle} idle connections: p99 latency", value(f"{run}/queuelens", "p99_ms"),
+            "ms", peer, value(peer_run, "p99_ms"), "faster", goal)
+        row(f"{proto}, {idle} idle connections: failed or over 2 s",
+            value(f"{run}/queuelens", "failed"), "", peer, value(peer_run, "failed"), "",
+            fmt="{:.0f}")
 
 
 def ns(run):
