@@ -32,6 +32,7 @@
 
 #include "bench/kernel_processes.h"
 #include "bench/kernel_tree.h"
+#include "common/descriptors.h"
 #include "exporter/kernel/cgroup_discovery.h"
 #include "exporter/kernel/collector.h"
 #include "exporter/kernel/parsers.h"
@@ -155,7 +156,7 @@ std::unique_ptr<Collector> MakeCollector(const std::string& proc, const std::str
   spdlog::set_level(spdlog::level::warn);  // the collector logs the cgroup layout it finds
   CollectorOptions o;
   o.keep_files_open = keep_files_open;
-  o.max_open_files = exporter::kernel::RaiseOpenFileLimit() / 4 * 3;
+  o.max_open_files = common::RaiseOpenFileLimit() / 4 * 3;
   o.discovery_interval = discover_every_time ? std::chrono::seconds{0} : std::chrono::hours{24};
   o.cgroup_include = std::move(include);
   o.process_stats = std::move(process_stats);

@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/descriptors.h"
 #include "common/gzip.h"
 #include "common/http_parse.h"
 
@@ -44,7 +44,7 @@ constexpr size_t kReadPerEvent = 256 * 1024;
 // How often deadlines are checked: the granularity of every timeout.
 constexpr auto kTick = std::chrono::milliseconds{50};
 // Descriptors kept free of connections: listeners, log files, outgoing clients.
-constexpr rlim_t kReservedFds = 64;
+constexpr size_t kReservedFds = 64;
 
 // Every error OpenSSL queued, oldest first, "; "-separated.
 std::string OpenSslErrors() {
@@ -164,22 +164,6 @@ int BoundPort(int fd) {
                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }
 
-// Raises the soft descriptor limit to the hard one (once per process): a server holding
-// thousands of connections needs more than the usual 1024. Returns the soft limit in force.
-rlim_t RaiseDescriptorLimit() {
-  static const rlim_t limit = [] {
-    rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return static_cast<rlim_t>(1024);
-    if (r.rlim_cur < r.rlim_max) {
-      const rlim_t before = r.rlim_cur;
-      r.rlim_cur = r.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &r) != 0) r.rlim_cur = before;
-    }
-    return r.rlim_cur;
-  }();
-  return limit;
-}
-
 HttpResponse TextResponse(int status, std::string body) {
   HttpResponse response;
   response.status = status;
@@ -216,7 +200,7 @@ class HttpServer::Loop {
     std::signal(SIGPIPE, SIG_IGN);
     try {
       if (options.tls) ctx_ = MakeServerContext(*options.tls);
-      const rlim_t fds = RaiseDescriptorLimit();
+      const size_t fds = RaiseOpenFileLimit();
       max_connections_ = options.max_connections;
       if (fds > kReservedFds && max_connections_ > fds - kReservedFds) {
         max_connections_ = static_cast<size_t>(fds - kReservedFds);

@@ -94,7 +94,7 @@ struct ExporterConfig {
   LoopOptions ToLoopOptions() const;
   sources::OtlpReceiverOptions ToOtlpOptions() const;
   sources::JaegerPollerOptions ToJaegerOptions() const;
-  // max_open_files: descriptors the collector may keep (RaiseOpenFileLimit() minus a reserve).
+  // max_open_files: descriptors the collector may keep (common::RaiseOpenFileLimit() minus a reserve).
   kernel::CollectorOptions ToCollectorOptions(size_t max_open_files) const;
   state::KernelStateOptions ToKernelStateOptions() const;
   common::HttpClientOptions ToKubeletClientOptions() const;

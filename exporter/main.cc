@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/clock.h"
+#include "common/descriptors.h"
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
@@ -67,7 +68,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
   if (config.kernel_enabled) {
     // Kept statistics files take one descriptor each; a quarter stays for sockets and the rest
     // (--kernel.max-open-files lowers it further).
-    const size_t max_open_files = exporter::kernel::RaiseOpenFileLimit() / 4 * 3;
+    const size_t max_open_files = common::RaiseOpenFileLimit() / 4 * 3;
     exporter::kernel::CollectorOptions collector_options =
         config.ToCollectorOptions(max_open_files);
     if (config.kernel_taskstats != "off") {

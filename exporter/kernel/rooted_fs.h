@@ -94,8 +94,4 @@ ReadStatus ListSubdirs(const std::string& path, std::vector<DirEntry>& out);
 // Inode of a directory; 0 when it cannot be stat'ed.
 uint64_t InodeOf(const std::string& path);
 
-// Raises the soft open-file limit to the hard limit (kept descriptors need one per thread and
-// file) and returns the new soft limit.
-size_t RaiseOpenFileLimit();
-
 }  // namespace exporter::kernel

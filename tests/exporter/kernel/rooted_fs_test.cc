@@ -1,7 +1,6 @@
 #include "exporter/kernel/rooted_fs.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <cerrno>
 #include <string>
@@ -91,15 +90,6 @@ TEST(ListSubdirsTest, ListsDirectoriesOnlyWithTheirInodes) {
   EXPECT_EQ(names, (std::vector<std::string>{"cpu", "cpuacct", "unified"}));
   EXPECT_EQ(ListSubdirs((tree.root() / "missing").string(), entries), ReadStatus::kMissing);
   EXPECT_EQ(InodeOf((tree.root() / "missing").string()), 0u);
-}
-
-TEST(RaiseOpenFileLimitTest, ReturnsTheSoftLimitAfterRaisingIt) {
-  const size_t limit = RaiseOpenFileLimit();
-  rlimit now{};
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &now), 0);
-  EXPECT_EQ(now.rlim_cur, now.rlim_max);
-  EXPECT_EQ(limit,
-            now.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : static_cast<size_t>(now.rlim_cur));
 }
 
 }  // namespace
