@@ -14,10 +14,7 @@ namespace recommender::input {
 
 void CounterTracker::BeginRound(common::TimePoint now) {
   now_ = now;
-  for (auto& [key, a] : aggregates_) {
-    a.observed = false;
-    a.rise = 0;
-  }
+  for (auto& [key, a] : aggregates_) a.observed = a.refused = false;
 }
 
 bool CounterTracker::Plausible(double rise, common::TimePoint since) const {
@@ -30,7 +27,10 @@ std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double 
   Raw& r = it->second;
   r.aggregate->observed = true;
   if (r.seen == now_) return Invalid::kNone;  // the same series twice in one round
-  if (const Invalid bad = CheckCounterValue(value); bad != Invalid::kNone) return bad;
+  if (const Invalid bad = CheckCounterValue(value); bad != Invalid::kNone) {
+    r.aggregate->refused = true;
+    return bad;
+  }
   const double rise = value >= r.last ? value - r.last : value;  // a drop is a reset
   if (Plausible(rise, r.seen)) {
     r.aggregate->rise += rise;
@@ -40,6 +40,7 @@ std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double 
   } else {
     r.refused = value;
     r.refused_at = now_;
+    r.aggregate->refused = true;
     return Invalid::kCounterIncrease;
   }
   r.last = value;
@@ -78,7 +79,12 @@ void CounterTracker::EndRound() {
   std::erase_if(raw_, [&](const auto& kv) { return kv.second.seen < horizon; });
   for (auto it = aggregates_.begin(); it != aggregates_.end();) {
     Aggregate& a = it->second;
-    if (a.observed) a.points.push_back({now_, a.rise});
+    // A round with a refused series gets no point: its rise comes later, and the point that
+    // then carries it must not claim it happened in the newer round alone.
+    if (a.observed && !a.refused) {
+      a.points.push_back({now_, a.rise});
+      a.rise = 0;
+    }
     while (!a.points.empty() && a.points.front().t < horizon) a.points.pop_front();
     it = a.points.empty() ? aggregates_.erase(it) : std::next(it);
   }

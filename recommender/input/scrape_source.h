@@ -18,9 +18,10 @@ namespace recommender::input {
 // with counter resets: each raw series contributes its rise since it was last counted (its whole
 // value after a drop, which is a restart), and the rises are summed per round into aggregates
 // (e.g. one service over its operations and exporters). An aggregate keeps one point per round
-// holding that round's rise, never a running total, so a huge rise leaves the window with its
-// point instead of swallowing every later one. A raw series seen for the first time contributes
-// nothing: its value before this process started watching is unknown.
+// holding the rise since its previous point, never a running total, so a huge rise leaves the
+// window with its point instead of swallowing every later one. A round in which one of its
+// series was refused adds no point; the next point spans both rounds. A raw series seen for the
+// first time contributes nothing: its value before this process started watching is unknown.
 //
 // Values are checked before they count: non-finite, negative and above-2^53 values are refused,
 // and so is a rise above `max_rate` per second since the series was last counted. A refused
@@ -59,8 +60,9 @@ class CounterTracker {
     double rise = 0;  // since the aggregate's previous point
   };
   struct Aggregate {
-    double rise = 0;        // this round's, so far
+    double rise = 0;        // since the last point
     bool observed = false;  // in the current round
+    bool refused = false;   // a value of one of its series, in the current round
     std::deque<Point> points;
   };
   struct Raw {
