@@ -1,5 +1,7 @@
 #include "recommender/input/scrape_source.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -72,11 +74,12 @@ void ShrinkIfSparse(M& map) {
 
 }  // namespace
 
-void CounterTracker::EndRound() {
+size_t CounterTracker::EndRound() {
   const common::TimePoint horizon = now_ - window_;
   // Raw series first: each one's aggregate got a point whenever the series was seen, so an
   // aggregate that is dropped below has no raw series left pointing at it.
-  std::erase_if(raw_, [&](const auto& kv) { return kv.second.seen < horizon; });
+  const size_t forgotten =
+      std::erase_if(raw_, [&](const auto& kv) { return kv.second.seen < horizon; });
   for (auto it = aggregates_.begin(); it != aggregates_.end();) {
     Aggregate& a = it->second;
     // A round with a refused series gets no point: its rise comes later, and the point that
@@ -90,6 +93,7 @@ void CounterTracker::EndRound() {
   }
   ShrinkIfSparse(raw_);
   ShrinkIfSparse(aggregates_);
+  return forgotten;
 }
 
 const CounterTracker::Aggregate* CounterTracker::Find(std::string_view key) const {
@@ -422,41 +426,35 @@ class Round {
 // "line N: ..." of a slice's parse, renumbered to the line of the whole answer.
 std::string Renumber(const std::string& error, size_t lines_before) {
   constexpr std::string_view kPrefix = "line ";
+  if (!error.starts_with(kPrefix)) return error;
   size_t line = 0;
   const char* digits = error.data() + kPrefix.size();
   const auto [end, ec] = std::from_chars(digits, error.data() + error.size(), line);
-  if (!error.starts_with(kPrefix) || ec != std::errc()) return error;
+  if (ec != std::errc()) return error;
   return std::string(kPrefix) + std::to_string(line + lines_before) + std::string(end);
 }
 
-}  // namespace
-
-ScrapeSource::ScrapeSource(std::vector<std::string> urls, common::HttpGet get,
-                           ScrapeOptions options)
-    : urls_(std::move(urls)),
-      get_(std::move(get)),
-      options_(options),
-      counters_(options.window, options.max_counter_rate) {}
-
-FetchResult ScrapeSource::Fetch(common::TimePoint now) {
-  FetchResult result;
-  counters_.BeginRound(now);
-  Round round(counters_, now, result);
-  for (size_t i = 0; i < urls_.size(); ++i) {
-    const common::HttpResult http = get_(urls_[i]);
+// Fetches and reads every target into `round`; returns the sample lines read.
+size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& get,
+                   const ScrapeOptions& options, Round& round, FetchResult& result) {
+  size_t lines_read = 0;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    const common::HttpResult http = get(urls[i]);
     if (!http.ok()) {
       result.errors.push_back(
-          {urls_[i], "fetch",
+          {urls[i], "fetch",
            http.error.empty() ? "HTTP " + std::to_string(http.status) : http.error});
       continue;
     }
     const std::string_view body = http.body;
-    if (const size_t lines = CountSampleLines(body); lines > options_.max_series) {
-      result.errors.push_back({urls_[i], "too_many_series",
+    const size_t lines = CountSampleLines(body);
+    if (lines > options.max_series) {
+      result.errors.push_back({urls[i], "too_many_series",
                                std::to_string(lines) + " sample lines, more than the limit of " +
-                                   std::to_string(options_.max_series)});
+                                   std::to_string(options.max_series)});
       continue;
     }
+    lines_read += lines;
     size_t malformed = 0, lines_before = 0;
     std::string first_error;
     bool truncated = false;
@@ -469,7 +467,7 @@ FetchResult ScrapeSource::Fetch(common::TimePoint now) {
         if (end == std::string_view::npos) end = body.size();
       }
       const std::string_view slice = body.substr(start, end - start);
-      const ParsedText text = ParsePrometheusText(slice, options_.limits);
+      const ParsedText text = ParsePrometheusText(slice, options.limits);
       malformed += text.malformed_lines;
       truncated = truncated || text.truncated;
       if (first_error.empty() && !text.errors.empty()) {
@@ -484,11 +482,40 @@ FetchResult ScrapeSource::Fetch(common::TimePoint now) {
       std::string message = std::to_string(malformed) + " malformed line(s)";
       if (!first_error.empty()) message += ", first: " + first_error;
       if (truncated) message += "; stopped at the sample limit";
-      result.errors.push_back({urls_[i], "parse", std::move(message)});
+      result.errors.push_back({urls[i], "parse", std::move(message)});
     }
   }
-  counters_.EndRound();
-  round.Finish(now, result.observations);
+  return lines_read;
+}
+
+}  // namespace
+
+ScrapeSource::ScrapeSource(std::vector<std::string> urls, common::HttpGet get,
+                           ScrapeOptions options)
+    : urls_(std::move(urls)),
+      get_(std::move(get)),
+      options_(options),
+      counters_(options.window, options.max_counter_rate) {}
+
+FetchResult ScrapeSource::Fetch(common::TimePoint now) {
+  FetchResult result;
+  size_t lines_read = 0, forgotten = 0;
+  {
+    Round round(counters_, now, result);
+    counters_.BeginRound(now);
+    lines_read = ReadTargets(urls_, get_, options_, round, result);
+    forgotten = counters_.EndRound();
+    round.Finish(now, result.observations);
+  }
+  // glibc keeps freed small blocks for reuse and hands them back only when asked. Asking every
+  // round would fault the same pages in again each pass, so only after a burst: a round with
+  // many more lines than the last, or one that forgot the series a burst left behind.
+  constexpr size_t kBurstLines = 50'000;
+  if ((lines_read >= kBurstLines && lines_read > 2 * last_lines_read_) ||
+      forgotten >= kBurstLines) {
+    malloc_trim(0);
+  }
+  last_lines_read_ = lines_read;
   return result;
 }
 

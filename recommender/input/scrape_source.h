@@ -41,8 +41,8 @@ class CounterTracker {
   // Starts tracking a new series at `value`; a refused value starts nothing and says why.
   Invalid Track(std::string_view raw_key, std::string_view aggregate_key, double value);
   // Records a point for every aggregate observed this round, forgets what the window left and
-  // gives back the table space of series that went away.
-  void EndRound();
+  // gives back the table space of series that went away. Returns the raw series forgotten.
+  size_t EndRound();
 
   // Increase per second over the window (oldest point in the window to the newest), or over
   // the last two rounds only; nullopt until an aggregate has two points.
@@ -103,7 +103,9 @@ struct ScrapeOptions {
 // the text what queries.h asks Prometheus for. The fast path: no Prometheus in between. Memory:
 // one answer at a time (bounded by the HTTP client's body limit), parsed in slices of
 // kParseSliceBytes so parsed samples never outnumber one slice's lines, and CounterTracker's
-// keys for at most max_series series per target.
+// keys for at most max_series series per target. After a round much larger than the one before,
+// or one that forgot many series, freed heap is handed back to the system (malloc_trim), so a
+// burst of series does not stay in the resident set.
 inline constexpr size_t kParseSliceBytes = 1 << 20;
 
 // Lines of exposition text that are neither blank nor comments: the most samples it can parse
@@ -122,6 +124,7 @@ class ScrapeSource final : public Source {
   common::HttpGet get_;
   ScrapeOptions options_;
   CounterTracker counters_;
+  size_t last_lines_read_ = 0;
 };
 
 }  // namespace recommender::input
