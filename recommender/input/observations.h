@@ -27,6 +27,9 @@ enum class Invalid : uint8_t {
   kRateNonFinite,     // a PromQL rate that came back NaN or ±Inf
   kRateNegative,      // a PromQL rate below 0
   kRateImplausible,   // a PromQL rate above the plausible rate bound
+  // Not a value: a scraped target that fed the observation failed this round (counted as an
+  // input error), so what is left would be a partial sum.
+  kTargetFailed,
   kCount,
 };
 inline constexpr size_t kInvalidReasons = static_cast<size_t>(Invalid::kCount);
@@ -51,6 +54,8 @@ inline constexpr std::string_view InvalidName(Invalid reason) {
       return "rate_negative";
     case Invalid::kRateImplausible:
       return "rate_implausible";
+    case Invalid::kTargetFailed:
+      return "target_failed";
     case Invalid::kCount:
       break;
   }

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -59,8 +60,23 @@ Invalid CounterTracker::Track(std::string_view raw_key, std::string_view aggrega
     a = aggregates_.emplace(std::string(aggregate_key), Aggregate{}).first;
   }
   a->second.observed = true;
-  raw_.emplace(std::string(raw_key), Raw{.last = value, .seen = now_, .aggregate = &a->second});
+  ++a->second.series;
+  raw_.emplace(
+      std::string(raw_key),
+      Raw{.last = value, .seen = now_, .aggregate = &a->second, .aggregate_key = &a->first});
   return Invalid::kNone;
+}
+
+std::vector<std::string_view> CounterTracker::Miss(std::string_view raw_prefix) {
+  std::unordered_set<std::string_view> keys;
+  const common::TimePoint horizon = now_ - window_;
+  for (auto& [key, r] : raw_) {
+    // A series EndRound is about to forget no longer counts in any rate.
+    if (r.seen < horizon || !key.starts_with(raw_prefix)) continue;
+    r.aggregate->refused = true;
+    keys.insert(*r.aggregate_key);
+  }
+  return {keys.begin(), keys.end()};
 }
 
 namespace {
@@ -76,10 +92,11 @@ void ShrinkIfSparse(M& map) {
 
 size_t CounterTracker::EndRound() {
   const common::TimePoint horizon = now_ - window_;
-  // Raw series first: each one's aggregate got a point whenever the series was seen, so an
-  // aggregate that is dropped below has no raw series left pointing at it.
-  const size_t forgotten =
-      std::erase_if(raw_, [&](const auto& kv) { return kv.second.seen < horizon; });
+  const size_t forgotten = std::erase_if(raw_, [&](const auto& kv) {
+    if (kv.second.seen >= horizon) return false;
+    --kv.second.aggregate->series;
+    return true;
+  });
   for (auto it = aggregates_.begin(); it != aggregates_.end();) {
     Aggregate& a = it->second;
     // A round with a refused series gets no point: its rise comes later, and the point that
@@ -89,7 +106,9 @@ size_t CounterTracker::EndRound() {
       a.rise = 0;
     }
     while (!a.points.empty() && a.points.front().t < horizon) a.points.pop_front();
-    it = a.points.empty() ? aggregates_.erase(it) : std::next(it);
+    // Kept while a raw series points at it: one refused for a whole window leaves it without
+    // points while its siblings are still counted.
+    it = a.points.empty() && a.series == 0 ? aggregates_.erase(it) : std::next(it);
   }
   ShrinkIfSparse(raw_);
   ShrinkIfSparse(aggregates_);
@@ -214,6 +233,33 @@ class Round {
         acc.instances.emplace_back(instance);
       }
       Refuse(acc.invalid, Count(target, s, {"i", ns, svc, instance}));
+    }
+  }
+
+  // A target that failed this round: the services and containers it fed are reported invalid
+  // (target_failed) for as long as its series are remembered, instead of summed without it.
+  void Missing(size_t target) {
+    raw_.clear();
+    raw_.append(std::to_string(target)).push_back(kSep);
+    for (std::string_view key : counters_.Miss(raw_)) {
+      // The aggregate's parts, as Count() joined them: kind, namespace, then service or pod and
+      // container.
+      std::array<std::string_view, 4> part{};
+      for (size_t i = 0; i < part.size() && !key.empty(); ++i) {
+        const size_t sep = key.find(kSep);
+        part[i] = key.substr(0, sep);
+        key.remove_prefix(sep == std::string_view::npos ? key.size() : sep + 1);
+      }
+      static constexpr std::array<std::string_view, 5> kContainerKinds = {"cu", "rw", "ts", "cp",
+                                                                          "ct"};
+      if (std::find(kContainerKinds.begin(), kContainerKinds.end(), part[0]) !=
+          kContainerKinds.end()) {
+        Refuse(ContainerAt(part[1], part[2], part[3]).invalid, Invalid::kTargetFailed);
+      } else {
+        ServiceAcc& acc = Service(part[1], part[2]);
+        acc.requests = true;  // reported, so the workload is held rather than just not updated
+        Refuse(acc.invalid, Invalid::kTargetFailed);
+      }
     }
   }
 
@@ -444,6 +490,7 @@ size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& 
       result.errors.push_back(
           {urls[i], "fetch",
            http.error.empty() ? "HTTP " + std::to_string(http.status) : http.error});
+      round.Missing(i);
       continue;
     }
     const std::string_view body = http.body;
@@ -452,6 +499,7 @@ size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& 
       result.errors.push_back({urls[i], "too_many_series",
                                std::to_string(lines) + " sample lines, more than the limit of " +
                                    std::to_string(options.max_series)});
+      round.Missing(i);
       continue;
     }
     lines_read += lines;

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -40,6 +41,9 @@ class CounterTracker {
   std::optional<Invalid> Observe(std::string_view raw_key, double value);
   // Starts tracking a new series at `value`; a refused value starts nothing and says why.
   Invalid Track(std::string_view raw_key, std::string_view aggregate_key, double value);
+  // A target failed this round: the aggregates its raw series (keys starting with `raw_prefix`)
+  // feed get no point until its rise can come with them. Returns their keys.
+  std::vector<std::string_view> Miss(std::string_view raw_prefix);
   // Records a point for every aggregate observed this round, forgets what the window left and
   // gives back the table space of series that went away. Returns the raw series forgotten.
   size_t EndRound();
@@ -63,6 +67,7 @@ class CounterTracker {
     double rise = 0;        // since the last point
     bool observed = false;  // in the current round
     bool refused = false;   // a value of one of its series, in the current round
+    size_t series = 0;      // raw series that point at it
     std::deque<Point> points;
   };
   struct Raw {
@@ -72,6 +77,7 @@ class CounterTracker {
     common::TimePoint refused_at{};
     // Stable: map nodes do not move, and an aggregate outlives its raw series (EndRound).
     Aggregate* aggregate = nullptr;
+    const std::string* aggregate_key = nullptr;
   };
   struct Hash {
     using is_transparent = void;

@@ -127,7 +127,7 @@ LoopMetrics::LoopMetrics(prometheus::Registry& registry)
     steps_.Add({{"step", step}}, StepBuckets());
   }
   for (const char* op : {"save", "restore"}) checkpoint_errors_.Add({{"operation", op}});
-  for (size_t r = 1; r < input::kInvalidReasons; ++r) {
+  for (size_t r = 1; r < static_cast<size_t>(input::Invalid::kTargetFailed); ++r) {
     invalid_values_.Add(
         {{"reason", std::string(input::InvalidName(static_cast<input::Invalid>(r)))}});
   }

@@ -408,8 +408,13 @@ class RecommenderInputValidity(unittest.TestCase):
                                          'input="%s",reason="too_many_series"' % self.exporter.url),
                      lambda v: v is not None and v > 0, "a counted too_many_series error")
             self.assertIn("more than the limit of 200", http("GET", self.p.url + "/")[2].decode())
+            # What the refused target fed is held, not read as missing load.
+            r = wait_for(lambda: get_json(self.url)[1], lambda r: r["stale"], "a held value")
+            self.assertIn("inputs invalid (target_failed)", r["reason"])
+            self.assertGreaterEqual(r["replicas"], min(self.steady), r)
         finally:
             self.exporter.fault = None
+        wait_for(lambda: get_json(self.url)[1], lambda r: not r["stale"], "fresh inputs again")
 
 
 if __name__ == "__main__":

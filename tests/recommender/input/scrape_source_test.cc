@@ -186,6 +186,23 @@ TEST(CounterTrackerTest, ALargeRiseLeavesTheWindowAndSwallowsNoLaterRise) {
   EXPECT_DOUBLE_EQ(*t.LastRate("svc"), 0.25);
 }
 
+TEST(CounterTrackerTest, ASeriesRefusedForAWholeWindowLeavesItsSiblingsCounted) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  CounterTracker t(seconds{5});
+  // a turns NaN for good at round 3; b keeps rising 2/s. The aggregate gets no point while a is
+  // refused, then a leaves the window and b's rises are all that count.
+  for (int i = 0; i < 20; ++i) {
+    t.BeginRound(kT0 + seconds{i});
+    const double a = i < 3 ? 10.0 * i : kNaN;
+    if (!t.Observe("a", a)) t.Track("a", "svc", a);
+    if (!t.Observe("b", 2.0 * i)) t.Track("b", "svc", 2.0 * i);
+    t.EndRound();
+  }
+  EXPECT_EQ(t.raw_series(), 1u);
+  EXPECT_EQ(t.aggregates(), 1u);
+  EXPECT_DOUBLE_EQ(*t.Rate("svc"), 2);
+}
+
 TEST(CounterTrackerTest, GivesBackTableSpaceWhenSeriesGoAway) {
   CounterTracker t(seconds{2});
   t.BeginRound(kT0);
@@ -450,6 +467,56 @@ TEST(ScrapeSourceTest, ALargeAnswerIsParsedInSlicesAsOne) {
   }
   ASSERT_EQ(f.errors.size(), 1u);
   EXPECT_THAT(f.errors[0].message, HasSubstr("first: line " + std::to_string(kServices + 1) + ":"));
+}
+
+TEST(ScrapeSourceTest, AFailedTargetHoldsWhatItFedInsteadOfAPartialSum) {
+  FakeTargets targets;
+  const std::string a = "http://node-a:8470/metrics", b = "http://node-b:8470/metrics";
+  ScrapeSource source({a, b}, targets.Get(), {.window = seconds{30}});
+  // Each node serves cart at 10 requests/s.
+  const auto serve = [&](const std::string& url, int t) {
+    targets.text[url] = SpanText(10.0 * t, 1.0 * t, 9.0 * t, 1.0 * t);
+  };
+  FetchResult f;
+  for (int t = 0; t < 3; ++t) {
+    serve(a, t);
+    serve(b, t);
+    f = source.Fetch(kT0 + seconds{t});
+  }
+  ASSERT_EQ(f.observations.services.size(), 1u);
+  EXPECT_DOUBLE_EQ(f.observations.services[0].request_rate, 20);
+  // node-b is down for two rounds: cart is held, not read as 10 requests/s.
+  targets.text.erase(b);
+  for (int t = 3; t < 5; ++t) {
+    serve(a, t);
+    f = source.Fetch(kT0 + seconds{t});
+    ASSERT_EQ(f.observations.services.size(), 1u);
+    EXPECT_EQ(f.observations.services[0].invalid, Invalid::kTargetFailed);
+    EXPECT_EQ(f.invalid_values[static_cast<size_t>(Invalid::kTargetFailed)], 0u);  // an error
+    ASSERT_EQ(f.errors.size(), 1u);
+  }
+  // Back: its rise over the outage lands in a point that spans the outage, so no spike.
+  serve(a, 5);
+  serve(b, 5);
+  f = source.Fetch(kT0 + seconds{5});
+  ASSERT_EQ(f.observations.services.size(), 1u);
+  EXPECT_EQ(f.observations.services[0].invalid, Invalid::kNone);
+  EXPECT_DOUBLE_EQ(f.observations.services[0].request_rate, 20);
+}
+
+TEST(ScrapeSourceTest, AFailedTargetIsForgottenAfterTheWindow) {
+  FakeTargets targets;
+  const std::string a = "http://node-a:8470/metrics", b = "http://node-b:8470/metrics";
+  ScrapeSource source({a, b}, targets.Get(), {.window = seconds{5}});
+  targets.text[a] = SpanText(1, 1, 1, 0);
+  targets.text[b] = SpanText(1, 1, 1, 0);
+  source.Fetch(kT0);
+  targets.text.erase(b);
+  FetchResult f = source.Fetch(kT0 + seconds{1});
+  EXPECT_EQ(f.observations.services[0].invalid, Invalid::kTargetFailed);
+  // Its series left the window: what the remaining targets send is all there is.
+  f = source.Fetch(kT0 + seconds{7});
+  EXPECT_EQ(f.observations.services[0].invalid, Invalid::kNone);
 }
 
 TEST(CountSampleLinesTest, CountsSamplesNotBlanksOrComments) {
