@@ -11,13 +11,13 @@
 #include <string>
 
 #include "common/clock.h"
-#include "common/text_serializer.h"
 #include "prometheus/registry.h"
 #include "recommender/input/prometheus_text.h"
 #include "recommender/input/scrape_source.h"
 #include "recommender/loop.h"
 #include "recommender/output/keda_handler.h"
 #include "recommender/output/status_page.h"
+#include "tests/recommender/loop_fixture.h"
 
 namespace recommender {
 namespace {
@@ -138,15 +138,7 @@ class ValidityHarness {
   int Replicas() const { return Cart().recommendation.replicas.value_or(-1); }
 
   double Metric(const std::string& name, const input::Labels& labels) const {
-    std::string text;
-    common::AppendText(registry_.Collect(), text);
-    for (const input::TextSample& s : input::ParsePrometheusText(text).samples) {
-      if (s.name != name) continue;
-      bool match = true;
-      for (const auto& [k, v] : labels) match = match && input::LabelValue(s.labels, k) == v;
-      if (match) return s.value;
-    }
-    return -1;
+    return RegistryMetric(registry_, name, labels);
   }
   double Invalid(const char* reason) const {
     return Metric("queuelens_recommender_input_invalid_values_total", {{"reason", reason}});

@@ -19,6 +19,7 @@ using ::testing::UnorderedElementsAre;
 
 const common::TimePoint kT0{seconds{1'700'000'000}};
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // How ScrapeSource reports a sample: the aggregate is named only for a series not seen before.
 void See(CounterTracker& t, std::string_view raw, std::string_view aggregate, double value) {
@@ -121,7 +122,6 @@ TEST(CounterTrackerTest, AHugeValueIsRefusedAndNormalDataResumesFromTheLastCount
 }
 
 TEST(CounterTrackerTest, NonFiniteAndNegativeValuesAreRefused) {
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   CounterTracker t(seconds{10});
   const std::vector<Invalid> said = Feed(t, 0, {100, kNaN, kInf, -kInf, -50, 150});
   EXPECT_EQ(said[1], Invalid::kCounterNonFinite);
@@ -187,7 +187,6 @@ TEST(CounterTrackerTest, ALargeRiseLeavesTheWindowAndSwallowsNoLaterRise) {
 }
 
 TEST(CounterTrackerTest, ASeriesRefusedForAWholeWindowLeavesItsSiblingsCounted) {
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   CounterTracker t(seconds{5});
   // a turns NaN for good at round 3; b keeps rising 2/s. The aggregate gets no point while a is
   // refused, then a leaves the window and b's rises are all that count.
@@ -398,7 +397,7 @@ TEST(ScrapeSourceTest, RefusedValuesMarkTheirObservationsAndAreCounted) {
   EXPECT_THAT(good.invalid_values, Each(0u));
 
   // A NaN request counter, a negative CPU counter and a NaN replica count.
-  targets.text[a] = SpanText(std::numeric_limits<double>::quiet_NaN(), 15, 130, 20);
+  targets.text[a] = SpanText(kNaN, 15, 130, 20);
   targets.text[b] = KernelText(-75, 1.5, 1500, 600, 80);
   std::string ksm_nan = kKsm;
   ksm_nan.replace(ksm_nan.find("} 3\n"), 4, "} NaN\n");
