@@ -66,10 +66,11 @@ inline constexpr std::string_view InvalidName(Invalid reason) {
 // double.
 inline constexpr double kMaxCounterValue = 9007199254740992.0;
 
-// The default plausible rate bound: the most any raw counter (requests, CPU-seconds, timeslices,
-// CFS periods, histogram buckets) rises per second. Far above any real series; far below the
-// jumps a corrupted or hostile exporter sends.
-inline constexpr double kDefaultMaxCounterRate = 1e9;
+// The default plausible rate bound: the most any raw counter rises per second. A whole node does
+// a few million context switches per second, and one series counts requests of one operation
+// on one node, CPU-seconds of one container or far fewer CFS periods; a series beyond it stays
+// refused (and its workload held) for as long as it rises that fast, so the bound errs high.
+inline constexpr double kDefaultMaxCounterRate = 1e7;
 
 // A counter value usable as such, or why not; the increase check needs history and is not here.
 inline Invalid CheckCounterValue(double v) {

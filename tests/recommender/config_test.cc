@@ -185,7 +185,7 @@ TEST(RecommenderConfigTest, InputLimitFlags) {
   c.discover = true;
   EXPECT_THAT(c.Validate(), IsEmpty());
   EXPECT_EQ(c.ToScrapeOptions().max_series, 200'000u);
-  EXPECT_EQ(c.ToScrapeOptions().max_counter_rate, 1e9);
+  EXPECT_EQ(c.ToScrapeOptions().max_counter_rate, 1e7);
   c.exporter_max_series = 500;
   c.max_counter_rate = 1e6;
   const input::ScrapeOptions o = c.ToScrapeOptions();

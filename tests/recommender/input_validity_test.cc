@@ -34,7 +34,16 @@ std::string Num(double v) {
 }
 
 // How the simulated exporter writes its counters (and gauges) this scrape.
-enum class Fault { kNone, kTimes1e300, kNaN, kInf, kNegative, kNaNGauges, kTooManySeries };
+enum class Fault {
+  kNone,
+  kTimes1e300,
+  kTimes1e6,
+  kNaN,
+  kInf,
+  kNegative,
+  kNaNGauges,
+  kTooManySeries
+};
 
 // An exporter and kube-state-metrics in one page: shop/cart serves 300 requests/s on 3 pods,
 // 30 in flight, each pod using 0.5 cores. Counters hold `seconds` of that load.
@@ -48,6 +57,8 @@ struct SimulatedExporter {
       switch (fault) {
         case Fault::kTimes1e300:
           return Num(v * 1e300);
+        case Fault::kTimes1e6:
+          return Num(v * 1e6);
         case Fault::kNaN:
           return std::string("NaN");
         case Fault::kInf:
@@ -196,6 +207,20 @@ TEST(InputValidityTest, OneScrapeTimes1e300ThenNormalDataRecovers) {
   EXPECT_DOUBLE_EQ(h.Cart().signals.request_rate, 300);
   EXPECT_EQ(h.Replicas(), good);
   EXPECT_DOUBLE_EQ(*h.Cart().recommendation.cpu_cores, cpu);
+}
+
+TEST(InputValidityTest, AJumpAboveTheRateBoundThenNormalDataRecovers) {
+  ValidityHarness h;
+  const int good = Settle(h);
+  // ×1e6 stays below 2^53 but rises far faster than --input.max-counter-rate allows.
+  h.Run(2, Fault::kTimes1e6);
+  ExpectHeld(h, good, "counter_implausible_increase");
+  for (int i = 0; i < 30; ++i) {
+    h.Run(1);
+    ASSERT_FALSE(h.Cart().recommendation.stale) << i;
+    ASSERT_DOUBLE_EQ(h.Cart().signals.request_rate, 300) << i;
+    ASSERT_EQ(h.Replicas(), good) << i;
+  }
 }
 
 TEST(InputValidityTest, NonFiniteCountersHoldAndNeverScaleDown) {
