@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -349,7 +350,16 @@ void RecommenderConfig::Register(common::FlagSet& f) {
                "http://node-1:8470/metrics; repeatable. kube-state-metrics' /metrics may be listed "
                "too");
   f.Duration("exporter.timeout", &exporter_timeout, "Timeout of one direct scrape");
-  f.Bytes("exporter.max-bytes", &exporter_max_bytes, "Largest /metrics answer accepted");
+  f.Bytes("exporter.max-bytes", &exporter_max_bytes,
+          "Largest /metrics answer accepted; a larger one fails that scrape (its inputs read as "
+          "missing)");
+  f.Int("exporter.max-series", &exporter_max_series,
+        "Most sample lines accepted in one /metrics answer; a target with more is refused "
+        "unparsed (its inputs read as missing)");
+  f.Double("input.max-counter-rate", &max_counter_rate,
+           "Most a counter series may rise per second between two scrapes (and most a rate "
+           "from --prometheus.url may be); a larger rise, like a NaN, infinite, negative or "
+           "above-2^53 counter, is refused and holds the workload's recommendation as stale");
   f.String("config", &config_file, "Workloads to size (YAML or JSON); see README");
   f.Bool("discover", &discover,
          "Size every trace service seen as a workload of its own (workload = service, namespace "
@@ -427,6 +437,10 @@ std::vector<std::string> RecommenderConfig::Validate() const {
   positive(staleness, "staleness");
   positive(prometheus_timeout, "prometheus.timeout");
   positive(exporter_timeout, "exporter.timeout");
+  if (exporter_max_series <= 0) problems.push_back("--exporter.max-series must be positive");
+  if (!(max_counter_rate > 0) || !std::isfinite(max_counter_rate)) {
+    problems.push_back("--input.max-counter-rate must be a positive number");
+  }
   if (stabilization_window < common::Duration::zero()) {
     problems.push_back("--safety.stabilization-window must not be negative");
   }
@@ -485,6 +499,14 @@ model::ModelOptions RecommenderConfig::ToModelOptions() const {
   o.discover = discover;
   o.max_discovered = static_cast<size_t>(discover_max_workloads);
   o.discovered_defaults = workloads.defaults;
+  return o;
+}
+
+input::ScrapeOptions RecommenderConfig::ToScrapeOptions() const {
+  input::ScrapeOptions o;
+  o.window = EffectiveWindow();
+  o.max_counter_rate = max_counter_rate;
+  o.max_series = static_cast<size_t>(exporter_max_series);
   return o;
 }
 

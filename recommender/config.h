@@ -8,6 +8,7 @@
 #include "common/flags.h"
 #include "common/http_flags.h"
 #include "recommender/combine/post_processors.h"
+#include "recommender/input/scrape_source.h"
 #include "recommender/model/model.h"
 #include "recommender/workload_config.h"
 
@@ -61,6 +62,8 @@ struct RecommenderConfig {
   std::vector<std::string> exporter_urls;
   common::Duration exporter_timeout = std::chrono::seconds{5};
   size_t exporter_max_bytes = 64 << 20;
+  int64_t exporter_max_series = 200'000;
+  double max_counter_rate = input::kDefaultMaxCounterRate;
 
   std::string config_file;
   bool discover = false;
@@ -94,6 +97,7 @@ struct RecommenderConfig {
   common::Duration EffectiveInterval() const;
   common::Duration EffectiveWindow() const;
   model::ModelOptions ToModelOptions() const;
+  input::ScrapeOptions ToScrapeOptions() const;
   combine::SafetyOptions ToSafetyOptions() const;
   std::vector<std::string> AllowedNames() const;  // requestheader_allowed_names, split
 };

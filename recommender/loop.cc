@@ -102,6 +102,21 @@ void RecommenderLoop::ReportInputErrors(const input::FeedReport& report) {
     it = failing_inputs_.erase(it);
   }
   if (report.malformed_lines > 0) metrics_.MalformedLines(report.malformed_lines);
+  for (size_t r = 0; r < report.invalid_values.size(); ++r) {
+    if (report.invalid_values[r] > 0) {
+      metrics_.InvalidValues(static_cast<input::Invalid>(r), report.invalid_values[r]);
+    }
+  }
+  // Logged when it starts and ends, not on every pass.
+  if ((report.workloads_invalid > 0) != (invalid_workloads_ > 0)) {
+    if (report.workloads_invalid > 0) {
+      spdlog::warn("inputs of {} workload(s) refused as invalid; their recommendations are held",
+                   report.workloads_invalid);
+    } else {
+      spdlog::info("inputs valid again");
+    }
+  }
+  invalid_workloads_ = report.workloads_invalid;
 }
 
 void RecommenderLoop::RunOnce(common::TimePoint now) {

@@ -71,6 +71,7 @@ class RecommenderLoop {
   uint64_t passes_ = 0;
   common::TimePoint last_checkpoint_{};
   std::map<std::string, std::string> failing_inputs_;  // input → last message, for logs
+  size_t invalid_workloads_ = 0;                       // in the last pass, for logs
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -59,13 +59,13 @@ std::unique_ptr<recommender::input::Source> MakeSource(
         input::PrometheusClient(config.prometheus_url,
                                 common::MakeCurlHttpGet({.timeout = config.prometheus_timeout}),
                                 config.prometheus_timeout),
-        config.EffectiveWindow());
+        config.EffectiveWindow(), config.max_counter_rate);
   }
   return std::make_unique<input::ScrapeSource>(
       config.exporter_urls,
       common::MakeCurlHttpGet(
           {.timeout = config.exporter_timeout, .max_body_bytes = config.exporter_max_bytes}),
-      input::ScrapeOptions{.window = config.EffectiveWindow()});
+      config.ToScrapeOptions());
 }
 
 int Run(const recommender::RecommenderConfig& config, sigset_t& signals) {

@@ -84,7 +84,8 @@ Recommendation Combine(const WorkloadConfig& config, const policies::WorkloadPro
   rec.cpu_policy = config.cpu_policy;
   rec.computed_at = now;
   const bool fresh = signals.observed_at != common::TimePoint{} &&
-                     now - signals.observed_at <= options.stale_after;
+                     now - signals.observed_at <= options.stale_after &&
+                     signals.invalid_input.empty();
 
   const policies::Proposal* rp = proposals.Find(config.replica_policy);
   const policies::Proposal* cp = proposals.Find(config.cpu_policy);
@@ -109,8 +110,11 @@ Recommendation Combine(const WorkloadConfig& config, const policies::WorkloadPro
   rec.stale = replicas_held || cpu_held;
 
   rec.reason = Describe(rp, config.replica_policy) + "; " + Describe(cp, config.cpu_policy);
-  if (!fresh)
+  if (!signals.invalid_input.empty()) {
+    rec.reason += "; inputs invalid (" + signals.invalid_input + ")";
+  } else if (!fresh) {
     rec.reason += signals.observed_at == common::TimePoint{} ? "; no inputs" : "; inputs too old";
+  }
   for (std::string& s : replica_steps) rec.steps.push_back("replicas " + std::move(s));
   for (std::string& s : cpu_steps) rec.steps.push_back("cpu " + std::move(s));
   for (const std::string& s : rec.steps) rec.reason += "; " + s;

@@ -33,8 +33,9 @@ struct Recommendation {
 
 // Picks the configured policies' proposals for replicas and CPU and runs the safety
 // post-processors on each, in this fixed order:
-//   1. staleness      inputs missing (no proposal, or signals.observed_at unset) or older than
-//                     stale_after: hold the last good value, never below the current one
+//   1. staleness      inputs missing (no proposal, or signals.observed_at unset), older than
+//                     stale_after or invalid (signals.invalid_input): hold the last good value,
+//                     never below the current one
 //   2. stabilisation  scale-down only to the max of the values of the last window
 //   3. step           at most max_replica_step replicas / a factor max_cpu_step_factor per call
 //                     (not applied to a held value: a hold is not a step)

@@ -27,6 +27,7 @@ struct Accumulator {
   std::map<std::string, double> pod_limit, pod_request;  // per pod, over its sized containers
   std::set<std::string> pods;
   double replicas = kAbsent, ready = kAbsent;
+  Invalid invalid = Invalid::kNone;
 };
 
 double MaxOverPods(const std::map<std::string, double>& per_pod) {
@@ -44,11 +45,13 @@ bool Sized(const WorkloadConfig& c, std::string_view container) {
 
 }  // namespace
 
-size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimePoint now) {
+size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimePoint now,
+                     size_t* invalid) {
   std::map<size_t, Accumulator> acc;
   for (const ServiceObservation& s : obs.services) {
     for (size_t w : model.ResolveService(s.k8s_namespace, s.service)) {
       Accumulator& a = acc[w];
+      Refuse(a.invalid, s.invalid);
       Sum(a.request_rate, s.request_rate);
       Sum(a.inflight, s.inflight);
       Sum(a.busy, s.busy);
@@ -64,6 +67,7 @@ size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimeP
     const std::optional<size_t> w = model.ResolvePod(c.k8s_namespace, c.pod);
     if (!w || !Sized(model.configs()[*w], c.container)) continue;
     Accumulator& a = acc[*w];
+    Refuse(a.invalid, c.invalid);
     a.pods.insert(c.pod);
     Sum(a.cpu_usage, c.cpu_usage_cores);
     Sum(a.cpu_usage_now, c.cpu_usage_now_cores);
@@ -80,11 +84,18 @@ size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimeP
     const std::optional<size_t> w = model.Find({d.k8s_namespace, d.deployment});
     if (!w) continue;
     Accumulator& a = acc[*w];
+    Refuse(a.invalid, d.invalid);
     a.replicas = d.replicas;
     a.ready = d.ready_replicas;
   }
 
+  size_t recorded = 0, refused = 0;
   for (const auto& [w, a] : acc) {
+    if (a.invalid != Invalid::kNone) {
+      model.MarkInvalid(w, InvalidName(a.invalid), now);
+      ++refused;
+      continue;
+    }
     model::WorkloadSample x;
     x.at = now;
     x.request_rate = a.request_rate;
@@ -112,8 +123,10 @@ size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimeP
       x.cpu_usage_per_pod_now = a.cpu_usage_now / static_cast<double>(a.pods.size());
     }
     model.Record(w, x);
+    ++recorded;
   }
-  return acc.size();
+  if (invalid != nullptr) *invalid = refused;
+  return recorded;
 }
 
 FeedReport Feeder::LoadInto(model::Model& model, common::TimePoint now) {
@@ -124,7 +137,8 @@ FeedReport Feeder::LoadInto(model::Model& model, common::TimePoint now) {
   report.services = fetched.observations.services.size();
   report.containers = fetched.observations.containers.size();
   report.deployments = fetched.observations.deployments.size();
-  report.workloads_updated = Apply(fetched.observations, model, now);
+  report.invalid_values = fetched.invalid_values;
+  report.workloads_updated = Apply(fetched.observations, model, now, &report.workloads_invalid);
   return report;
 }
 

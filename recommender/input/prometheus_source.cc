@@ -15,6 +15,24 @@ std::string Label(const QuerySample& s, const std::string& name) {
   return it == s.labels.end() ? std::string() : it->second;
 }
 
+// How each query's answer is checked before it is used.
+enum class Kind { kRate, kGauge, kQuantile };
+
+Invalid Check(Kind kind, double v, double max_rate) {
+  switch (kind) {
+    case Kind::kRate:
+      if (!std::isfinite(v)) return Invalid::kRateNonFinite;
+      if (v < 0) return Invalid::kRateNegative;
+      return v > max_rate ? Invalid::kRateImplausible : Invalid::kNone;
+    case Kind::kGauge:
+      return std::isfinite(v) ? Invalid::kNone : Invalid::kGaugeNonFinite;
+    case Kind::kQuantile:
+      // histogram_quantile() is NaN over a window without requests: absent, not wrong.
+      return std::isnan(v) || std::isfinite(v) ? Invalid::kNone : Invalid::kGaugeNonFinite;
+  }
+  return Invalid::kNone;
+}
+
 }  // namespace
 
 FetchResult PrometheusSource::Fetch(common::TimePoint now) {
@@ -57,46 +75,68 @@ FetchResult PrometheusSource::Fetch(common::TimePoint now) {
     o.at = now;
     return o;
   };
-  const auto set = [](double ServiceObservation::*field, auto& get) {
-    return [field, &get](const QuerySample& s) { get(s).*field = s.value; };
+  // The value when it passes its check; else the observation is marked and the value absent.
+  const auto checked = [&](Kind kind, const QuerySample& s, Invalid& invalid) {
+    const Invalid bad = Check(kind, s.value, max_rate_);
+    if (bad == Invalid::kNone) return s.value;
+    result.CountInvalid(bad);
+    Refuse(invalid, bad);
+    return kAbsent;
+  };
+  const auto set = [&](double ServiceObservation::*field, Kind kind) {
+    return [&, field, kind](const QuerySample& s) {
+      ServiceObservation& o = service(s);
+      o.*field = checked(kind, s, o.invalid);
+    };
   };
 
   run(q::kServiceRequestRate, [&](const QuerySample& s) {
     ServiceObservation& o = service(s);
-    o.request_rate = s.value;
+    o.request_rate = checked(Kind::kRate, s, o.invalid);
     o.at = now;
   });
-  run(q::kServiceInflight, set(&ServiceObservation::inflight, service));
-  run(q::kServiceBusy, set(&ServiceObservation::busy, service));
-  run(q::kServiceQueueLength, set(&ServiceObservation::queue_length, service));
-  run(q::kServiceUncongested, set(&ServiceObservation::uncongested_seconds, service));
-  run(q::kServiceP95, set(&ServiceObservation::p95_seconds, service));
-  run(q::kServiceP99, set(&ServiceObservation::p99_seconds, service));
-  run(q::kServiceTailExclusive, set(&ServiceObservation::tail_exclusive_seconds, service));
+  run(q::kServiceInflight, set(&ServiceObservation::inflight, Kind::kRate));
+  run(q::kServiceBusy, set(&ServiceObservation::busy, Kind::kRate));
+  run(q::kServiceQueueLength, set(&ServiceObservation::queue_length, Kind::kGauge));
+  run(q::kServiceUncongested, set(&ServiceObservation::uncongested_seconds, Kind::kGauge));
+  run(q::kServiceP95, set(&ServiceObservation::p95_seconds, Kind::kQuantile));
+  run(q::kServiceP99, set(&ServiceObservation::p99_seconds, Kind::kQuantile));
+  run(q::kServiceTailExclusive, set(&ServiceObservation::tail_exclusive_seconds, Kind::kQuantile));
   run(q::kServiceInstances,
       [&](const QuerySample& s) { service(s).instances.push_back(Label(s, "instance")); });
 
-  const auto set_c = [&](double ContainerObservation::*field) {
-    return [field, &container](const QuerySample& s) { container(s).*field = s.value; };
+  const auto set_c = [&](double ContainerObservation::*field, Kind kind) {
+    return [&, field, kind](const QuerySample& s) {
+      ContainerObservation& o = container(s);
+      o.*field = checked(kind, s, o.invalid);
+    };
   };
-  run(q::kContainerCpuUsage, set_c(&ContainerObservation::cpu_usage_cores));
-  run(q::kContainerCpuUsageNow, set_c(&ContainerObservation::cpu_usage_now_cores));
-  run(q::kContainerRunqueueWait, set_c(&ContainerObservation::runqueue_wait_rate));
-  run(q::kContainerTimeslices, set_c(&ContainerObservation::timeslice_rate));
-  run(q::kContainerPeriods, set_c(&ContainerObservation::periods_rate));
-  run(q::kContainerThrottledPeriods, set_c(&ContainerObservation::throttled_periods_rate));
-  run(q::kContainerCpuLimit, set_c(&ContainerObservation::cpu_limit_cores));
-  run(q::kContainerInterference, set_c(&ContainerObservation::interference_ratio));
-  run(q::kContainerRecommendedCpu, set_c(&ContainerObservation::recommended_cpu_cores));
-  run(q::kPodCpuRequests, set_c(&ContainerObservation::cpu_request_cores));
+  run(q::kContainerCpuUsage, set_c(&ContainerObservation::cpu_usage_cores, Kind::kRate));
+  run(q::kContainerCpuUsageNow, set_c(&ContainerObservation::cpu_usage_now_cores, Kind::kRate));
+  run(q::kContainerRunqueueWait, set_c(&ContainerObservation::runqueue_wait_rate, Kind::kRate));
+  run(q::kContainerTimeslices, set_c(&ContainerObservation::timeslice_rate, Kind::kRate));
+  run(q::kContainerPeriods, set_c(&ContainerObservation::periods_rate, Kind::kRate));
+  run(q::kContainerThrottledPeriods,
+      set_c(&ContainerObservation::throttled_periods_rate, Kind::kRate));
+  run(q::kContainerCpuLimit, set_c(&ContainerObservation::cpu_limit_cores, Kind::kGauge));
+  run(q::kContainerInterference, set_c(&ContainerObservation::interference_ratio, Kind::kGauge));
+  run(q::kContainerRecommendedCpu,
+      set_c(&ContainerObservation::recommended_cpu_cores, Kind::kGauge));
+  run(q::kPodCpuRequests, set_c(&ContainerObservation::cpu_request_cores, Kind::kGauge));
   // The cgroup's own limit wins over the pod spec's: it is what the kernel enforces.
   run(q::kPodCpuLimits, [&](const QuerySample& s) {
     ContainerObservation& o = container(s);
-    if (std::isnan(o.cpu_limit_cores)) o.cpu_limit_cores = s.value;
+    const double limit = checked(Kind::kGauge, s, o.invalid);
+    if (std::isnan(o.cpu_limit_cores)) o.cpu_limit_cores = limit;
   });
-  run(q::kDeploymentReplicas, [&](const QuerySample& s) { deployment(s).replicas = s.value; });
-  run(q::kDeploymentReadyReplicas,
-      [&](const QuerySample& s) { deployment(s).ready_replicas = s.value; });
+  run(q::kDeploymentReplicas, [&](const QuerySample& s) {
+    DeploymentObservation& o = deployment(s);
+    o.replicas = checked(Kind::kGauge, s, o.invalid);
+  });
+  run(q::kDeploymentReadyReplicas, [&](const QuerySample& s) {
+    DeploymentObservation& o = deployment(s);
+    o.ready_replicas = checked(Kind::kGauge, s, o.invalid);
+  });
 
   for (auto& [id, o] : services) {
     // Gauges without a request rate come from series Prometheus still looks back to, not from

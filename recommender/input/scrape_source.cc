@@ -1,6 +1,10 @@
 #include "recommender/input/scrape_source.h"
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <set>
 #include <tuple>
@@ -13,43 +17,102 @@ namespace recommender::input {
 
 void CounterTracker::BeginRound(common::TimePoint now) {
   now_ = now;
-  for (auto& [key, a] : aggregates_) a.observed = false;
+  for (auto& [key, a] : aggregates_) a.observed = a.refused = false;
 }
 
-bool CounterTracker::Observe(std::string_view raw_key, double value) {
+bool CounterTracker::Plausible(double rise, common::TimePoint since) const {
+  return rise <= max_rate_ * common::ToSeconds(now_ - since);
+}
+
+std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double value) {
   auto it = raw_.find(raw_key);
-  if (it == raw_.end()) return false;
+  if (it == raw_.end()) return std::nullopt;
   Raw& r = it->second;
   r.aggregate->observed = true;
-  // A non-finite value or the same series twice in one round changes nothing.
-  if (!std::isfinite(value) || r.seen == now_) return true;
-  r.aggregate->total += value >= r.last ? value - r.last : value;
+  if (r.seen == now_) return Invalid::kNone;  // the same series twice in one round
+  if (const Invalid bad = CheckCounterValue(value); bad != Invalid::kNone) {
+    r.aggregate->refused = true;
+    return bad;
+  }
+  const double rise = value >= r.last ? value - r.last : value;  // a drop is a reset
+  if (Plausible(rise, r.seen)) {
+    r.aggregate->rise += rise;
+  } else if (!std::isnan(r.refused) && value >= r.refused &&
+             Plausible(value - r.refused, r.refused_at)) {
+    r.aggregate->rise += value - r.refused;  // the jump stayed: count only what followed it
+  } else {
+    r.refused = value;
+    r.refused_at = now_;
+    r.aggregate->refused = true;
+    return Invalid::kCounterIncrease;
+  }
   r.last = value;
   r.seen = now_;
-  return true;
+  r.refused = kAbsent;
+  return Invalid::kNone;
 }
 
-void CounterTracker::Track(std::string_view raw_key, std::string_view aggregate_key, double value) {
-  if (!std::isfinite(value)) return;
+Invalid CounterTracker::Track(std::string_view raw_key, std::string_view aggregate_key,
+                              double value) {
+  if (const Invalid bad = CheckCounterValue(value); bad != Invalid::kNone) return bad;
   auto a = aggregates_.find(aggregate_key);
   if (a == aggregates_.end()) {
     a = aggregates_.emplace(std::string(aggregate_key), Aggregate{}).first;
   }
   a->second.observed = true;
-  raw_.emplace(std::string(raw_key), Raw{value, now_, &a->second});
+  ++a->second.series;
+  raw_.emplace(
+      std::string(raw_key),
+      Raw{.last = value, .seen = now_, .aggregate = &a->second, .aggregate_key = &a->first});
+  return Invalid::kNone;
 }
 
-void CounterTracker::EndRound() {
+std::vector<std::string_view> CounterTracker::Miss(std::string_view raw_prefix) {
+  std::unordered_set<std::string_view> keys;
   const common::TimePoint horizon = now_ - window_;
-  // Raw series first: each one's aggregate got a point whenever the series was seen, so an
-  // aggregate that is dropped below has no raw series left pointing at it.
-  std::erase_if(raw_, [&](const auto& kv) { return kv.second.seen < horizon; });
+  for (auto& [key, r] : raw_) {
+    // A series EndRound is about to forget no longer counts in any rate.
+    if (r.seen < horizon || !key.starts_with(raw_prefix)) continue;
+    r.aggregate->refused = true;
+    keys.insert(*r.aggregate_key);
+  }
+  return {keys.begin(), keys.end()};
+}
+
+namespace {
+
+// After many series went away, a hash table keeps the buckets it grew to; rehash(0) sizes them
+// for what is left.
+template <class M>
+void ShrinkIfSparse(M& map) {
+  if (map.bucket_count() > 1024 && map.size() * 4 < map.bucket_count()) map.rehash(0);
+}
+
+}  // namespace
+
+size_t CounterTracker::EndRound() {
+  const common::TimePoint horizon = now_ - window_;
+  const size_t forgotten = std::erase_if(raw_, [&](const auto& kv) {
+    if (kv.second.seen >= horizon) return false;
+    --kv.second.aggregate->series;
+    return true;
+  });
   for (auto it = aggregates_.begin(); it != aggregates_.end();) {
     Aggregate& a = it->second;
-    if (a.observed) a.points.push_back({now_, a.total});
+    // A round with a refused series gets no point: its rise comes later, and the point that
+    // then carries it must not claim it happened in the newer round alone.
+    if (a.observed && !a.refused) {
+      a.points.push_back({now_, a.rise});
+      a.rise = 0;
+    }
     while (!a.points.empty() && a.points.front().t < horizon) a.points.pop_front();
-    it = a.points.empty() ? aggregates_.erase(it) : std::next(it);
+    // Kept while a raw series points at it: one refused for a whole window leaves it without
+    // points while its siblings are still counted.
+    it = a.points.empty() && a.series == 0 ? aggregates_.erase(it) : std::next(it);
   }
+  ShrinkIfSparse(raw_);
+  ShrinkIfSparse(aggregates_);
+  return forgotten;
 }
 
 const CounterTracker::Aggregate* CounterTracker::Find(std::string_view key) const {
@@ -60,15 +123,17 @@ const CounterTracker::Aggregate* CounterTracker::Find(std::string_view key) cons
 std::optional<double> CounterTracker::Increase(std::string_view key) const {
   const Aggregate* a = Find(key);
   if (a == nullptr) return std::nullopt;
-  return a->points.back().total - a->points.front().total;
+  // The rises after the oldest point: what a running total would have gained between them.
+  double sum = 0;
+  for (size_t i = 1; i < a->points.size(); ++i) sum += a->points[i].rise;
+  return sum;
 }
 
 std::optional<double> CounterTracker::Rate(std::string_view key) const {
-  const Aggregate* a = Find(key);
-  if (a == nullptr) return std::nullopt;
-  const Point& first = a->points.front();
-  const Point& last = a->points.back();
-  return (last.total - first.total) / common::ToSeconds(last.t - first.t);
+  const std::optional<double> increase = Increase(key);
+  if (!increase) return std::nullopt;
+  const Aggregate& a = *Find(key);
+  return *increase / common::ToSeconds(a.points.back().t - a.points.front().t);
 }
 
 std::optional<double> CounterTracker::LastRate(std::string_view key) const {
@@ -76,7 +141,18 @@ std::optional<double> CounterTracker::LastRate(std::string_view key) const {
   if (a == nullptr) return std::nullopt;
   const Point& first = a->points[a->points.size() - 2];
   const Point& last = a->points.back();
-  return (last.total - first.total) / common::ToSeconds(last.t - first.t);
+  return last.rise / common::ToSeconds(last.t - first.t);
+}
+
+size_t CountSampleLines(std::string_view text) {
+  size_t samples = 0;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    const size_t first = text.find_first_not_of(" \t\r", start);
+    if (first < end && text[first] != '#') ++samples;
+    start = end + 1;
+  }
+  return samples;
 }
 
 namespace {
@@ -119,7 +195,8 @@ using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
 // What one round saw, grouped the way queries.h groups it.
 class Round {
  public:
-  Round(CounterTracker& counters, common::TimePoint now) : counters_(counters), now_(now) {}
+  Round(CounterTracker& counters, common::TimePoint now, FetchResult& result)
+      : counters_(counters), now_(now), result_(result) {}
 
   void Add(size_t target, const TextSample& s) {
     const std::string_view ns = LabelValue(s.labels, "namespace");
@@ -128,28 +205,61 @@ class Round {
     if (!s.name.starts_with("queuelens_")) return;
     const std::string_view svc = LabelValue(s.labels, "service");
     if (svc.empty()) return;
+    // The service is looked up again only for a refused value: the common case stays one lookup.
+    const auto refuse = [&](Invalid reason) {
+      if (reason != Invalid::kNone) Refuse(Service(ns, svc).invalid, reason);
+    };
     if (Named(s, q::kRequests)) {
       Service(ns, svc).requests = true;
-      Count(target, s, {"r", ns, svc});
+      refuse(Count(target, s, {"r", ns, svc}));
     } else if (Named(s, q::kDuration, "_sum")) {
-      Count(target, s, {"ds", ns, svc});
+      refuse(Count(target, s, {"ds", ns, svc}));
     } else if (Named(s, q::kExclusive, "_sum")) {
-      Count(target, s, {"es", ns, svc});
+      refuse(Count(target, s, {"es", ns, svc}));
     } else if (Named(s, q::kDuration, "_bucket")) {
-      Bucket(target, s, "db", ns, svc, Service(ns, svc).duration_le);
+      ServiceAcc& acc = Service(ns, svc);
+      Refuse(acc.invalid, Bucket(target, s, "db", ns, svc, acc.duration_le));
     } else if (Named(s, q::kExclusive, "_bucket")) {
-      Bucket(target, s, "eb", ns, svc, Service(ns, svc).exclusive_le);
+      ServiceAcc& acc = Service(ns, svc);
+      Refuse(acc.invalid, Bucket(target, s, "eb", ns, svc, acc.exclusive_le));
     } else if (Named(s, q::kQueueLength)) {
-      Sum(Service(ns, svc).queue_length, s.value);
+      Sum(Service(ns, svc).queue_length, Gauge(s, Service(ns, svc).invalid));
     } else if (Named(s, q::kUncongested)) {
-      Max(Service(ns, svc).uncongested, s.value);
+      Max(Service(ns, svc).uncongested, Gauge(s, Service(ns, svc).invalid));
     } else if (Named(s, q::kInstanceRequests)) {
       const std::string_view instance = LabelValue(s.labels, "instance");
       ServiceAcc& acc = Service(ns, svc);
       if (std::find(acc.instances.begin(), acc.instances.end(), instance) == acc.instances.end()) {
         acc.instances.emplace_back(instance);
       }
-      Count(target, s, {"i", ns, svc, instance});
+      Refuse(acc.invalid, Count(target, s, {"i", ns, svc, instance}));
+    }
+  }
+
+  // A target that failed this round: the services and containers it fed are reported invalid
+  // (target_failed) for as long as its series are remembered, instead of summed without it.
+  void Missing(size_t target) {
+    raw_.clear();
+    raw_.append(std::to_string(target)).push_back(kSep);
+    for (std::string_view key : counters_.Miss(raw_)) {
+      // The aggregate's parts, as Count() joined them: kind, namespace, then service or pod and
+      // container.
+      std::array<std::string_view, 4> part{};
+      for (size_t i = 0; i < part.size() && !key.empty(); ++i) {
+        const size_t sep = key.find(kSep);
+        part[i] = key.substr(0, sep);
+        key.remove_prefix(sep == std::string_view::npos ? key.size() : sep + 1);
+      }
+      static constexpr std::array<std::string_view, 5> kContainerKinds = {"cu", "rw", "ts", "cp",
+                                                                          "ct"};
+      if (std::find(kContainerKinds.begin(), kContainerKinds.end(), part[0]) !=
+          kContainerKinds.end()) {
+        Refuse(ContainerAt(part[1], part[2], part[3]).invalid, Invalid::kTargetFailed);
+      } else {
+        ServiceAcc& acc = Service(part[1], part[2]);
+        acc.requests = true;  // reported, so the workload is held rather than just not updated
+        Refuse(acc.invalid, Invalid::kTargetFailed);
+      }
     }
   }
 
@@ -162,6 +272,7 @@ class Round {
       o.k8s_namespace = ns;
       o.service = svc;
       o.at = now;
+      o.invalid = acc.invalid;
       o.request_rate = Or(counters_.Rate(Key(key_, {"r", ns, svc})));
       o.inflight = Or(counters_.Rate(Key(key_, {"ds", ns, svc})));
       o.busy = Or(counters_.Rate(Key(key_, {"es", ns, svc})));
@@ -196,6 +307,7 @@ class Round {
       o.cpu_request_cores = acc.spec_request;
       o.interference_ratio = acc.interference;
       o.recommended_cpu_cores = acc.recommended;
+      o.invalid = acc.invalid;
     }
     for (const auto& [id, d] : deployments_) out.deployments.push_back(d);
     // Hash order is arbitrary; callers and logs get a stable one.
@@ -220,11 +332,13 @@ class Round {
     double uncongested = kAbsent;
     std::set<std::string, std::less<>> duration_le, exclusive_le;
     std::vector<std::string> instances;
+    Invalid invalid = Invalid::kNone;
   };
   struct ContainerAcc {
     std::string k8s_namespace, pod, container;
     double cgroup_limit = kAbsent, spec_limit = kAbsent, spec_request = kAbsent;
     double interference = kAbsent, recommended = kAbsent;
+    Invalid invalid = Invalid::kNone;
   };
 
   ServiceAcc& Service(std::string_view ns, std::string_view svc) {
@@ -248,8 +362,8 @@ class Round {
   }
 
   // The raw series is identified by target, name and labels; its aggregate by `parts`, which
-  // is only spelled out the first time the series is seen.
-  void Count(size_t target, const TextSample& s, std::initializer_list<std::string_view> parts) {
+  // is only spelled out the first time the series is seen. Returns why the value was refused.
+  Invalid Count(size_t target, const TextSample& s, std::initializer_list<std::string_view> parts) {
     raw_.clear();
     raw_.append(std::to_string(target)).push_back(kSep);
     raw_.append(s.name);
@@ -258,15 +372,27 @@ class Round {
       raw_.append(n).push_back('=');
       raw_.append(v);
     }
-    if (!counters_.Observe(raw_, s.value)) counters_.Track(raw_, Key(key_, parts), s.value);
+    std::optional<Invalid> counted = counters_.Observe(raw_, s.value);
+    if (!counted) counted = counters_.Track(raw_, Key(key_, parts), s.value);
+    if (*counted != Invalid::kNone) result_.CountInvalid(*counted);
+    return *counted;
   }
 
-  void Bucket(size_t target, const TextSample& s, std::string_view kind, std::string_view ns,
-              std::string_view svc, std::set<std::string, std::less<>>& les) {
+  // A gauge's value; a non-finite one is counted and refused (exporters omit what they cannot
+  // compute) and reads as absent.
+  double Gauge(const TextSample& s, Invalid& invalid) {
+    if (std::isfinite(s.value)) return s.value;
+    result_.CountInvalid(Invalid::kGaugeNonFinite);
+    Refuse(invalid, Invalid::kGaugeNonFinite);
+    return kAbsent;
+  }
+
+  Invalid Bucket(size_t target, const TextSample& s, std::string_view kind, std::string_view ns,
+                 std::string_view svc, std::set<std::string, std::less<>>& les) {
     const std::string_view le = LabelValue(s.labels, "le");
-    if (!ParseFloatValue(le)) return;
+    if (!ParseFloatValue(le)) return Invalid::kNone;
     if (!les.contains(le)) les.emplace(le);
-    Count(target, s, {kind, ns, svc, le});
+    return Count(target, s, {kind, ns, svc, le});
   }
 
   double Quantile(double quantile, std::string_view kind, std::string_view ns, std::string_view svc,
@@ -286,8 +412,7 @@ class Round {
     const std::string_view container = LabelValue(s.labels, "container");
     if (pod.empty()) return;
     const auto count = [&](std::string_view kind) {
-      ContainerAt(ns, pod, container);
-      Count(target, s, {kind, ns, pod, container});
+      Refuse(ContainerAt(ns, pod, container).invalid, Count(target, s, {kind, ns, pod, container}));
     };
     if (Named(s, q::kCpuUsage)) {
       count("cu");
@@ -300,11 +425,14 @@ class Round {
     } else if (Named(s, q::kCpuThrottledPeriods)) {
       count("ct");
     } else if (Named(s, q::kCpuLimit)) {
-      Max(ContainerAt(ns, pod, container).cgroup_limit, s.value);
+      ContainerAcc& c = ContainerAt(ns, pod, container);
+      Max(c.cgroup_limit, Gauge(s, c.invalid));
     } else if (Named(s, q::kInterference)) {
-      Max(ContainerAt(ns, pod, container).interference, s.value);
+      ContainerAcc& c = ContainerAt(ns, pod, container);
+      Max(c.interference, Gauge(s, c.invalid));
     } else if (Named(s, q::kRecommendedCpu)) {
-      Max(ContainerAt(ns, pod, container).recommended, s.value);
+      ContainerAcc& c = ContainerAt(ns, pod, container);
+      Max(c.recommended, Gauge(s, c.invalid));
     }
   }
 
@@ -319,7 +447,8 @@ class Round {
         it->second.deployment = deployment;
         it->second.at = now_;
       }
-      Max(Named(s, q::kKsmReplicas) ? it->second.replicas : it->second.ready_replicas, s.value);
+      Max(Named(s, q::kKsmReplicas) ? it->second.replicas : it->second.ready_replicas,
+          Gauge(s, it->second.invalid));
       return;
     }
     const bool request = Named(s, q::kKsmRequests);
@@ -328,47 +457,113 @@ class Round {
     const std::string_view pod = LabelValue(s.labels, "pod");
     if (pod.empty()) return;
     ContainerAcc& c = ContainerAt(ns, pod, LabelValue(s.labels, "container"));
-    Sum(request ? c.spec_request : c.spec_limit, s.value);
+    Sum(request ? c.spec_request : c.spec_limit, Gauge(s, c.invalid));
   }
 
   CounterTracker& counters_;
   common::TimePoint now_;
+  FetchResult& result_;
   std::string raw_, key_;  // reused key buffers
   Map<ServiceAcc> services_;
   Map<ContainerAcc> containers_;
   Map<DeploymentObservation> deployments_;
 };
 
+// "line N: ..." of a slice's parse, renumbered to the line of the whole answer.
+std::string Renumber(const std::string& error, size_t lines_before) {
+  constexpr std::string_view kPrefix = "line ";
+  if (!error.starts_with(kPrefix)) return error;
+  size_t line = 0;
+  const char* digits = error.data() + kPrefix.size();
+  const auto [end, ec] = std::from_chars(digits, error.data() + error.size(), line);
+  if (ec != std::errc()) return error;
+  return std::string(kPrefix) + std::to_string(line + lines_before) + std::string(end);
+}
+
+// Fetches and reads every target into `round`; returns the sample lines read.
+size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& get,
+                   const ScrapeOptions& options, Round& round, FetchResult& result) {
+  size_t lines_read = 0;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    const common::HttpResult http = get(urls[i]);
+    if (!http.ok()) {
+      result.errors.push_back(
+          {urls[i], "fetch",
+           http.error.empty() ? "HTTP " + std::to_string(http.status) : http.error});
+      round.Missing(i);
+      continue;
+    }
+    const std::string_view body = http.body;
+    const size_t lines = CountSampleLines(body);
+    if (lines > options.max_series) {
+      result.errors.push_back({urls[i], "too_many_series",
+                               std::to_string(lines) + " sample lines, more than the limit of " +
+                                   std::to_string(options.max_series)});
+      round.Missing(i);
+      continue;
+    }
+    lines_read += lines;
+    size_t malformed = 0, lines_before = 0;
+    std::string first_error;
+    bool truncated = false;
+    // Slices end at a line break, so no line is split; a slice only holds its own samples.
+    for (size_t start = 0; start < body.size();) {
+      size_t end = body.size();
+      if (body.size() - start > kParseSliceBytes) {
+        end = body.rfind('\n', start + kParseSliceBytes);
+        if (end == std::string_view::npos || end < start) end = body.find('\n', start);
+        if (end == std::string_view::npos) end = body.size();
+      }
+      const std::string_view slice = body.substr(start, end - start);
+      const ParsedText text = ParsePrometheusText(slice, options.limits);
+      malformed += text.malformed_lines;
+      truncated = truncated || text.truncated;
+      if (first_error.empty() && !text.errors.empty()) {
+        first_error = Renumber(text.errors.front(), lines_before);
+      }
+      for (const TextSample& s : text.samples) round.Add(i, s);
+      lines_before += static_cast<size_t>(std::count(slice.begin(), slice.end(), '\n')) + 1;
+      start = end + 1;
+    }
+    if (malformed > 0 || truncated) {
+      result.malformed_lines += malformed;
+      std::string message = std::to_string(malformed) + " malformed line(s)";
+      if (!first_error.empty()) message += ", first: " + first_error;
+      if (truncated) message += "; stopped at the sample limit";
+      result.errors.push_back({urls[i], "parse", std::move(message)});
+    }
+  }
+  return lines_read;
+}
+
 }  // namespace
 
 ScrapeSource::ScrapeSource(std::vector<std::string> urls, common::HttpGet get,
                            ScrapeOptions options)
-    : urls_(std::move(urls)), get_(std::move(get)), options_(options), counters_(options.window) {}
+    : urls_(std::move(urls)),
+      get_(std::move(get)),
+      options_(options),
+      counters_(options.window, options.max_counter_rate) {}
 
 FetchResult ScrapeSource::Fetch(common::TimePoint now) {
   FetchResult result;
-  counters_.BeginRound(now);
-  Round round(counters_, now);
-  for (size_t i = 0; i < urls_.size(); ++i) {
-    const common::HttpResult http = get_(urls_[i]);
-    if (!http.ok()) {
-      result.errors.push_back(
-          {urls_[i], "fetch",
-           http.error.empty() ? "HTTP " + std::to_string(http.status) : http.error});
-      continue;
-    }
-    const ParsedText text = ParsePrometheusText(http.body, options_.limits);
-    if (text.malformed_lines > 0 || text.truncated) {
-      result.malformed_lines += text.malformed_lines;
-      std::string message = std::to_string(text.malformed_lines) + " malformed line(s)";
-      if (!text.errors.empty()) message += ", first: " + text.errors.front();
-      if (text.truncated) message += "; stopped at the sample limit";
-      result.errors.push_back({urls_[i], "parse", std::move(message)});
-    }
-    for (const TextSample& s : text.samples) round.Add(i, s);
+  size_t lines_read = 0, forgotten = 0;
+  {
+    Round round(counters_, now, result);
+    counters_.BeginRound(now);
+    lines_read = ReadTargets(urls_, get_, options_, round, result);
+    forgotten = counters_.EndRound();
+    round.Finish(now, result.observations);
   }
-  counters_.EndRound();
-  round.Finish(now, result.observations);
+  // glibc keeps freed small blocks for reuse and hands them back only when asked. Asking every
+  // round would fault the same pages in again each pass, so only after a burst: a round with
+  // many more lines than the last, or one that forgot the series a burst left behind.
+  constexpr size_t kBurstLines = 50'000;
+  if ((lines_read >= kBurstLines && lines_read > 2 * last_lines_read_) ||
+      forgotten >= kBurstLines) {
+    malloc_trim(0);
+  }
+  last_lines_read_ = lines_read;
   return result;
 }
 

@@ -86,6 +86,10 @@ void Model::Record(size_t workload, const WorkloadSample& sample) {
   workloads_[workload].state.Record(sample);
 }
 
+void Model::MarkInvalid(size_t workload, std::string_view reason, common::TimePoint at) {
+  workloads_[workload].state.MarkInvalid(reason, at);
+}
+
 void Model::GarbageCollect(common::TimePoint now) {
   bool removed = false;
   for (size_t i = configs_.size(); i-- > 0;) {

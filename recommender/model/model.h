@@ -42,6 +42,9 @@ class Model {
   std::optional<size_t> Find(const WorkloadKey& key) const;
 
   void Record(size_t workload, const WorkloadSample& sample);
+  // The workload's inputs of this round were refused (`reason`): nothing is recorded, and its
+  // signals say so until a sample is recorded again.
+  void MarkInvalid(size_t workload, std::string_view reason, common::TimePoint at);
 
   // Drops discovered workloads without a sample for `history`; configured ones stay.
   void GarbageCollect(common::TimePoint now);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "common/clock.h"
@@ -16,6 +17,10 @@ inline constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 struct WorkloadSignals {
   WorkloadKey key;
   common::TimePoint observed_at{};  // time of the newest input sample behind these values
+  // Why the last round's inputs were refused (an input::InvalidName, e.g. counter_negative);
+  // empty when they were usable. The values below are then the last good ones and the
+  // recommendation is held, as for missing inputs.
+  std::string invalid_input;
 
   // Kubernetes view (kube-state-metrics, or the simulator).
   double current_replicas = kMissing;

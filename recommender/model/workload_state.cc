@@ -83,7 +83,13 @@ WorkloadState::WorkloadState(size_t history_samples) {
   }
 }
 
+void WorkloadState::MarkInvalid(std::string_view reason, common::TimePoint at) {
+  invalid_reason_ = reason;
+  invalid_at_ = at;
+}
+
 void WorkloadState::Record(const WorkloadSample& x) {
+  invalid_reason_.clear();
   const auto add = [&](Series s, double v) { series_[s].Add(x.at, v); };
   add(kRequestRate, x.request_rate);
   add(kInflight, x.inflight);
@@ -121,6 +127,9 @@ WorkloadSignals WorkloadState::Signals(const WorkloadKey& key, common::TimePoint
   out.key = key;
   // The newest sample even when it is too old to use, so staleness can be told from absence.
   out.observed_at = LastObserved();
+  if (!invalid_reason_.empty() && now - invalid_at_ <= staleness) {
+    out.invalid_input = invalid_reason_;
+  }
   const auto fresh = [&](Series s) {
     const auto p = series_[s].Latest();
     return p && now - p->t <= staleness ? p->v : kMissing;

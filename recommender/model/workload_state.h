@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -72,9 +73,15 @@ class WorkloadState {
   // CPU usage); the others keep only their latest few samples.
   explicit WorkloadState(size_t history_samples);
 
+  // Records a round's values and clears an invalid mark.
   void Record(const WorkloadSample& sample);
+  // Marks the round at `at` invalid for `reason`; the windows are left as they were.
+  void MarkInvalid(std::string_view reason, common::TimePoint at);
+  const std::string& invalid_reason() const { return invalid_reason_; }
 
   // The policies' view at `now`; observed_at is the newest sample of any series, fresh or not.
+  // invalid_input carries the invalid mark while it is younger than `staleness` (then the
+  // inputs are simply too old).
   // cpu_usage_history holds the per-pod usage samples of the last
   // `history` (oldest first), with the mean spacing of those samples as the sample interval.
   WorkloadSignals Signals(const WorkloadKey& key, common::TimePoint now, common::Duration staleness,
@@ -88,6 +95,8 @@ class WorkloadState {
 
  private:
   std::vector<Window> series_;  // indexed by Series
+  std::string invalid_reason_;  // empty while the last round was recorded
+  common::TimePoint invalid_at_{};
 };
 
 }  // namespace recommender::model

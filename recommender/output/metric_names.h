@@ -35,7 +35,8 @@ inline constexpr MetricName kPolicyTerm{
     "every decision can be explained."};
 inline constexpr MetricName kStale{
     "queuelens_recommendation_stale",
-    "1 when the workload's inputs were missing or older than --staleness, so the last good "
+    "1 when the workload's inputs were missing, older than --staleness or invalid (a refused "
+    "value, see queuelens_recommender_input_invalid_values_total), so the last good "
     "recommendation is held (never scaled down); else 0."};
 inline constexpr MetricName kInputAge{
     "queuelens_recommendation_input_age_seconds",
@@ -60,10 +61,21 @@ inline constexpr MetricName kLoopStep{
 inline constexpr MetricName kInputErrors{
     "queuelens_recommender_input_errors_total",
     "Inputs that failed in a pass, by input (a scraped URL or a Prometheus query name) and reason "
-    "(fetch: no usable answer, parse: malformed lines skipped, query: Prometheus error)."};
+    "(fetch: no usable answer, or one over --exporter.max-bytes; too_many_series: more sample "
+    "lines than --exporter.max-series, refused unparsed; parse: malformed lines skipped; query: "
+    "Prometheus error)."};
 inline constexpr MetricName kMalformedLines{
     "queuelens_recommender_input_malformed_lines_total",
     "Lines of scraped exposition text that could not be parsed and were skipped."};
+inline constexpr MetricName kInvalidValues{
+    "queuelens_recommender_input_invalid_values_total",
+    "Input values refused before use, by reason: counter_non_finite (NaN or +-Inf), "
+    "counter_negative, counter_too_large (above 2^53), counter_implausible_increase (rose more "
+    "than --input.max-counter-rate per second since the series was last counted; a decrease is "
+    "a reset, not an error), gauge_non_finite; with --prometheus.url also rate_non_finite, "
+    "rate_negative and rate_implausible (a query's rate above --input.max-counter-rate). Each "
+    "workload fed by a refused value records nothing that pass and holds its last good "
+    "recommendation, marked stale."};
 inline constexpr MetricName kCheckpointErrors{
     "queuelens_recommender_checkpoint_errors_total",
     "Checkpoint saves or restores that failed, by operation (save, restore)."};

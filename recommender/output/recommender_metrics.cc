@@ -114,6 +114,10 @@ LoopMetrics::LoopMetrics(prometheus::Registry& registry)
                      .Help(std::string(kMalformedLines.help))
                      .Register(registry)
                      .Add({})),
+      invalid_values_(prometheus::BuildCounter()
+                          .Name(std::string(kInvalidValues.name))
+                          .Help(std::string(kInvalidValues.help))
+                          .Register(registry)),
       checkpoint_errors_(prometheus::BuildCounter()
                              .Name(std::string(kCheckpointErrors.name))
                              .Help(std::string(kCheckpointErrors.help))
@@ -123,6 +127,10 @@ LoopMetrics::LoopMetrics(prometheus::Registry& registry)
     steps_.Add({{"step", step}}, StepBuckets());
   }
   for (const char* op : {"save", "restore"}) checkpoint_errors_.Add({{"operation", op}});
+  for (size_t r = 1; r < static_cast<size_t>(input::Invalid::kTargetFailed); ++r) {
+    invalid_values_.Add(
+        {{"reason", std::string(input::InvalidName(static_cast<input::Invalid>(r)))}});
+  }
 }
 
 void LoopMetrics::StepDuration(std::string_view step, double seconds) {
@@ -134,6 +142,11 @@ void LoopMetrics::InputError(std::string_view input, std::string_view reason) {
 }
 
 void LoopMetrics::MalformedLines(size_t lines) { malformed_.Increment(static_cast<double>(lines)); }
+
+void LoopMetrics::InvalidValues(input::Invalid reason, size_t values) {
+  invalid_values_.Add({{"reason", std::string(input::InvalidName(reason))}})
+      .Increment(static_cast<double>(values));
+}
 
 void LoopMetrics::CheckpointError(std::string_view operation) {
   checkpoint_errors_.Add({{"operation", std::string(operation)}}).Increment();

@@ -24,12 +24,14 @@ class LoopMetrics {
   void StepDuration(std::string_view step, double seconds);
   void InputError(std::string_view input, std::string_view reason);
   void MalformedLines(size_t lines);
+  void InvalidValues(input::Invalid reason, size_t values);
   void CheckpointError(std::string_view operation);
 
  private:
   prometheus::Family<prometheus::Histogram>& steps_;
   prometheus::Family<prometheus::Counter>& input_errors_;
   prometheus::Counter& malformed_;
+  prometheus::Family<prometheus::Counter>& invalid_values_;
   prometheus::Family<prometheus::Counter>& checkpoint_errors_;
 };
 

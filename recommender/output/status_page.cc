@@ -66,10 +66,14 @@ std::string RenderStatusPage(const Snapshot& snap) {
     const combine::Recommendation& r = w.recommendation;
     const std::string name = w.config.key.k8s_namespace + "/" + w.config.key.workload +
                              (w.discovered ? " (discovered)" : "");
-    Row(out, {name, Num(w.signals.current_replicas), Num(r.replicas), r.policy,
-              Num(w.signals.cpu_limit_cores), Num(r.cpu_cores), r.cpu_policy,
-              Ms(w.signals.p99_latency_seconds), Ms(w.config.slo_p99_seconds),
-              r.stale ? "stale" : "", r.reason});
+    Row(out,
+        {name, Num(w.signals.current_replicas), Num(r.replicas), r.policy,
+         Num(w.signals.cpu_limit_cores), Num(r.cpu_cores), r.cpu_policy,
+         Ms(w.signals.p99_latency_seconds), Ms(w.config.slo_p99_seconds),
+         !w.signals.invalid_input.empty() ? "stale: invalid input (" + w.signals.invalid_input + ")"
+         : r.stale                        ? "stale"
+                                          : "",
+         r.reason});
   }
   out += "</table>\n";
 

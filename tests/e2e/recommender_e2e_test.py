@@ -3,7 +3,7 @@
 loopback (ports picked at run time), the recommender scraping the exporter directly, load posted
 with the real OpenTelemetry JS exporter, and the outputs checked: KEDA metrics-api JSON, /metrics
 (linted by promtool), the status page, the checkpoint across a restart, and the failure modes
-(bad config, unreachable exporter).
+(bad config, unreachable exporter, an exporter sending bad values or too many series).
 
 usage: recommender_e2e_test.py RECOMMENDER_BINARY EXPORTER_BINARY REPO_ROOT
 """
@@ -20,6 +20,7 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 RECOMMENDER = sys.argv[1] if len(sys.argv) > 1 else "build/bin/queuelens-recommender"
 EXPORTER = sys.argv[2] if len(sys.argv) > 2 else "build/bin/queuelens-exporter"
@@ -261,6 +262,159 @@ class RecommenderFailures(unittest.TestCase):
             self.assertEqual((status, body["recommendations"]), (200, []))
         finally:
             self.assertEqual(p.stop(), 0)
+
+
+class ScriptedExporter:
+    """An exporter page on loopback for shop/cart: 300 requests/s on 3 pods, 30 in flight, counters
+    following wall time; `fault` rewrites what the next scrapes send."""
+
+    def __init__(self):
+        self.start = time.monotonic()
+        self.fault = None
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = outer.page().encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d/metrics" % self.server.server_address[1]
+
+    def page(self):
+        t = time.monotonic() - self.start + 1000
+        fault = self.fault
+
+        def counter(rate):
+            v = rate * t
+            return {"x1e300": repr(v * 1e300), "nan": "NaN", "inf": "+Inf",
+                    "negative": repr(-v)}.get(fault, repr(v))
+
+        svc = 'namespace="shop",service="cart"'
+        op = svc + ',operation="GET /cart"'
+        lines = ["queuelens_requests_total{%s} %s" % (op, counter(300)),
+                 "queuelens_request_duration_seconds_sum{%s} %s" % (op, counter(30)),
+                 "queuelens_exclusive_duration_seconds_sum{%s} %s" % (op, counter(15)),
+                 "queuelens_queue_length{%s} %s" % (svc, "NaN" if fault == "nan_gauges" else "2"),
+                 "queuelens_uncongested_service_time_seconds{%s} 0.02" % svc]
+        for le, rate in (("0.05", 100), ("0.25", 290), ("+Inf", 300)):
+            lines.append('queuelens_request_duration_seconds_bucket{%s,le="%s"} %s'
+                         % (op, le, counter(rate)))
+        for pod in ("cart-5d9f8-aaaaa", "cart-5d9f8-bbbbb", "cart-5d9f8-ccccc"):
+            lines.append('queuelens_instance_requests_total{%s,instance="%s"} %s'
+                         % (svc, pod, counter(100)))
+            c = 'namespace="shop",pod="%s",container="cart"' % pod
+            lines += ["queuelens_container_cpu_usage_seconds_total{%s} %s" % (c, counter(0.5)),
+                      "queuelens_container_cpu_periods_total{%s} %s" % (c, counter(10)),
+                      "queuelens_container_cpu_throttled_periods_total{%s} %s" % (c, counter(0.1)),
+                      "queuelens_container_cpu_limit_cores{%s} 1" % c]
+        lines += ['kube_deployment_status_replicas{namespace="shop",deployment="cart"} 3',
+                  'kube_deployment_status_replicas_ready{namespace="shop",deployment="cart"} 3']
+        if fault == "too_many_series":
+            lines += ['padding{i="%d"} 1' % i for i in range(300)]
+        return "\n".join(lines) + "\n"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class RecommenderInputValidity(unittest.TestCase):
+    """Bad values from an exporter hold the recommendation, marked stale; good data recovers it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.exporter = ScriptedExporter()
+        cls.config = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        json.dump({"workloads": [{"namespace": "shop", "workload": "cart", "max_replicas": 50}]},
+                  cls.config)
+        cls.config.close()
+        # No stabilisation and no step limit, so a wrong proposal would show at once.
+        cls.p = start_recommender("--exporter.url=" + cls.exporter.url,
+                                  "--config=" + cls.config.name, "--interval=200ms",
+                                  "--model.window=2s", "--safety.stabilization-window=0s",
+                                  "--safety.max-replica-step=1000", "--exporter.max-series=200")
+        cls.url = cls.p.url + "/api/v1/recommendations/shop/cart"
+        # The steady recommendation of the true load: every value seen over 3 s of good data.
+        wait_for(lambda: get_json(cls.url)[1],
+                 lambda r: r.get("replicas") is not None and not r["stale"], "a first value")
+        time.sleep(2)
+        cls.steady = set()
+        for _ in range(15):
+            cls.steady.add(get_json(cls.url)[1]["replicas"])
+            time.sleep(0.2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.stop()
+        cls.exporter.stop()
+        os.unlink(cls.config.name)
+
+    def metric(self, name, labels):
+        for line in http("GET", self.p.url + "/metrics")[2].decode().splitlines():
+            if line.startswith(name + "{" + labels + "}"):
+                return float(line.split()[-1])
+        return None
+
+    def hold_then_recover(self, fault, reason):
+        self.assertGreater(min(self.steady), 1)  # a drop to the minimum would show
+        self.exporter.fault = fault
+        held = wait_for(lambda: get_json(self.url)[1], lambda r: r["stale"], "a held value")
+        for _ in range(10):  # two seconds of bad data: held, never lower
+            r = get_json(self.url)[1]
+            self.assertTrue(r["stale"], r)
+            self.assertIn("inputs invalid (%s)" % reason, r["reason"])
+            self.assertGreaterEqual(r["replicas"], min(self.steady), r)
+            self.assertLessEqual(r["replicas"], max(self.steady), r)
+            time.sleep(0.2)
+        self.assertEqual(held["replicas"], r["replicas"])
+        self.assertGreater(self.metric("queuelens_recommender_input_invalid_values_total",
+                                       'reason="%s"' % reason), 0)
+        self.assertIn("stale: invalid input (%s)" % reason,
+                      http("GET", self.p.url + "/")[2].decode())
+        self.exporter.fault = None
+        wait_for(lambda: get_json(self.url)[1], lambda r: not r["stale"], "fresh inputs again")
+        for _ in range(15):  # three seconds of good data: the true load's value, no spike or dip
+            r = get_json(self.url)[1]
+            self.assertFalse(r["stale"], r)
+            self.assertIn(r["replicas"], self.steady, r)
+            time.sleep(0.2)
+
+    def test_counters_times_1e300_then_normal(self):
+        self.hold_then_recover("x1e300", "counter_too_large")
+
+    def test_nan_and_inf_counters(self):
+        self.hold_then_recover("nan", "counter_non_finite")
+        self.hold_then_recover("inf", "counter_non_finite")
+
+    def test_negative_counters_then_normal(self):
+        self.hold_then_recover("negative", "counter_negative")
+
+    def test_nan_gauges(self):
+        self.hold_then_recover("nan_gauges", "gauge_non_finite")
+
+    def test_too_many_series_is_refused_and_counted(self):
+        self.exporter.fault = "too_many_series"
+        try:
+            wait_for(lambda: self.metric("queuelens_recommender_input_errors_total",
+                                         'input="%s",reason="too_many_series"' % self.exporter.url),
+                     lambda v: v is not None and v > 0, "a counted too_many_series error")
+            self.assertIn("more than the limit of 200", http("GET", self.p.url + "/")[2].decode())
+            # What the refused target fed is held, not read as missing load.
+            r = wait_for(lambda: get_json(self.url)[1], lambda r: r["stale"], "a held value")
+            self.assertIn("inputs invalid (target_failed)", r["reason"])
+            self.assertGreaterEqual(r["replicas"], min(self.steady), r)
+        finally:
+            self.exporter.fault = None
+        wait_for(lambda: get_json(self.url)[1], lambda r: not r["stale"], "fresh inputs again")
 
 
 if __name__ == "__main__":

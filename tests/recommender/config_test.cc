@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace recommender {
 namespace {
@@ -176,6 +177,25 @@ TEST(RecommenderConfigTest, ValidatesFlagsAndReadsTheFile) {
   missing.prometheus_url = "http://prometheus:9090";
   EXPECT_EQ(missing.EffectiveInterval(), std::chrono::seconds{15});
   EXPECT_EQ(missing.EffectiveWindow(), std::chrono::minutes{1});
+}
+
+TEST(RecommenderConfigTest, InputLimitFlags) {
+  RecommenderConfig c;
+  c.exporter_urls = {"http://a/metrics"};
+  c.discover = true;
+  EXPECT_THAT(c.Validate(), IsEmpty());
+  EXPECT_EQ(c.ToScrapeOptions().max_series, 200'000u);
+  EXPECT_EQ(c.ToScrapeOptions().max_counter_rate, 1e7);
+  c.exporter_max_series = 500;
+  c.max_counter_rate = 1e6;
+  const input::ScrapeOptions o = c.ToScrapeOptions();
+  EXPECT_EQ(o.max_series, 500u);
+  EXPECT_EQ(o.max_counter_rate, 1e6);
+  EXPECT_EQ(o.window, c.EffectiveWindow());
+  c.exporter_max_series = 0;
+  c.max_counter_rate = std::numeric_limits<double>::infinity();
+  EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("--exporter.max-series"),
+                                        HasSubstr("--input.max-counter-rate")));
 }
 
 TEST(RecommenderConfigTest, ExternalMetricsApiFlags) {

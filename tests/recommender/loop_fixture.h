@@ -13,6 +13,21 @@
 
 namespace recommender {
 
+// A registry counter or gauge by name and labels, read through the exposition text; -1 when
+// absent.
+inline double RegistryMetric(const prometheus::Registry& registry, const std::string& name,
+                             const input::Labels& labels = {}) {
+  std::string text;
+  common::AppendText(registry.Collect(), text);
+  for (const input::TextSample& s : input::ParsePrometheusText(text).samples) {
+    if (s.name != name) continue;
+    bool match = true;
+    for (const auto& [k, v] : labels) match = match && input::LabelValue(s.labels, k) == v;
+    if (match) return s.value;
+  }
+  return -1;
+}
+
 // A source whose answers the test scripts: one service and one pod of shop/cart.
 struct ScriptedInputs {
   bool up = true;
@@ -100,17 +115,8 @@ class LoopHarness {
 
   const output::WorkloadView& Cart() const { return *snapshots.Get()->Find("shop", "cart"); }
 
-  // A registry counter or gauge by name and labels, read through the exposition text.
   double Metric(const std::string& name, const input::Labels& labels = {}) const {
-    std::string text;
-    common::AppendText(registry_.Collect(), text);
-    for (const input::TextSample& s : input::ParsePrometheusText(text).samples) {
-      if (s.name != name) continue;
-      bool match = true;
-      for (const auto& [k, v] : labels) match = match && input::LabelValue(s.labels, k) == v;
-      if (match) return s.value;
-    }
-    return -1;
+    return RegistryMetric(registry_, name, labels);
   }
 
   common::FakeClock clock;

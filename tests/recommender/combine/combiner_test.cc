@@ -133,6 +133,22 @@ TEST_F(CombinerTest, OldInputsAreStale) {
   EXPECT_NE(r.reason.find("inputs too old"), std::string::npos);
 }
 
+TEST_F(CombinerTest, InvalidInputsAreStale) {
+  Run(6, 2);
+  clock_.Advance(seconds{1});
+  signals_.invalid_input = "counter_non_finite";
+  Recommendation r = Run(1, 0.2);  // fresh by age, but refused: held
+  EXPECT_TRUE(r.stale);
+  EXPECT_EQ(r.replicas, 6);
+  EXPECT_EQ(r.cpu_cores, 2);
+  EXPECT_NE(r.reason.find("inputs invalid (counter_non_finite)"), std::string::npos);
+  clock_.Advance(seconds{1});
+  signals_.invalid_input.clear();
+  r = Run(8, 2.5);
+  EXPECT_FALSE(r.stale);
+  EXPECT_EQ(r.replicas, 8);
+}
+
 TEST_F(CombinerTest, MissingProposalNeverScalesBelowCurrent) {
   Run(2, 0.5);
   clock_.Advance(seconds{1});

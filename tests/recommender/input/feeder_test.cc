@@ -147,6 +147,31 @@ class FailingSource final : public Source {
   }
 };
 
+TEST(FeederTest, AnInvalidObservationHoldsItsWorkloadOnly) {
+  model::Model m(
+      {Workload("shop", "cart", {"cart"}, "cart"), Workload("shop", "web", {"web"}, "web")},
+      Options());
+  Observations obs;
+  obs.services = {Service("shop", "cart", 10, 2, 0.3), Service("shop", "web", 10, 2, 0.3)};
+  EXPECT_EQ(Feeder::Apply(obs, m, kT0), 2u);
+  obs.services[0].request_rate = 1e6;
+  obs.services[0].invalid = Invalid::kCounterIncrease;
+  obs.services[1].request_rate = 20;
+  obs.containers = {Container("web-5d9f8-x7k2q", "web", 1)};
+  obs.containers[0].invalid = Invalid::kGaugeNonFinite;  // web's pod: web is held too
+  size_t invalid = 0;
+  EXPECT_EQ(Feeder::Apply(obs, m, kT0 + seconds{1}, &invalid), 0u);
+  EXPECT_EQ(invalid, 2u);
+  obs.containers.clear();
+  EXPECT_EQ(Feeder::Apply(obs, m, kT0 + seconds{2}, &invalid), 1u);
+  EXPECT_EQ(invalid, 1u);
+  const std::vector<model::WorkloadSignals> s = m.Signals(kT0 + seconds{2});
+  EXPECT_EQ(s[0].invalid_input, "counter_implausible_increase");
+  EXPECT_EQ(s[0].request_rate, 10);  // the refused 1e6 was not recorded
+  EXPECT_EQ(s[1].invalid_input, "");
+  EXPECT_EQ(s[1].request_rate, 20);
+}
+
 TEST(FeederTest, ReportsWhatTheSourceReported) {
   model::Model m({Workload("shop", "cart", {"cart"}, "cart")}, Options());
   Feeder feeder(std::make_unique<FailingSource>());

@@ -13,11 +13,13 @@ namespace recommender::input {
 namespace {
 
 using std::chrono::seconds;
+using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
 const common::TimePoint kT0{seconds{1'700'000'000}};
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // How ScrapeSource reports a sample: the aggregate is named only for a series not seen before.
 void See(CounterTracker& t, std::string_view raw, std::string_view aggregate, double value) {
@@ -92,6 +94,124 @@ TEST(CounterTrackerTest, ForgetsWhatLeftTheWindow) {
   }
   EXPECT_EQ(t.aggregates(), 0u);
   EXPECT_EQ(t.raw_series(), 0u);
+}
+
+// Rounds at 1 s steps of one raw series "a" feeding aggregate "svc"; returns what each said.
+std::vector<Invalid> Feed(CounterTracker& t, int first_round, const std::vector<double>& values) {
+  std::vector<Invalid> out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    t.BeginRound(kT0 + seconds{first_round + static_cast<int>(i)});
+    std::optional<Invalid> r = t.Observe("a", values[i]);
+    if (!r) r = t.Track("a", "svc", values[i]);
+    out.push_back(*r);
+    t.EndRound();
+  }
+  return out;
+}
+
+TEST(CounterTrackerTest, AHugeValueIsRefusedAndNormalDataResumesFromTheLastCountedValue) {
+  CounterTracker t(seconds{5});
+  // 10/s, then one scrape with the counter ×1e300, then 10/s again from where it was.
+  const std::vector<Invalid> said = Feed(t, 0, {1000, 1010, 1020, 1.03e303, 1040, 1050, 1060});
+  EXPECT_EQ(said[3], Invalid::kCounterTooLarge);
+  for (size_t i : {0, 1, 2, 4, 5, 6}) EXPECT_EQ(said[i], Invalid::kNone) << i;
+  EXPECT_DOUBLE_EQ(*t.Rate("svc"), 10);
+  EXPECT_DOUBLE_EQ(*t.LastRate("svc"), 10);
+  // The refused round's rise came with the next value: nothing was lost or invented.
+  EXPECT_DOUBLE_EQ(*t.Increase("svc"), 50);
+}
+
+TEST(CounterTrackerTest, NonFiniteAndNegativeValuesAreRefused) {
+  CounterTracker t(seconds{10});
+  const std::vector<Invalid> said = Feed(t, 0, {100, kNaN, kInf, -kInf, -50, 150});
+  EXPECT_EQ(said[1], Invalid::kCounterNonFinite);
+  EXPECT_EQ(said[2], Invalid::kCounterNonFinite);
+  EXPECT_EQ(said[3], Invalid::kCounterNonFinite);
+  EXPECT_EQ(said[4], Invalid::kCounterNegative);
+  EXPECT_EQ(said[5], Invalid::kNone);
+  // 100 → 150 over 5 s: the negative value was not read as a reset to 0 and a rise of 150.
+  EXPECT_DOUBLE_EQ(*t.Increase("svc"), 50);
+  EXPECT_DOUBLE_EQ(*t.Rate("svc"), 10);
+  // A new series that starts out bad is not tracked at all.
+  t.BeginRound(kT0 + seconds{6});
+  EXPECT_FALSE(t.Observe("b", kNaN));
+  EXPECT_EQ(t.Track("b", "other", kNaN), Invalid::kCounterNonFinite);
+  EXPECT_EQ(t.Track("c", "other", -1), Invalid::kCounterNegative);
+  t.EndRound();
+  EXPECT_EQ(t.raw_series(), 1u);
+}
+
+TEST(CounterTrackerTest, ADecreaseIsAResetNotAnError) {
+  CounterTracker t(seconds{60});
+  const std::vector<Invalid> said = Feed(t, 0, {5000, 5100, 40, 140});  // restart after 5100
+  EXPECT_THAT(said, Each(Invalid::kNone));
+  EXPECT_DOUBLE_EQ(*t.Increase("svc"), 100 + 40 + 100);
+}
+
+TEST(CounterTrackerTest, ARiseAboveTheRateBoundIsRefused) {
+  CounterTracker t(seconds{60}, /*max_rate=*/1000);
+  // A blip: +1e6 in 1 s, then back on track. Only the regular +10/s counts.
+  std::vector<Invalid> said = Feed(t, 0, {100, 110, 1e6, 130, 140});
+  EXPECT_EQ(said[2], Invalid::kCounterIncrease);
+  EXPECT_DOUBLE_EQ(*t.Increase("svc"), 40);
+  // A reset to more than the bound allows since the last count is refused as well.
+  said = Feed(t, 5, {5000});
+  EXPECT_EQ(said[0], Invalid::kCounterIncrease);
+  // A jump that stays: once the next value rises plausibly from the new level, only that rise
+  // counts, not the jump.
+  CounterTracker u(seconds{60}, 1000);
+  said = Feed(u, 0, {100, 110, 1e7, 1e7 + 10, 1e7 + 20});
+  EXPECT_EQ(said[2], Invalid::kCounterIncrease);
+  EXPECT_EQ(said[3], Invalid::kNone);
+  EXPECT_DOUBLE_EQ(*u.Increase("svc"), 10 + 10 + 10);
+}
+
+TEST(CounterTrackerTest, ALargeRiseLeavesTheWindowAndSwallowsNoLaterRise) {
+  // Series a rises by 8e15 once (plausible under this bound), series b by 0.25/s throughout.
+  // A running total of the aggregate would sit at 8e15, where doubles are 1 apart, and lose
+  // every later 0.25; per-round rises keep them, and the big one leaves with the window.
+  CounterTracker t(seconds{5}, 1e16);
+  for (int i = 0; i <= 12; ++i) {
+    t.BeginRound(kT0 + seconds{i});
+    const double a = i < 2 ? 0 : 8e15;
+    const double b = 0.25 * i;
+    if (!t.Observe("a", a)) t.Track("a", "svc", a);
+    if (!t.Observe("b", b)) t.Track("b", "svc", b);
+    t.EndRound();
+    if (i == 2) {
+      EXPECT_GT(*t.Rate("svc"), 1e15);
+    }
+  }
+  EXPECT_DOUBLE_EQ(*t.Rate("svc"), 0.25);
+  EXPECT_DOUBLE_EQ(*t.LastRate("svc"), 0.25);
+}
+
+TEST(CounterTrackerTest, ASeriesRefusedForAWholeWindowLeavesItsSiblingsCounted) {
+  CounterTracker t(seconds{5});
+  // a turns NaN for good at round 3; b keeps rising 2/s. The aggregate gets no point while a is
+  // refused, then a leaves the window and b's rises are all that count.
+  for (int i = 0; i < 20; ++i) {
+    t.BeginRound(kT0 + seconds{i});
+    const double a = i < 3 ? 10.0 * i : kNaN;
+    if (!t.Observe("a", a)) t.Track("a", "svc", a);
+    if (!t.Observe("b", 2.0 * i)) t.Track("b", "svc", 2.0 * i);
+    t.EndRound();
+  }
+  EXPECT_EQ(t.raw_series(), 1u);
+  EXPECT_EQ(t.aggregates(), 1u);
+  EXPECT_DOUBLE_EQ(*t.Rate("svc"), 2);
+}
+
+TEST(CounterTrackerTest, GivesBackTableSpaceWhenSeriesGoAway) {
+  CounterTracker t(seconds{2});
+  t.BeginRound(kT0);
+  for (int i = 0; i < 100'000; ++i) t.Track("raw" + std::to_string(i), "svc", 1);
+  t.EndRound();
+  const size_t grown = t.raw_buckets();
+  EXPECT_GE(grown, 100'000u);
+  for (int i = 1; i <= 4; ++i) Feed(t, i, {1 + 1.0 * i});
+  EXPECT_EQ(t.raw_series(), 1u);
+  EXPECT_LT(t.raw_buckets(), grown / 100);
 }
 
 TEST(HistogramQuantileTest, MatchesPromQL) {
@@ -263,6 +383,145 @@ TEST(ScrapeSourceTest, UnreachableAndMalformedTargetsAreReportedAndTheRestIsUsed
   // The broken target's gauge alone is not a request stream: only cart is observed.
   ASSERT_EQ(f.observations.services.size(), 1u);
   EXPECT_EQ(f.observations.services[0].service, "cart");
+}
+
+TEST(ScrapeSourceTest, RefusedValuesMarkTheirObservationsAndAreCounted) {
+  FakeTargets targets;
+  const std::string a = "http://node-a:8470/metrics", b = "http://node-b:8470/metrics";
+  const std::string ksm = "http://ksm:8080/metrics";
+  ScrapeSource source({a, b, ksm}, targets.Get(), {.window = seconds{30}});
+  targets.text[a] = SpanText(100, 10, 90, 10);
+  targets.text[b] = KernelText(50, 1, 1000, 500, 50);
+  targets.text[ksm] = kKsm;
+  const FetchResult good = source.Fetch(kT0);
+  EXPECT_THAT(good.invalid_values, Each(0u));
+
+  // A NaN request counter, a negative CPU counter and a NaN replica count.
+  targets.text[a] = SpanText(kNaN, 15, 130, 20);
+  targets.text[b] = KernelText(-75, 1.5, 1500, 600, 80);
+  std::string ksm_nan = kKsm;
+  ksm_nan.replace(ksm_nan.find("} 3\n"), 4, "} NaN\n");
+  targets.text[ksm] = ksm_nan;
+  const FetchResult f = source.Fetch(kT0 + seconds{10});
+  ASSERT_EQ(f.observations.services.size(), 1u);
+  EXPECT_EQ(f.observations.services[0].invalid, Invalid::kCounterNonFinite);
+  ASSERT_EQ(f.observations.containers.size(), 1u);
+  EXPECT_EQ(f.observations.containers[0].invalid, Invalid::kCounterNegative);
+  ASSERT_EQ(f.observations.deployments.size(), 1u);
+  EXPECT_EQ(f.observations.deployments[0].invalid, Invalid::kGaugeNonFinite);
+  const auto count = [&](Invalid r) { return f.invalid_values[static_cast<size_t>(r)]; };
+  // requests_total and _count share a value in SpanText, but _count is not read.
+  EXPECT_EQ(count(Invalid::kCounterNonFinite), 2u);  // requests_total, the instance's counter
+  EXPECT_EQ(count(Invalid::kCounterNegative), 1u);
+  EXPECT_EQ(count(Invalid::kGaugeNonFinite), 1u);
+  EXPECT_TRUE(f.errors.empty());  // values, not the inputs, were wrong
+}
+
+TEST(ScrapeSourceTest, ATargetWithTooManySeriesIsRefusedUnparsed) {
+  FakeTargets targets;
+  const std::string a = "http://node-a:8470/metrics", big = "http://big:8470/metrics";
+  ScrapeSource source({a, big}, targets.Get(), {.max_series = 20});
+  targets.text[a] = SpanText(100, 10, 90, 10);
+  std::string text = "# TYPE queuelens_requests_total counter\n\n";
+  for (int i = 0; i < 21; ++i) {
+    text += "queuelens_requests_total{namespace=\"x\",service=\"s" + std::to_string(i) + "\"} 1\n";
+  }
+  targets.text[big] = text;
+  const FetchResult f = source.Fetch(kT0);
+  ASSERT_EQ(f.errors.size(), 1u);
+  EXPECT_EQ(f.errors[0].input, big);
+  EXPECT_EQ(f.errors[0].reason, "too_many_series");
+  EXPECT_THAT(f.errors[0].message, HasSubstr("21 sample lines"));
+  ASSERT_EQ(f.observations.services.size(), 1u);  // nothing of the big target was read
+  EXPECT_EQ(f.observations.services[0].service, "cart");
+  // At the limit, a target is read.
+  text.resize(text.rfind("queuelens_requests_total"));
+  targets.text[big] = text;
+  EXPECT_TRUE(source.Fetch(kT0 + seconds{1}).errors.empty());
+}
+
+TEST(ScrapeSourceTest, ALargeAnswerIsParsedInSlicesAsOne) {
+  FakeTargets targets;
+  const std::string a = "http://node-a:8470/metrics";
+  ScrapeSource source({a}, targets.Get(), {.window = seconds{30}});
+  // Enough services that the text spans several parse slices, with a malformed line late in it.
+  constexpr int kServices = 30'000;
+  const auto page = [&](int round) {
+    std::string text;
+    for (int i = 0; i < kServices; ++i) {
+      text += "queuelens_requests_total{namespace=\"x\",service=\"service-" + std::to_string(i) +
+              "\",operation=\"op\"} " + std::to_string(100 + 7 * round) + "\n";
+    }
+    text += "not a sample\n";
+    return text;
+  };
+  targets.text[a] = page(0);
+  ASSERT_GT(targets.text[a].size(), 2 * kParseSliceBytes);
+  source.Fetch(kT0);
+  targets.text[a] = page(1);
+  const FetchResult f = source.Fetch(kT0 + seconds{1});
+  ASSERT_EQ(f.observations.services.size(), static_cast<size_t>(kServices));
+  for (const ServiceObservation& s : f.observations.services) {
+    ASSERT_DOUBLE_EQ(s.request_rate, 7) << s.service;
+  }
+  ASSERT_EQ(f.errors.size(), 1u);
+  EXPECT_THAT(f.errors[0].message, HasSubstr("first: line " + std::to_string(kServices + 1) + ":"));
+}
+
+TEST(ScrapeSourceTest, AFailedTargetHoldsWhatItFedInsteadOfAPartialSum) {
+  FakeTargets targets;
+  const std::string a = "http://node-a:8470/metrics", b = "http://node-b:8470/metrics";
+  ScrapeSource source({a, b}, targets.Get(), {.window = seconds{30}});
+  // Each node serves cart at 10 requests/s.
+  const auto serve = [&](const std::string& url, int t) {
+    targets.text[url] = SpanText(10.0 * t, 1.0 * t, 9.0 * t, 1.0 * t);
+  };
+  FetchResult f;
+  for (int t = 0; t < 3; ++t) {
+    serve(a, t);
+    serve(b, t);
+    f = source.Fetch(kT0 + seconds{t});
+  }
+  ASSERT_EQ(f.observations.services.size(), 1u);
+  EXPECT_DOUBLE_EQ(f.observations.services[0].request_rate, 20);
+  // node-b is down for two rounds: cart is held, not read as 10 requests/s.
+  targets.text.erase(b);
+  for (int t = 3; t < 5; ++t) {
+    serve(a, t);
+    f = source.Fetch(kT0 + seconds{t});
+    ASSERT_EQ(f.observations.services.size(), 1u);
+    EXPECT_EQ(f.observations.services[0].invalid, Invalid::kTargetFailed);
+    EXPECT_EQ(f.invalid_values[static_cast<size_t>(Invalid::kTargetFailed)], 0u);  // an error
+    ASSERT_EQ(f.errors.size(), 1u);
+  }
+  // Back: its rise over the outage lands in a point that spans the outage, so no spike.
+  serve(a, 5);
+  serve(b, 5);
+  f = source.Fetch(kT0 + seconds{5});
+  ASSERT_EQ(f.observations.services.size(), 1u);
+  EXPECT_EQ(f.observations.services[0].invalid, Invalid::kNone);
+  EXPECT_DOUBLE_EQ(f.observations.services[0].request_rate, 20);
+}
+
+TEST(ScrapeSourceTest, AFailedTargetIsForgottenAfterTheWindow) {
+  FakeTargets targets;
+  const std::string a = "http://node-a:8470/metrics", b = "http://node-b:8470/metrics";
+  ScrapeSource source({a, b}, targets.Get(), {.window = seconds{5}});
+  targets.text[a] = SpanText(1, 1, 1, 0);
+  targets.text[b] = SpanText(1, 1, 1, 0);
+  source.Fetch(kT0);
+  targets.text.erase(b);
+  FetchResult f = source.Fetch(kT0 + seconds{1});
+  EXPECT_EQ(f.observations.services[0].invalid, Invalid::kTargetFailed);
+  // Its series left the window: what the remaining targets send is all there is.
+  f = source.Fetch(kT0 + seconds{7});
+  EXPECT_EQ(f.observations.services[0].invalid, Invalid::kNone);
+}
+
+TEST(CountSampleLinesTest, CountsSamplesNotBlanksOrComments) {
+  EXPECT_EQ(CountSampleLines(""), 0u);
+  EXPECT_EQ(CountSampleLines("# HELP a b\n# TYPE a counter\n\n  \n\t# x\na 1\nb 2"), 2u);
+  EXPECT_EQ(CountSampleLines("a 1\r\n\r\n  b{x=\"#\"} 2\n"), 2u);
 }
 
 TEST(ScrapeSourceTest, AnHttpErrorIsAFetchError) {

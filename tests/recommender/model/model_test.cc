@@ -41,6 +41,26 @@ TEST(ModelTest, ResolvesPodsByControllerNaming) {
   EXPECT_FALSE(m.ResolvePod("shop", "cart-5D9F-x7k2q"));            // not generated
 }
 
+TEST(ModelTest, AnInvalidRoundRecordsNothingAndIsReportedUntilTheNextRecord) {
+  ModelOptions o;
+  o.interval = seconds{1};
+  o.staleness = seconds{30};
+  Model m({Workload("shop", "cart")}, o);
+  m.Record(0, Sample(kT0, 10));
+  m.MarkInvalid(0, "counter_negative", kT0 + seconds{1});
+  WorkloadSignals s = m.Signals(kT0 + seconds{1}).front();
+  EXPECT_EQ(s.invalid_input, "counter_negative");
+  EXPECT_EQ(s.request_rate, 10);  // the last good values, untouched
+  EXPECT_EQ(s.observed_at, kT0);
+  // Past the staleness limit the inputs are simply too old.
+  EXPECT_EQ(m.Signals(kT0 + seconds{32}).front().invalid_input, "");
+  m.MarkInvalid(0, "gauge_non_finite", kT0 + seconds{2});
+  m.Record(0, Sample(kT0 + seconds{3}, 20));
+  s = m.Signals(kT0 + seconds{3}).front();
+  EXPECT_EQ(s.invalid_input, "");
+  EXPECT_EQ(s.request_rate, 20);
+}
+
 TEST(ModelTest, SignalsReadStaleSeriesAsMissing) {
   ModelOptions o;
   o.interval = seconds{1};

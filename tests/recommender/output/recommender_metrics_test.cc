@@ -72,6 +72,7 @@ TEST(RecommenderMetricsTest, LoopMetricsCountIntoTheRegistry) {
   metrics.InputError("http://x/metrics", "fetch");
   metrics.MalformedLines(4);
   metrics.CheckpointError("save");
+  metrics.InvalidValues(input::Invalid::kCounterNegative, 3);
   std::string text;
   common::AppendText(registry.Collect(), text);
   const auto m = Samples(text);
@@ -82,6 +83,16 @@ TEST(RecommenderMetricsTest, LoopMetricsCountIntoTheRegistry) {
   EXPECT_EQ(m.at("queuelens_recommender_input_malformed_lines_total{}"), 4);
   EXPECT_EQ(m.at("queuelens_recommender_checkpoint_errors_total{operation=save,}"), 1);
   EXPECT_EQ(m.at("queuelens_recommender_checkpoint_errors_total{operation=restore,}"), 0);
+  EXPECT_EQ(m.at("queuelens_recommender_input_invalid_values_total{reason=counter_negative,}"), 3);
+  // Every reason is there from the start; target_failed is an input error, not a value.
+  EXPECT_EQ(m.at("queuelens_recommender_input_invalid_values_total{reason=counter_non_finite,}"),
+            0);
+  EXPECT_EQ(m.at("queuelens_recommender_input_invalid_values_total{reason=rate_implausible,}"), 0);
+  EXPECT_FALSE(
+      m.contains("queuelens_recommender_input_invalid_values_total{reason=target_failed,}"));
+  EXPECT_NE(text.find("# HELP queuelens_recommender_input_invalid_values_total Input values "
+                      "refused before use, by reason"),
+            std::string::npos);
 }
 
 TEST(StatusPageTest, ShowsCurrentVersusRecommendedAndWhy) {
