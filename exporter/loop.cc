@@ -28,6 +28,13 @@ spans::SpanBatch ExporterLoop::TakeBatch() {
   return batch;
 }
 
+spans::ValidationCounts ExporterLoop::Validate(spans::SpanBatch& batch,
+                                               std::optional<common::TimePoint> received) const {
+  std::optional<int64_t> received_nano;
+  if (received) received_nano = received->time_since_epoch().count();
+  return spans::ValidateSpans(batch, options_.span_limits, received_nano);
+}
+
 bool ExporterLoop::Submit(spans::SpanBatch&& batch, bool flush,
                           const std::function<void()>& accepted) {
   {
@@ -90,7 +97,9 @@ void ExporterLoop::Run() {
       std::lock_guard lock(mu_);
       for (Item& item : work) {
         queued_spans_ -= item.batch.size();
-        if (spare_batches_.size() < kMaxSpareBatches) {
+        if (spare_batches_.size() < kMaxSpareBatches &&
+            item.batch.ArenaBytes() <= options_.max_spare_arena_bytes &&
+            item.batch.spans().capacity() <= options_.max_spare_spans) {
           item.batch.Clear();
           spare_batches_.push_back(std::move(item.batch));
         }
