@@ -224,6 +224,16 @@ inline constexpr MetricName kSeriesOverflow{
     "Updates folded into the family's __overflow__ series because it reached --series.max."};
 inline constexpr MetricName kSeriesExpired{
     "queuelens_series_expired_total", "Series dropped after no update for --series.idle-timeout."};
+inline constexpr MetricName kInternedLabels{
+    "queuelens_interned_label_values",
+    "Distinct label values (service, operation, instance, namespace) held in memory: those of "
+    "buffered spans and of live series, the empty value and __overflow__ included. A value is "
+    "freed when the last span or series using it is gone, so this follows --trace.max-spans "
+    "and --series.max, not the names ever seen."};
+inline constexpr MetricName kInternedLabelBytes{
+    "queuelens_interned_label_bytes",
+    "Bytes of the label values counted by queuelens_interned_label_values (each at most "
+    "--span.max-label-bytes)."};
 
 // Sources and the process (kept in the prometheus::Registry).
 inline constexpr MetricName kSpansReceived{"queuelens_spans_received_total",
