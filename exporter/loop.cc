@@ -1,5 +1,9 @@
 #include "exporter/loop.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace exporter {
 namespace {
 constexpr size_t kMaxSpareBatches = 16;
@@ -87,6 +91,11 @@ void ExporterLoop::Run() {
     state_.Advance(now);
     if (now - last_gc >= options_.gc_interval) {
       state_.GarbageCollect(now);
+#ifdef __GLIBC__
+      // glibc keeps freed memory in its per-thread arenas (the receivers' payloads, the scrapes'
+      // text, expired series); hand the free pages back so RSS follows the caps, not the peak.
+      malloc_trim(0);
+#endif
       last_gc = now;
     }
     for (SnapshotRequest& r : requests) {

@@ -22,10 +22,10 @@ struct LoopOptions {
   common::Duration tick = std::chrono::milliseconds{200};  // how often waits are checked
   common::Duration gc_interval = std::chrono::seconds{30};
   spans::SpanLimits span_limits;  // what one span may contribute (see Validate)
-  // A recycled batch keeps its buffers only up to these sizes, so one huge payload does not pin
-  // its memory in the spare pool.
-  size_t max_spare_arena_bytes = 4 << 20;
-  size_t max_spare_spans = 64 * 1024;
+  // A recycled batch keeps its buffers only up to these sizes (at most 16 are kept, ~3 MiB each),
+  // so huge payloads do not pin their memory in the spare pool.
+  size_t max_spare_arena_bytes = 1 << 20;
+  size_t max_spare_spans = 16 * 1024;
 };
 
 // Owns the State on one thread. Sources on other threads Submit() parsed batches into a bounded

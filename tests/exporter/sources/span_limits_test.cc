@@ -170,5 +170,28 @@ TEST_F(SpanLimitsTest, TheLimitsComeFromTheLoopOptions) {
             1);
 }
 
+TEST_F(SpanLimitsTest, OnlyOrdinaryBatchesAreKeptForReuse) {
+  LoopOptions options;
+  options.max_spare_arena_bytes = 1 << 20;
+  ExporterLoop loop(Immediate(), options, clock_);
+  // Applied, and released from the queue, by the second snapshot's round at the latest.
+  auto drain = [&loop] {
+    loop.Snapshot(false);
+    loop.Snapshot(false);
+  };
+
+  spans::SpanBatch small = loop.TakeBatch();
+  small.Store("checkout");
+  ASSERT_TRUE(loop.Submit(std::move(small)));
+  drain();
+  spans::SpanBatch reused = loop.TakeBatch();
+  EXPECT_GT(reused.ArenaBytes(), 0u);  // the recycled batch, its block kept
+
+  reused.Store(std::string(2 << 20, 'x'));  // one oversized block, as for a 2 MiB name
+  ASSERT_TRUE(loop.Submit(std::move(reused)));
+  drain();
+  EXPECT_EQ(loop.TakeBatch().ArenaBytes(), 0u);  // a new batch: the large one was freed
+}
+
 }  // namespace
 }  // namespace exporter::sources
