@@ -63,8 +63,9 @@ def rss_bytes(pid):
 
 
 def metric(text, name):
+    """The sample's value as printed; "n/a" when the exporter does not serve it."""
     m = re.search(r"^%s(?:\{[^}]*\})? (\S+)$" % re.escape(name), text, re.M)
-    return float(m.group(1)) if m else float("nan")
+    return m.group(1) if m else "n/a"
 
 
 class Ids:
@@ -84,7 +85,7 @@ class Steady(threading.Thread):
 
     def __init__(self, url, ids):
         super().__init__(daemon=True)
-        self.url, self.ids, self.running = url, ids, True
+        self.url, self.ids, self.running, self.failures = url, ids, True, 0
 
     def run(self):
         tick = 0.1
@@ -94,7 +95,10 @@ class Steady(threading.Thread):
             for s in range(SERVICES):
                 spans = [(t, "op-%d" % (t % 4), now - 20_000_000, now)
                          for t in self.ids.take(per_service)]
-                post(self.url, payload("svc-%d" % s, spans))
+                try:
+                    post(self.url, payload("svc-%d" % s, spans))
+                except OSError:  # an exporter struggling with the churn; keep the load going
+                    self.failures += 1
             time.sleep(tick)
 
 
@@ -179,12 +183,12 @@ def main():
               % (args.names, churn_s, args.names / churn_s))
         print("  peak RSS during churn: %s (+%s)" % (mib(sampler.peak),
                                                     mib(sampler.peak - baseline)))
-        print("  after churn: RSS %s (+%s); /metrics %d bytes; interned labels %d (%d bytes); "
-              "operation series %d" % (mib(after), mib(after - baseline), len(text),
+        print("  after churn: RSS %s (+%s); /metrics %d bytes; interned labels %s (%s bytes); "
+              "operation series %s" % (mib(after), mib(after - baseline), len(text),
                                        metric(text, "queuelens_interned_label_values"),
                                        metric(text, "queuelens_interned_label_bytes"),
                                        metric(text, 'queuelens_series{family="operation"}')))
-        print("  spans dropped: duration_too_long %d; labels truncated %d, control characters "
+        print("  spans dropped: duration_too_long %s; labels truncated %d, control characters "
               "replaced %d" % (
                   metric(text, 'queuelens_spans_dropped_total{reason="duration_too_long",'
                                'source="otlp"}'),
@@ -200,15 +204,17 @@ def main():
         while time.monotonic() < deadline:
             time.sleep(5)
             text = get(metrics_url)
-            if metric(text, 'queuelens_series{family="operation"}') <= SERVICES * 4 + 1:
+            if float(metric(text, 'queuelens_series{family="operation"}')) <= SERVICES * 4 + 1:
                 break
         expired = rss_bytes(proc.pid)
         print("after the churned series expired: RSS %s (+%s); /metrics %d bytes; interned "
-              "labels %d (%d bytes); operation series %d"
+              "labels %s (%s bytes); operation series %s"
               % (mib(expired), mib(expired - baseline), len(text),
                  metric(text, "queuelens_interned_label_values"),
                  metric(text, "queuelens_interned_label_bytes"),
                  metric(text, 'queuelens_series{family="operation"}')))
+        if steady.failures:
+            print("steady load: %d requests failed" % steady.failures)
         steady.running = False
     finally:
         proc.send_signal(signal.SIGTERM)
