@@ -25,24 +25,22 @@ class StringInterner {
   void Ref(uint32_t id);
   void Release(uint32_t id);
 
-  std::string_view Get(uint32_t id) const { return entries_[id].text; }
-  uint32_t Refs(uint32_t id) const { return entries_[id].refs; }
+  std::string_view Get(uint32_t id) const { return strings_[id]; }
+  uint32_t Refs(uint32_t id) const { return refs_[id]; }
   size_t size() const { return index_.size() + 1; }  // live strings, the empty one included
   size_t bytes() const { return bytes_; }            // characters held by live strings
   // Slots allocated for ids, live and free.
-  size_t slots() const { return entries_.size(); }
+  size_t slots() const { return strings_.size(); }
 
   // Returns memory freed strings left behind: trailing free slots and index buckets far beyond
   // the live count. Free ids are then reused lowest first, so the tail keeps emptying.
   void Compact();
 
  private:
-  struct Entry {
-    std::string text;
-    uint32_t refs = 0;
-  };
   // deque: elements never move, so the string_view keys of index_ stay valid.
-  std::deque<Entry> entries_;
+  std::deque<std::string> strings_;
+  // Apart from the strings: counting touches only this dense array, once per span and label.
+  std::vector<uint32_t> refs_;
   std::unordered_map<std::string_view, uint32_t> index_;
   std::vector<uint32_t> free_;  // popped from the back
   size_t bytes_ = 0;
