@@ -237,6 +237,21 @@ TEST_F(JaegerPollerTest, SpansWithoutTimesInTheV3FixtureAreDroppedNotFatal) {
   EXPECT_EQ(MetricValue(registry_, kUp, kJaeger), 1);
 }
 
+TEST_F(JaegerPollerTest, SpansStartedLongBeforeThePollAreDropped) {
+  jaeger_.routes["/api/services"] = Answer(200, R"({"data":["service-x"]})");
+  // Recorded in 2017, polled in 2026: older than --span.max-age.
+  jaeger_.routes["/api/traces"] = Answer(200, V1Envelope(spans::ReadFixture("v1_ui_01.json")));
+  auto poller = MakePoller({.api = JaegerApi::kV1});
+
+  const JaegerPoller::PollResult r = poller->PollOnce(now_);
+
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.traces, 0u);
+  EXPECT_EQ(MetricValue(registry_, kDropped, {{"source", "jaeger"}, {"reason", "start_too_old"}}),
+            5);
+  EXPECT_EQ(CounterValue(registry_, kReceived, kJaeger), 0);
+}
+
 TEST_F(JaegerPollerTest, FallsBackToV1WhenV3AnswersNotFound) {
   jaeger_.routes["/api/v3/services"] = Answer(404, "404 page not found\n");
   jaeger_.routes["/api/services"] =
