@@ -73,6 +73,17 @@ void ExporterConfig::Register(common::FlagSet& f) {
         "Spans kept per trace; further spans of the trace are dropped");
   f.Int("ingest.max-queued-spans", &ingest_max_queued_spans,
         "Parsed spans waiting for the state thread; beyond it OTLP answers 503");
+  f.Bytes("span.max-label-bytes", &span_max_label_bytes,
+          "Longest span label value (service, operation, instance, namespace); longer values are "
+          "cut at a UTF-8 code-point boundary and counted in "
+          "queuelens_span_labels_sanitized_total");
+  f.Duration("span.max-duration", &span_max_duration,
+             "Spans lasting longer are dropped (queuelens_spans_dropped_total{reason="
+             "\"duration_too_long\"})");
+  f.Duration("span.max-age", &span_max_age,
+             "Spans that started longer than this before they were received are dropped "
+             "(reason=\"start_too_old\"); replayed files are exempt. At least "
+             "--span.max-duration");
   f.Duration("window.length", &window, "Sliding window of the gauges and quantiles");
   f.Int("window.buckets", &window_buckets, "Sub-windows the sliding window rotates through");
   f.Duration("queue.horizon", &queue_horizon,
@@ -162,6 +173,12 @@ std::vector<std::string> ExporterConfig::Validate() const {
   positive(window_buckets, "window.buckets");
   positive(series_max, "series.max");
   positive(jaeger_search_limit, "jaeger.search-limit");
+  // Room for the longest UTF-8 code point, so a cut value is never empty.
+  if (span_max_label_bytes < 4) problems.push_back("--span.max-label-bytes must be at least 4");
+  positive_duration(span_max_duration, "span.max-duration");
+  if (span_max_age < span_max_duration) {
+    problems.push_back("--span.max-age must not be shorter than --span.max-duration");
+  }
   positive_duration(window, "window.length");
   positive_duration(queue_horizon, "queue.horizon");
   positive_duration(series_idle_timeout, "series.idle-timeout");
@@ -270,6 +287,9 @@ state::StateOptions ExporterConfig::ToStateOptions() const {
 LoopOptions ExporterConfig::ToLoopOptions() const {
   LoopOptions o;
   o.max_queued_spans = static_cast<size_t>(ingest_max_queued_spans);
+  o.span_limits = {.max_label_bytes = span_max_label_bytes,
+                   .max_duration_nano = span_max_duration.count(),
+                   .max_age_nano = span_max_age.count()};
   return o;
 }
 

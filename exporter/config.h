@@ -48,6 +48,11 @@ struct ExporterConfig {
   int64_t trace_max_spans_per_trace = 10'000;
   int64_t ingest_max_queued_spans = 1'000'000;
 
+  // What one span may contribute (spans/validate.h).
+  size_t span_max_label_bytes = 256;
+  common::Duration span_max_duration = std::chrono::hours{1};
+  common::Duration span_max_age = std::chrono::hours{2};
+
   common::Duration window = std::chrono::seconds{60};
   int64_t window_buckets = 4;
   common::Duration queue_horizon = std::chrono::hours{1};

@@ -1,5 +1,9 @@
 #include "exporter/loop.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace exporter {
 namespace {
 constexpr size_t kMaxSpareBatches = 16;
@@ -26,6 +30,13 @@ spans::SpanBatch ExporterLoop::TakeBatch() {
   spans::SpanBatch batch = std::move(spare_batches_.back());
   spare_batches_.pop_back();
   return batch;
+}
+
+spans::ValidationCounts ExporterLoop::Validate(spans::SpanBatch& batch,
+                                               std::optional<common::TimePoint> received) const {
+  std::optional<int64_t> received_nano;
+  if (received) received_nano = received->time_since_epoch().count();
+  return spans::ValidateSpans(batch, options_.span_limits, received_nano);
 }
 
 bool ExporterLoop::Submit(spans::SpanBatch&& batch, bool flush,
@@ -80,6 +91,11 @@ void ExporterLoop::Run() {
     state_.Advance(now);
     if (now - last_gc >= options_.gc_interval) {
       state_.GarbageCollect(now);
+#ifdef __GLIBC__
+      // glibc keeps freed memory in its per-thread arenas (the receivers' payloads, the scrapes'
+      // text, expired series); hand the free pages back so RSS follows the caps, not the peak.
+      malloc_trim(0);
+#endif
       last_gc = now;
     }
     for (SnapshotRequest& r : requests) {
@@ -90,7 +106,9 @@ void ExporterLoop::Run() {
       std::lock_guard lock(mu_);
       for (Item& item : work) {
         queued_spans_ -= item.batch.size();
-        if (spare_batches_.size() < kMaxSpareBatches) {
+        if (spare_batches_.size() < kMaxSpareBatches &&
+            item.batch.ArenaBytes() <= options_.max_spare_arena_bytes &&
+            item.batch.spans().capacity() <= options_.max_spare_spans) {
           item.batch.Clear();
           spare_batches_.push_back(std::move(item.batch));
         }

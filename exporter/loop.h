@@ -6,11 +6,13 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
 #include "exporter/spans/span.h"
+#include "exporter/spans/validate.h"
 #include "exporter/state/state.h"
 
 namespace exporter {
@@ -19,6 +21,11 @@ struct LoopOptions {
   size_t max_queued_spans = 1'000'000;  // spans waiting for the state thread, all sources
   common::Duration tick = std::chrono::milliseconds{200};  // how often waits are checked
   common::Duration gc_interval = std::chrono::seconds{30};
+  spans::SpanLimits span_limits;  // what one span may contribute (see Validate)
+  // A recycled batch keeps its buffers only up to these sizes (at most 16 are kept, ~3 MiB each),
+  // so huge payloads do not pin their memory in the spare pool.
+  size_t max_spare_arena_bytes = 1 << 20;
+  size_t max_spare_spans = 16 * 1024;
 };
 
 // Owns the State on one thread. Sources on other threads Submit() parsed batches into a bounded
@@ -33,6 +40,13 @@ class ExporterLoop {
 
   // A cleared batch to fill, recycled from earlier submissions when one is free.
   spans::SpanBatch TakeBatch();
+  // The step every source runs between parsing and Submit(): sanitises label values and drops
+  // implausible spans against options.span_limits (spans/validate.h). received: when the batch
+  // arrived, for the age check; nullopt for replayed recordings, which are old by nature.
+  spans::ValidationCounts Validate(spans::SpanBatch& batch,
+                                   std::optional<common::TimePoint> received) const;
+  // The loop's clock, for sources that have none of their own.
+  common::TimePoint Now() const { return clock_.Now(); }
   // Queues the batch; false when the queue is full (the caller reports it; nothing is queued).
   // flush: finish every buffered trace after this batch (replay files hold whole traces).
   // accepted: run once the batch is queued, before the state thread can apply it, so a count it

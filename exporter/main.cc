@@ -5,6 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <memory>
 #include <optional>
 
@@ -172,6 +175,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "queuelens-exporter: %s\n", p.c_str());
     return 2;
   }
+#ifdef __GLIBC__
+  // A fixed mmap threshold stops glibc from raising it (and the trim threshold, to 64 MiB) after
+  // the first large payload is freed: blocks of 1 MiB and more (request bodies, /metrics text)
+  // go back to the system when freed, and the arenas' free tops are trimmed at 128 KiB.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   // Block the stop signals in every thread; main waits for them with sigwait.
   sigset_t signals;
   sigemptyset(&signals);

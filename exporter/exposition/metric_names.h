@@ -224,6 +224,16 @@ inline constexpr MetricName kSeriesOverflow{
     "Updates folded into the family's __overflow__ series because it reached --series.max."};
 inline constexpr MetricName kSeriesExpired{
     "queuelens_series_expired_total", "Series dropped after no update for --series.idle-timeout."};
+inline constexpr MetricName kInternedLabels{
+    "queuelens_interned_label_values",
+    "Distinct label values (service, operation, instance, namespace) held in memory: those of "
+    "buffered spans and of live series, the empty value and __overflow__ included. A value is "
+    "freed when the last span or series using it is gone, so this follows --trace.max-spans "
+    "and --series.max, not the names ever seen."};
+inline constexpr MetricName kInternedLabelBytes{
+    "queuelens_interned_label_bytes",
+    "Bytes of the label values counted by queuelens_interned_label_values (each at most "
+    "--span.max-label-bytes)."};
 
 // Sources and the process (kept in the prometheus::Registry).
 inline constexpr MetricName kSpansReceived{"queuelens_spans_received_total",
@@ -231,7 +241,15 @@ inline constexpr MetricName kSpansReceived{"queuelens_spans_received_total",
 inline constexpr MetricName kSpansDropped{
     "queuelens_spans_dropped_total",
     "Spans a source received but did not accept, by reason (invalid_span: no trace id, span id or "
-    "readable fields; queue_full: the state thread was behind)."};
+    "readable fields; queue_full: the state thread was behind; end_before_start; "
+    "duration_too_long: end - start above --span.max-duration; start_too_old: started more than "
+    "--span.max-age before it was received, replayed files exempt)."};
+inline constexpr MetricName kSpanLabelsSanitized{
+    "queuelens_span_labels_sanitized_total",
+    "Span label values repaired before use, counted once per span, label (service, operation, "
+    "instance, namespace) and reason (truncated: cut to --span.max-label-bytes at a UTF-8 "
+    "code-point boundary; control_character: a C0, DEL or C1 control replaced by U+FFFD; "
+    "invalid_utf8: a byte that is not UTF-8 replaced by U+FFFD)."};
 inline constexpr MetricName kSourceFailures{
     "queuelens_source_failures_total",
     "Payloads or fetches a source could not use at all, by reason (malformed, too_large, "

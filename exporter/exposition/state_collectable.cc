@@ -127,14 +127,19 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
   });
   MetricFamily expired = Family(kSeriesExpired, MetricType::Counter, 1);
   Add(expired, {}).counter.value = static_cast<double>(st.series_expired);
+  MetricFamily interned = Family(kInternedLabels, MetricType::Gauge, 1);
+  Add(interned, {}).gauge.value = static_cast<double>(st.interned_strings);
+  MetricFamily interned_bytes = Family(kInternedLabelBytes, MetricType::Gauge, 1);
+  Add(interned_bytes, {}).gauge.value = static_cast<double>(st.interned_bytes);
 
   std::vector<MetricFamily> out;
   out.reserve(24);
   for (MetricFamily* f :
-       {&requests,    &errors,  &duration,        &exclusive,      &inflight,       &queue,
-        &uncongested, &latency, &excl_latency,    &inst_requests,  &inst_exclusive, &inst_mean,
-        &imbalance,   &calls,   &traces_buffered, &spans_buffered, &finished,       &evicted,
-        &dropped,     &series,  &overflow,        &expired}) {
+       {&requests,       &errors,      &duration,  &exclusive,     &inflight,
+        &queue,          &uncongested, &latency,   &excl_latency,  &inst_requests,
+        &inst_exclusive, &inst_mean,   &imbalance, &calls,         &traces_buffered,
+        &spans_buffered, &finished,    &evicted,   &dropped,       &series,
+        &overflow,       &expired,     &interned,  &interned_bytes}) {
     out.push_back(std::move(*f));
   }
   return out;

@@ -154,7 +154,7 @@ bool JaegerPoller::Remember(const spans::TraceId& id) {
 }
 
 bool JaegerPoller::PollService(const std::string& service, common::TimePoint from,
-                               common::TimePoint to, PollResult& result) {
+                               common::TimePoint to, common::TimePoint now, PollResult& result) {
   std::string url;
   if (detected_ == JaegerApi::kV3) {
     url = options_.url + "/api/v3/traces?query.service_name=" + common::UrlEncode(service) +
@@ -191,6 +191,7 @@ bool JaegerPoller::PollService(const std::string& service, common::TimePoint fro
     return false;
   }
   metrics_.Dropped(kSource, "invalid_span", parsed.rejected_spans);
+  metrics_.Validated(kSource, loop_.Validate(batch, now));
 
   // Keep only traces not seen in an earlier poll or in another service's answer of this poll
   // (a trace answers the search of every service it touches, each time whole).
@@ -230,7 +231,7 @@ JaegerPoller::PollResult JaegerPoller::PollOnce(common::TimePoint now) {
   bool ok = services.has_value();
   if (ok) {
     for (const std::string& service : *services) {
-      if (!PollService(service, from, to, result)) {
+      if (!PollService(service, from, to, now, result)) {
         ok = false;
         break;
       }

@@ -72,9 +72,10 @@ class JaegerPoller {
   };
   bool Fetch(const std::string& url, std::string& body, std::string& error, bool& not_found);
   std::optional<std::vector<std::string>> ListServices(PollResult& result);
-  // Fetches one service's traces in [from, to] and submits the unseen ones.
+  // Fetches one service's traces in [from, to] and submits the unseen ones; now: the poll's time,
+  // against which span ages are checked.
   bool PollService(const std::string& service, common::TimePoint from, common::TimePoint to,
-                   PollResult& result);
+                   common::TimePoint now, PollResult& result);
   bool Remember(const spans::TraceId& id);  // false when already seen
 
   JaegerPollerOptions options_;

@@ -112,6 +112,8 @@ common::HttpResponse OtlpReceiver::Handle(const common::HttpRequest& request) {
     return Error(json, 400, kInvalidArgument, parsed.error);
   }
   metrics_.Dropped(kSource, "invalid_span", parsed.rejected_spans);
+  const spans::ValidationCounts checked = loop_.Validate(batch, loop_.Now());
+  metrics_.Validated(kSource, checked);
   const size_t accepted = batch.size();
   if (!loop_.Submit(std::move(batch), false, [&] { metrics_.Received(kSource, accepted); })) {
     metrics_.Failed(kSource, "queue_full");
@@ -122,10 +124,16 @@ common::HttpResponse OtlpReceiver::Handle(const common::HttpRequest& request) {
 
   common::HttpResponse r;
   r.content_type = std::string(json ? kJson : kProtobuf);
-  const std::string message =
-      parsed.rejected_spans > 0 ? "rejected spans: " + parsed.rejection : std::string();
-  r.body = json ? spans::ToExportResponseJson(parsed.rejected_spans, message)
-                : spans::ToExportResponseProto(parsed.rejected_spans, message);
+  const size_t rejected = parsed.rejected_spans + checked.TotalDropped();
+  std::string message;
+  if (parsed.rejected_spans > 0) message = "rejected spans: " + parsed.rejection;
+  for (size_t d = 0; d < spans::kSpanDrops && message.empty(); ++d) {
+    if (checked.dropped[d] > 0) {
+      message = "rejected spans: " + std::string(spans::Name(static_cast<spans::SpanDrop>(d)));
+    }
+  }
+  r.body = json ? spans::ToExportResponseJson(rejected, message)
+                : spans::ToExportResponseProto(rejected, message);
   return r;
 }
 

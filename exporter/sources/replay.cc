@@ -53,8 +53,11 @@ ReplayResult ReplayFile(const std::string& path, size_t max_bytes, ExporterLoop&
   const spans::ParseResult parsed = spans::ParseSpans(*format, data, batch);
   if (!parsed.ok()) return fail("malformed", parsed.error);
   metrics.Dropped(kSource, "invalid_span", parsed.rejected_spans);
+  // Recordings are old by nature: no age check.
+  const spans::ValidationCounts checked = loop.Validate(batch, std::nullopt);
+  metrics.Validated(kSource, checked);
   result.spans = batch.size();
-  result.rejected_spans = parsed.rejected_spans;
+  result.rejected_spans = parsed.rejected_spans + checked.TotalDropped();
   if (!loop.Submit(std::move(batch), /*flush=*/true,
                    [&] { metrics.Received(kSource, result.spans); })) {
     metrics.Dropped(kSource, "queue_full", result.spans);

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "exporter/spans/validate.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -19,12 +20,15 @@ class SourceMetrics {
   void Received(std::string_view source, size_t spans);
   void Dropped(std::string_view source, std::string_view reason, size_t spans);
   void Failed(std::string_view source, std::string_view reason);
+  // The outcome of ExporterLoop::Validate: dropped spans and repaired label values.
+  void Validated(std::string_view source, const spans::ValidationCounts& counts);
   void SetUp(std::string_view source, bool up);
 
  private:
   prometheus::Family<prometheus::Counter>& received_;
   prometheus::Family<prometheus::Counter>& dropped_;
   prometheus::Family<prometheus::Counter>& failures_;
+  prometheus::Family<prometheus::Counter>& labels_sanitized_;
   prometheus::Family<prometheus::Gauge>& up_;
 };
 

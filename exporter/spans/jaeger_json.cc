@@ -231,8 +231,10 @@ class JaegerReader {
     s.span_id = *id;
     if (!has_start || start_us == 0) return "missing startTime";
     if (!has_duration) return "missing duration";
-    if (duration_us < 0) duration_us = 0;  // a clock step; keep the span with zero length
-    if (duration_us > kMaxMicros - start_us) return "duration out of range";
+    // A negative duration is kept for the validation step to count (spans/validate.h).
+    if (duration_us > kMaxMicros - start_us || duration_us < -start_us) {
+      return "duration out of range";
+    }
     s.start_unix_nano = start_us * 1000;
     s.end_unix_nano = (start_us + duration_us) * 1000;
 

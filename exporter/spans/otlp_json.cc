@@ -236,7 +236,6 @@ class OtlpJsonReader {
     // proto3 cannot tell 0 from absent, so zero times count as missing.
     if (!has_start || s.start_unix_nano == 0) return "missing startTimeUnixNano";
     if (!has_end || s.end_unix_nano == 0) return "missing endTimeUnixNano";
-    if (s.end_unix_nano < s.start_unix_nano) s.end_unix_nano = s.start_unix_nano;
     return nullptr;
   }
 

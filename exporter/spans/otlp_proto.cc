@@ -393,7 +393,7 @@ class OtlpProtoReader {
     if (end == 0) return "missing end_time_unix_nano";
     if (start > kMaxTime || end > kMaxTime) return "time out of range";
     s.start_unix_nano = static_cast<int64_t>(start);
-    s.end_unix_nano = static_cast<int64_t>(end < start ? start : end);
+    s.end_unix_nano = static_cast<int64_t>(end);
     return nullptr;
   }
 

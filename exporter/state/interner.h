@@ -11,26 +11,39 @@ namespace exporter::state {
 
 // Maps label strings (service, operation, pod, namespace) to small ids so that buffered spans and
 // series keys are plain integers and the hot path compares and hashes integers, not strings.
-// Id 0 is the empty string. Unused ids are reclaimed by Sweep(), so hostile streams of unique names
-// cannot grow it without bound once the series that used them expire.
+// Id 0 is the empty string and is never freed. Every other id is reference counted: buffered
+// spans and series keys each hold a reference, and a string is freed the moment its last holder
+// lets go, so a stream of unique names (which overflow the series cap or expire) keeps no more
+// strings than the spans and series that still use them.
 class StringInterner {
  public:
   StringInterner();
 
+  // The id of `s`, with one reference taken for the caller.
   uint32_t Intern(std::string_view s);
-  std::string_view Get(uint32_t id) const { return strings_[id]; }
-  size_t size() const { return index_.size() + 1; }
+  // One more reference to a live id; Release() gives one back and frees the string at zero.
+  void Ref(uint32_t id);
+  void Release(uint32_t id);
 
-  // Frees every id whose entry in `used` is false (ids beyond used.size() count as unused).
-  void Sweep(const std::vector<bool>& used);
-  // One past the largest id handed out; size a `used` vector with it.
-  uint32_t IdLimit() const { return static_cast<uint32_t>(strings_.size()); }
+  std::string_view Get(uint32_t id) const { return strings_[id]; }
+  uint32_t Refs(uint32_t id) const { return refs_[id]; }
+  size_t size() const { return index_.size() + 1; }  // live strings, the empty one included
+  size_t bytes() const { return bytes_; }            // characters held by live strings
+  // Slots allocated for ids, live and free.
+  size_t slots() const { return strings_.size(); }
+
+  // Returns memory freed strings left behind: trailing free slots and index buckets far beyond
+  // the live count. Free ids are then reused lowest first, so the tail keeps emptying.
+  void Compact();
 
  private:
   // deque: elements never move, so the string_view keys of index_ stay valid.
   std::deque<std::string> strings_;
+  // Apart from the strings: counting touches only this dense array, once per span and label.
+  std::vector<uint32_t> refs_;
   std::unordered_map<std::string_view, uint32_t> index_;
-  std::vector<uint32_t> free_;
+  std::vector<uint32_t> free_;  // popped from the back
+  size_t bytes_ = 0;
 };
 
 }  // namespace exporter::state

@@ -58,6 +58,7 @@ struct StateSnapshot {
     uint64_t traces_finished = 0, traces_evicted = 0, spans_dropped_trace_cap = 0;
     uint64_t series_expired = 0;
     size_t interned_strings = 0;
+    size_t interned_bytes = 0;
     Family operations, services, instances, edges;
   };
 

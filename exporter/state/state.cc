@@ -43,6 +43,37 @@ auto Labels(const StateSnapshot::Instance& i) {
 }
 auto Labels(const StateSnapshot::Edge& e) { return std::tie(e.client, e.server); }
 
+// The interned ids a series key holds a reference to.
+template <typename Fn>
+void ForEachId(const OperationKey& k, Fn&& fn) {
+  fn(k.k8s_namespace);
+  fn(k.service);
+  fn(k.operation);
+}
+template <typename Fn>
+void ForEachId(const ServiceKey& k, Fn&& fn) {
+  fn(k.k8s_namespace);
+  fn(k.service);
+}
+template <typename Fn>
+void ForEachId(const InstanceKey& k, Fn&& fn) {
+  fn(k.k8s_namespace);
+  fn(k.service);
+  fn(k.instance);
+}
+template <typename Fn>
+void ForEachId(const EdgeKey& k, Fn&& fn) {
+  fn(k.client);
+  fn(k.server);
+}
+template <typename Fn>
+void ForEachId(const SpanRecord& s, Fn&& fn) {
+  fn(s.service);
+  fn(s.operation);
+  fn(s.instance);
+  fn(s.k8s_namespace);
+}
+
 }  // namespace
 
 void Histogram::Observe(const std::vector<double>& bounds, double value) {
@@ -91,38 +122,46 @@ InstanceSeries State::NewInstance() const {
 
 void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
   // Spans of one resource share their resource strings, so most spans hit the one-entry caches.
-  std::string_view last_service, last_instance, last_namespace;
-  uint32_t service_id = 0, instance_id = 0, namespace_id = 0;
+  // Each cache holds its own reference, so its id stays valid while traces finish and release
+  // theirs in between; every buffered span takes one more reference per id.
+  struct Cached {
+    std::string_view text;
+    uint32_t id = 0;
+  };
+  Cached service, instance, k8s_namespace;
+  auto resolve = [this](Cached& c, std::string_view s) {
+    if (s.data() != c.text.data() || s != c.text) {
+      const uint32_t id = strings_.Intern(s);
+      strings_.Release(c.id);
+      c = {s, id};
+    }
+    strings_.Ref(c.id);
+    return c.id;
+  };
   auto finish = [this, now](std::span<const SpanRecord> spans) { FinishTrace(spans, now); };
   for (const spans::Span& span : batch.spans()) {
-    if (span.service.data() != last_service.data() || span.service != last_service) {
-      last_service = span.service;
-      service_id = strings_.Intern(span.service);
-    }
-    if (span.instance.data() != last_instance.data() || span.instance != last_instance) {
-      last_instance = span.instance;
-      instance_id = strings_.Intern(span.instance);
-    }
-    if (span.k8s_namespace.data() != last_namespace.data() ||
-        span.k8s_namespace != last_namespace) {
-      last_namespace = span.k8s_namespace;
-      namespace_id = strings_.Intern(span.k8s_namespace);
-    }
     const SpanRecord record{
         .span_id = span.span_id,
         .parent_span_id = span.parent_span_id,
         .start_unix_nano = span.start_unix_nano,
         .end_unix_nano = std::max(span.end_unix_nano, span.start_unix_nano),
-        .service = service_id,
+        .service = resolve(service, span.service),
         .operation = strings_.Intern(span.operation),
-        .instance = instance_id,
-        .k8s_namespace = namespace_id,
+        .instance = resolve(instance, span.instance),
+        .k8s_namespace = resolve(k8s_namespace, span.k8s_namespace),
         .kind = span.kind,
         .error = span.error,
     };
-    traces_.Add(span.trace_id, record, now, finish);
+    if (!traces_.Add(span.trace_id, record, now, finish)) ReleaseIds(record);
   }
+  strings_.Release(service.id);
+  strings_.Release(instance.id);
+  strings_.Release(k8s_namespace.id);
   traces_.FinishReady(now, finish);
+}
+
+void State::ReleaseIds(const SpanRecord& span) {
+  ForEachId(span, [this](uint32_t id) { strings_.Release(id); });
 }
 
 void State::Advance(common::TimePoint now) {
@@ -137,6 +176,9 @@ void State::FinishTrace(std::span<const SpanRecord> spans, common::TimePoint now
   ++traces_finished_;
   FindRequests(spans, scratch_, requests_);
   for (const Request& r : requests_) Record(spans[r.span_index], r, now);
+  // The series just updated hold their own references; names used only by this trace (or folded
+  // into __overflow__) are freed here.
+  for (const SpanRecord& span : spans) ReleaseIds(span);
 }
 
 template <typename Map, typename Key>
@@ -149,6 +191,7 @@ typename Map::mapped_type& State::Resolve(Map& map, const Key& key, const Key& o
     const Key& k = full ? overflow_key : key;
     it = map.find(k);
     if (it == map.end()) {
+      ForEachId(k, [this](uint32_t id) { strings_.Ref(id); });
       if constexpr (std::is_same_v<Key, OperationKey>) {
         it = map.emplace(k, NewOperation()).first;
       } else if constexpr (std::is_same_v<Key, ServiceKey>) {
@@ -211,26 +254,17 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
 void State::GarbageCollect(common::TimePoint now) {
   const common::TimePoint cutoff = now - options_.series_idle;
   auto expire = [&](auto& map) {
-    series_expired_ +=
-        std::erase_if(map, [&](const auto& kv) { return kv.second.last_update < cutoff; });
+    series_expired_ += std::erase_if(map, [&](const auto& kv) {
+      if (kv.second.last_update >= cutoff) return false;
+      ForEachId(kv.first, [this](uint32_t id) { strings_.Release(id); });
+      return true;
+    });
   };
   expire(operations_);
   expire(services_);
   expire(instances_);
   expire(edges_);
-
-  std::vector<bool> used(strings_.IdLimit(), false);
-  used[overflow_id_] = true;
-  for (const auto& [k, v] : operations_)
-    used[k.k8s_namespace] = used[k.service] = used[k.operation] = true;
-  for (const auto& [k, v] : services_) used[k.k8s_namespace] = used[k.service] = true;
-  for (const auto& [k, v] : instances_)
-    used[k.k8s_namespace] = used[k.service] = used[k.instance] = true;
-  for (const auto& [k, v] : edges_) used[k.client] = used[k.server] = true;
-  traces_.ForEachSpan([&](const SpanRecord& s) {
-    used[s.service] = used[s.operation] = used[s.instance] = used[s.k8s_namespace] = true;
-  });
-  strings_.Sweep(used);
+  strings_.Compact();
 }
 
 std::shared_ptr<const StateSnapshot> State::Snapshot(common::TimePoint now,
@@ -320,6 +354,7 @@ std::shared_ptr<const StateSnapshot> State::Snapshot(common::TimePoint now,
   st.spans_dropped_trace_cap = traces_.dropped_spans();
   st.series_expired = series_expired_;
   st.interned_strings = strings_.size();
+  st.interned_bytes = strings_.bytes();
   st.operations = {operations_.size(), overflowed_operations_};
   st.services = {services_.size(), overflowed_services_};
   st.instances = {instances_.size(), overflowed_instances_};

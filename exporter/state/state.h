@@ -42,7 +42,8 @@ class State {
   void Advance(common::TimePoint now);
   // Finishes every buffered trace now (end of a replay, shutdown).
   void Flush(common::TimePoint now);
-  // Drops series idle longer than series_idle and reclaims unused strings.
+  // Drops series idle longer than series_idle (freeing names nothing else uses) and returns the
+  // memory freed names left in the interner.
   void GarbageCollect(common::TimePoint now);
 
   // with_operation_quantiles: also merge the per-operation windows (costly with many series; the
@@ -54,6 +55,8 @@ class State {
 
  private:
   void FinishTrace(std::span<const SpanRecord> spans, common::TimePoint now);
+  // Gives back the interned-string references a buffered span held.
+  void ReleaseIds(const SpanRecord& span);
   void Record(const SpanRecord& span, const Request& request, common::TimePoint now);
   template <typename Map, typename Key>
   typename Map::mapped_type& Resolve(Map& map, const Key& key, const Key& overflow_key,

@@ -56,9 +56,10 @@ class TraceBuffer {
   uint64_t evicted_traces() const { return evicted_; }
   uint64_t dropped_spans() const { return dropped_spans_; }
 
-  // Calls fn(const SpanRecord&) for every buffered span (to mark interned ids in use).
-  template <typename Fn>
-  void ForEachSpan(Fn&& fn) const;
+  // SpanRecords the slots' vectors have room for, live traces and idle slots together. Idle slots
+  // keep room only while this stays within max_spans, so after a burst of large traces it falls
+  // back to about what the live traces use.
+  size_t capacity() const { return capacity_; }
 
  private:
   struct Slot {
@@ -89,6 +90,7 @@ class TraceBuffer {
   size_t span_count_ = 0;
   uint64_t evicted_ = 0;
   uint64_t dropped_spans_ = 0;
+  size_t capacity_ = 0;
 };
 
 template <typename Finish>
@@ -108,7 +110,9 @@ bool TraceBuffer::Add(const spans::TraceId& trace_id, const SpanRecord& span, co
     ++dropped_spans_;
     return false;
   }
+  const size_t before = slot.spans.capacity();
   slot.spans.push_back(span);
+  capacity_ += slot.spans.capacity() - before;
   ++span_count_;
   // Never evict the trace just added to: with max_spans reached, older traces go first.
   while (span_count_ > options_.max_spans && live_ > 1 && fifo_[fifo_head_] != index_[pos]) {
@@ -129,8 +133,12 @@ void TraceBuffer::FinishOldest(Finish& finish) {
   span_count_ -= slot.spans.size();
   finish(std::span<const SpanRecord>(slot.spans));
   slot.spans.clear();
-  // Keep capacity for ordinary traces only, so one huge trace does not pin memory in a slot.
-  if (slot.spans.capacity() > kKeepCapacity) std::vector<SpanRecord>().swap(slot.spans);
+  // Keep capacity for ordinary traces only, and no more in all than a full buffer needs, so
+  // neither one huge trace nor a burst of large ones pins memory in idle slots.
+  if (slot.spans.capacity() > kKeepCapacity || capacity_ > options_.max_spans) {
+    capacity_ -= slot.spans.capacity();
+    std::vector<SpanRecord>().swap(slot.spans);
+  }
   free_slots_.push_back(slot_no);
 }
 
@@ -144,13 +152,6 @@ void TraceBuffer::FinishReady(common::TimePoint now, Finish&& finish) {
 template <typename Finish>
 void TraceBuffer::FinishAll(Finish&& finish) {
   while (live_ > 0) FinishOldest(finish);
-}
-
-template <typename Fn>
-void TraceBuffer::ForEachSpan(Fn&& fn) const {
-  for (size_t i = 0; i < live_; ++i) {
-    for (const SpanRecord& s : slots_[fifo_[(fifo_head_ + i) % fifo_.size()]].spans) fn(s);
-  }
 }
 
 }  // namespace exporter::state

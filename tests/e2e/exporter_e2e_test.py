@@ -191,12 +191,14 @@ class ExporterEndToEnd(unittest.TestCase):
         self.assertEqual(status, 405)
         # A gzip-encoded valid request is accepted; one span with no trace id is reported as a
         # partial success.
+        # Spans starting more than --span.max-age before they arrive are dropped: send recent ones.
+        now = time.time_ns()
         payload = {"resourceSpans": [{"resource": {"attributes": [
             {"key": "service.name", "value": {"stringValue": "gz"}}]},
             "scopeSpans": [{"spans": [
                 {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331",
-                 "name": "op", "kind": 2, "startTimeUnixNano": "1700000000000000000",
-                 "endTimeUnixNano": "1700000000005000000"},
+                 "name": "op", "kind": 2, "startTimeUnixNano": str(now - 5_000_000),
+                 "endTimeUnixNano": str(now)},
                 {"spanId": "b7ad6b7169203332", "name": "broken", "kind": 2}]}]}]}
         status, headers, body = http("POST", url, gzip.compress(json.dumps(payload).encode()),
                                      {"Content-Type": "application/json", "Content-Encoding": "gzip"})
@@ -236,6 +238,41 @@ class ExporterEndToEnd(unittest.TestCase):
         self.assertEqual((status, body), (200, b"ok\n"))
         status, _, _ = http("GET", self.exporter.web + "/nope")
         self.assertEqual(status, 404)
+
+
+class ExporterHostileSpans(unittest.TestCase):
+    def test_one_span_cannot_blow_up_the_exposition_or_the_gauges(self):
+        p = ExporterProcess("--span.max-label-bytes=64")
+        try:
+            now = time.time_ns()
+            spans = [{"traceId": "%032x" % (i + 1), "spanId": "%016x" % (i + 1), "name": name,
+                      "kind": 2, "startTimeUnixNano": str(start), "endTimeUnixNano": str(now)}
+                     for i, (name, start) in enumerate([
+                         ("ok\u0000op", now - 5_000_000),  # NUL in the name
+                         ("since-1976", 200_000_000 * 10**9),
+                         ("backwards", now + 1_000_000)])]
+            payload = {"resourceSpans": [{"resource": {"attributes": [
+                {"key": "service.name", "value": {"stringValue": "h" * (4 << 20)}}]},
+                "scopeSpans": [{"spans": spans}]}]}
+            body = gzip.compress(json.dumps(payload).encode())
+            status, _, answer = http("POST", p.otlp, body, {"Content-Type": "application/json",
+                                                            "Content-Encoding": "gzip"})
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(answer)["partialSuccess"]["rejectedSpans"], "2")
+            m = p.wait_for(lambda m: value(m, "queuelens_requests_total", service="h" * 64) == 1)
+            text = p.metrics()
+            self.assertLess(len(text), 256 << 10)
+            self.assertNotIn("\0", text)
+            self.assertIn('operation="ok\ufffdop"', text)
+            self.assertEqual(value(m, "queuelens_spans_dropped_total", source="otlp",
+                                   reason="duration_too_long"), 1)
+            self.assertEqual(value(m, "queuelens_spans_dropped_total", source="otlp",
+                                   reason="end_before_start"), 1)
+            self.assertEqual(value(m, "queuelens_span_labels_sanitized_total", source="otlp",
+                                   label="service", reason="truncated"), 1)
+            self.assertLess(value(m, "queuelens_inflight_requests", service="h" * 64), 1)
+        finally:
+            self.assertEqual(p.stop(), 0)
 
 
 class ExporterStartup(unittest.TestCase):

@@ -98,6 +98,28 @@ TEST_F(ConfigTest, FlagsReachTheOptions) {
   EXPECT_EQ(jaeger.search_limit, 50u);
 }
 
+TEST_F(ConfigTest, SpanLimitsReachTheLoopAndAreChecked) {
+  ASSERT_EQ(Parse({"--span.max-label-bytes=1KiB", "--span.max-duration=10m", "--span.max-age=30m"}),
+            common::FlagSet::Outcome::kOk)
+      << error_;
+  EXPECT_THAT(config_.Validate(), IsEmpty());
+  const spans::SpanLimits limits = config_.ToLoopOptions().span_limits;
+  EXPECT_EQ(limits.max_label_bytes, 1024u);
+  EXPECT_EQ(limits.max_duration_nano, std::chrono::nanoseconds{minutes{10}}.count());
+  EXPECT_EQ(limits.max_age_nano, std::chrono::nanoseconds{minutes{30}}.count());
+
+  ASSERT_EQ(Parse({"--span.max-label-bytes=3", "--span.max-duration=0", "--span.max-age=1h"}),
+            common::FlagSet::Outcome::kOk);
+  EXPECT_THAT(config_.Validate(), UnorderedElementsAreArray({
+                                      "--span.max-label-bytes must be at least 4",
+                                      "--span.max-duration must be a positive duration",
+                                  }));
+  ASSERT_EQ(Parse({"--span.max-label-bytes=256", "--span.max-duration=2h", "--span.max-age=1h"}),
+            common::FlagSet::Outcome::kOk);
+  EXPECT_THAT(config_.Validate(),
+              ElementsAre("--span.max-age must not be shorter than --span.max-duration"));
+}
+
 TEST_F(ConfigTest, ParseErrorsNameTheFlag) {
   EXPECT_EQ(Parse({"--series.max=lots"}), common::FlagSet::Outcome::kError);
   EXPECT_THAT(error_, HasSubstr("series.max"));

@@ -237,6 +237,21 @@ TEST_F(JaegerPollerTest, SpansWithoutTimesInTheV3FixtureAreDroppedNotFatal) {
   EXPECT_EQ(MetricValue(registry_, kUp, kJaeger), 1);
 }
 
+TEST_F(JaegerPollerTest, SpansStartedLongBeforeThePollAreDropped) {
+  jaeger_.routes["/api/services"] = Answer(200, R"({"data":["service-x"]})");
+  // Recorded in 2017, polled in 2026: older than --span.max-age.
+  jaeger_.routes["/api/traces"] = Answer(200, V1Envelope(spans::ReadFixture("v1_ui_01.json")));
+  auto poller = MakePoller({.api = JaegerApi::kV1});
+
+  const JaegerPoller::PollResult r = poller->PollOnce(now_);
+
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.traces, 0u);
+  EXPECT_EQ(MetricValue(registry_, kDropped, {{"source", "jaeger"}, {"reason", "start_too_old"}}),
+            5);
+  EXPECT_EQ(CounterValue(registry_, kReceived, kJaeger), 0);
+}
+
 TEST_F(JaegerPollerTest, FallsBackToV1WhenV3AnswersNotFound) {
   jaeger_.routes["/api/v3/services"] = Answer(404, "404 page not found\n");
   jaeger_.routes["/api/services"] =
@@ -245,8 +260,10 @@ TEST_F(JaegerPollerTest, FallsBackToV1WhenV3AnswersNotFound) {
   // One trace touching both services: each service's search returns it whole.
   jaeger_.routes["/api/traces"] = Answer(200, V1Envelope(spans::ReadFixture("v1_ui_01.json")));
   auto poller = MakePoller();
+  // Polled as if just after the fixture was recorded (2017), so its spans are not too old.
+  const common::TimePoint recorded{std::chrono::microseconds{1485467191639875} + seconds{10}};
 
-  const JaegerPoller::PollResult first = poller->PollOnce(now_);
+  const JaegerPoller::PollResult first = poller->PollOnce(recorded);
 
   EXPECT_TRUE(first.ok) << first.error;
   EXPECT_EQ(poller->detected_api(), JaegerApi::kV1);
@@ -261,7 +278,7 @@ TEST_F(JaegerPollerTest, FallsBackToV1WhenV3AnswersNotFound) {
 
   // Once v1 is found, later polls go to it directly.
   jaeger_.urls.clear();
-  const JaegerPoller::PollResult second = poller->PollOnce(now_ + seconds{15});
+  const JaegerPoller::PollResult second = poller->PollOnce(recorded + seconds{15});
   EXPECT_TRUE(second.ok) << second.error;
   EXPECT_EQ(second.traces, 0u);  // the same trace again
   ASSERT_EQ(jaeger_.urls.size(), 3u);

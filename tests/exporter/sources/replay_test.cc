@@ -171,6 +171,37 @@ TEST_F(ReplayTest, ApiV3AndOtlpJson) {
   EXPECT_EQ(Received(), 3);
 }
 
+TEST_F(ReplayTest, RecordingsAreOldButImplausibleSpansAreStillDropped) {
+  spans::OtlpResourceSpans resource{
+      .resource = {{.key = "service.name", .value = std::string("billing")}},
+      .scope_name = "test",
+      .spans = {}};
+  const int64_t t = 1'000'000'000'000'000'000;  // 2001, years before the loop's clock
+  for (uint64_t i = 1; i <= 3; ++i) {
+    resource.spans.push_back({.trace_id = {.hi = 1, .lo = i},
+                              .span_id = i,
+                              .parent_span_id = 0,
+                              .name = "charge",
+                              .kind = spans::SpanKind::kServer,
+                              .start_unix_nano = i == 2 ? 1 : t,
+                              .end_unix_nano = i == 3 ? t - 1 : t + 1'000'000,
+                              .status = spans::OtlpStatusCode::kUnset,
+                              .attributes = {}});
+  }
+  const ReplayResult r =
+      ReplayFile(Write("old.json", spans::ToOtlpJson({&resource, 1})), kNoLimit, loop_, metrics_);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.spans, 1u);
+  EXPECT_EQ(r.rejected_spans, 2u);
+  EXPECT_EQ(Requests("billing"), 1u);
+  for (const char* reason : {"duration_too_long", "end_before_start"}) {
+    EXPECT_EQ(CounterValue(registry_, "queuelens_spans_dropped_total",
+                           {{"source", "replay"}, {"reason", reason}}),
+              1)
+        << reason;
+  }
+}
+
 TEST_F(ReplayTest, MissingFileIsAReadError) {
   const std::string path = (dir_ / "absent.json").string();
   const ReplayResult r = ReplayFile(path, kNoLimit, loop_, metrics_);

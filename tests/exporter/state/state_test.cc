@@ -198,5 +198,54 @@ TEST_F(StateTest, IdleSeriesExpireAndTheirStringsAreReclaimed) {
   }
 }
 
+TEST_F(StateTest, NamesFoldedIntoOverflowAreFreedWhenTheirTraceIsFinished) {
+  State state(StateOptions{.max_series = 10});
+  for (int round = 0; round < 10; ++round) {
+    spans::SpanBatch batch;
+    for (uint64_t i = 0; i < 1'000; ++i) {
+      const std::string op = "unique-" + std::to_string(round) + "-" + std::to_string(i);
+      AddSpans(batch, {{round * 1'000 + i + 1, 1, 0, "api", op, SpanKind::kServer, 0, 10}});
+    }
+    state.Add(batch, now_);
+    // Buffered spans hold their names until their trace is analysed.
+    EXPECT_GE(state.Snapshot(now_)->stats.interned_strings, 1'000u);
+    state.Flush(now_);
+    const auto snap = state.Snapshot(now_);
+    // No garbage collection ran: only the 10 series' names remain (plus the empty string, api,
+    // shop and __overflow__).
+    EXPECT_EQ(snap->stats.interned_strings, 14u) << "round " << round;
+    EXPECT_EQ(snap->stats.operations.series, 11u);  // 10 and __overflow__
+  }
+  EXPECT_EQ(state.Snapshot(now_)->stats.operations.overflowed, 9'990u);
+}
+
+TEST_F(StateTest, SpansBeyondThePerTraceCapDoNotKeepTheirNames) {
+  State state(StateOptions{.traces = {.max_spans_per_trace = 1}, .max_series = 10});
+  spans::SpanBatch batch;
+  AddSpans(batch, {{1, 1, 0, "api", "root", SpanKind::kServer, 0, 10},
+                   {1, 2, 1, "db", "dropped-by-the-cap", SpanKind::kServer, 1, 2, "db-0"}});
+  state.Add(batch, now_);
+  // The empty string, api, shop, __overflow__ and root: the dropped span's names are gone.
+  EXPECT_EQ(state.Snapshot(now_)->stats.interned_strings, 5u);
+  EXPECT_EQ(state.Snapshot(now_)->stats.spans_dropped_trace_cap, 1u);
+}
+
+TEST_F(StateTest, AHostileNameCostsOnlyItsCutLengthOnceExpired) {
+  State state(StateOptions{.series_idle = std::chrono::minutes{5}});
+  const std::string long_name(256, 'x');
+  spans::SpanBatch batch;
+  AddSpans(batch, {{1, 1, 0, long_name, long_name, SpanKind::kServer, 0, 10, long_name}});
+  state.Add(batch, now_);
+  state.Flush(now_);
+  EXPECT_EQ(state.Snapshot(now_)->stats.interned_bytes,
+            long_name.size() + std::string_view("shop__overflow__").size());
+  const common::TimePoint later = now_ + std::chrono::minutes{6};
+  state.GarbageCollect(later);
+  const auto snap = state.Snapshot(later);
+  EXPECT_EQ(snap->services.size(), 0u);
+  EXPECT_EQ(snap->stats.interned_strings, 2u);  // the empty string and __overflow__
+  EXPECT_EQ(snap->stats.interned_bytes, std::string_view("__overflow__").size());
+}
+
 }  // namespace
 }  // namespace exporter::state

@@ -83,6 +83,28 @@ TEST(TraceBufferTest, DropsSpansBeyondThePerTraceCap) {
   EXPECT_EQ(done.traces[0].size(), 2u);
 }
 
+TEST(TraceBufferTest, IdleSlotsKeepNoMoreRoomThanAFullBuffer) {
+  TraceBuffer buffer({.max_traces = 100, .max_spans = 2'000});
+  Collected done;
+  const common::TimePoint t0{seconds{1000}};
+  for (uint64_t t = 1; t <= 100; ++t) {
+    for (uint64_t s = 1; s <= 20; ++s) buffer.Add(Id(t), Span(s), t0, done.Fn());
+  }
+  EXPECT_EQ(buffer.spans(), 2'000u);
+  EXPECT_GE(buffer.capacity(), 2'000u);  // vectors grow by doubling: 32 per trace
+  buffer.FinishAll(done.Fn());
+  EXPECT_EQ(done.traces.size(), 100u);
+  EXPECT_LE(buffer.capacity(), 2'000u);
+  EXPECT_GT(buffer.capacity(), 0u);  // ordinary traces still find room in reused slots
+
+  // One huge trace keeps nothing once finished.
+  TraceBuffer single({.max_spans = 100'000});
+  for (uint64_t s = 1; s <= 5'000; ++s) single.Add(Id(1), Span(s), t0, done.Fn());
+  EXPECT_GE(single.capacity(), 5'000u);
+  single.FinishAll(done.Fn());
+  EXPECT_EQ(single.capacity(), 0u);
+}
+
 TEST(TraceBufferTest, MatchesAReferenceModelUnderRandomChurn) {
   // Random adds and finishes exercise the open-addressing index (backward-shift deletion).
   TraceBuffer buffer({.wait = seconds{3}, .max_traces = 64});
