@@ -9,8 +9,6 @@
 
 namespace exporter::state {
 
-namespace rp = recommender::policies;
-
 double ThrottleTargets::For(std::string_view k8s_namespace, std::string_view pod,
                             std::string_view container, double fallback) const {
   const Entry* best = nullptr;
@@ -64,7 +62,7 @@ std::optional<ThrottleTargets> ParseThrottleTargets(std::string_view json, std::
 
 void Captains::Step(const KernelSample& sample, const ThrottleTargets& targets,
                     common::TimePoint now) {
-  const rp::CaptainOptions& co = options_.captain;
+  const control::CaptainOptions& co = options_.captain;
   const double node_limit = sample.node.cpus > 0 ? sample.node.cpus : co.initial_limit_cores;
   for (const KernelSample::Container& c : sample.containers) {
     if (!c.usage_ns || !c.throttled_periods) continue;
@@ -77,7 +75,7 @@ void Captains::Step(const KernelSample& sample, const ThrottleTargets& targets,
                 .container = c.container,
                 .cgroup = c.cgroup,
                 .inode = c.cgroup_inode,
-                .state = rp::MakeCaptainState(co),
+                .state = control::MakeCaptainState(co),
                 .last_seen = now};
       e.state.limit = e.state.last_limit = c.limit_cores.value_or(node_limit);
     }
@@ -87,12 +85,13 @@ void Captains::Step(const KernelSample& sample, const ThrottleTargets& targets,
       e.target = targets.For(c.k8s_namespace, c.pod, c.container, options_.default_target);
       if (c.limit_cores) e.state.limit = *c.limit_cores;
     }
-    const rp::CaptainSample s{.t = now,
-                              .cpu_usage_seconds_total = static_cast<double>(*c.usage_ns) / 1e9,
-                              .nr_throttled_total = static_cast<double>(*c.throttled_periods)};
-    const rp::CaptainDecision d = rp::CaptainStep(e.state, s, e.target, co);
+    const control::CaptainSample s{
+        .t = now,
+        .cpu_usage_seconds_total = static_cast<double>(*c.usage_ns) / 1e9,
+        .nr_throttled_total = static_cast<double>(*c.throttled_periods)};
+    const control::CaptainDecision d = control::CaptainStep(e.state, s, e.target, co);
     // Ticks between decisions hold; the action shown is the last decision's (or a rollback).
-    if (d.decided || d.action == rp::CaptainAction::kRollback) e.action = d.action;
+    if (d.decided || d.action == control::CaptainAction::kRollback) e.action = d.action;
     e.throttled_ratio = d.throttled_ratio;
     e.last_seen = now;
   }
@@ -111,7 +110,7 @@ std::vector<KernelSnapshot::Captain> Captains::Snapshot() const {
                    .throttle_target = e.target,
                    .throttled_ratio = e.throttled_ratio,
                    .margin = e.state.margin,
-                   .action = rp::CaptainActionName(e.action)});
+                   .action = control::CaptainActionName(e.action)});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::tie(a.k8s_namespace, a.pod, a.container) <

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "control/captain.h"
 #include "exporter/state/kernel_snapshot.h"
 #include "exporter/state/kernel_state.h"
-#include "recommender/policies/captain.h"
 
 namespace exporter::state {
 
@@ -35,13 +35,13 @@ struct ThrottleTargets {
 std::optional<ThrottleTargets> ParseThrottleTargets(std::string_view json, std::string* error);
 
 struct CaptainsOptions {
-  recommender::policies::CaptainOptions captain;
+  control::CaptainOptions captain;
   double default_target = 0;  // until the recommender has answered, and for unknown workloads
   // A container not sampled for this long is forgotten (its cgroup is gone).
   common::Duration idle = std::chrono::seconds{30};
 };
 
-// One Autothrottle Captain (recommender/policies/captain.h) per container of this node, fed with
+// One Autothrottle Captain (control/captain.h) per container of this node, fed with
 // the cgroup counters of every 100 ms CPU sample. Each decision starts from the container's
 // applied limit (cpu.max) rather than the Captain's previous proposal, because the throttling it
 // sees was produced by the applied limit; an unlimited container starts from the node's CPUs.
@@ -58,8 +58,8 @@ class Captains {
   struct Entry {
     std::string k8s_namespace, pod, container, cgroup;
     uint64_t inode = 0;
-    recommender::policies::CaptainState state;
-    recommender::policies::CaptainAction action = recommender::policies::CaptainAction::kHold;
+    control::CaptainState state;
+    control::CaptainAction action = control::CaptainAction::kHold;
     double throttled_ratio = 0;
     double target = 0;
     common::TimePoint last_seen;

@@ -42,7 +42,7 @@ bool ProposesCpu(std::string_view policy);       // throttle_target, showar, k8s
 // Tunables of every policy, defaults as in the policy headers.
 struct PolicyOptions {
   QueueBalancingOptions queue_balancing;
-  CaptainOptions captain;
+  control::CaptainOptions captain;
   TowerOptions tower;
   ShowarOptions showar;
   HpaCpuOptions hpa_cpu;

@@ -6,9 +6,9 @@
 #include <map>
 #include <utility>
 
+#include "control/stats.h"
 #include "recommender/policies/all_policies.h"
 #include "recommender/policies/json_state.h"
-#include "recommender/policies/stats.h"
 
 namespace recommender::policies {
 namespace {
@@ -126,7 +126,7 @@ std::optional<double> Tower::MedianCost(int action, double rps) const {
     }
   }
   if (mine.empty()) return std::nullopt;
-  return Median(std::move(mine));
+  return control::Median(std::move(mine));
 }
 
 const TowerChoice& Tower::Choose(double rps, common::TimePoint now) {
@@ -155,7 +155,7 @@ const TowerChoice& Tower::Choose(double rps, common::TimePoint now) {
       if (BucketOf(samples_[i].rps) == used) by_action[samples_[i].action].push_back(costs[i]);
     }
     for (auto& [action, action_costs] : by_action) {
-      const double median = Median(std::move(action_costs));
+      const double median = control::Median(std::move(action_costs));
       if (c.best_action < 0 || median < c.best_cost) {
         c.best_action = action;
         c.best_cost = median;
@@ -279,7 +279,7 @@ Proposal EvaluateSloFeedback(const Tower& tower, const WorkloadConfig& config) {
   p.Term("group", config.tower_high_cpu_group ? 1 : 2);
   p.Term("target", target);
   tower.AppendTerms(p);
-  p.reason = "throttle target " + FormatNumber(target) + " for group " +
+  p.reason = "throttle target " + control::FormatNumber(target) + " for group " +
              (config.tower_high_cpu_group ? "1" : "2") +
              (tower.choice().explored ? " (exploring)" : "");
   return p;
