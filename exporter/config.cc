@@ -317,10 +317,10 @@ common::HttpClientOptions ExporterConfig::ToKubeletClientOptions() const {
           .insecure_skip_verify = kubelet_insecure_skip_verify};
 }
 
-std::optional<kernel::CaptainsRun> ExporterConfig::ToCaptainsRun(
+std::optional<sources::CaptainsRun> ExporterConfig::ToCaptainsRun(
     const sources::TargetsPoller* targets) const {
   if (!captain_enabled) return std::nullopt;
-  kernel::CaptainsRun run;
+  sources::CaptainsRun run;
   run.options.default_target = captain_default_target;
   run.tick = captain_tick;
   if (targets != nullptr) run.targets = [targets] { return targets->Current(); };

@@ -8,9 +8,9 @@
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "exporter/kernel/collector.h"
-#include "exporter/kernel/kernel_poller.h"
 #include "exporter/loop.h"
 #include "exporter/sources/jaeger_poller.h"
+#include "exporter/sources/kernel_poller.h"
 #include "exporter/sources/otlp_receiver.h"
 #include "exporter/sources/targets_poller.h"
 #include "exporter/state/kernel_state.h"
@@ -97,7 +97,7 @@ struct ExporterConfig {
   state::KernelStateOptions ToKernelStateOptions() const;
   common::HttpClientOptions ToKubeletClientOptions() const;
   // Empty when the Captains are off; `targets` (may be null) feeds them the recommender's targets.
-  std::optional<kernel::CaptainsRun> ToCaptainsRun(const sources::TargetsPoller* targets) const;
+  std::optional<sources::CaptainsRun> ToCaptainsRun(const sources::TargetsPoller* targets) const;
 };
 
 }  // namespace exporter

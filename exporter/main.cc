@@ -17,10 +17,10 @@
 #include "exporter/config.h"
 #include "exporter/exposition/http_routes.h"
 #include "exporter/exposition/metric_names.h"
-#include "exporter/kernel/kernel_poller.h"
 #include "exporter/kernel/taskstats.h"
 #include "exporter/loop.h"
 #include "exporter/sources/jaeger_poller.h"
+#include "exporter/sources/kernel_poller.h"
 #include "exporter/sources/otlp_receiver.h"
 #include "exporter/sources/replay.h"
 #include "exporter/sources/source_metrics.h"
@@ -51,7 +51,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
   // Declared before the kernel poller, whose Captains read its targets.
   std::unique_ptr<exporter::sources::TargetsPoller> targets;
   // Declared before the web server, so no handler outlives it.
-  std::unique_ptr<exporter::kernel::KernelPoller> kernel;
+  std::unique_ptr<exporter::sources::KernelPoller> kernel;
   exporter::exposition::KernelSnapshotFn kernel_snapshot;
   if (config.kernel_enabled && config.captain_enabled && !config.recommender_url.empty()) {
     targets = std::make_unique<exporter::sources::TargetsPoller>(
@@ -83,7 +83,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
         spdlog::info("kernel: taskstats unusable ({}): schedstat per thread", why);
       }
     }
-    kernel = std::make_unique<exporter::kernel::KernelPoller>(
+    kernel = std::make_unique<exporter::sources::KernelPoller>(
         std::make_unique<exporter::kernel::Collector>(
             exporter::kernel::FsRoot(config.path_procfs),
             exporter::kernel::FsRoot(config.path_sysfs), std::move(collector_options),

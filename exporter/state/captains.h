@@ -13,7 +13,8 @@
 
 namespace exporter::state {
 
-// The throttle targets queuelens-recommender's Tower serves at GET /api/v1/targets:
+// The throttle targets queuelens-recommender's Tower serves at GET /api/v1/targets
+// (sources::ParseThrottleTargets reads them):
 //   {"targets":[{"namespace":N,"workload":W,"container":C,"throttleTarget":T}, ...], ...}
 struct ThrottleTargets {
   struct Entry {
@@ -28,11 +29,6 @@ struct ThrottleTargets {
   double For(std::string_view k8s_namespace, std::string_view pod, std::string_view container,
              double fallback) const;
 };
-
-// Parses a /api/v1/targets answer; nullopt with `error` set when it is not one. Entries with a
-// target outside [0, 1] or missing fields are rejected with the whole answer, so a bad answer
-// never replaces good targets piecemeal.
-std::optional<ThrottleTargets> ParseThrottleTargets(std::string_view json, std::string* error);
 
 struct CaptainsOptions {
   control::CaptainOptions captain;
@@ -50,7 +46,8 @@ class Captains {
  public:
   explicit Captains(CaptainsOptions options) : options_(options) {}
 
-  void Step(const KernelSample& sample, const ThrottleTargets& targets, common::TimePoint now);
+  void Step(const kernel::KernelSample& sample, const ThrottleTargets& targets,
+            common::TimePoint now);
   // Sorted by (namespace, pod, container).
   std::vector<KernelSnapshot::Captain> Snapshot() const;
 
