@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "tests/support/fake_clock.h"
 
 namespace control {
 namespace {

@@ -21,6 +21,7 @@
 #include "exporter/sources/kernel_poller.h"
 #include "tests/exporter/kernel/fixture_tree.h"
 #include "tests/promtool.h"
+#include "tests/support/fake_clock.h"
 
 namespace exporter::kernel {
 namespace {

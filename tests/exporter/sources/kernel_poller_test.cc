@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "tests/exporter/kernel/fixture_tree.h"
+#include "tests/support/fake_clock.h"
 
 namespace exporter::sources {
 namespace {

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "recommender/checkpoint/safety_state.h"
+#include "tests/support/fake_clock.h"
 
 namespace recommender::combine {
 namespace {

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "recommender/checkpoint/policy_state.h"
 #include "tests/recommender/policies/term.h"
+#include "tests/support/fake_clock.h"
 
 namespace recommender::policies {
 namespace {
