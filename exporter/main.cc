@@ -1,10 +1,7 @@
 // queuelens-exporter: spans (OTLP/HTTP, Jaeger, replay files) and kernel statistics of this
 // node's containers → per-service and per-container state → /metrics.
-#include <pthread.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -12,8 +9,7 @@
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
-#include "common/log.h"
-#include "common/version.h"
+#include "common/startup.h"
 #include "exporter/config.h"
 #include "exporter/exposition/http_routes.h"
 #include "exporter/exposition/metric_names.h"
@@ -25,26 +21,17 @@
 #include "exporter/sources/replay.h"
 #include "exporter/sources/source_metrics.h"
 #include "exporter/sources/targets_poller.h"
-#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
 namespace {
 
-std::string Join(const std::vector<int>& ports) {
-  std::string out;
-  for (int p : ports) out += (out.empty() ? "" : ",") + std::to_string(p);
-  return out;
-}
+constexpr std::string_view kProgram = "queuelens-exporter";
 
-int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
+int Run(const exporter::ExporterConfig& config, common::StopSignals& stop) {
   common::SystemClock clock;
   auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::BuildGauge()
-      .Name(std::string(exporter::exposition::kBuildInfo.name))
-      .Help(std::string(exporter::exposition::kBuildInfo.help))
-      .Register(*registry)
-      .Add({{"version", common::kVersion}})
-      .Set(1);
+  common::RegisterBuildInfo(*registry, exporter::exposition::kBuildInfo.name,
+                            exporter::exposition::kBuildInfo.help);
   exporter::sources::SourceMetrics source_metrics(*registry);
   exporter::ExporterLoop loop(config.ToStateOptions(), config.ToLoopOptions(), clock);
 
@@ -100,7 +87,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
                           .threads = static_cast<int>(config.web_threads)});
   exporter::exposition::AddExporterRoutes(web, loop, registry, kernel_snapshot);
   spdlog::info("serving /metrics and the status page on {} (port {})", config.web_listen_address,
-               Join(web.Ports()));
+               common::JoinPorts(web.Ports()));
 
   std::optional<exporter::sources::OtlpReceiver> otlp;
   std::unique_ptr<common::HttpServer> otlp_server;
@@ -117,7 +104,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
         "/v1/traces", [&otlp](const common::HttpRequest& r) { return otlp->Handle(r); },
         config.otlp_max_body_bytes);
     spdlog::info("receiving OTLP/HTTP on {} (port {}) at /v1/traces", config.otlp_listen_address,
-                 Join(server->Ports()));
+                 common::JoinPorts(server->Ports()));
   }
 
   for (const std::string& path : config.replay_files) {
@@ -142,9 +129,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
                  common::FormatDuration(config.jaeger_interval));
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("received signal {}, shutting down", sig);
+  stop.Wait();
   return 0;
 }
 
@@ -156,34 +141,12 @@ int main(int argc, char** argv) {
                         "Derives queue length, concurrency and exclusive time from traces and "
                         "serves them to Prometheus.");
   config.Register(flags);
-  std::string error;
-  switch (flags.Parse(argc, argv, &error)) {
-    case common::FlagSet::Outcome::kHelp:
-      std::fputs(flags.Usage().c_str(), stdout);
-      return 0;
-    case common::FlagSet::Outcome::kError:
-      std::fprintf(stderr, "queuelens-exporter: %s\n(see --help)\n", error.c_str());
-      return 2;
-    case common::FlagSet::Outcome::kOk:
-      break;
+  if (std::optional<int> exit_code = common::ParseCommandLine(kProgram, flags, argc, argv)) {
+    return *exit_code;
   }
-  const std::vector<std::string> problems = config.Validate();
-  if (!problems.empty()) {
-    for (const std::string& p : problems)
-      std::fprintf(stderr, "queuelens-exporter: %s\n", p.c_str());
-    return 2;
-  }
-  // Block the stop signals in every thread; main waits for them with sigwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  try {
-    common::InitLogging(config.log_level, config.log_format);
-    return Run(config, signals);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "queuelens-exporter: %s\n", e.what());
-    return 1;
-  }
+  if (!common::ReportProblems(kProgram, config.Validate())) return 2;
+  // The stop signals are blocked before any thread starts; Run waits for them.
+  common::StopSignals stop;
+  return common::RunWithLogging(kProgram, config.log_level, config.log_format,
+                                [&] { return Run(config, stop); });
 }
