@@ -29,6 +29,7 @@
 #include "exporter/loop.h"
 #include "exporter/spans/formats.h"
 #include "exporter/state/state.h"
+#include "tests/support/fake_clock.h"
 
 // Every allocation through operator new is counted, so steady-state allocations per span and the
 // heap cost of a series can be read from outside. malloc_usable_size is what a block really costs.

@@ -163,7 +163,7 @@ std::unique_ptr<Collector> MakeCollector(const std::string& proc, const std::str
   return std::make_unique<Collector>(FsRoot(proc), FsRoot(sys), o, nullptr);
 }
 
-void Report(benchmark::State& state, const exporter::state::KernelSample& sample) {
+void Report(benchmark::State& state, const exporter::kernel::KernelSample& sample) {
   size_t threads = 0;
   for (const auto& c : sample.containers) threads += c.threads;
   state.counters["containers"] = static_cast<double>(sample.containers.size());
@@ -180,7 +180,7 @@ void Run(benchmark::State& state, const Tree& tree, size_t ran) {
 }
 
 // Every thread that ran is read, and no more; an idle container's threads are not read.
-void CheckReads(benchmark::State& state, const exporter::state::KernelSample& sample, size_t ran) {
+void CheckReads(benchmark::State& state, const exporter::kernel::KernelSample& sample, size_t ran) {
   if (sample.containers.size() != kContainers) state.SkipWithError("containers missing");
   if ((ran > 0) != (sample.idle_containers == 0)) state.SkipWithError("wrong idle containers");
   if (sample.threads_read != ran * kContainers) state.SkipWithError("wrong thread reads");
@@ -191,7 +191,7 @@ void BM_KernelCollect(benchmark::State& state) {
   const Tree& tree = Tree::Get();
   const auto ran = static_cast<size_t>(state.range(1));
   auto collector = MakeCollector(tree.proc(), tree.sys(), state.range(0) == 0, false);
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);  // discovery and first opens happen once, outside the loop
   for (int i = 0; i < 3; ++i) {     // and the read order settles on the threads that run
@@ -215,7 +215,7 @@ BENCHMARK(BM_KernelCollect)->Apply(ReopenAndRanArgs)->Unit(benchmark::kMilliseco
 void BM_KernelCollectWithDiscovery(benchmark::State& state) {
   const Tree& tree = Tree::Get();
   auto collector = MakeCollector(tree.proc(), tree.sys(), true, true);
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);
   for (auto _ : state) {
@@ -233,7 +233,7 @@ void BM_KernelCollectApplySnapshot(benchmark::State& state) {
   const Tree& tree = Tree::Get();
   auto collector = MakeCollector(tree.proc(), tree.sys(), true, false);
   exporter::state::KernelState kernel_state({});
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);
   kernel_state.Apply(sample, now);
@@ -253,7 +253,7 @@ BENCHMARK(BM_KernelCollectApplySnapshot)->Unit(benchmark::kMillisecond);
 void BM_KernelCaptainTick(benchmark::State& state) {
   const Tree& tree = Tree::Get();
   auto collector = MakeCollector(tree.proc(), tree.sys(), true, false);
-  exporter::state::KernelSample sample, tick;
+  exporter::kernel::KernelSample sample, tick;
   collector->Collect(std::chrono::system_clock::now(), sample);
   for (auto _ : state) {
     collector->CollectCgroups(tick);
@@ -398,7 +398,7 @@ void BM_KernelCollectRealCgroups(benchmark::State& state) {
   }
   const auto ran = static_cast<size_t>(state.range(1));
   auto collector = MakeCollector("/proc", "/sys", state.range(0) == 0, false, node.include());
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);
   for (int i = 0; i < 3; ++i) {
@@ -442,7 +442,7 @@ void BM_KernelCollectRealProcesses(benchmark::State& state) {
   }
   const auto ran = static_cast<size_t>(state.range(1));
   auto collector = MakeCollector("/proc", "/sys", true, false, node.include(), process_stats);
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);
   for (int i = 0; i < 3; ++i) {
@@ -527,7 +527,7 @@ BENCHMARK(BM_KernelSyscallFloor)->Unit(benchmark::kMillisecond);
 // their text on each read, unlike the plain files of the generated tree).
 void BM_KernelCollectRealProc(benchmark::State& state) {
   auto collector = MakeCollector("/proc", "/sys", state.range(0) == 0, false, ".*");
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   auto now = std::chrono::system_clock::now();
   collector->Collect(now, sample);
   if (sample.containers.empty()) {

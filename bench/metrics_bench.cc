@@ -24,6 +24,7 @@
 #include "exporter/exposition/state_collectable.h"
 #include "exporter/loop.h"
 #include "exporter/state/state.h"
+#include "tests/support/fake_clock.h"
 
 namespace {
 

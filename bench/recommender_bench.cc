@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "recommender/combine/combiner.h"
 #include "recommender/policies/all_policies.h"
+#include "tests/support/fake_clock.h"
 
 namespace {
 

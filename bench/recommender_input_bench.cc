@@ -11,6 +11,7 @@
 #include "recommender/input/prometheus_text.h"
 #include "recommender/input/scrape_source.h"
 #include "recommender/model/model.h"
+#include "tests/support/fake_clock.h"
 
 namespace {
 

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/sketch.h"
+#include "tests/support/fake_clock.h"
 
 // Live heap bytes, counted by replacing the global allocator, so that prometheus-cpp's memory
 // can be measured from outside. malloc_usable_size is what each block really costs.

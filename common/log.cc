@@ -10,18 +10,24 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 namespace common {
 namespace {
 
-spdlog::level::level_enum ParseLevel(std::string_view level) {
+std::optional<spdlog::level::level_enum> FindLevel(std::string_view level) {
   if (level == "trace") return spdlog::level::trace;
   if (level == "debug") return spdlog::level::debug;
   if (level == "info") return spdlog::level::info;
   if (level == "warn") return spdlog::level::warn;
   if (level == "error") return spdlog::level::err;
+  return std::nullopt;
+}
+
+spdlog::level::level_enum ParseLevel(std::string_view level) {
+  if (const std::optional<spdlog::level::level_enum> found = FindLevel(level)) return *found;
   throw std::invalid_argument("unknown log level \"" + std::string(level) +
                               "\" (want trace, debug, info, warn or error)");
 }
@@ -113,6 +119,21 @@ void InitLogging(std::string_view level, std::string_view format) {
   auto logger = std::make_shared<spdlog::logger>("queuelens", std::move(sink));
   logger->set_level(parsed);
   spdlog::set_default_logger(std::move(logger));
+}
+
+void RegisterLogFlags(FlagSet& flags, std::string* level, std::string* format) {
+  flags.String("log.level", level, "trace, debug, info, warn or error");
+  flags.String("log.format", format, "text or json");
+}
+
+void CheckLogFlags(std::string_view level, std::string_view format,
+                   std::vector<std::string>& problems) {
+  if (format != "text" && format != "json") {
+    problems.push_back("--log.format must be text or json");
+  }
+  if (!FindLevel(level)) {
+    problems.push_back("--log.level must be trace, debug, info, warn or error");
+  }
 }
 
 }  // namespace common

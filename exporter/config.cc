@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/log.h"
+
 namespace exporter {
 namespace {
 
@@ -149,8 +151,7 @@ void ExporterConfig::Register(common::FlagSet& f) {
            "throttle targets (empty: --captain.default-target for all)");
   f.Duration("recommender.interval", &recommender_interval, "Time between fetches of the targets");
   f.Duration("recommender.timeout", &recommender_timeout, "Timeout of one fetch of the targets");
-  f.String("log.level", &log_level, "trace, debug, info, warn or error");
-  f.String("log.format", &log_format, "text or json");
+  common::RegisterLogFlags(f, &log_level, &log_format);
 }
 
 std::vector<std::string> ExporterConfig::Validate() const {
@@ -218,10 +219,6 @@ std::vector<std::string> ExporterConfig::Validate() const {
       problems.push_back("--histogram.buckets: \"" + b + "\" is given twice");
     }
   }
-  if (log_level != "trace" && log_level != "debug" && log_level != "info" && log_level != "warn" &&
-      log_level != "error") {
-    problems.push_back("--log.level must be trace, debug, info, warn or error");
-  }
   positive_duration(kernel_interval, "kernel.interval");
   positive_duration(kernel_discovery_interval, "kernel.discovery-interval");
   positive_duration(kubelet_timeout, "kubelet.timeout");
@@ -256,9 +253,7 @@ std::vector<std::string> ExporterConfig::Validate() const {
   if (kernel_taskstats != "off" && kernel_taskstats != "auto" && kernel_taskstats != "on") {
     problems.push_back("--kernel.taskstats must be off, auto or on");
   }
-  if (log_format != "text" && log_format != "json") {
-    problems.push_back("--log.format must be text or json");
-  }
+  common::CheckLogFlags(log_level, log_format, problems);
   return problems;
 }
 
@@ -339,10 +334,10 @@ common::HttpClientOptions ExporterConfig::ToKubeletClientOptions() const {
           .insecure_skip_verify = kubelet_insecure_skip_verify};
 }
 
-std::optional<kernel::CaptainsRun> ExporterConfig::ToCaptainsRun(
+std::optional<sources::CaptainsRun> ExporterConfig::ToCaptainsRun(
     const sources::TargetsPoller* targets) const {
   if (!captain_enabled) return std::nullopt;
-  kernel::CaptainsRun run;
+  sources::CaptainsRun run;
   run.options.default_target = captain_default_target;
   run.tick = captain_tick;
   if (targets != nullptr) run.targets = [targets] { return targets->Current(); };

@@ -9,9 +9,9 @@
 #include "common/http_client.h"
 #include "common/http_flags.h"
 #include "exporter/kernel/collector.h"
-#include "exporter/kernel/kernel_poller.h"
 #include "exporter/loop.h"
 #include "exporter/sources/jaeger_poller.h"
+#include "exporter/sources/kernel_poller.h"
 #include "exporter/sources/otlp_receiver.h"
 #include "exporter/sources/targets_poller.h"
 #include "exporter/state/kernel_state.h"
@@ -99,12 +99,13 @@ struct ExporterConfig {
   LoopOptions ToLoopOptions() const;
   sources::OtlpReceiverOptions ToOtlpOptions() const;
   sources::JaegerPollerOptions ToJaegerOptions() const;
-  // max_open_files: descriptors the collector may keep (common::RaiseOpenFileLimit() minus a reserve).
+  // max_open_files: descriptors the collector may keep (common::RaiseOpenFileLimit() less a
+  // reserve).
   kernel::CollectorOptions ToCollectorOptions(size_t max_open_files) const;
   state::KernelStateOptions ToKernelStateOptions() const;
   common::HttpClientOptions ToKubeletClientOptions() const;
   // Empty when the Captains are off; `targets` (may be null) feeds them the recommender's targets.
-  std::optional<kernel::CaptainsRun> ToCaptainsRun(const sources::TargetsPoller* targets) const;
+  std::optional<sources::CaptainsRun> ToCaptainsRun(const sources::TargetsPoller* targets) const;
 };
 
 }  // namespace exporter

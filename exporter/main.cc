@@ -1,10 +1,7 @@
 // queuelens-exporter: spans (OTLP/HTTP, Jaeger, replay files) and kernel statistics of this
 // node's containers → per-service and per-container state → /metrics.
-#include <pthread.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -16,46 +13,36 @@
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
-#include "common/log.h"
-#include "common/version.h"
+#include "common/startup.h"
 #include "exporter/config.h"
 #include "exporter/exposition/http_routes.h"
 #include "exporter/exposition/metric_names.h"
-#include "exporter/kernel/kernel_poller.h"
 #include "exporter/kernel/taskstats.h"
 #include "exporter/loop.h"
 #include "exporter/sources/jaeger_poller.h"
+#include "exporter/sources/kernel_poller.h"
 #include "exporter/sources/otlp_receiver.h"
 #include "exporter/sources/replay.h"
 #include "exporter/sources/source_metrics.h"
 #include "exporter/sources/targets_poller.h"
-#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
 namespace {
 
-std::string Join(const std::vector<int>& ports) {
-  std::string out;
-  for (int p : ports) out += (out.empty() ? "" : ",") + std::to_string(p);
-  return out;
-}
+constexpr std::string_view kProgram = "queuelens-exporter";
 
-int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
+int Run(const exporter::ExporterConfig& config, common::StopSignals& stop) {
   common::SystemClock clock;
   auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::BuildGauge()
-      .Name(std::string(exporter::exposition::kBuildInfo.name))
-      .Help(std::string(exporter::exposition::kBuildInfo.help))
-      .Register(*registry)
-      .Add({{"version", common::kVersion}})
-      .Set(1);
+  common::RegisterBuildInfo(*registry, exporter::exposition::kBuildInfo.name,
+                            exporter::exposition::kBuildInfo.help);
   exporter::sources::SourceMetrics source_metrics(*registry);
   exporter::ExporterLoop loop(config.ToStateOptions(), config.ToLoopOptions(), clock);
 
   // Declared before the kernel poller, whose Captains read its targets.
   std::unique_ptr<exporter::sources::TargetsPoller> targets;
   // Declared before the web server, so no handler outlives it.
-  std::unique_ptr<exporter::kernel::KernelPoller> kernel;
+  std::unique_ptr<exporter::sources::KernelPoller> kernel;
   exporter::exposition::KernelSnapshotFn kernel_snapshot;
   if (config.kernel_enabled && config.captain_enabled && !config.recommender_url.empty()) {
     targets = std::make_unique<exporter::sources::TargetsPoller>(
@@ -87,7 +74,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
         spdlog::info("kernel: taskstats unusable ({}): schedstat per thread", why);
       }
     }
-    kernel = std::make_unique<exporter::kernel::KernelPoller>(
+    kernel = std::make_unique<exporter::sources::KernelPoller>(
         std::make_unique<exporter::kernel::Collector>(
             exporter::kernel::FsRoot(config.path_procfs),
             exporter::kernel::FsRoot(config.path_sysfs), std::move(collector_options),
@@ -103,7 +90,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
   common::HttpServer web(config.web_limits.For(config.web_listen_address, config.web_threads));
   exporter::exposition::AddExporterRoutes(web, loop, registry, kernel_snapshot);
   spdlog::info("serving /metrics and the status page on {} (port {})", config.web_listen_address,
-               Join(web.Ports()));
+               common::JoinPorts(web.Ports()));
 
   std::optional<exporter::sources::OtlpReceiver> otlp;
   std::unique_ptr<common::HttpServer> otlp_server;
@@ -119,7 +106,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
         "/v1/traces", [&otlp](const common::HttpRequest& r) { return otlp->Handle(r); },
         config.otlp_max_body_bytes);
     spdlog::info("receiving OTLP/HTTP on {} (port {}) at /v1/traces", config.otlp_listen_address,
-                 Join(server->Ports()));
+                 common::JoinPorts(server->Ports()));
   }
 
   for (const std::string& path : config.replay_files) {
@@ -144,9 +131,7 @@ int Run(const exporter::ExporterConfig& config, sigset_t& signals) {
                  common::FormatDuration(config.jaeger_interval));
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("received signal {}, shutting down", sig);
+  stop.Wait();
   return 0;
 }
 
@@ -158,40 +143,18 @@ int main(int argc, char** argv) {
                         "Derives queue length, concurrency and exclusive time from traces and "
                         "serves them to Prometheus.");
   config.Register(flags);
-  std::string error;
-  switch (flags.Parse(argc, argv, &error)) {
-    case common::FlagSet::Outcome::kHelp:
-      std::fputs(flags.Usage().c_str(), stdout);
-      return 0;
-    case common::FlagSet::Outcome::kError:
-      std::fprintf(stderr, "queuelens-exporter: %s\n(see --help)\n", error.c_str());
-      return 2;
-    case common::FlagSet::Outcome::kOk:
-      break;
+  if (std::optional<int> exit_code = common::ParseCommandLine(kProgram, flags, argc, argv)) {
+    return *exit_code;
   }
-  const std::vector<std::string> problems = config.Validate();
-  if (!problems.empty()) {
-    for (const std::string& p : problems)
-      std::fprintf(stderr, "queuelens-exporter: %s\n", p.c_str());
-    return 2;
-  }
+  if (!common::ReportProblems(kProgram, config.Validate())) return 2;
 #ifdef __GLIBC__
   // A fixed mmap threshold stops glibc from raising it (and the trim threshold, to 64 MiB) after
   // the first large payload is freed: blocks of 1 MiB and more (request bodies, /metrics text)
   // go back to the system when freed, and the arenas' free tops are trimmed at 128 KiB.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
 #endif
-  // Block the stop signals in every thread; main waits for them with sigwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  try {
-    common::InitLogging(config.log_level, config.log_format);
-    return Run(config, signals);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "queuelens-exporter: %s\n", e.what());
-    return 1;
-  }
+  // The stop signals are blocked before any thread starts; Run waits for them.
+  common::StopSignals stop;
+  return common::RunWithLogging(kProgram, config.log_level, config.log_format,
+                                [&] { return Run(config, stop); });
 }

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/log.h"
 #include "recommender/policies/all_policies.h"
 
 namespace recommender {
@@ -389,8 +390,7 @@ void RecommenderConfig::Register(common::FlagSet& f) {
              "Least time between two checkpoint saves (a pass saves once this much has passed; "
              "0 saves every pass)");
   f.Bytes("checkpoint.max-bytes", &checkpoint_max_bytes, "Largest checkpoint read at start");
-  f.String("log.level", &log_level, "trace, debug, info, warn or error");
-  f.String("log.format", &log_format, "text or json");
+  common::RegisterLogFlags(f, &log_level, &log_format);
 }
 
 std::vector<std::string> RecommenderConfig::Validate() const {
@@ -451,13 +451,7 @@ std::vector<std::string> RecommenderConfig::Validate() const {
   if (!(max_cpu_step_factor > 1)) {
     problems.push_back("--safety.max-cpu-step-factor must be above 1");
   }
-  if (log_format != "text" && log_format != "json") {
-    problems.push_back("--log.format must be text or json");
-  }
-  const std::set<std::string_view> levels = {"trace", "debug", "info", "warn", "error"};
-  if (!levels.contains(log_level)) {
-    problems.push_back("--log.level must be trace, debug, info, warn or error");
-  }
+  common::CheckLogFlags(log_level, log_format, problems);
   return problems;
 }
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "recommender/checkpoint.h"
+#include "recommender/checkpoint/checkpoint.h"
 #include "recommender/combine/post_processors.h"
 #include "recommender/input/feeder.h"
 #include "recommender/model/model.h"

@@ -1,7 +1,5 @@
 // queuelens-recommender: exporter metrics (Prometheus or direct scrapes) → model → policies →
 // replica and CPU recommendations for KEDA, Prometheus and the exporters' throttle targets.
-#include <pthread.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -12,9 +10,7 @@
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
-#include "common/log.h"
-#include "common/version.h"
-#include "prometheus/gauge.h"
+#include "common/startup.h"
 #include "prometheus/registry.h"
 #include "recommender/config.h"
 #include "recommender/input/feeder.h"
@@ -27,11 +23,7 @@
 
 namespace {
 
-std::string Join(const std::vector<int>& ports) {
-  std::string out;
-  for (int p : ports) out += (out.empty() ? "" : ",") + std::to_string(p);
-  return out;
-}
+constexpr std::string_view kProgram = "queuelens-recommender";
 
 void PrintWorkloads(const recommender::RecommenderConfig& config) {
   const auto& file = config.workloads;
@@ -68,15 +60,11 @@ std::unique_ptr<recommender::input::Source> MakeSource(
       config.ToScrapeOptions());
 }
 
-int Run(const recommender::RecommenderConfig& config, sigset_t& signals) {
+int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop) {
   common::SystemClock clock;
   auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::BuildGauge()
-      .Name(std::string(recommender::output::kBuildInfo.name))
-      .Help(std::string(recommender::output::kBuildInfo.help))
-      .Register(*registry)
-      .Add({{"version", common::kVersion}})
-      .Set(1);
+  common::RegisterBuildInfo(*registry, recommender::output::kBuildInfo.name,
+                            recommender::output::kBuildInfo.help);
   recommender::output::LoopMetrics metrics(*registry);
   recommender::output::SnapshotHolder snapshots;
 
@@ -95,7 +83,7 @@ int Run(const recommender::RecommenderConfig& config, sigset_t& signals) {
   common::HttpServer web(config.web_limits.For(config.web_listen_address, config.web_threads));
   recommender::output::AddRecommenderRoutes(web, snapshots, registry);
   spdlog::info("serving /metrics, /api/v1/recommendations and the status page on {} (port {})",
-               config.web_listen_address, Join(web.Ports()));
+               config.web_listen_address, common::JoinPorts(web.Ports()));
   std::unique_ptr<common::HttpServer> apiserver;
   if (!config.apiserver_listen_address.empty()) {
     common::HttpServer::Options options =
@@ -107,7 +95,7 @@ int Run(const recommender::RecommenderConfig& config, sigset_t& signals) {
     apiserver = std::make_unique<common::HttpServer>(std::move(options));
     recommender::output::AddExternalMetricsRoutes(*apiserver, snapshots, config.AllowedNames());
     spdlog::info("serving external.metrics.k8s.io/v1beta1 over TLS on {} (port {})",
-                 config.apiserver_listen_address, Join(apiserver->Ports()));
+                 config.apiserver_listen_address, common::JoinPorts(apiserver->Ports()));
   }
   const common::Duration interval = config.EffectiveInterval();
   spdlog::info("reading {} every {} (rate window {}) for {} configured workload(s){}",
@@ -116,9 +104,7 @@ int Run(const recommender::RecommenderConfig& config, sigset_t& signals) {
                config.workloads.workloads.size(), config.discover ? " and discovered ones" : "");
 
   std::thread passes([&] { loop.Run(clock, interval); });
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("received signal {}, shutting down", sig);
+  stop.Wait();
   loop.Stop();
   passes.join();
   loop.SaveCheckpoint(clock.Now());
@@ -133,40 +119,18 @@ int main(int argc, char** argv) {
                         "Turns queuelens-exporter signals into replica and CPU recommendations "
                         "for KEDA, HPA and the exporters.");
   config.Register(flags);
-  std::string error;
-  switch (flags.Parse(argc, argv, &error)) {
-    case common::FlagSet::Outcome::kHelp:
-      std::fputs(flags.Usage().c_str(), stdout);
-      return 0;
-    case common::FlagSet::Outcome::kError:
-      std::fprintf(stderr, "queuelens-recommender: %s\n(see --help)\n", error.c_str());
-      return 2;
-    case common::FlagSet::Outcome::kOk:
-      break;
+  if (std::optional<int> exit_code = common::ParseCommandLine(kProgram, flags, argc, argv)) {
+    return *exit_code;
   }
   std::vector<std::string> problems = config.Validate();
   for (std::string& p : config.LoadWorkloads()) problems.push_back(std::move(p));
-  if (!problems.empty()) {
-    for (const std::string& p : problems) {
-      std::fprintf(stderr, "queuelens-recommender: %s\n", p.c_str());
-    }
-    return 2;
-  }
+  if (!common::ReportProblems(kProgram, problems)) return 2;
   if (config.check_config) {
     PrintWorkloads(config);
     return 0;
   }
-  // Block the stop signals in every thread; main waits for them with sigwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  try {
-    common::InitLogging(config.log_level, config.log_format);
-    return Run(config, signals);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "queuelens-recommender: %s\n", e.what());
-    return 1;
-  }
+  // The stop signals are blocked before any thread starts; Run waits for them.
+  common::StopSignals stop;
+  return common::RunWithLogging(kProgram, config.log_level, config.log_format,
+                                [&] { return Run(config, stop); });
 }

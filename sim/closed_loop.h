@@ -70,10 +70,10 @@ class ClosedLoop {
 
   exporter::state::State spans_;
   exporter::state::KernelState kernel_;
-  exporter::state::KernelSample kernel_sample_;
+  exporter::kernel::KernelSample kernel_sample_;
   // The exporters' Captains, when the policy sizes CPU with throttle_target.
   std::optional<exporter::state::Captains> captains_;
-  exporter::state::KernelSample captain_sample_;
+  exporter::kernel::KernelSample captain_sample_;
   exporter::state::ThrottleTargets targets_;
 
   std::string exporter_text_;

@@ -68,7 +68,7 @@ ContainerIdentity IdentityOf(const Simulation& sim, uint32_t replica) {
   return id;
 }
 
-void FillKernelSample(Simulation& sim, exporter::state::KernelSample& out) {
+void FillKernelSample(Simulation& sim, exporter::kernel::KernelSample& out) {
   out.containers.clear();
   out.cgroup_mode = "v2";
   const App& app = sim.app();
@@ -77,7 +77,7 @@ void FillKernelSample(Simulation& sim, exporter::state::KernelSample& out) {
     if (r.state == ReplicaState::kGone) continue;
     const ContainerCounters k = sim.Counters(i);
     const ContainerIdentity id = IdentityOf(sim, i);
-    exporter::state::KernelSample::Container& c = out.containers.emplace_back();
+    exporter::kernel::KernelSample::Container& c = out.containers.emplace_back();
     c.k8s_namespace = app.k8s_namespace;
     c.pod = r.pod;
     c.container = app.services[r.service].name;

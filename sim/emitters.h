@@ -25,7 +25,7 @@ ContainerIdentity IdentityOf(const Simulation& sim, uint32_t replica);
 // The kernel sample the exporter's collector would produce now: one container per replica that
 // is not gone, cumulative counters in the kernel's integer units. Node-level values are left out
 // (one simulated exporter sees every node).
-void FillKernelSample(Simulation& sim, exporter::state::KernelSample& out);
+void FillKernelSample(Simulation& sim, exporter::kernel::KernelSample& out);
 
 // kube-state-metrics series for the app's Deployments (replicas, ready replicas) and for each pod
 // (CPU request and limit), in the Prometheus text format.

@@ -6,55 +6,17 @@
 #include <tuple>
 
 #include "common/html.h"
-#include "common/version.h"
 #include "exporter/state/interference.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
 namespace exporter::exposition {
-namespace {
-
-// Milliseconds with three significant-ish digits; "–" when there is no data.
-std::string Ms(double seconds) {
-  if (!std::isfinite(seconds)) return "–";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g ms", seconds * 1e3);
-  return buf;
-}
-
-std::string Num(double v) {
-  if (!std::isfinite(v)) return "–";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
-void Row(std::string& out, std::initializer_list<std::string_view> cells, bool header = false) {
-  out += "<tr>";
-  for (std::string_view c : cells) {
-    out += header ? "<th>" : "<td>";
-    common::AppendHtmlEscaped(out, c);
-    out += header ? "</th>" : "</td>";
-  }
-  out += "</tr>\n";
-}
-
-}  // namespace
 
 std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view extra) {
   std::string out;
   out.reserve(16 * 1024);
-  out +=
-      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>queuelens exporter</title>"
-      "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;"
-      "margin-bottom:1.2em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
-      "td:first-child,th:first-child{text-align:left}h2{margin-bottom:.2em}"
-      ".m{color:#555}</style></head><body>\n<h1>queuelens exporter</h1>\n<p>";
-  out += "version ";
-  out += common::kVersion;
-  out +=
-      " · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/services\">/api/v1/services</a>"
-      " · <a href=\"/healthz\">/healthz</a></p>\n";
+  common::AppendStatusPageHead(out, "queuelens exporter", "h2{margin-bottom:.2em}.m{color:#555}",
+                               {"/metrics", "/api/v1/services", "/healthz"});
   char window[64];
   std::snprintf(window, sizeof window, "%.0f s", snap.window_seconds);
 
@@ -74,45 +36,59 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
     common::AppendHtmlEscaped(out, s.service);
     out += "</h2>\n<p class=\"m\">over the last ";
     out += window;
-    out += ": arrival rate " + Num(s.arrival_rate) + "/s · in flight " + Num(s.inflight) +
-           " · queue length " + Num(s.queue_length) + " · mean exclusive " + Ms(s.mean_exclusive) +
-           " · uncongested service time " + Ms(s.uncongested) + " · exclusive p50/p95/p99 " +
-           Ms(s.window_exclusive.p50) + " / " + Ms(s.window_exclusive.p95) + " / " +
-           Ms(s.window_exclusive.p99) + "</p>\n<table>";
-    Row(out, {"operation", "requests", "errors", "in window", "p50", "p95", "p99"}, true);
+    out += ": arrival rate " + common::HtmlNumber(s.arrival_rate) + "/s · in flight " +
+           common::HtmlNumber(s.inflight) + " · queue length " +
+           common::HtmlNumber(s.queue_length) + " · mean exclusive " +
+           common::HtmlMilliseconds(s.mean_exclusive) + " · uncongested service time " +
+           common::HtmlMilliseconds(s.uncongested) + " · exclusive p50/p95/p99 " +
+           common::HtmlMilliseconds(s.window_exclusive.p50) + " / " +
+           common::HtmlMilliseconds(s.window_exclusive.p95) + " / " +
+           common::HtmlMilliseconds(s.window_exclusive.p99) + "</p>\n<table>";
+    common::AppendHtmlRow(
+        out, {"operation", "requests", "errors", "in window", "p50", "p95", "p99"}, true);
     for (const auto* o : ops[{s.k8s_namespace, s.service}]) {
-      Row(out, {o->operation, std::to_string(o->requests), std::to_string(o->errors),
-                std::to_string(o->window_requests), Ms(o->window_duration.p50),
-                Ms(o->window_duration.p95), Ms(o->window_duration.p99)});
+      common::AppendHtmlRow(out, {o->operation, std::to_string(o->requests),
+                                  std::to_string(o->errors), std::to_string(o->window_requests),
+                                  common::HtmlMilliseconds(o->window_duration.p50),
+                                  common::HtmlMilliseconds(o->window_duration.p95),
+                                  common::HtmlMilliseconds(o->window_duration.p99)});
     }
-    Row(out, {"all", std::to_string(s.requests), "", std::to_string(s.window_requests),
-              Ms(s.window_duration.p50), Ms(s.window_duration.p95), Ms(s.window_duration.p99)});
+    common::AppendHtmlRow(out,
+                          {"all", std::to_string(s.requests), "", std::to_string(s.window_requests),
+                           common::HtmlMilliseconds(s.window_duration.p50),
+                           common::HtmlMilliseconds(s.window_duration.p95),
+                           common::HtmlMilliseconds(s.window_duration.p99)});
     out += "</table>\n";
   }
 
   if (!snap.instances.empty()) {
     out += "<h2>Instances</h2>\n<table>";
-    Row(out, {"service", "instance", "requests", "rate /s", "mean exclusive"}, true);
+    common::AppendHtmlRow(out, {"service", "instance", "requests", "rate /s", "mean exclusive"},
+                          true);
     for (const auto& i : snap.instances) {
-      Row(out, {i.service, i.instance, std::to_string(i.requests), Num(i.window_rate),
-                Ms(i.window_mean_exclusive)});
+      common::AppendHtmlRow(out, {i.service, i.instance, std::to_string(i.requests),
+                                  common::HtmlNumber(i.window_rate),
+                                  common::HtmlMilliseconds(i.window_mean_exclusive)});
     }
     out += "</table>\n";
   }
   if (!snap.edges.empty()) {
     out += "<h2>Call graph</h2>\n<table>";
-    Row(out, {"client", "server", "calls"}, true);
-    for (const auto& e : snap.edges) Row(out, {e.client, e.server, std::to_string(e.calls)});
+    common::AppendHtmlRow(out, {"client", "server", "calls"}, true);
+    for (const auto& e : snap.edges)
+      common::AppendHtmlRow(out, {e.client, e.server, std::to_string(e.calls)});
     out += "</table>\n";
   }
   const auto& st = snap.stats;
   out += "<h2>Pipeline</h2>\n<table>";
-  Row(out, {"traces buffered", std::to_string(st.buffered_traces)});
-  Row(out, {"spans buffered", std::to_string(st.buffered_spans)});
-  Row(out, {"traces finished", std::to_string(st.traces_finished)});
-  Row(out, {"traces evicted early", std::to_string(st.traces_evicted)});
-  Row(out, {"spans dropped (trace cap)", std::to_string(st.spans_dropped_trace_cap)});
-  Row(out,
+  common::AppendHtmlRow(out, {"traces buffered", std::to_string(st.buffered_traces)});
+  common::AppendHtmlRow(out, {"spans buffered", std::to_string(st.buffered_spans)});
+  common::AppendHtmlRow(out, {"traces finished", std::to_string(st.traces_finished)});
+  common::AppendHtmlRow(out, {"traces evicted early", std::to_string(st.traces_evicted)});
+  common::AppendHtmlRow(out,
+                        {"spans dropped (trace cap)", std::to_string(st.spans_dropped_trace_cap)});
+  common::AppendHtmlRow(
+      out,
       {"series (operation/service/instance/edge)",
        std::to_string(st.operations.series) + " / " + std::to_string(st.services.series) + " / " +
            std::to_string(st.instances.series) + " / " + std::to_string(st.edges.series)});
@@ -125,8 +101,12 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
 std::string RenderInterferenceSection(const state::StateSnapshot& spans,
                                       const state::KernelSnapshot* kernel) {
   std::string out;
-  auto opt = [](const std::optional<double>& v) { return v ? Num(*v) : std::string("–"); };
-  auto opt_ms = [](const std::optional<double>& v) { return v ? Ms(*v) : std::string("–"); };
+  auto opt = [](const std::optional<double>& v) {
+    return v ? common::HtmlNumber(*v) : std::string("–");
+  };
+  auto opt_ms = [](const std::optional<double>& v) {
+    return v ? common::HtmlMilliseconds(*v) : std::string("–");
+  };
   auto ratio = [](const std::optional<double>& v) {
     if (!v) return std::string("–");
     char buf[32];
@@ -139,9 +119,10 @@ std::string RenderInterferenceSection(const state::StateSnapshot& spans,
     out +=
         "<h2>Instance imbalance</h2>\n<p class=\"m\">largest mean exclusive time of an "
         "instance over the median of the service's instances</p>\n<table>";
-    Row(out, {"service", "instances", "max / median"}, true);
+    common::AppendHtmlRow(out, {"service", "instances", "max / median"}, true);
     for (const auto& b : imbalances) {
-      Row(out, {b.service, std::to_string(b.instances), Num(b.ratio)});
+      common::AppendHtmlRow(out,
+                            {b.service, std::to_string(b.instances), common::HtmlNumber(b.ratio)});
     }
     out += "</table>\n";
   }
@@ -153,10 +134,10 @@ std::string RenderInterferenceSection(const state::StateSnapshot& spans,
         "<h2>Pods: spans and kernel</h2>\n<p class=\"m\">pods on this node that serve "
         "traced requests, over the last window: CPU summed over the pod's containers, the other "
         "kernel columns from its worst container</p>\n<table>";
-    Row(out,
-        {"pod", "service", "rate /s", "mean exclusive", "containers", "CPU cores", "throttled",
-         "run-queue wait / slice", "interference"},
-        true);
+    common::AppendHtmlRow(out,
+                          {"pod", "service", "rate /s", "mean exclusive", "containers", "CPU cores",
+                           "throttled", "run-queue wait / slice", "interference"},
+                          true);
     for (const auto& p : pods) {
       std::string services;
       double rate = 0, weighted_exclusive = 0;
@@ -184,10 +165,12 @@ std::string RenderInterferenceSection(const state::StateSnapshot& spans,
         worst(wait_per_slice, c->wait_per_timeslice_seconds);
         worst(interference, c->interference_ratio);
       }
-      Row(out, {p.k8s_namespace.empty() ? p.pod : p.k8s_namespace + "/" + p.pod, services,
-                Num(rate), rate > 0 ? Ms(weighted_exclusive / rate) : "–",
-                std::to_string(p.containers.size()), any_cores ? Num(cores) : "–", ratio(throttled),
-                opt_ms(wait_per_slice), ratio(interference)});
+      common::AppendHtmlRow(
+          out, {p.k8s_namespace.empty() ? p.pod : p.k8s_namespace + "/" + p.pod, services,
+                common::HtmlNumber(rate),
+                rate > 0 ? common::HtmlMilliseconds(weighted_exclusive / rate) : "–",
+                std::to_string(p.containers.size()), any_cores ? common::HtmlNumber(cores) : "–",
+                ratio(throttled), opt_ms(wait_per_slice), ratio(interference)});
     }
     out += "</table>\n";
   }
@@ -200,22 +183,24 @@ std::string RenderInterferenceSection(const state::StateSnapshot& spans,
          ")";
   if (kernel->node.cpus > 0) out += " · " + std::to_string(kernel->node.cpus) + " CPUs";
   out += "</p>\n<table>";
-  Row(out,
-      {"namespace", "pod", "container", "QoS", "runtime", tasks, "CPU cores", "limit", "throttled",
-       "run-queue wait / slice", "interference", "cgroup"},
-      true);
+  common::AppendHtmlRow(out,
+                        {"namespace", "pod", "container", "QoS", "runtime", tasks, "CPU cores",
+                         "limit", "throttled", "run-queue wait / slice", "interference", "cgroup"},
+                        true);
   for (const auto& c : kernel->containers) {
-    Row(out, {c.k8s_namespace, c.pod, c.container, c.qos, c.runtime, std::to_string(c.threads),
+    common::AppendHtmlRow(
+        out, {c.k8s_namespace, c.pod, c.container, c.qos, c.runtime, std::to_string(c.threads),
               opt(c.cpu_usage_cores), opt(c.limit_cores), ratio(c.throttled_ratio),
               opt_ms(c.wait_per_timeslice_seconds), ratio(c.interference_ratio), c.cgroup});
   }
   out += "</table>\n<h2>Kernel collection</h2>\n<table>";
-  Row(out, {"source", "success", "duration"}, true);
+  common::AppendHtmlRow(out, {"source", "success", "duration"}, true);
   for (const auto& s : kernel->sources) {
-    Row(out, {s.name, s.success ? "yes" : "no", Ms(s.duration_seconds)});
+    common::AppendHtmlRow(
+        out, {s.name, s.success ? "yes" : "no", common::HtmlMilliseconds(s.duration_seconds)});
   }
   for (const auto& e : kernel->errors) {
-    Row(out, {e.source + " errors: " + e.reason, std::to_string(e.count), ""});
+    common::AppendHtmlRow(out, {e.source + " errors: " + e.reason, std::to_string(e.count), ""});
   }
   out += "</table>\n";
   return out;

@@ -50,7 +50,7 @@ void Collector::Count(Source source, Reason reason, const std::string& what) {
   spdlog::debug("kernel: {}: {} ({})", kSourceNames[source], what, kReasonNames[reason]);
 }
 
-void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
+void Collector::Collect(common::TimePoint now, KernelSample& out) {
   using Clock = std::chrono::steady_clock;
   const bool discover =
       rediscover_ || !last_discovery_ || now - *last_discovery_ >= options_.discovery_interval;
@@ -86,7 +86,7 @@ void Collector::Collect(common::TimePoint now, state::KernelSample& out) {
   Fill(out);
 }
 
-void Collector::CollectCgroups(state::KernelSample& out) {
+void Collector::CollectCgroups(KernelSample& out) {
   ReadCgroups(false);
   const size_t before = containers_.size();
   std::erase_if(containers_, [](const auto& c) { return c->gone; });
@@ -195,7 +195,7 @@ std::unique_ptr<Collector::Container> Collector::NewContainer(DiscoveredCgroup c
       c->pressure.file = file(layout_.unified, "cpu.pressure");
   }
   c->dir = path == "/" ? layout_.walk_root() : layout_.walk_root() + path;
-  state::KernelSample::Container& v = c->values;
+  KernelSample::Container& v = c->values;
   v.cgroup = path;
   v.cgroup_inode = cgroup.inode;
   if (cgroup.pod) {
@@ -284,7 +284,7 @@ void Collector::ReadCgroups(bool pressure) {
 }
 
 void Collector::ReadCgroupFiles(Container& c, bool pressure) {
-  state::KernelSample::Container& v = c.values;
+  KernelSample::Container& v = c.values;
   v.usage_ns = v.periods = v.throttled_periods = v.throttled_ns = std::nullopt;
   v.pressure_some_ns = v.pressure_full_ns = std::nullopt;
   v.limit_cores = std::nullopt;
@@ -561,7 +561,7 @@ Collector::TaskRead Collector::Update(Container& c, Task& t, ReadStatus status,
 }
 
 void Collector::SumTasks(Container& c) {
-  state::KernelSample::Container& v = c.values;
+  KernelSample::Container& v = c.values;
   v.has_tasks = true;
   v.run_ns = c.retired.run_ns;
   v.wait_ns = c.retired.wait_ns;
@@ -575,7 +575,7 @@ void Collector::SumTasks(Container& c) {
   v.threads = c.tasks.size();
 }
 
-void Collector::ReadNode(state::KernelSample::Node& node) {
+void Collector::ReadNode(KernelSample::Node& node) {
   node = {};
   // All three are optional: no PSI without CONFIG_PSI/psi=1, no /proc/schedstat without
   // CONFIG_SCHEDSTATS. Their absence is shown by the missing series, not as errors.
@@ -611,11 +611,11 @@ void Collector::ReadNode(state::KernelSample::Node& node) {
   }
 }
 
-void Collector::Fill(state::KernelSample& out) const {
+void Collector::Fill(KernelSample& out) const {
   out.containers.resize(containers_.size());
   for (size_t i = 0; i < containers_.size(); ++i) {
     const Container& c = *containers_[i];
-    state::KernelSample::Container& v = out.containers[i];
+    KernelSample::Container& v = out.containers[i];
     v = c.values;
     v.k8s_namespace = c.labels.k8s_namespace;
     v.pod = c.labels.pod;

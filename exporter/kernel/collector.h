@@ -13,8 +13,8 @@
 #include "exporter/kernel/parsers.h"
 #include "exporter/kernel/pod_mapping.h"
 #include "exporter/kernel/rooted_fs.h"
+#include "exporter/kernel/sample.h"
 #include "exporter/kernel/taskstats.h"
-#include "exporter/state/kernel_state.h"
 
 namespace exporter::kernel {
 
@@ -72,11 +72,11 @@ class Collector {
   Collector& operator=(const Collector&) = delete;
 
   // Fills `out` (reused between calls, so steady-state collections do not allocate).
-  void Collect(common::TimePoint now, state::KernelSample& out);
+  void Collect(common::TimePoint now, KernelSample& out);
   // The cgroup files the Captains' 100 ms samples need (cpu.stat and the limit; v1 cpuacct.usage)
   // of the containers the last Collect found. No PSI, discovery, tasks or node files; `out.node`
   // is left alone.
-  void CollectCgroups(state::KernelSample& out);
+  void CollectCgroups(KernelSample& out);
 
  private:
   enum Source { kDiscovery, kCgroups, kTasks, kNode, kKubelet, kSourceCount };
@@ -127,7 +127,7 @@ class Collector {
     PodLabels labels;
     bool labels_final = false;
     bool gone = false;
-    state::KernelSample::Container values;
+    KernelSample::Container values;
   };
 
   void Discover(common::TimePoint now);
@@ -167,14 +167,14 @@ class Collector {
   TaskRead ReadThread(Container& c, Task& t);
   std::string Describe(const Task& t) const;  // the task in an error log
   void SumTasks(Container& c);
-  void ReadNode(state::KernelSample::Node& node);
+  void ReadNode(KernelSample::Node& node);
   // Reads a file every container has; failures count under `source`. ENODEV, or a missing file
   // in a missing directory, means the cgroup is gone: the container is dropped.
   bool ReadRequired(Container& c, StatFile& file, Source source);
   bool ReadOptional(OptionalFile& file, Source source);
   void Count(Source source, Reason reason, const std::string& what);
   void Retire(Container& c, const Task& t);
-  void Fill(state::KernelSample& out) const;
+  void Fill(KernelSample& out) const;
 
   FsRoot procfs_, sysfs_;
   CollectorOptions options_;

@@ -6,7 +6,7 @@
 
 #include "common/gzip.h"
 #include "exporter/spans/formats.h"
-#include "exporter/spans/otlp_proto_writer.h"
+#include "exporter/spans/otlp_response.h"
 
 namespace exporter::sources {
 namespace {

@@ -3,7 +3,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/clock.h"
@@ -12,6 +14,12 @@
 #include "exporter/state/captains.h"
 
 namespace exporter::sources {
+
+// Parses a /api/v1/targets answer; nullopt with `error` set when it is not one. Entries with a
+// target outside [0, 1] or missing fields are rejected with the whole answer, so a bad answer
+// never replaces good targets piecemeal.
+std::optional<state::ThrottleTargets> ParseThrottleTargets(std::string_view json,
+                                                           std::string* error);
 
 struct TargetsPollerOptions {
   std::string url;  // the recommender's base URL, e.g. http://queuelens-recommender:8471

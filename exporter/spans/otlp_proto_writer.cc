@@ -5,59 +5,21 @@
 #include <cmath>
 
 #include "exporter/spans/ids.h"
+#include "exporter/spans/otlp_encoding.h"
 
 namespace exporter::spans {
 namespace {
 
-// Protobuf: every message has a ...Size() and a Write...(); sizes are computed first so each
-// length prefix is known when it is written, without temporary buffers.
-
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2 };
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-size_t TagSize(uint32_t field) { return VarintSize(uint64_t{field} << 3); }
-
-size_t LenFieldSize(uint32_t field, size_t length) {
-  return TagSize(field) + VarintSize(length) + length;
-}
-
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-void PutTag(std::string& out, uint32_t field, uint32_t wire) {
-  PutVarint(out, (uint64_t{field} << 3) | wire);
-}
-
-void PutLenHeader(std::string& out, uint32_t field, size_t length) {
-  PutTag(out, field, kLen);
-  PutVarint(out, length);
-}
-
-void PutBytes(std::string& out, uint32_t field, std::string_view bytes) {
-  PutLenHeader(out, field, bytes.size());
-  out.append(bytes);
-}
-
-void PutFixed64(std::string& out, uint32_t field, uint64_t v) {
-  PutTag(out, field, kFixed64);
-  for (int i = 0; i < 8; ++i) {
-    out.push_back(static_cast<char>(v & 0xff));
-    v >>= 8;
-  }
-}
+using wire::AppendDecimal;
+using wire::AppendQuotedDecimal;
+using wire::kVarint;
+using wire::LenFieldSize;
+using wire::PutBytes;
+using wire::PutFixed64;
+using wire::PutLenHeader;
+using wire::PutTag;
+using wire::PutVarint;
+using wire::VarintSize;
 
 // AnyValue: 1 string_value, 2 bool_value, 3 int_value, 4 double_value.
 size_t AnyValueSize(const OtlpAttribute& a) {
@@ -162,18 +124,6 @@ size_t ResourceSpansSize(const OtlpResourceSpans& r) {
 }
 
 // ---- JSON ------------------------------------------------------------------------------------
-
-void AppendDecimal(std::string& out, int64_t v) {
-  char buf[24];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, result.ptr);
-}
-
-void AppendQuotedDecimal(std::string& out, int64_t v) {
-  out.push_back('"');
-  AppendDecimal(out, v);
-  out.push_back('"');
-}
 
 void AppendJsonAttributes(std::string& out, const std::vector<OtlpAttribute>& attributes) {
   out.append("[");
@@ -281,90 +231,6 @@ std::string ToOtlpJson(std::span<const OtlpResourceSpans> resources) {
   }
   out.append("]}");
   return out;
-}
-
-// ExportTraceServiceResponse: 1 partial_success (ExportTracePartialSuccess: 1 rejected_spans,
-// 2 error_message).
-std::string ToExportResponseProto(int64_t rejected_spans, std::string_view error_message) {
-  std::string out;
-  if (rejected_spans == 0 && error_message.empty()) return out;
-  size_t inner = 0;
-  if (rejected_spans != 0) inner += 1 + VarintSize(static_cast<uint64_t>(rejected_spans));
-  if (!error_message.empty()) inner += LenFieldSize(2, error_message.size());
-  PutLenHeader(out, 1, inner);
-  if (rejected_spans != 0) {
-    PutTag(out, 1, kVarint);
-    PutVarint(out, static_cast<uint64_t>(rejected_spans));
-  }
-  if (!error_message.empty()) PutBytes(out, 2, error_message);
-  return out;
-}
-
-std::string ToStatusProto(int32_t code, std::string_view message) {
-  std::string out;
-  if (code != 0) {
-    PutTag(out, 1, kVarint);
-    // int32 fields encode negatives sign-extended to 64 bits.
-    PutVarint(out, static_cast<uint64_t>(static_cast<int64_t>(code)));
-  }
-  if (!message.empty()) PutBytes(out, 2, message);
-  return out;
-}
-
-std::string ToStatusJson(int32_t code, std::string_view message) {
-  std::string out = "{\"code\":";
-  AppendDecimal(out, code);
-  out.append(",\"message\":");
-  AppendJsonString(out, message);
-  out.push_back('}');
-  return out;
-}
-
-std::string ToExportResponseJson(int64_t rejected_spans, std::string_view error_message) {
-  if (rejected_spans == 0 && error_message.empty()) return "{}";
-  std::string out = "{\"partialSuccess\":{";
-  if (rejected_spans != 0) {
-    out.append("\"rejectedSpans\":");
-    AppendQuotedDecimal(out, rejected_spans);
-  }
-  if (!error_message.empty()) {
-    if (rejected_spans != 0) out.push_back(',');
-    out.append("\"errorMessage\":");
-    AppendJsonString(out, error_message);
-  }
-  out.append("}}");
-  return out;
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      switch (c) {
-        case '\n':
-          out.append("\\n");
-          break;
-        case '\r':
-          out.append("\\r");
-          break;
-        case '\t':
-          out.append("\\t");
-          break;
-        default:
-          out.append("\\u00");
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 0xf]);
-      }
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
 }
 
 }  // namespace exporter::spans

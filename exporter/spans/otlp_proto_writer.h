@@ -7,12 +7,14 @@
 #include <variant>
 #include <vector>
 
+#include "exporter/spans/otlp_encoding.h"
 #include "exporter/spans/span.h"
 
 namespace exporter::spans {
 
 // The subset of OTLP traces that queuelens reads, plus attributes, to build payloads for tests,
-// the corpus generator and the simulator.
+// the corpus generator and the simulator. Its own library (otlp_proto_writer): queuelens-exporter
+// only reads requests; its answers are otlp_response.h.
 struct OtlpAttribute {
   std::string key;
   std::variant<std::string, bool, int64_t, double> value;
@@ -45,18 +47,5 @@ std::string ToOtlpProto(std::span<const OtlpResourceSpans> resources);
 
 // The same request as OTLP/JSON: hex ids, enums as integers, 64-bit integers as decimal strings.
 std::string ToOtlpJson(std::span<const OtlpResourceSpans> resources);
-
-// ExportTraceServiceResponse. With nothing rejected and no message, partial_success is left
-// unset: an empty protobuf body and `{}` in JSON, which is what OTLP asks for on full success.
-std::string ToExportResponseProto(int64_t rejected_spans, std::string_view error_message);
-std::string ToExportResponseJson(int64_t rejected_spans, std::string_view error_message);
-
-// google.rpc.Status, the body OTLP/HTTP returns with 4xx/5xx answers.
-std::string ToStatusProto(int32_t code, std::string_view message);
-std::string ToStatusJson(int32_t code, std::string_view message);
-
-// Appends `s` as a quoted JSON string (UTF-8 passes through; quotes, backslashes and control
-// characters are escaped).
-void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace exporter::spans

@@ -1,15 +1,9 @@
 #include "exporter/state/captains.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <tuple>
 
-#include "exporter/spans/formats.h"
-
 namespace exporter::state {
-
-namespace rp = recommender::policies;
 
 double ThrottleTargets::For(std::string_view k8s_namespace, std::string_view pod,
                             std::string_view container, double fallback) const {
@@ -27,46 +21,11 @@ double ThrottleTargets::For(std::string_view k8s_namespace, std::string_view pod
   return best != nullptr ? best->target : fallback;
 }
 
-std::optional<ThrottleTargets> ParseThrottleTargets(std::string_view json, std::string* error) {
-  simdjson::dom::element root;
-  if (const char* e = spans::internal::ParseJsonDocument(json, false, root)) {
-    *error = std::string("not JSON: ") + e;
-    return std::nullopt;
-  }
-  simdjson::dom::array list;
-  if (root["targets"].get_array().get(list) != simdjson::SUCCESS) {
-    *error = "no \"targets\" array";
-    return std::nullopt;
-  }
-  ThrottleTargets out;
-  size_t i = 0;
-  for (simdjson::dom::element item : list) {
-    std::string_view ns, workload, container;
-    double target = 0;
-    if (item["namespace"].get_string().get(ns) != simdjson::SUCCESS ||
-        item["workload"].get_string().get(workload) != simdjson::SUCCESS ||
-        item["container"].get_string().get(container) != simdjson::SUCCESS ||
-        item["throttleTarget"].get_double().get(target) != simdjson::SUCCESS) {
-      *error = "targets[" + std::to_string(i) +
-               "]: needs string namespace, workload, container and a number throttleTarget";
-      return std::nullopt;
-    }
-    if (!(target >= 0 && target <= 1)) {
-      *error = "targets[" + std::to_string(i) + "]: throttleTarget " + std::to_string(target) +
-               " is outside [0, 1]";
-      return std::nullopt;
-    }
-    out.entries.push_back({std::string(ns), std::string(workload), std::string(container), target});
-    ++i;
-  }
-  return out;
-}
-
-void Captains::Step(const KernelSample& sample, const ThrottleTargets& targets,
+void Captains::Step(const kernel::KernelSample& sample, const ThrottleTargets& targets,
                     common::TimePoint now) {
-  const rp::CaptainOptions& co = options_.captain;
+  const control::CaptainOptions& co = options_.captain;
   const double node_limit = sample.node.cpus > 0 ? sample.node.cpus : co.initial_limit_cores;
-  for (const KernelSample::Container& c : sample.containers) {
+  for (const kernel::KernelSample::Container& c : sample.containers) {
     if (!c.usage_ns || !c.throttled_periods) continue;
     key_.assign(c.k8s_namespace).append(1, '\0').append(c.pod).append(1, '\0').append(c.container);
     auto [it, fresh] = entries_.try_emplace(key_);
@@ -77,7 +36,7 @@ void Captains::Step(const KernelSample& sample, const ThrottleTargets& targets,
                 .container = c.container,
                 .cgroup = c.cgroup,
                 .inode = c.cgroup_inode,
-                .state = rp::MakeCaptainState(co),
+                .state = control::MakeCaptainState(co),
                 .last_seen = now};
       e.state.limit = e.state.last_limit = c.limit_cores.value_or(node_limit);
     }
@@ -87,12 +46,13 @@ void Captains::Step(const KernelSample& sample, const ThrottleTargets& targets,
       e.target = targets.For(c.k8s_namespace, c.pod, c.container, options_.default_target);
       if (c.limit_cores) e.state.limit = *c.limit_cores;
     }
-    const rp::CaptainSample s{.t = now,
-                              .cpu_usage_seconds_total = static_cast<double>(*c.usage_ns) / 1e9,
-                              .nr_throttled_total = static_cast<double>(*c.throttled_periods)};
-    const rp::CaptainDecision d = rp::CaptainStep(e.state, s, e.target, co);
+    const control::CaptainSample s{
+        .t = now,
+        .cpu_usage_seconds_total = static_cast<double>(*c.usage_ns) / 1e9,
+        .nr_throttled_total = static_cast<double>(*c.throttled_periods)};
+    const control::CaptainDecision d = control::CaptainStep(e.state, s, e.target, co);
     // Ticks between decisions hold; the action shown is the last decision's (or a rollback).
-    if (d.decided || d.action == rp::CaptainAction::kRollback) e.action = d.action;
+    if (d.decided || d.action == control::CaptainAction::kRollback) e.action = d.action;
     e.throttled_ratio = d.throttled_ratio;
     e.last_seen = now;
   }
@@ -111,7 +71,7 @@ std::vector<KernelSnapshot::Captain> Captains::Snapshot() const {
                    .throttle_target = e.target,
                    .throttled_ratio = e.throttled_ratio,
                    .margin = e.state.margin,
-                   .action = rp::CaptainActionName(e.action)});
+                   .action = control::CaptainActionName(e.action)});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::tie(a.k8s_namespace, a.pod, a.container) <

@@ -7,13 +7,14 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "control/captain.h"
 #include "exporter/state/kernel_snapshot.h"
 #include "exporter/state/kernel_state.h"
-#include "recommender/policies/captain.h"
 
 namespace exporter::state {
 
-// The throttle targets queuelens-recommender's Tower serves at GET /api/v1/targets:
+// The throttle targets queuelens-recommender's Tower serves at GET /api/v1/targets
+// (sources::ParseThrottleTargets reads them):
 //   {"targets":[{"namespace":N,"workload":W,"container":C,"throttleTarget":T}, ...], ...}
 struct ThrottleTargets {
   struct Entry {
@@ -29,19 +30,14 @@ struct ThrottleTargets {
              double fallback) const;
 };
 
-// Parses a /api/v1/targets answer; nullopt with `error` set when it is not one. Entries with a
-// target outside [0, 1] or missing fields are rejected with the whole answer, so a bad answer
-// never replaces good targets piecemeal.
-std::optional<ThrottleTargets> ParseThrottleTargets(std::string_view json, std::string* error);
-
 struct CaptainsOptions {
-  recommender::policies::CaptainOptions captain;
+  control::CaptainOptions captain;
   double default_target = 0;  // until the recommender has answered, and for unknown workloads
   // A container not sampled for this long is forgotten (its cgroup is gone).
   common::Duration idle = std::chrono::seconds{30};
 };
 
-// One Autothrottle Captain (recommender/policies/captain.h) per container of this node, fed with
+// One Autothrottle Captain (control/captain.h) per container of this node, fed with
 // the cgroup counters of every 100 ms CPU sample. Each decision starts from the container's
 // applied limit (cpu.max) rather than the Captain's previous proposal, because the throttling it
 // sees was produced by the applied limit; an unlimited container starts from the node's CPUs.
@@ -50,7 +46,8 @@ class Captains {
  public:
   explicit Captains(CaptainsOptions options) : options_(options) {}
 
-  void Step(const KernelSample& sample, const ThrottleTargets& targets, common::TimePoint now);
+  void Step(const kernel::KernelSample& sample, const ThrottleTargets& targets,
+            common::TimePoint now);
   // Sorted by (namespace, pod, container).
   std::vector<KernelSnapshot::Captain> Snapshot() const;
 
@@ -58,8 +55,8 @@ class Captains {
   struct Entry {
     std::string k8s_namespace, pod, container, cgroup;
     uint64_t inode = 0;
-    recommender::policies::CaptainState state;
-    recommender::policies::CaptainAction action = recommender::policies::CaptainAction::kHold;
+    control::CaptainState state;
+    control::CaptainAction action = control::CaptainAction::kHold;
     double throttled_ratio = 0;
     double target = 0;
     common::TimePoint last_seen;

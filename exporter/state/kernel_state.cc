@@ -20,7 +20,7 @@ std::optional<double> Ratio(uint64_t part, uint64_t whole) {
 
 }  // namespace
 
-KernelState::Values KernelState::FieldsOf(const KernelSample::Container& c) {
+KernelState::Values KernelState::FieldsOf(const kernel::KernelSample::Container& c) {
   Values v;
   v[kUsage] = c.usage_ns;
   v[kPeriods] = c.periods;
@@ -36,10 +36,10 @@ KernelState::Values KernelState::FieldsOf(const KernelSample::Container& c) {
   return v;
 }
 
-void KernelState::Apply(const KernelSample& sample, common::TimePoint now) {
+void KernelState::Apply(const kernel::KernelSample& sample, common::TimePoint now) {
   ++round_;
   threads_ = 0;
-  for (const KernelSample::Container& c : sample.containers) {
+  for (const kernel::KernelSample::Container& c : sample.containers) {
     ApplyContainer(c, now);
     threads_ += c.threads;
   }
@@ -52,11 +52,11 @@ void KernelState::Apply(const KernelSample& sample, common::TimePoint now) {
 
   node_ = sample.node;
   sources_.clear();
-  for (const KernelSample::Source& s : sample.sources) {
+  for (const kernel::KernelSample::Source& s : sample.sources) {
     sources_.push_back({std::string(s.name), s.success, s.duration_seconds});
   }
   errors_.clear();
-  for (const KernelSample::Error& e : sample.errors) {
+  for (const kernel::KernelSample::Error& e : sample.errors) {
     errors_.push_back({std::string(e.source), std::string(e.reason), e.count});
   }
   std::sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
@@ -69,7 +69,7 @@ void KernelState::Apply(const KernelSample& sample, common::TimePoint now) {
   threads_read_ = sample.threads_read;
 }
 
-void KernelState::ApplyContainer(const KernelSample::Container& c, common::TimePoint now) {
+void KernelState::ApplyContainer(const kernel::KernelSample::Container& c, common::TimePoint now) {
   key_.clear();
   key_.append(c.k8s_namespace)
       .append(1, '\x1f')

@@ -11,56 +11,10 @@
 
 #include "common/clock.h"
 #include "common/rolling_window.h"
+#include "exporter/kernel/sample.h"
 #include "exporter/state/kernel_snapshot.h"
 
 namespace exporter::state {
-
-// One kernel collection as the collector hands it over: the kernel's cumulative counters in
-// integer units (nanoseconds, counts), exactly as read.
-struct KernelSample {
-  struct Container {
-    std::string k8s_namespace, pod, container;  // the series labels
-    // The cgroup this came from. A new (path, inode) under the same labels is a new cgroup: a
-    // restarted container or a recreated cgroup, whose counters start again from zero.
-    std::string cgroup;
-    uint64_t cgroup_inode = 0;
-    std::string pod_uid, container_id, qos, runtime;
-
-    std::optional<uint64_t> usage_ns, periods, throttled_periods, throttled_ns;
-    std::optional<uint64_t> pressure_some_ns, pressure_full_ns;
-    std::optional<double> limit_cores;  // empty: unlimited, or unreadable this time
-    // Per-thread schedstat sums (exited threads included); valid when has_tasks.
-    bool has_tasks = false;
-    uint64_t run_ns = 0, wait_ns = 0, timeslices = 0;
-    size_t threads = 0;
-  };
-  struct Node {
-    std::optional<uint64_t> pressure_some_ns;
-    std::optional<uint64_t> runqueue_wait_ns;
-    int cpus = 0;
-  };
-  struct Source {
-    std::string_view name;
-    bool success = false;
-    double duration_seconds = 0;
-  };
-  struct Error {
-    std::string_view source, reason;
-    uint64_t count = 0;  // cumulative
-  };
-
-  std::vector<Container> containers;
-  Node node;
-  std::vector<Source> sources;
-  std::vector<Error> errors;
-  std::string_view cgroup_mode = "none";
-  // Where the run-queue counters come from: "schedstat" (per thread) or "taskstats" (per
-  // process); the tasks of Container::threads and threads_read are threads or processes.
-  std::string_view task_counters = "schedstat";
-  size_t kept_files = 0;
-  size_t idle_containers = 0;  // containers whose tasks were not re-read: no CPU used since
-  size_t threads_read = 0;     // tasks read by the collection (schedstat files or processes)
-};
 
 struct KernelStateOptions {
   common::Duration window = std::chrono::seconds{60};
@@ -79,7 +33,7 @@ class KernelState {
  public:
   explicit KernelState(KernelStateOptions options) : options_(options) {}
 
-  void Apply(const KernelSample& sample, common::TimePoint now);
+  void Apply(const kernel::KernelSample& sample, common::TimePoint now);
   std::shared_ptr<KernelSnapshot> Snapshot(common::TimePoint now) const;
 
  private:
@@ -118,14 +72,14 @@ class KernelState {
     uint64_t round = 0;
     common::TimePoint last_seen;
   };
-  static Values FieldsOf(const KernelSample::Container& c);
-  void ApplyContainer(const KernelSample::Container& c, common::TimePoint now);
+  static Values FieldsOf(const kernel::KernelSample::Container& c);
+  void ApplyContainer(const kernel::KernelSample::Container& c, common::TimePoint now);
 
   KernelStateOptions options_;
   std::unordered_map<std::string, Series> series_;
   std::string key_;  // scratch
   uint64_t round_ = 0;
-  KernelSample::Node node_;
+  kernel::KernelSample::Node node_;
   std::vector<KernelSnapshot::Source> sources_;
   std::vector<KernelSnapshot::Error> errors_;
   std::string cgroup_mode_ = "none", task_counters_ = "schedstat";

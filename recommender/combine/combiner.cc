@@ -3,8 +3,6 @@
 #include <cmath>
 #include <utility>
 
-#include "recommender/policies/json_state.h"
-
 namespace recommender::combine {
 namespace {
 
@@ -38,39 +36,6 @@ std::string Describe(const policies::Proposal* p, std::string_view name) {
   text += ": ";
   text += p == nullptr ? "unknown policy" : p->reason;
   return text;
-}
-
-void WriteOptional(policies::json::Writer& w, const char* key, std::optional<double> v) {
-  w.Key(key);
-  if (v && std::isfinite(*v)) {
-    w.Double(*v);
-  } else {
-    w.Null();
-  }
-}
-
-void ReadOptional(policies::json::ObjectReader& r, const char* key, std::optional<double>& out) {
-  double v = 0;
-  r.Double(key, v);
-  out = std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
-}
-
-void WriteChannel(const ChannelMemory& m, policies::json::Writer& w) {
-  w.StartObject();
-  WriteOptional(w, "last_good", m.last_good);
-  WriteOptional(w, "last_output", m.last_output);
-  policies::json::TimedValues(w, "window", m.window);
-  w.EndObject();
-}
-
-void ReadChannel(policies::json::ObjectReader& parent, const char* key, ChannelMemory& m) {
-  const rapidjson::Value* v = parent.Object(key);
-  if (v == nullptr) return;
-  policies::json::ObjectReader r(*v, parent.Path(key));
-  ReadOptional(r, "last_good", m.last_good);
-  ReadOptional(r, "last_output", m.last_output);
-  r.TimedValues("window", m.window);
-  parent.Adopt(r);
 }
 
 }  // namespace
@@ -119,28 +84,6 @@ Recommendation Combine(const WorkloadConfig& config, const policies::WorkloadPro
   for (std::string& s : cpu_steps) rec.steps.push_back("cpu " + std::move(s));
   for (const std::string& s : rec.steps) rec.reason += "; " + s;
   return rec;
-}
-
-void WriteSafetyState(const SafetyMemory& memory, rapidjson::Writer<rapidjson::StringBuffer>& w) {
-  w.StartObject();
-  w.Key("replicas");
-  WriteChannel(memory.replicas, w);
-  w.Key("cpu");
-  WriteChannel(memory.cpu, w);
-  w.EndObject();
-}
-
-bool ReadSafetyState(const rapidjson::Value& value, SafetyMemory& memory, std::string* error) {
-  policies::json::ObjectReader r(value, "safety_state");
-  SafetyMemory m;
-  ReadChannel(r, "replicas", m.replicas);
-  ReadChannel(r, "cpu", m.cpu);
-  if (!r.ok()) {
-    if (error != nullptr) *error = r.error();
-    return false;
-  }
-  memory = std::move(m);
-  return true;
 }
 
 }  // namespace recommender::combine

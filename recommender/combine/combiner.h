@@ -5,9 +5,6 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "rapidjson/document.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 #include "recommender/combine/post_processors.h"
 #include "recommender/model/signals.h"
 #include "recommender/model/workload_key.h"
@@ -44,10 +41,5 @@ struct Recommendation {
 Recommendation Combine(const WorkloadConfig& config, const policies::WorkloadProposals& proposals,
                        const model::WorkloadSignals& signals, SafetyMemory& memory,
                        common::TimePoint now, const SafetyOptions& options = {});
-
-void WriteSafetyState(const SafetyMemory& memory, rapidjson::Writer<rapidjson::StringBuffer>& w);
-// On failure `memory` is left unchanged and `error` says which field was wrong. Parse with
-// rapidjson::kParseFullPrecisionFlag (see ReadPolicyState).
-bool ReadSafetyState(const rapidjson::Value& value, SafetyMemory& memory, std::string* error);
 
 }  // namespace recommender::combine

@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
-#include "recommender/policies/stats.h"
+#include "control/stats.h"
 
 namespace recommender::combine {
 namespace {
 
 void Record(std::vector<std::string>& steps, const char* name, double in, double out) {
-  steps.push_back(std::string(name) + ": " + policies::FormatNumber(in) + " -> " +
-                  policies::FormatNumber(out));
+  steps.push_back(std::string(name) + ": " + control::FormatNumber(in) + " -> " +
+                  control::FormatNumber(out));
 }
 
 }  // namespace
@@ -24,7 +24,7 @@ std::optional<double> ApplyStaleness(std::optional<double> proposed, bool fresh,
   std::optional<double> value = memory.last_good;
   if (std::isfinite(current)) value = std::max(value.value_or(current), current);
   if (value) {
-    steps.push_back("stale: hold " + policies::FormatNumber(*value));
+    steps.push_back("stale: hold " + control::FormatNumber(*value));
   } else {
     steps.push_back("stale: nothing to hold");
   }

@@ -1,6 +1,7 @@
 #include "recommender/output/http_routes.h"
 
 #include "common/text_serializer.h"
+#include "recommender/output/aggregator_auth.h"
 #include "recommender/output/external_metrics.h"
 #include "recommender/output/keda_handler.h"
 #include "recommender/output/recommender_metrics.h"

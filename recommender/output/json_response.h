@@ -25,4 +25,8 @@ inline common::HttpResponse JsonResponse(int status, std::string body) {
   return r;
 }
 
+// A metav1.Status failure, the error shape every Kubernetes client decodes (external metrics
+// and the aggregator's authentication).
+common::HttpResponse KubernetesStatus(int code, std::string_view reason, std::string_view message);
+
 }  // namespace recommender::output

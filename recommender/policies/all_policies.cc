@@ -6,8 +6,6 @@
 #include <limits>
 #include <unordered_map>
 
-#include "recommender/policies/json_state.h"
-
 namespace recommender::policies {
 namespace {
 
@@ -34,106 +32,6 @@ TowerPass MakeTowerPass(std::span<const WorkloadConfig> configs,
   return pass;
 }
 
-void WriteThrottleTarget(const ThrottleTargetMemory& m, json::Writer& w) {
-  w.StartObject();
-  json::Double(w, "limit", m.limit);
-  json::Double(w, "last_limit", m.last_limit);
-  json::Double(w, "margin", m.margin);
-  w.Key("last_scale_down");
-  w.Bool(m.last_scale_down);
-  json::Time(w, "last_decision", m.last_decision);
-  w.EndObject();
-}
-
-void ReadThrottleTarget(json::ObjectReader& parent, ThrottleTargetMemory& m) {
-  const rapidjson::Value* v = parent.Object("throttle_target");
-  if (v == nullptr) return;
-  json::ObjectReader r(*v, parent.Path("throttle_target"));
-  r.Double("limit", m.limit);
-  r.Double("last_limit", m.last_limit);
-  r.Double("margin", m.margin);
-  r.Bool("last_scale_down", m.last_scale_down);
-  r.Time("last_decision", m.last_decision);
-  parent.Adopt(r);
-}
-
-void WriteShowar(const ShowarMemory& m, json::Writer& w) {
-  w.StartObject();
-  w.Key("has_previous");
-  w.Bool(m.has_previous);
-  json::Double(w, "previous_measured", m.previous_measured);
-  w.Key("previous_runqueue");
-  w.Bool(m.previous_runqueue);
-  json::Double(w, "integral", m.integral);
-  json::Time(w, "last_evaluation", m.last_evaluation);
-  json::Time(w, "last_scale_up", m.last_scale_up);
-  json::Double(w, "last_size_cores", m.last_size_cores);
-  w.EndObject();
-}
-
-void ReadShowar(json::ObjectReader& parent, ShowarMemory& m) {
-  const rapidjson::Value* v = parent.Object("showar");
-  if (v == nullptr) return;
-  json::ObjectReader r(*v, parent.Path("showar"));
-  r.Bool("has_previous", m.has_previous);
-  r.Double("previous_measured", m.previous_measured);
-  r.Bool("previous_runqueue", m.previous_runqueue);
-  r.Double("integral", m.integral);
-  r.Time("last_evaluation", m.last_evaluation);
-  r.Time("last_scale_up", m.last_scale_up);
-  r.Double("last_size_cores", m.last_size_cores);
-  parent.Adopt(r);
-}
-
-void WriteHpa(const HpaCpuMemory& m, json::Writer& w) {
-  w.StartObject();
-  json::TimedValues(w, "recommendations", m.recommendations);
-  json::TimedValues(w, "scale_events", m.scale_events);
-  json::Time(w, "last_sync", m.last_sync);
-  w.Key("synced");
-  w.Bool(m.synced);
-  w.Key("last_replicas");
-  w.Int(m.last_replicas);
-  json::WriteTerms(w, "last_terms", m.last_terms);
-  w.EndObject();
-}
-
-void ReadHpa(json::ObjectReader& parent, HpaCpuMemory& m) {
-  const rapidjson::Value* v = parent.Object("hpa_cpu");
-  if (v == nullptr) return;
-  json::ObjectReader r(*v, parent.Path("hpa_cpu"));
-  r.TimedValues("recommendations", m.recommendations);
-  r.TimedValues("scale_events", m.scale_events);
-  r.Time("last_sync", m.last_sync);
-  r.Bool("synced", m.synced);
-  r.Int("last_replicas", m.last_replicas);
-  r.ReadTerms("last_terms", m.last_terms);
-  parent.Adopt(r);
-}
-
-void WriteK8sCpu(const K8sCpuMemory& m, json::Writer& w) {
-  w.StartObject();
-  json::Doubles(w, "recommendations", m.recommendations);
-  json::Time(w, "last_period", m.last_period);
-  w.Key("started");
-  w.Bool(m.started);
-  json::Double(w, "last_usage_cores", m.last_usage_cores);
-  w.EndObject();
-}
-
-void ReadK8sCpu(json::ObjectReader& parent, const char* key, K8sCpuMemory& m) {
-  const rapidjson::Value* v = parent.Object(key);
-  if (v == nullptr) return;
-  json::ObjectReader r(*v, parent.Path(key));
-  r.Doubles("recommendations", m.recommendations);
-  r.Time("last_period", m.last_period);
-  r.Bool("started", m.started);
-  r.Double("last_usage_cores", m.last_usage_cores);
-  // Evaluation reads the newest recommendation once started.
-  if (r.ok() && m.started && m.recommendations.empty()) r.Fail("recommendations", "empty");
-  parent.Adopt(r);
-}
-
 }  // namespace
 
 bool ProposesReplicas(std::string_view policy) {
@@ -150,37 +48,6 @@ const Proposal* WorkloadProposals::Find(std::string_view policy) const {
     if (p.policy == policy) return &p;
   }
   return nullptr;
-}
-
-void WritePolicyState(const PolicyMemory& memory, rapidjson::Writer<rapidjson::StringBuffer>& w) {
-  w.StartObject();
-  w.Key("throttle_target");
-  WriteThrottleTarget(memory.throttle_target, w);
-  w.Key("showar");
-  WriteShowar(memory.showar, w);
-  w.Key("hpa_cpu");
-  WriteHpa(memory.hpa_cpu, w);
-  w.Key("k8s_cpu");
-  WriteK8sCpu(memory.k8s_cpu, w);
-  w.Key("k8s_cpu_fast");
-  WriteK8sCpu(memory.k8s_cpu_fast, w);
-  w.EndObject();
-}
-
-bool ReadPolicyState(const rapidjson::Value& value, PolicyMemory& memory, std::string* error) {
-  json::ObjectReader r(value, "policy_state");
-  PolicyMemory m;
-  ReadThrottleTarget(r, m.throttle_target);
-  ReadShowar(r, m.showar);
-  ReadHpa(r, m.hpa_cpu);
-  ReadK8sCpu(r, "k8s_cpu", m.k8s_cpu);
-  ReadK8sCpu(r, "k8s_cpu_fast", m.k8s_cpu_fast);
-  if (!r.ok()) {
-    if (error != nullptr) *error = r.error();
-    return false;
-  }
-  memory = std::move(m);
-  return true;
 }
 
 std::vector<WorkloadProposals> EvaluatePolicies(const PolicyOptions& options,

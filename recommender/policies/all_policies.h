@@ -7,9 +7,6 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "rapidjson/document.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 #include "recommender/model/signals.h"
 #include "recommender/model/workload_key.h"
 #include "recommender/policies/hpa_cpu.h"
@@ -42,7 +39,7 @@ bool ProposesCpu(std::string_view policy);       // throttle_target, showar, k8s
 // Tunables of every policy, defaults as in the policy headers.
 struct PolicyOptions {
   QueueBalancingOptions queue_balancing;
-  CaptainOptions captain;
+  control::CaptainOptions captain;
   TowerOptions tower;
   ShowarOptions showar;
   HpaCpuOptions hpa_cpu;
@@ -50,8 +47,8 @@ struct PolicyOptions {
   K8sCpuOptions k8s_cpu_fast = K8sCpuOptions::Fast();
 };
 
-// What the policies remember about one workload between passes. Copyable; checkpointed with
-// WritePolicyState / ReadPolicyState. A default-constructed memory is a fresh start.
+// What the policies remember about one workload between passes. Copyable; checkpointed by
+// recommender/checkpoint/policy_state.h. A default-constructed memory is a fresh start.
 struct PolicyMemory {
   ThrottleTargetMemory throttle_target;
   ShowarMemory showar;
@@ -59,11 +56,6 @@ struct PolicyMemory {
   K8sCpuMemory k8s_cpu;
   K8sCpuMemory k8s_cpu_fast;
 };
-
-void WritePolicyState(const PolicyMemory& memory, rapidjson::Writer<rapidjson::StringBuffer>& w);
-// On failure `memory` is left unchanged and `error` says which field was wrong. Parse the document
-// with rapidjson::kParseFullPrecisionFlag, or restored doubles may differ in the last bit.
-bool ReadPolicyState(const rapidjson::Value& value, PolicyMemory& memory, std::string* error);
 
 // Every policy's proposal for one workload, in kPolicyNames order (proposals[i].policy ==
 // kPolicyNames[i]).

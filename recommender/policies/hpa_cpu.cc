@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "control/stats.h"
 #include "recommender/policies/all_policies.h"
-#include "recommender/policies/stats.h"
 
 namespace recommender::policies {
 namespace {
@@ -82,9 +82,9 @@ Proposal EvaluateHpaCpu(const model::WorkloadSignals& signals, const WorkloadCon
   p.Term("scale_down_limit", down_limit);
   p.Term("current_replicas", current);
   p.replicas = replicas;
-  p.reason = within ? "utilization " + FormatNumber(utilization) + " within tolerance"
-                    : "utilization " + FormatNumber(utilization) + " vs target " +
-                          FormatNumber(o.target_utilization);
+  p.reason = within ? "utilization " + control::FormatNumber(utilization) + " within tolerance"
+                    : "utilization " + control::FormatNumber(utilization) + " vs target " +
+                          control::FormatNumber(o.target_utilization);
   memory.synced = true;
   memory.last_sync = now;
   memory.last_replicas = replicas;

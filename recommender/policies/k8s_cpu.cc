@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "recommender/policies/stats.h"
+#include "control/stats.h"
 
 namespace recommender::policies {
 namespace {
@@ -30,11 +30,11 @@ Proposal EvaluateK8sCpu(std::string_view policy_name, const model::WorkloadSigna
     p.reason = "between periods";
     return p;
   }
-  Summary usage = Summarize(
-      RecentSamples(signals.cpu_usage_history, signals.cpu_usage_sample_interval, o.period));
+  control::Summary usage = control::Summarize(control::RecentSamples(
+      signals.cpu_usage_history, signals.cpu_usage_sample_interval, o.period));
   if (usage.count == 0 && std::isfinite(signals.cpu_usage_cores) && signals.current_replicas > 0) {
     const double per_pod = signals.cpu_usage_cores / signals.current_replicas;
-    usage = Summarize(std::span<const double>(&per_pod, 1));
+    usage = control::Summarize(std::span<const double>(&per_pod, 1));
   }
   if (usage.count == 0) {
     if (memory.started) {
@@ -54,7 +54,8 @@ Proposal EvaluateK8sCpu(std::string_view policy_name, const model::WorkloadSigna
   memory.started = true;
   AppendTerms(memory, p);
   p.reason = "max of " + std::to_string(memory.recommendations.size()) +
-             " recommendations at utilization target " + FormatNumber(o.target_utilization);
+             " recommendations at utilization target " +
+             control::FormatNumber(o.target_utilization);
   return p;
 }
 

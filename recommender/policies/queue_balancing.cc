@@ -4,8 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "control/stats.h"
 #include "recommender/policies/all_policies.h"
-#include "recommender/policies/stats.h"
 
 namespace recommender::policies {
 namespace {
@@ -96,7 +96,7 @@ std::vector<Proposal> EvaluateQueueBalancingGroup(std::span<const WorkloadConfig
     p.Term("budget_pods", budget);
     p.Term("extra_pods", x[k]);
     p.replicas = x[k] + 1;
-    p.reason = "share " + FormatNumber(sum_b > 0 ? b[k] / sum_b : 0.0) + " of " +
+    p.reason = "share " + control::FormatNumber(sum_b > 0 ? b[k] / sum_b : 0.0) + " of " +
                std::to_string(budget) + " budget pods, +1";
   }
   return proposals;
@@ -138,11 +138,12 @@ Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const Workloa
   p.Term("utilization_replicas", utilization_replicas);
   p.Term("queue_replicas", queue_replicas);
   p.replicas = replicas;
-  p.reason = "Little's law: " + FormatNumber(busy) + " in service, offered load " +
-             FormatNumber(offered) +
-             (known_replicas ? " on " + FormatNumber(n) + " replicas" : "") +
-             " at target utilisation " + FormatNumber(rho_target) + ", " +
-             FormatNumber(queue_replicas) + " at " + FormatNumber(c_target) + " per replica";
+  p.reason = "Little's law: " + control::FormatNumber(busy) + " in service, offered load " +
+             control::FormatNumber(offered) +
+             (known_replicas ? " on " + control::FormatNumber(n) + " replicas" : "") +
+             " at target utilisation " + control::FormatNumber(rho_target) + ", " +
+             control::FormatNumber(queue_replicas) + " at " + control::FormatNumber(c_target) +
+             " per replica";
   return p;
 }
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "control/stats.h"
 #include "recommender/policies/all_policies.h"
-#include "recommender/policies/stats.h"
 
 namespace recommender::policies {
 namespace {
@@ -83,11 +83,11 @@ Proposal EvaluateShowar(const model::WorkloadSignals& signals, const WorkloadCon
   std::optional<int> replicas = Horizontal(signals, config, memory, now, o, p);
 
   // Vertical: three-sigma size with the change band.
-  Summary usage = Summarize(
-      RecentSamples(signals.cpu_usage_history, signals.cpu_usage_sample_interval, o.usage_window));
+  control::Summary usage = control::Summarize(control::RecentSamples(
+      signals.cpu_usage_history, signals.cpu_usage_sample_interval, o.usage_window));
   if (usage.count == 0 && std::isfinite(signals.cpu_usage_cores) && signals.current_replicas > 0) {
     const double per_pod = signals.cpu_usage_cores / signals.current_replicas;
-    usage = Summarize(std::span<const double>(&per_pod, 1));
+    usage = control::Summarize(std::span<const double>(&per_pod, 1));
   }
   if (usage.count > 0) {
     const double mean = usage.mean;
@@ -124,9 +124,9 @@ Proposal EvaluateShowar(const model::WorkloadSignals& signals, const WorkloadCon
   if (!p.replicas && !p.cpu_cores) {
     p.reason = "no run-queue wait, latency or CPU usage";
   } else {
-    p.reason = "PID " + (p.replicas ? std::to_string(*p.replicas) + " replicas" : "n/a") +
-               ", 3σ size " +
-               (p.cpu_cores ? FormatNumber(*p.cpu_cores / o.limit_to_request) : "n/a") + " cores";
+    p.reason =
+        "PID " + (p.replicas ? std::to_string(*p.replicas) + " replicas" : "n/a") + ", 3σ size " +
+        (p.cpu_cores ? control::FormatNumber(*p.cpu_cores / o.limit_to_request) : "n/a") + " cores";
   }
   return p;
 }

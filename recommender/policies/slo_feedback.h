@@ -4,12 +4,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
-#include "rapidjson/document.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 #include "recommender/policies/proposal.h"
 #include "recommender/workload_config.h"
 
@@ -75,6 +73,22 @@ struct TowerChoice {
   bool explored = false;
 };
 
+// What the Tower learns and remembers: the checkpoint saves all of it (options are not saved).
+struct TowerState {
+  std::vector<TowerSample> samples;
+  TowerChoice choice;
+  bool has_choice = false;
+  double choice_rps = 0;
+  common::TimePoint last_choice{};
+  int observed = 0;  // outcomes seen, including dropped ones
+  uint64_t rng_state = 0;
+  // The current minute.
+  int minute_alloc_passes = 0;
+  double minute_alloc_sum = 0;
+  double minute_last_p99_ratio = 0;
+  bool minute_has_p99 = false;
+};
+
 class Tower {
  public:
   explicit Tower(TowerOptions options = {});
@@ -96,41 +110,30 @@ class Tower {
   // Median cost of `action` among the samples in the bucket of `rps`; nullopt without samples.
   std::optional<double> MedianCost(int action, double rps) const;
 
-  double target1() const { return kTowerTargets[choice_.action / 9]; }
-  double target2() const { return kTowerTargets[choice_.action % 9]; }
+  double target1() const { return kTowerTargets[state_.choice.action / 9]; }
+  double target2() const { return kTowerTargets[state_.choice.action % 9]; }
   double TargetFor(const WorkloadConfig& config) const {
     return config.tower_high_cpu_group ? target1() : target2();
   }
-  const TowerChoice& choice() const { return choice_; }
-  const std::vector<TowerSample>& samples() const { return samples_; }
-  bool has_choice() const { return has_choice_; }
-  common::TimePoint last_choice() const { return last_choice_; }
+  const TowerChoice& choice() const { return state_.choice; }
+  const std::vector<TowerSample>& samples() const { return state_.samples; }
+  bool has_choice() const { return state_.has_choice; }
+  common::TimePoint last_choice() const { return state_.last_choice; }
   const TowerOptions& options() const { return options_; }
 
   void AppendTerms(Proposal& proposal) const;
 
-  // Checkpoint: samples, current choice, RNG state and the partial minute. Options are not saved.
-  // Parse with rapidjson::kParseFullPrecisionFlag (see ReadPolicyState).
-  void Write(rapidjson::Writer<rapidjson::StringBuffer>& writer) const;
-  bool Read(const rapidjson::Value& value, std::string* error);
+  // Checkpoint (recommender/checkpoint/): samples, current choice, RNG state and the partial
+  // minute. Restore takes a state whose choice and samples are within the action grid.
+  const TowerState& state() const { return state_; }
+  void Restore(TowerState state) { state_ = std::move(state); }
 
  private:
   double NextUniform();
   double BucketOf(double rps) const;
 
   TowerOptions options_;
-  std::vector<TowerSample> samples_;
-  TowerChoice choice_;
-  bool has_choice_ = false;
-  double choice_rps_ = 0;
-  common::TimePoint last_choice_{};
-  int observed_ = 0;  // outcomes seen, including dropped ones
-  uint64_t rng_state_;
-  // The current minute.
-  int minute_alloc_passes_ = 0;
-  double minute_alloc_sum_ = 0;
-  double minute_last_p99_ratio_ = 0;
-  bool minute_has_p99_ = false;
+  TowerState state_;
 };
 
 // The per-workload view: this workload's target, its group and the Tower's terms. Proposes no

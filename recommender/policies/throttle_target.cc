@@ -4,8 +4,8 @@
 #include <cmath>
 #include <span>
 
+#include "control/stats.h"
 #include "recommender/policies/all_policies.h"
-#include "recommender/policies/stats.h"
 
 namespace recommender::policies {
 namespace {
@@ -13,11 +13,21 @@ namespace {
 // Captain's usage ring covers 5 s; the fallback reads the same span of the model's history.
 constexpr common::Duration kUsageWindow = std::chrono::seconds{5};
 
+void AppendCaptainTerms(const control::CaptainDecision& d, Proposal& p) {
+  p.Term("throttled_ratio", d.throttled_ratio);
+  p.Term("usage_max_cores", d.usage_max);
+  p.Term("usage_stdev_cores", d.usage_stdev);
+  p.Term("usage_limit_cores", d.usage_limit);
+  p.Term("margin", d.margin);
+  p.Term("action", static_cast<double>(d.action));
+  p.Term("limit_cores", d.limit);
+}
+
 }  // namespace
 
 Proposal EvaluateThrottleTarget(const model::WorkloadSignals& signals, const WorkloadConfig& config,
                                 double target, ThrottleTargetMemory& memory, common::TimePoint now,
-                                const CaptainOptions& options) {
+                                const control::CaptainOptions& options) {
   Proposal p;
   p.policy = std::string(kThrottleTarget);
   p.terms.reserve(10);
@@ -25,14 +35,14 @@ Proposal EvaluateThrottleTarget(const model::WorkloadSignals& signals, const Wor
   if (std::isfinite(signals.node_recommended_cpu_cores) && signals.node_recommended_cpu_cores > 0) {
     p.Term("node_recommended_cpu_cores", signals.node_recommended_cpu_cores);
     p.cpu_cores = signals.node_recommended_cpu_cores;
-    p.reason = "exporters' Captain at throttle target " + FormatNumber(target);
+    p.reason = "exporters' Captain at throttle target " + control::FormatNumber(target);
     return p;
   }
 
   // Fallback: one Captain decision over the model's window.
-  const Summary recent = Summarize(
-      RecentSamples(signals.cpu_usage_history, signals.cpu_usage_sample_interval, kUsageWindow));
-  CaptainDecision d;
+  const control::Summary recent = control::Summarize(control::RecentSamples(
+      signals.cpu_usage_history, signals.cpu_usage_sample_interval, kUsageWindow));
+  control::CaptainDecision d;
   if (recent.count > 0) {
     d.usage_max = recent.max;
     d.usage_stdev = recent.SampleStdev();
@@ -65,7 +75,7 @@ Proposal EvaluateThrottleTarget(const model::WorkloadSignals& signals, const Wor
     limit = 2 * memory.last_limit - limit;
     memory.margin += r - target;
     memory.last_scale_down = false;
-    d.action = CaptainAction::kRollback;
+    d.action = control::CaptainAction::kRollback;
     memory.last_decision = now;
   } else if (due) {
     memory.last_limit = limit;
@@ -73,13 +83,13 @@ Proposal EvaluateThrottleTarget(const model::WorkloadSignals& signals, const Wor
     memory.last_scale_down = false;
     if (r > 3 * target) {
       limit *= 1 + (r - 3 * target);
-      d.action = CaptainAction::kScaleUp;
+      d.action = control::CaptainAction::kScaleUp;
     } else {
       d.usage_limit = d.usage_max + d.usage_stdev * memory.margin;
       if (d.usage_limit <= 0.9 * limit) {
         limit = std::max(0.5 * limit, d.usage_limit);
         memory.last_scale_down = true;
-        d.action = CaptainAction::kScaleDown;
+        d.action = control::CaptainAction::kScaleDown;
       }
     }
     memory.last_decision = now;
@@ -90,11 +100,11 @@ Proposal EvaluateThrottleTarget(const model::WorkloadSignals& signals, const Wor
   memory.limit = limit;
   d.limit = limit;
   d.margin = memory.margin;
-  d.decided = due || d.action == CaptainAction::kRollback;
-  d.AppendTerms(p);
+  d.decided = due || d.action == control::CaptainAction::kRollback;
+  AppendCaptainTerms(d, p);
   p.cpu_cores = limit;
-  p.reason = std::string("window Captain ") + CaptainActionName(d.action) + " at throttle target " +
-             FormatNumber(target);
+  p.reason = std::string("window Captain ") + control::CaptainActionName(d.action) +
+             " at throttle target " + control::FormatNumber(target);
   return p;
 }
 

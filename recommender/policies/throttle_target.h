@@ -1,8 +1,8 @@
 #pragma once
 
 #include "common/clock.h"
+#include "control/captain.h"
 #include "recommender/model/signals.h"
-#include "recommender/policies/captain.h"
 #include "recommender/policies/proposal.h"
 #include "recommender/workload_config.h"
 
@@ -32,6 +32,6 @@ struct ThrottleTargetMemory {
 
 Proposal EvaluateThrottleTarget(const model::WorkloadSignals& signals, const WorkloadConfig& config,
                                 double target, ThrottleTargetMemory& memory, common::TimePoint now,
-                                const CaptainOptions& options = {});
+                                const control::CaptainOptions& options = {});
 
 }  // namespace recommender::policies

@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
@@ -7,6 +8,7 @@
 #include <regex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace common {
 namespace {
@@ -24,6 +26,25 @@ TEST(LogTest, RejectsUnknownLevelAndFormat) {
   for (const char* level : {"trace", "debug", "info", "warn", "error"}) {
     EXPECT_NO_THROW(InitLogging(level, "text")) << level;
   }
+}
+
+TEST(LogTest, FlagsAreCheckedWithTheOtherProblems) {
+  std::string level = "info", format = "text";
+  FlagSet flags("prog", "");
+  RegisterLogFlags(flags, &level, &format);
+  const char* argv[] = {"prog", "--log.level=debug", "--log.format=json"};
+  std::string error;
+  ASSERT_EQ(flags.Parse(3, argv, &error), FlagSet::Outcome::kOk) << error;
+  EXPECT_EQ(level, "debug");
+  EXPECT_EQ(format, "json");
+
+  std::vector<std::string> problems = {"earlier"};
+  CheckLogFlags(level, format, problems);
+  EXPECT_EQ(problems.size(), 1u);
+  CheckLogFlags("verbose", "xml", problems);
+  EXPECT_THAT(problems,
+              ::testing::ElementsAre("earlier", "--log.format must be text or json",
+                                     "--log.level must be trace, debug, info, warn or error"));
 }
 
 TEST(LogTest, TextLinesAreFilteredByLevel) {

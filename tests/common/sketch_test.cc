@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "tests/support/fake_clock.h"
 
 namespace common {
 namespace {

@@ -10,6 +10,7 @@
 #include "recommender/input/prometheus_text.h"
 #include "recommender/input/source.h"
 #include "recommender/loop.h"
+#include "tests/support/fake_clock.h"
 
 namespace recommender {
 

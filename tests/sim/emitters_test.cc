@@ -52,7 +52,7 @@ struct Busy {
 
 TEST(EmittersTest, KernelSampleCarriesTheCounters) {
   Busy b;
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   FillKernelSample(b.sim, sample);
   ASSERT_EQ(sample.containers.size(), 2u);
   const auto& c = sample.containers[0];
@@ -70,7 +70,7 @@ TEST(EmittersTest, KernelSampleCarriesTheCounters) {
 
 TEST(EmittersTest, AResizeKeepsThePodsCgroupSoTheExportersCounterDoesNotJump) {
   Busy b;  // request = limit = 0.5: Guaranteed
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   exporter::state::KernelState kernel({});
   const common::TimePoint t0{std::chrono::seconds{1'700'000'000}};
   FillKernelSample(b.sim, sample);
@@ -109,11 +109,11 @@ TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
   ASSERT_EQ(tree.write_errors(), 0u);
   exporter::kernel::Collector collector(exporter::kernel::FsRoot(dir.path() + "/proc"),
                                         exporter::kernel::FsRoot(dir.path() + "/sys"), {}, nullptr);
-  exporter::state::KernelSample sample;
+  exporter::kernel::KernelSample sample;
   collector.Collect(common::TimePoint{}, sample);
   EXPECT_EQ(sample.cgroup_mode, "v2");
   ASSERT_EQ(sample.containers.size(), 2u);
-  std::map<std::string, const exporter::state::KernelSample::Container*> by_pod;
+  std::map<std::string, const exporter::kernel::KernelSample::Container*> by_pod;
   for (const auto& c : sample.containers) by_pod[c.pod] = &c;
   for (uint32_t r = 0; r < 2; ++r) {
     const ContainerCounters k = b.sim.Counters(r);
@@ -143,7 +143,7 @@ TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
       exporter::kernel::FsRoot(dir.path() + "/proc"), exporter::kernel::FsRoot(dir.path() + "/sys"),
       {.kubelet_url = "http://kubelet/pods"},
       [&](const std::string&) { return common::HttpResult{.status = 200, .body = pods}; });
-  exporter::state::KernelSample named;
+  exporter::kernel::KernelSample named;
   with_kubelet.Collect(common::TimePoint{}, named);
   ASSERT_EQ(named.containers.size(), 2u);
   for (const auto& c : named.containers) {

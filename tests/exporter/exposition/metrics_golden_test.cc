@@ -27,6 +27,7 @@
 #include "exporter/state/state.h"
 #include "rapidjson/document.h"
 #include "tests/promtool.h"
+#include "tests/support/fake_clock.h"
 
 namespace exporter::exposition {
 namespace {

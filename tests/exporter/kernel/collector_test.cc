@@ -20,7 +20,7 @@ using fixtures::kT0;
 using fixtures::MakeCollector;
 using std::chrono::seconds;
 using ::testing::UnorderedElementsAre;
-using Container = state::KernelSample::Container;
+using Container = KernelSample::Container;
 
 // Short (12-digit) ids of the fixture containers; the full ids are sha256 of their names.
 constexpr char kA1[] = "16a36e86f6fe";
@@ -39,7 +39,7 @@ constexpr char kC1[] = "ab861dc170dc";
 constexpr char kUidB[] = "5f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
 constexpr char kUidC[] = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d";
 
-const Container* Find(const state::KernelSample& s, std::string_view short_id_or_cgroup) {
+const Container* Find(const KernelSample& s, std::string_view short_id_or_cgroup) {
   for (const Container& c : s.containers) {
     if (c.container_id.substr(0, 12) == short_id_or_cgroup || c.cgroup == short_id_or_cgroup) {
       return &c;
@@ -48,19 +48,19 @@ const Container* Find(const state::KernelSample& s, std::string_view short_id_or
   return nullptr;
 }
 
-std::map<std::string, uint64_t> Errors(const state::KernelSample& s) {
+std::map<std::string, uint64_t> Errors(const KernelSample& s) {
   std::map<std::string, uint64_t> out;
   for (const auto& e : s.errors) out[std::string(e.source) + "/" + std::string(e.reason)] = e.count;
   return out;
 }
 
-std::map<std::string, bool> Success(const state::KernelSample& s) {
+std::map<std::string, bool> Success(const KernelSample& s) {
   std::map<std::string, bool> out;
   for (const auto& src : s.sources) out[std::string(src.name)] = src.success;
   return out;
 }
 
-std::vector<std::string> ShortIds(const state::KernelSample& s) {
+std::vector<std::string> ShortIds(const KernelSample& s) {
   std::vector<std::string> out;
   for (const Container& c : s.containers) out.push_back(c.container_id.substr(0, 12));
   return out;
@@ -73,7 +73,7 @@ class CollectorTest : public ::testing::TestWithParam<bool> {
     o.keep_files_open = GetParam();
     return o;
   }
-  state::KernelSample sample_;
+  KernelSample sample_;
 };
 
 INSTANTIATE_TEST_SUITE_P(KeptAndReopened, CollectorTest, ::testing::Bool(),
@@ -357,7 +357,7 @@ TEST_P(CollectorTest, TheCaptainsSamplesReadCpuStatAndTheLimitButNotPressure) {
   tree.Write(A1File("cpu.pressure"),
              "some avg10=1.50 avg60=0.80 avg300=0.20 total=29000\n"
              "full avg10=0.40 avg60=0.10 avg300=0.02 total=6000\n");
-  state::KernelSample captains;
+  KernelSample captains;
   collector->CollectCgroups(captains);
   const Container* c = Find(captains, kA1);
   EXPECT_EQ(*c->usage_ns, 2'100'000'000u);
@@ -386,7 +386,7 @@ TEST_P(CollectorTest, UnreadableFilesAreCountedAsPermissionErrors) {
     ::close(out[0]);
     if (::getuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
     auto collector = MakeCollector(tree.proc(), tree.sys(), Options());
-    state::KernelSample sample;
+    KernelSample sample;
     collector->Collect(kT0, sample);
     std::string report;
     for (const auto& [what, count] : Errors(sample)) {
@@ -570,7 +570,7 @@ TEST_P(CollectorTest, ContainersBeyondTheCapAreSkippedAndCounted) {
   auto collector = MakeCollector(FixturePath("v2_systemd/proc"), FixturePath("v2_systemd/sys"), o);
   collector->Collect(kT0, sample_);
   auto all = MakeCollector(FixturePath("v2_systemd/proc"), FixturePath("v2_systemd/sys"));
-  state::KernelSample every;
+  KernelSample every;
   all->Collect(kT0, every);
   ASSERT_GT(every.containers.size(), 2u);
   EXPECT_EQ(sample_.containers.size(), 2u);
@@ -578,7 +578,7 @@ TEST_P(CollectorTest, ContainersBeyondTheCapAreSkippedAndCounted) {
 }
 
 TEST(CollectorBudgetTest, FilesBeyondTheBudgetAreReopenedWithTheSameResults) {
-  state::KernelSample all_kept, some_kept;
+  KernelSample all_kept, some_kept;
   auto kept = MakeCollector(FixturePath("v2_systemd/proc"), FixturePath("v2_systemd/sys"));
   kept->Collect(kT0, all_kept);
   CollectorOptions small;

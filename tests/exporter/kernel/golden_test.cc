@@ -17,10 +17,11 @@
 #include "common/text_serializer.h"
 #include "exporter/exposition/http_routes.h"
 #include "exporter/exposition/kernel_collectable.h"
-#include "exporter/kernel/kernel_poller.h"
 #include "exporter/loop.h"
+#include "exporter/sources/kernel_poller.h"
 #include "tests/exporter/kernel/fixture_tree.h"
 #include "tests/promtool.h"
+#include "tests/support/fake_clock.h"
 
 namespace exporter::kernel {
 namespace {
@@ -30,6 +31,8 @@ using fixtures::FixturePath;
 using fixtures::FixtureTree;
 using fixtures::kT0;
 using fixtures::MakeCollector;
+using sources::CaptainsRun;
+using sources::KernelPoller;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
@@ -112,28 +115,6 @@ TEST(KernelGoldenTest, V2Cgroupfs) { ExpectOneCollectionGolden("v2_cgroupfs"); }
 TEST(KernelGoldenTest, HybridSystemd) { ExpectOneCollectionGolden("hybrid_systemd"); }
 
 TEST(KernelGoldenTest, Broken) { ExpectOneCollectionGolden("broken"); }
-
-TEST(KernelPollerTest, PublishesAnEmptySnapshotBeforeTheFirstCollection) {
-  KernelPoller poller(
-      MakeCollector(FixturePath("v1_cgroupfs/proc"), FixturePath("v1_cgroupfs/sys")),
-      StateOptions());
-  EXPECT_TRUE(poller.Snapshot()->containers.empty());
-  EXPECT_EQ(poller.Snapshot()->collections, 0u);
-}
-
-TEST(KernelPollerTest, TheThreadCollectsUntilDestroyed) {
-  common::FakeClock clock(kT0);
-  KernelPoller poller(
-      MakeCollector(FixturePath("v1_cgroupfs/proc"), FixturePath("v1_cgroupfs/sys")),
-      StateOptions());
-  poller.Start(clock, std::chrono::milliseconds{1});
-  // Bounded: at most 10 s of 1 ms collections.
-  for (int i = 0; i < 10'000 && poller.Snapshot()->collections < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds{1});
-  }
-  EXPECT_GE(poller.Snapshot()->collections, 3u);
-  EXPECT_EQ(poller.Snapshot()->containers.size(), 4u);
-}
 
 // Spans whose instances are pods of the v2_systemd fixture, so the status page can join them.
 void AddSpans(ExporterLoop& loop) {

@@ -21,7 +21,7 @@ using fixtures::kT0;
 using fixtures::MakeCollector;
 using fixtures::ReadText;
 using std::chrono::seconds;
-using Container = state::KernelSample::Container;
+using Container = KernelSample::Container;
 
 // A1 of v2_systemd: threads 101-103, which become one process 101 here.
 const std::string kA1Dir =
@@ -30,7 +30,7 @@ const std::string kA1Dir =
 constexpr char kA1[] = "16a36e86f6fe";
 constexpr char kB1[] = "5b950e77941d";
 
-const Container* Find(const state::KernelSample& s, std::string_view short_id) {
+const Container* Find(const KernelSample& s, std::string_view short_id) {
   for (const Container& c : s.containers) {
     if (c.container_id.substr(0, 12) == short_id) return &c;
   }
@@ -121,7 +121,7 @@ INSTANTIATE_TEST_SUITE_P(Trees, ProcessStatsTreeTest,
 TEST_P(ProcessStatsTreeTest, ProcessAnswersGiveTheSumsOfThePerThreadReadsInOneBatch) {
   FixtureTree tree(GetParam());
   FakeTaskstats taskstats(tree);
-  state::KernelSample threads, processes;
+  KernelSample threads, processes;
   MakeCollector(tree.proc(), tree.sys())->Collect(kT0, threads);
   MakeCollector(tree.proc(), tree.sys(), {.process_stats = taskstats.Fn()})
       ->Collect(kT0, processes);
@@ -152,7 +152,7 @@ TEST_P(ProcessStatsTreeTest, ProcessAnswersGiveTheSumsOfThePerThreadReadsInOneBa
 TEST(ProcessStatsTest, OnlyContainersWithGrowthAreAskedAndANewProcessIsFound) {
   FixtureTree tree("v2_systemd");
   FakeTaskstats taskstats(tree);
-  state::KernelSample s;
+  KernelSample s;
   auto collector = MakeCollector(tree.proc(), tree.sys(), {.process_stats = taskstats.Fn()});
   collector->Collect(kT0, s);
   EXPECT_EQ(Find(s, kA1)->wait_ns, 250'000'000u);
@@ -196,7 +196,7 @@ TEST(ProcessStatsTest, OnlyContainersWithGrowthAreAskedAndANewProcessIsFound) {
 TEST(ProcessStatsTest, ExitedProcessesKeepTheirShareAndFailuresAreCounted) {
   FixtureTree tree("v2_systemd");
   FakeTaskstats taskstats(tree);
-  state::KernelSample s;
+  KernelSample s;
   auto collector = MakeCollector(tree.proc(), tree.sys(), {.process_stats = taskstats.Fn()});
   collector->Collect(kT0, s);
   const uint64_t b1_wait = Find(s, kB1)->wait_ns;

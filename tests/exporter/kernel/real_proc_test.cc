@@ -71,8 +71,8 @@ TEST(RealProcTest, OwnCgroupShowsAGrowingRunQueueWhileBusyThreadsCompete) {
   CollectorOptions options;
   options.cgroup_include = RegexEscape(own);
   Collector collector(FsRoot("/proc"), FsRoot("/sys"), options, nullptr);
-  state::KernelSample sample;
-  auto own_container = [&]() -> const state::KernelSample::Container* {
+  KernelSample sample;
+  auto own_container = [&]() -> const KernelSample::Container* {
     for (const auto& c : sample.containers) {
       if (c.cgroup == own) return &c;
     }
@@ -221,14 +221,13 @@ TEST(RealProcTest, ThreadsThatDidNotRunAreNotReadAndNothingIsLost) {
     options.cgroup_include = RegexEscape(name);
     options.discovery_interval = std::chrono::hours{1};
     Collector collector(FsRoot("/proc"), FsRoot("/sys"), options, nullptr);
-    state::KernelSample sample;
+    KernelSample sample;
     auto now = std::chrono::system_clock::now();
     auto collect = [&] {
       now += std::chrono::seconds{1};
       collector.Collect(now, sample);
       EXPECT_EQ(sample.containers.size(), 1u);
-      return sample.containers.empty() ? state::KernelSample::Container{}
-                                       : sample.containers.front();
+      return sample.containers.empty() ? KernelSample::Container{} : sample.containers.front();
     };
     // What the kernel shows for the three threads now (they all sleep).
     auto direct = [&] {
@@ -250,7 +249,7 @@ TEST(RealProcTest, ThreadsThatDidNotRunAreNotReadAndNothingIsLost) {
     workers.Run(0);
     collect();  // the read order learns that worker 0 runs
     workers.Run(0);
-    state::KernelSample::Container c = collect();
+    KernelSample::Container c = collect();
     EXPECT_EQ(sample.threads_read, 1u) << "only the worker that ran";
     TaskSchedstat now_direct = direct();
     EXPECT_EQ(c.run_ns, now_direct.run_ns);

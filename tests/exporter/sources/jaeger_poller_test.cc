@@ -14,6 +14,7 @@
 #include "exporter/spans/otlp_proto_writer.h"
 #include "tests/exporter/sources/test_util.h"
 #include "tests/exporter/spans/test_util.h"
+#include "tests/support/fake_clock.h"
 
 namespace exporter::sources {
 namespace {

@@ -15,6 +15,30 @@ const std::map<std::string, std::string> kRecommender = {{"source", "recommender
 constexpr char kGood[] = R"({"targets":[{"namespace":"shop","workload":"cart","container":"cart",)"
                          R"("throttleTarget":0.06}]})";
 
+TEST(ParseThrottleTargetsTest, BadAnswersAreRejectedWhole) {
+  for (const std::string_view bad :
+       {std::string_view("not json"), std::string_view(R"({"targets":{}})"),
+        std::string_view(R"({"chosen":true})"),
+        std::string_view(R"({"targets":[{"namespace":"a","workload":"b","container":"c",
+                             "throttleTarget":"0.1"}]})"),
+        std::string_view(R"({"targets":[{"namespace":"a","workload":"b","container":"c",
+                             "throttleTarget":0.1},{"namespace":"a","workload":"b",
+                             "throttleTarget":0.1}]})"),
+        std::string_view(R"({"targets":[{"namespace":"a","workload":"b","container":"c",
+                             "throttleTarget":1.5}]})"),
+        std::string_view(R"({"targets":[{"namespace":"a","workload":"b","container":"c",
+                             "throttleTarget":0.1}]}trailing)")}) {
+    std::string error;
+    EXPECT_FALSE(ParseThrottleTargets(bad, &error).has_value()) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+  std::string error;
+  const std::optional<state::ThrottleTargets> none =
+      ParseThrottleTargets(R"({"targets":[]})", &error);
+  ASSERT_TRUE(none.has_value()) << error;
+  EXPECT_TRUE(none->entries.empty());
+}
+
 TEST(TargetsPollerTest, GoodAnswersReplaceTheTargetsAndBadOnesKeepThem) {
   prometheus::Registry registry;
   SourceMetrics metrics(registry);

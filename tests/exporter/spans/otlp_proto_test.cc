@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exporter/spans/otlp_proto_writer.h"
+#include "exporter/spans/otlp_response.h"
 #include "tests/exporter/spans/test_util.h"
 
 namespace exporter::spans {

@@ -4,9 +4,12 @@
 
 #include <string>
 
+#include "exporter/sources/targets_poller.h"
+
 namespace exporter::state {
 namespace {
 
+using kernel::KernelSample;
 using std::chrono::milliseconds;
 
 const common::TimePoint kT0{std::chrono::seconds{1'787'392'800}};
@@ -20,7 +23,7 @@ constexpr std::string_view kTargets = R"({"computedAt":"2026-12-04T12:00:00Z","c
 
 ThrottleTargets Parsed(std::string_view json) {
   std::string error;
-  std::optional<ThrottleTargets> t = ParseThrottleTargets(json, &error);
+  std::optional<ThrottleTargets> t = sources::ParseThrottleTargets(json, &error);
   EXPECT_TRUE(t.has_value()) << error;
   return t.value_or(ThrottleTargets{});
 }
@@ -36,26 +39,6 @@ TEST(ThrottleTargetsTest, PodsMatchTheirDeploymentByTheLongestPrefix) {
   EXPECT_DOUBLE_EQ(t.For("shop", "carts-7d9f8b6c5d-x2b4q", "cart", 0.5), 0.5);
   EXPECT_DOUBLE_EQ(t.For("shop", "cart", "cart", 0.5), 0.5);
   EXPECT_DOUBLE_EQ(t.For("nowhere", "cart-1", "cart", 0.5), 0.5);
-}
-
-TEST(ThrottleTargetsTest, BadAnswersAreRejectedWhole) {
-  for (const std::string_view bad :
-       {std::string_view("not json"), std::string_view(R"({"targets":{}})"),
-        std::string_view(R"({"chosen":true})"),
-        std::string_view(R"({"targets":[{"namespace":"a","workload":"b","container":"c",
-                             "throttleTarget":"0.1"}]})"),
-        std::string_view(R"({"targets":[{"namespace":"a","workload":"b","container":"c",
-                             "throttleTarget":0.1},{"namespace":"a","workload":"b",
-                             "throttleTarget":0.1}]})"),
-        std::string_view(R"({"targets":[{"namespace":"a","workload":"b","container":"c",
-                             "throttleTarget":1.5}]})"),
-        std::string_view(R"({"targets":[{"namespace":"a","workload":"b","container":"c",
-                             "throttleTarget":0.1}]}trailing)")}) {
-    std::string error;
-    EXPECT_FALSE(ParseThrottleTargets(bad, &error).has_value()) << bad;
-    EXPECT_FALSE(error.empty()) << bad;
-  }
-  EXPECT_TRUE(Parsed(R"({"targets":[]})").entries.empty());
 }
 
 // One container at a 1-core limit that is throttled in every period (or in none).

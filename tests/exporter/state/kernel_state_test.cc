@@ -5,6 +5,8 @@
 namespace exporter::state {
 namespace {
 
+using kernel::KernelSample;
+
 using std::chrono::seconds;
 
 const common::TimePoint kT0{seconds{1'787'392'800}};

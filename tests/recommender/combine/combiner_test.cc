@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/clock.h"
+#include "recommender/checkpoint/safety_state.h"
+#include "tests/support/fake_clock.h"
 
 namespace recommender::combine {
 namespace {
@@ -183,7 +185,7 @@ TEST_F(CombinerTest, OnlyTheStaleChannelIsHeld) {
 std::string Serialise(const SafetyMemory& memory) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  WriteSafetyState(memory, writer);
+  checkpoint::WriteSafetyState(memory, writer);
   return buffer.GetString();
 }
 
@@ -196,7 +198,7 @@ TEST_F(CombinerTest, SafetyMemoryJsonRoundTrip) {
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str());
   SafetyMemory restored;
   std::string error;
-  ASSERT_TRUE(ReadSafetyState(doc, restored, &error)) << error;
+  ASSERT_TRUE(checkpoint::ReadSafetyState(doc, restored, &error)) << error;
   EXPECT_EQ(Serialise(restored), text);
   EXPECT_EQ(restored.replicas.last_good, 8);
   EXPECT_EQ(restored.replicas.window.size(), 2u);
@@ -219,7 +221,7 @@ TEST_F(CombinerTest, EmptySafetyMemoryRoundTripsNulls) {
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str());
   SafetyMemory restored;
   restored.cpu.last_good = 3;
-  ASSERT_TRUE(ReadSafetyState(doc, restored, nullptr));
+  ASSERT_TRUE(checkpoint::ReadSafetyState(doc, restored, nullptr));
   EXPECT_FALSE(restored.cpu.last_good);
 }
 
@@ -229,7 +231,7 @@ TEST_F(CombinerTest, CorruptSafetyStateIsRejected) {
       R"({"replicas":{"last_good":1,"last_output":1,"window":[[1]]},"cpu":{}})");
   memory_.replicas.last_good = 4;
   std::string error;
-  EXPECT_FALSE(ReadSafetyState(doc, memory_, &error));
+  EXPECT_FALSE(checkpoint::ReadSafetyState(doc, memory_, &error));
   EXPECT_EQ(error, "safety_state.replicas.window: entries must be [nanoseconds, number]");
   EXPECT_EQ(memory_.replicas.last_good, 4);
 }

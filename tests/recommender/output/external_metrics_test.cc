@@ -8,14 +8,13 @@
 #include <vector>
 
 #include "rapidjson/document.h"
+#include "tests/recommender/output/kubernetes_api.h"
 #include "tests/recommender/output/snapshot_fixture.h"
 
 namespace recommender::output {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using Op = LabelRequirement::Op;
 
 constexpr char kMetricsPath[] = "/apis/external.metrics.k8s.io/v1beta1/namespaces/";
 
@@ -35,132 +34,6 @@ Snapshot TestSnapshot() {
   s.workloads = {s.workloads[0], s.workloads[1],
                  checkout};  // hotel/search, shop/cart, shop/checkout
   return s;
-}
-
-common::HttpRequest Get(std::string path, std::string query = "") {
-  common::HttpRequest r;
-  r.method = "GET";
-  r.path = std::move(path);
-  r.query = std::move(query);
-  return r;
-}
-
-rapidjson::Document Parse(const common::HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.body;
-  return d;
-}
-
-// The exact metav1.Status shape, its code matching the HTTP status.
-void ExpectStatus(const common::HttpResponse& r, int code, const std::string& reason,
-                  const std::string& message_part = "") {
-  EXPECT_EQ(r.status, code) << r.body;
-  EXPECT_EQ(r.content_type, "application/json");
-  const rapidjson::Document d = Parse(r);
-  ASSERT_TRUE(d.IsObject());
-  EXPECT_EQ(d.MemberCount(), 7u) << r.body;
-  EXPECT_STREQ(d["kind"].GetString(), "Status");
-  EXPECT_STREQ(d["apiVersion"].GetString(), "v1");
-  EXPECT_TRUE(d["metadata"].IsObject() && d["metadata"].ObjectEmpty());
-  EXPECT_STREQ(d["status"].GetString(), "Failure");
-  EXPECT_EQ(d["reason"].GetString(), reason);
-  EXPECT_EQ(d["code"].GetInt(), code);
-  EXPECT_THAT(d["message"].GetString(), HasSubstr(message_part));
-}
-
-LabelSelector MustParse(std::string_view text) {
-  std::string error;
-  std::optional<LabelSelector> s = ParseLabelSelector(text, &error);
-  EXPECT_TRUE(s.has_value()) << text << ": " << error;
-  return s.value_or(LabelSelector{});
-}
-
-std::string ParseError(std::string_view text) {
-  std::string error;
-  EXPECT_FALSE(ParseLabelSelector(text, &error).has_value()) << text;
-  return error;
-}
-
-TEST(LabelSelectorTest, ParsesEveryOperator) {
-  EXPECT_TRUE(MustParse("").empty());
-  EXPECT_TRUE(MustParse("  ").empty());
-  const LabelSelector s = MustParse(
-      "workload=cart, a==b,c != d,env in (prod, staging),tier notin (cache),present,!absent,"
-      "scaledobject.keda.sh/name=frontend,empty=");
-  ASSERT_EQ(s.size(), 9u);
-  const auto expect = [&](size_t i, const std::string& key, Op op,
-                          std::vector<std::string> values) {
-    EXPECT_EQ(s[i].key, key) << i;
-    EXPECT_EQ(s[i].op, op) << i;
-    EXPECT_EQ(s[i].values, values) << i;
-  };
-  expect(0, "workload", Op::kEquals, {"cart"});
-  expect(1, "a", Op::kEquals, {"b"});
-  expect(2, "c", Op::kNotEquals, {"d"});
-  expect(3, "env", Op::kIn, {"prod", "staging"});
-  expect(4, "tier", Op::kNotIn, {"cache"});
-  expect(5, "present", Op::kExists, {});
-  expect(6, "absent", Op::kDoesNotExist, {});
-  expect(7, "scaledobject.keda.sh/name", Op::kEquals, {"frontend"});
-  expect(8, "empty", Op::kEquals, {""});
-}
-
-TEST(LabelSelectorTest, RejectsWhatKubernetesRejects) {
-  EXPECT_THAT(ParseError("a=b,"), HasSubstr("at character 5: expected a label key, found the end"));
-  EXPECT_THAT(ParseError(",a"), HasSubstr("expected a label key"));
-  EXPECT_THAT(ParseError("a=b=c"), HasSubstr("expected ',' or the end"));
-  EXPECT_THAT(ParseError("a in ()"), HasSubstr("must not be empty"));
-  EXPECT_THAT(ParseError("a in b"), HasSubstr("expected '('"));
-  EXPECT_THAT(ParseError("a in (b c)"), HasSubstr("expected ',' or ')'"));
-  EXPECT_THAT(ParseError("a in (b"), HasSubstr("found the end"));
-  EXPECT_THAT(ParseError("a b"), HasSubstr("expected =, ==, !=, in, notin"));
-  EXPECT_THAT(ParseError("a>1"), HasSubstr("< and > are not supported"));
-  EXPECT_THAT(ParseError("!a=b"), HasSubstr("expected ',' or the end"));
-  EXPECT_THAT(ParseError("-a=b"), HasSubstr("invalid label key"));
-  EXPECT_THAT(ParseError("Upper.Case/a=b"), HasSubstr("invalid label key"));
-  EXPECT_THAT(ParseError("a/b/c=d"), HasSubstr("invalid label key"));
-  EXPECT_THAT(ParseError(std::string(64, 'k') + "=v"), HasSubstr("invalid label key"));
-  EXPECT_THAT(ParseError("a=-v"), HasSubstr("invalid label value"));
-  EXPECT_THAT(ParseError("a=" + std::string(64, 'v')), HasSubstr("invalid label value"));
-  EXPECT_THAT(ParseError("a=(b)"), HasSubstr("expected a label value"));
-}
-
-TEST(LabelSelectorTest, MatchesLikeKubernetes) {
-  const Labels labels = {{"namespace", "shop"}, {"workload", "cart"}, {"service", "cart"}};
-  const auto matches = [&](std::string_view text) { return Matches(MustParse(text), labels); };
-  EXPECT_TRUE(matches(""));
-  EXPECT_TRUE(matches("workload=cart"));
-  EXPECT_TRUE(matches("workload==cart,namespace=shop"));
-  EXPECT_FALSE(matches("workload=cart,namespace=hotel"));
-  EXPECT_TRUE(matches("workload!=search"));
-  EXPECT_FALSE(matches("workload!=cart"));
-  EXPECT_TRUE(matches("missing!=x"));  // an absent label is not equal to anything
-  EXPECT_TRUE(matches("workload in (search, cart)"));
-  EXPECT_FALSE(matches("workload notin (search, cart)"));
-  EXPECT_TRUE(matches("missing notin (x)"));
-  EXPECT_FALSE(matches("missing in (x)"));
-  EXPECT_TRUE(matches("service"));
-  EXPECT_FALSE(matches("!service"));
-  EXPECT_TRUE(matches("!missing"));
-  EXPECT_FALSE(matches("missing"));
-  EXPECT_FALSE(matches("missing="));  // equality needs the label, even with an empty value
-}
-
-TEST(FormatQuantityTest, MilliPrecisionLikeTheHpaReads) {
-  EXPECT_EQ(FormatQuantity(3), "3");
-  EXPECT_EQ(FormatQuantity(0), "0");
-  EXPECT_EQ(FormatQuantity(1.5), "1500m");
-  EXPECT_EQ(FormatQuantity(0.1), "100m");
-  EXPECT_EQ(FormatQuantity(2.3456), "2346m");
-  EXPECT_EQ(FormatQuantity(-0.25), "-250m");
-  EXPECT_EQ(FormatQuantity(1234567), "1234567");
-  // Below half a milli-unit a value would read as 0: micro or nano units keep it.
-  EXPECT_EQ(FormatQuantity(0.00005), "50u");
-  EXPECT_EQ(FormatQuantity(-0.0000004), "-400n");
-  EXPECT_EQ(FormatQuantity(7e-9), "7n");
-  EXPECT_EQ(FormatQuantity(1e-12), "0");
-  EXPECT_EQ(FormatQuantity(1e300), "9000000000000000");  // clamped, not overflowed
 }
 
 TEST(ExternalMetricsDiscoveryTest, ApiGroupList) {
@@ -337,23 +210,6 @@ TEST(ExternalMetricsValuesTest, BadSelectorIsBadRequest) {
                400, "BadRequest", "invalid labelSelector \"workload in cart\": at character 13");
   ExpectStatus(HandleExternalMetrics(TestSnapshot(), Get(path, "labelSelector=workload%3")), 400,
                "BadRequest", "percent-encoded");
-}
-
-TEST(ExternalMetricsAuthTest, RefusesWithoutAVerifiedAllowedCertificate) {
-  common::HttpRequest r = Get("/apis");
-  std::optional<common::HttpResponse> refusal = RefuseUnauthenticated(r, {});
-  ASSERT_TRUE(refusal);
-  ExpectStatus(*refusal, 401, "Unauthorized", "client certificate");
-  r.client_cert_cn = "front-proxy-client";  // a name alone, unverified, counts for nothing
-  ASSERT_TRUE(RefuseUnauthenticated(r, {}));
-  EXPECT_EQ(RefuseUnauthenticated(r, {})->status, 401);
-
-  r.client_cert_verified = true;
-  EXPECT_FALSE(RefuseUnauthenticated(r, {}));  // no allowed names: any the CA signed
-  EXPECT_FALSE(RefuseUnauthenticated(r, {"aggregator", "front-proxy-client"}));
-  refusal = RefuseUnauthenticated(r, {"aggregator"});
-  ASSERT_TRUE(refusal);
-  ExpectStatus(*refusal, 403, "Forbidden", "\"front-proxy-client\" is not one of");
 }
 
 }  // namespace

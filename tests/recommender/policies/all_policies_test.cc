@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "recommender/checkpoint/policy_state.h"
 #include "tests/recommender/policies/term.h"
+#include "tests/support/fake_clock.h"
 
 namespace recommender::policies {
 namespace {
@@ -105,7 +107,7 @@ bool SameTerms(const Terms& a, const Terms& b) {
 std::string Serialise(const PolicyMemory& memory) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  WritePolicyState(memory, writer);
+  checkpoint::WritePolicyState(memory, writer);
   return buffer.GetString();
 }
 
@@ -126,7 +128,7 @@ TEST(AllPoliciesTest, PolicyMemoryJsonRoundTripContinuesIdentically) {
   ASSERT_FALSE(doc.HasParseError());
   std::vector<PolicyMemory> restored(1);
   std::string error;
-  ASSERT_TRUE(ReadPolicyState(doc, restored[0], &error)) << error;
+  ASSERT_TRUE(checkpoint::ReadPolicyState(doc, restored[0], &error)) << error;
   EXPECT_EQ(Serialise(restored[0]), text);
   EXPECT_FALSE(restored[0].hpa_cpu.recommendations.empty());
   EXPECT_FALSE(restored[0].k8s_cpu.recommendations.empty());
@@ -152,7 +154,7 @@ TEST(AllPoliciesTest, NaNSurvivesTheRoundTripAsNull) {
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str());
   PolicyMemory restored;
   restored.throttle_target.limit = 5;
-  ASSERT_TRUE(ReadPolicyState(doc, restored, nullptr));
+  ASSERT_TRUE(checkpoint::ReadPolicyState(doc, restored, nullptr));
   EXPECT_TRUE(std::isnan(restored.throttle_target.limit));
 }
 
@@ -166,12 +168,12 @@ TEST(AllPoliciesTest, CorruptPolicyStateIsRejectedWithTheField) {
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str());
   PolicyMemory target;
   std::string error;
-  EXPECT_FALSE(ReadPolicyState(doc, target, &error));
+  EXPECT_FALSE(checkpoint::ReadPolicyState(doc, target, &error));
   EXPECT_EQ(error, "policy_state.throttle_target.limit: not a number");
   EXPECT_TRUE(std::isnan(target.showar.last_size_cores));  // unchanged
 
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(R"({"throttle_target": {}})");
-  EXPECT_FALSE(ReadPolicyState(doc, target, &error));
+  EXPECT_FALSE(checkpoint::ReadPolicyState(doc, target, &error));
   EXPECT_EQ(error, "policy_state.throttle_target.limit: missing");
 }
 

@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "tests/recommender/policies/term.h"
+#include "tests/support/fake_clock.h"
 
 namespace recommender::policies {
 namespace {

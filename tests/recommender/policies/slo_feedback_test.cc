@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "recommender/checkpoint/policy_state.h"
 #include "tests/recommender/policies/term.h"
+#include "tests/support/fake_clock.h"
 
 namespace recommender::policies {
 namespace {
@@ -197,7 +199,7 @@ TEST(TowerTest, IgnoresInvalidSamples) {
 std::string Serialise(const Tower& tower) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  tower.Write(writer);
+  checkpoint::WriteTowerState(tower, writer);
   return buffer.GetString();
 }
 
@@ -218,7 +220,7 @@ TEST(TowerTest, JsonRoundTripRestoresTableChoiceAndRng) {
   ASSERT_FALSE(doc.HasParseError());
   Tower restored(o);
   std::string error;
-  ASSERT_TRUE(restored.Read(doc, &error)) << error;
+  ASSERT_TRUE(checkpoint::ReadTowerState(doc, restored, &error)) << error;
   EXPECT_EQ(Serialise(restored), text);
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(tower.Choose(90, clock.Now()).action, restored.Choose(90, clock.Now()).action);
@@ -233,7 +235,7 @@ TEST(TowerTest, CorruptJsonIsRejectedAndLeavesTheTowerUnchanged) {
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseFullPrecisionFlag>(bad);
     std::string error;
-    EXPECT_FALSE(tower.Read(doc, &error)) << bad;
+    EXPECT_FALSE(checkpoint::ReadTowerState(doc, tower, &error)) << bad;
     EXPECT_FALSE(error.empty());
     EXPECT_EQ(Serialise(tower), before);
   }

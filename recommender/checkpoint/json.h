@@ -15,15 +15,15 @@
 // Checkpoint helpers shared by the policy and safety memories: times as integer nanoseconds since
 // the epoch, NaN as null, and a strict reader (every key must be present with the right type, so a
 // truncated or edited checkpoint is reported instead of half-restored).
-namespace recommender::policies::json {
+namespace recommender::checkpoint::json {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void Double(Writer& w, const char* key, double value);
 void Time(Writer& w, const char* key, common::TimePoint t);
-void TimedValues(Writer& w, const char* key, const std::deque<TimedValue>& values);
+void TimedValues(Writer& w, const char* key, const std::deque<policies::TimedValue>& values);
 void Doubles(Writer& w, const char* key, const std::deque<double>& values);
-void WriteTerms(Writer& w, const char* key, const Terms& terms);
+void WriteTerms(Writer& w, const char* key, const policies::Terms& terms);
 
 // Reads fields of one JSON object; the first problem is kept as "<where>.<key>: <what>" and
 // every later call is a no-op.
@@ -39,9 +39,9 @@ class ObjectReader {
   void Uint64(const char* key, uint64_t& out);
   void Bool(const char* key, bool& out);
   void Time(const char* key, common::TimePoint& out);
-  void TimedValues(const char* key, std::deque<TimedValue>& out);
+  void TimedValues(const char* key, std::deque<policies::TimedValue>& out);
   void Doubles(const char* key, std::deque<double>& out);
-  void ReadTerms(const char* key, Terms& out);
+  void ReadTerms(const char* key, policies::Terms& out);
   // The member object `key`, or nullptr (with an error) if it is missing or not an object.
   const rapidjson::Value* Object(const char* key);
   // The member array `key`, or nullptr (with an error).
@@ -60,4 +60,4 @@ class ObjectReader {
   std::string error_;
 };
 
-}  // namespace recommender::policies::json
+}  // namespace recommender::checkpoint::json

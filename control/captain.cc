@@ -1,11 +1,11 @@
-#include "recommender/policies/captain.h"
+#include "control/captain.h"
 
 #include <algorithm>
 #include <span>
 
-#include "recommender/policies/stats.h"
+#include "control/stats.h"
 
-namespace recommender::policies {
+namespace control {
 namespace {
 
 double ThrottledRatio(const CaptainState& s) {
@@ -41,16 +41,6 @@ CaptainState MakeCaptainState(const CaptainOptions& options) {
   s.last_limit = options.initial_limit_cores;
   s.margin = options.initial_margin;
   return s;
-}
-
-void CaptainDecision::AppendTerms(Proposal& proposal) const {
-  proposal.Term("throttled_ratio", throttled_ratio);
-  proposal.Term("usage_max_cores", usage_max);
-  proposal.Term("usage_stdev_cores", usage_stdev);
-  proposal.Term("usage_limit_cores", usage_limit);
-  proposal.Term("margin", margin);
-  proposal.Term("action", static_cast<double>(action));
-  proposal.Term("limit_cores", limit);
 }
 
 CaptainDecision CaptainStep(CaptainState& s, const CaptainSample& sample, double target,
@@ -121,4 +111,4 @@ CaptainDecision CaptainStep(CaptainState& s, const CaptainSample& sample, double
   return d;
 }
 
-}  // namespace recommender::policies
+}  // namespace control

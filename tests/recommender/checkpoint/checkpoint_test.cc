@@ -1,4 +1,4 @@
-#include "recommender/checkpoint.h"
+#include "recommender/checkpoint/checkpoint.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,10 +1,10 @@
-#include "recommender/policies/stats.h"
+#include "control/stats.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 
-namespace recommender::policies {
+namespace control {
 
 double Summary::PopulationStdev() const {
   return count == 0 ? 0 : std::sqrt(m2 / static_cast<double>(count));
@@ -61,4 +61,4 @@ std::string FormatNumber(double value) {
   return ec == std::errc{} ? std::string(buf, end) : std::string("?");
 }
 
-}  // namespace recommender::policies
+}  // namespace control

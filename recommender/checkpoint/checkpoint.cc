@@ -1,4 +1,4 @@
-#include "recommender/checkpoint.h"
+#include "recommender/checkpoint/checkpoint.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,7 +13,8 @@
 #include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-#include "recommender/combine/combiner.h"
+#include "recommender/checkpoint/policy_state.h"
+#include "recommender/checkpoint/safety_state.h"
 
 namespace recommender {
 namespace {
@@ -84,8 +85,8 @@ bool ReadWorkload(const rapidjson::Value& v, size_t index, PendingWorkload& out,
     out.series.emplace_back(*s, std::move(points));
   }
   std::string why;
-  if (!policies::ReadPolicyState(*policy_state, out.memory.policies, &why) ||
-      !combine::ReadSafetyState(*safety, out.memory.safety, &why)) {
+  if (!checkpoint::ReadPolicyState(*policy_state, out.memory.policies, &why) ||
+      !checkpoint::ReadSafetyState(*safety, out.memory.safety, &why)) {
     *error = where + ": " + why;
     return false;
   }
@@ -106,7 +107,7 @@ std::string WriteCheckpoint(const model::Model& model, const policies::Tower& to
   w.Key("saved_at");
   w.Int64(Nanos(now));
   w.Key("tower");
-  tower.Write(w);
+  checkpoint::WriteTowerState(tower, w);
   w.Key("workloads");
   w.StartArray();
   for (size_t i = 0; i < model.size(); ++i) {
@@ -136,9 +137,9 @@ std::string WriteCheckpoint(const model::Model& model, const policies::Tower& to
     const WorkloadMemory fresh;
     const WorkloadMemory& m = memory == memories.end() ? fresh : memory->second;
     w.Key("policies");
-    policies::WritePolicyState(m.policies, w);
+    checkpoint::WritePolicyState(m.policies, w);
     w.Key("safety");
-    combine::WriteSafetyState(m.safety, w);
+    checkpoint::WriteSafetyState(m.safety, w);
     w.EndObject();
   }
   w.EndArray();
@@ -172,7 +173,7 @@ bool ReadCheckpoint(std::string_view text, model::Model& model, policies::Tower&
     return false;
   }
   policies::Tower restored_tower(tower.options());
-  if (!restored_tower.Read(*tower_state, error)) return false;
+  if (!checkpoint::ReadTowerState(*tower_state, restored_tower, error)) return false;
   std::vector<PendingWorkload> pending(workloads->Size());
   for (rapidjson::SizeType i = 0; i < workloads->Size(); ++i) {
     if (!ReadWorkload((*workloads)[i], i, pending[i], error)) return false;

@@ -13,7 +13,7 @@
 #include "exporter/state/kernel_snapshot.h"
 #include "exporter/state/kernel_state.h"
 
-namespace exporter::kernel {
+namespace exporter::sources {
 
 // The per-container Captains, run on the poller's thread between collections.
 struct CaptainsRun {
@@ -30,7 +30,8 @@ struct CaptainsRun {
 // collection never waits for them (the lock guards only the pointer swap).
 class KernelPoller {
  public:
-  KernelPoller(std::unique_ptr<Collector> collector, state::KernelStateOptions state_options,
+  KernelPoller(std::unique_ptr<kernel::Collector> collector,
+               state::KernelStateOptions state_options,
                std::optional<CaptainsRun> captains = std::nullopt);
   ~KernelPoller();
   KernelPoller(const KernelPoller&) = delete;
@@ -48,14 +49,14 @@ class KernelPoller {
   std::shared_ptr<const state::KernelSnapshot> Snapshot() const;
 
  private:
-  std::unique_ptr<Collector> collector_;
+  std::unique_ptr<kernel::Collector> collector_;
   state::KernelState state_;
-  state::KernelSample sample_;
-  void StepCaptains(const state::KernelSample& sample, common::TimePoint now);
+  kernel::KernelSample sample_;
+  void StepCaptains(const kernel::KernelSample& sample, common::TimePoint now);
 
   std::optional<CaptainsRun> captains_run_;
   std::optional<state::Captains> captains_;
-  state::KernelSample cgroup_sample_;
+  kernel::KernelSample cgroup_sample_;
 
   mutable std::mutex mu_;
   std::shared_ptr<const state::KernelSnapshot> snapshot_;
@@ -64,4 +65,4 @@ class KernelPoller {
   std::thread thread_;
 };
 
-}  // namespace exporter::kernel
+}  // namespace exporter::sources

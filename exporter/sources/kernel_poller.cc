@@ -1,10 +1,10 @@
-#include "exporter/kernel/kernel_poller.h"
+#include "exporter/sources/kernel_poller.h"
 
 #include <algorithm>
 
-namespace exporter::kernel {
+namespace exporter::sources {
 
-KernelPoller::KernelPoller(std::unique_ptr<Collector> collector,
+KernelPoller::KernelPoller(std::unique_ptr<kernel::Collector> collector,
                            state::KernelStateOptions state_options,
                            std::optional<CaptainsRun> captains)
     : collector_(std::move(collector)),
@@ -41,7 +41,7 @@ void KernelPoller::TickCaptains(common::TimePoint now) {
   StepCaptains(cgroup_sample_, now);
 }
 
-void KernelPoller::StepCaptains(const state::KernelSample& sample, common::TimePoint now) {
+void KernelPoller::StepCaptains(const kernel::KernelSample& sample, common::TimePoint now) {
   if (!captains_) return;
   static const state::ThrottleTargets kNone;
   const std::shared_ptr<const state::ThrottleTargets> targets =
@@ -80,4 +80,4 @@ std::shared_ptr<const state::KernelSnapshot> KernelPoller::Snapshot() const {
   return snapshot_;
 }
 
-}  // namespace exporter::kernel
+}  // namespace exporter::sources

@@ -4,9 +4,8 @@
 #include <limits>
 
 #include "common/clock.h"
-#include "recommender/policies/proposal.h"
 
-namespace recommender::policies {
+namespace control {
 
 // ---------------------------------------------------------------------------------------------
 // Captain: Autothrottle's per-container CPU-limit controller on the CFS throttled-period ratio.
@@ -76,12 +75,10 @@ struct CaptainDecision {
   double usage_stdev = std::numeric_limits<double>::quiet_NaN();
   double usage_limit = std::numeric_limits<double>::quiet_NaN();  // umax + σ·margin
   double margin = 0;
-
-  void AppendTerms(Proposal& proposal) const;
 };
 
 // One 100 ms tick. Pure apart from `state`; `target` is the Tower's throttle-ratio target.
 CaptainDecision CaptainStep(CaptainState& state, const CaptainSample& sample, double target,
                             const CaptainOptions& options = {});
 
-}  // namespace recommender::policies
+}  // namespace control

@@ -1,10 +1,10 @@
-#include "recommender/policies/json_state.h"
+#include "recommender/checkpoint/json.h"
 
 #include <cmath>
 #include <limits>
 #include <utility>
 
-namespace recommender::policies::json {
+namespace recommender::checkpoint::json {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -40,10 +40,10 @@ void Time(Writer& w, const char* key, common::TimePoint t) {
   w.Int64(t.time_since_epoch().count());
 }
 
-void TimedValues(Writer& w, const char* key, const std::deque<TimedValue>& values) {
+void TimedValues(Writer& w, const char* key, const std::deque<policies::TimedValue>& values) {
   w.Key(key);
   w.StartArray();
-  for (const TimedValue& v : values) {
+  for (const policies::TimedValue& v : values) {
     w.StartArray();
     w.Int64(v.t.time_since_epoch().count());
     Number(w, v.value);
@@ -59,7 +59,7 @@ void Doubles(Writer& w, const char* key, const std::deque<double>& values) {
   w.EndArray();
 }
 
-void WriteTerms(Writer& w, const char* key, const Terms& terms) {
+void WriteTerms(Writer& w, const char* key, const policies::Terms& terms) {
   w.Key(key);
   w.StartArray();
   for (const auto& [name, value] : terms) {
@@ -139,12 +139,12 @@ void ObjectReader::Time(const char* key, common::TimePoint& out) {
   out = common::TimePoint{common::Duration{v->GetInt64()}};
 }
 
-void ObjectReader::TimedValues(const char* key, std::deque<TimedValue>& out) {
+void ObjectReader::TimedValues(const char* key, std::deque<policies::TimedValue>& out) {
   const rapidjson::Value* v = Array(key);
   if (v == nullptr) return;
-  std::deque<TimedValue> values;
+  std::deque<policies::TimedValue> values;
   for (const rapidjson::Value& item : v->GetArray()) {
-    TimedValue tv;
+    policies::TimedValue tv;
     if (!item.IsArray() || item.Size() != 2 || !item[0].IsInt64() ||
         !ReadNumber(item[1], tv.value)) {
       return Fail(key, "entries must be [nanoseconds, number]");
@@ -167,10 +167,10 @@ void ObjectReader::Doubles(const char* key, std::deque<double>& out) {
   out = std::move(values);
 }
 
-void ObjectReader::ReadTerms(const char* key, Terms& out) {
+void ObjectReader::ReadTerms(const char* key, policies::Terms& out) {
   const rapidjson::Value* v = Array(key);
   if (v == nullptr) return;
-  Terms terms;
+  policies::Terms terms;
   for (const rapidjson::Value& item : v->GetArray()) {
     double d = 0;
     if (!item.IsArray() || item.Size() != 2 || !item[0].IsString() || !ReadNumber(item[1], d)) {
@@ -199,4 +199,4 @@ const rapidjson::Value* ObjectReader::Array(const char* key) {
   return v;
 }
 
-}  // namespace recommender::policies::json
+}  // namespace recommender::checkpoint::json

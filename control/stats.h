@@ -8,8 +8,8 @@
 
 #include "common/clock.h"
 
-// Small numeric helpers shared by the policies.
-namespace recommender::policies {
+// Small numeric helpers shared by the Captain and the recommender's policies.
+namespace control {
 
 // Count, mean, max and spread of the finite values of a series.
 struct Summary {
@@ -33,4 +33,4 @@ std::span<const double> RecentSamples(const std::vector<double>& history, common
 // Six significant digits for reasons: "0.04", "12", "nan".
 std::string FormatNumber(double value);
 
-}  // namespace recommender::policies
+}  // namespace control
