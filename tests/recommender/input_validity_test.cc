@@ -17,6 +17,7 @@
 #include "recommender/loop.h"
 #include "recommender/output/keda_handler.h"
 #include "recommender/output/status_page.h"
+#include "tests/support/fake_clock.h"
 #include "tests/recommender/loop_fixture.h"
 
 namespace recommender {

@@ -11,6 +11,7 @@
 #include "exporter/sources/otlp_receiver.h"
 #include "exporter/spans/otlp_proto_writer.h"
 #include "tests/exporter/sources/test_util.h"
+#include "tests/support/fake_clock.h"
 
 namespace exporter::sources {
 namespace {
