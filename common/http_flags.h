@@ -21,7 +21,8 @@ struct HttpServerFlags {
   HttpServer::Options For(std::string listen_address, int64_t threads) const;
 
  private:
-  int64_t max_connections_ = 0;  // the flag's target; FlagSet has no size_t integers
+  // The flag's target (FlagSet has no size_t integers), in step with limits.max_connections.
+  int64_t max_connections_ = static_cast<int64_t>(HttpServer::Options{}.max_connections);
 };
 
 }  // namespace common

@@ -16,7 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/flags.h"
 #include "common/http_client.h"
+#include "common/http_flags.h"
 
 namespace common {
 namespace {
@@ -330,6 +332,38 @@ TEST_F(HostileClientTest, StopsPromptlyWithConnectionsOpen) {
   server_.reset();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{2});
   EXPECT_TRUE(open[0].ClosedWithin(milliseconds{1000}));
+}
+
+}  // namespace
+}  // namespace common
+
+namespace common {
+namespace {
+
+TEST(HttpServerFlagsTest, FlagsReachTheOptionsAndBadValuesAreProblems) {
+  HttpServerFlags web;
+  std::vector<std::string> problems;
+  web.Validate(problems);
+  EXPECT_TRUE(problems.empty());  // the defaults hold without any flag
+  FlagSet flags("test", "");
+  web.Register(flags);
+  const char* argv[] = {"test", "--web.max-connections=10", "--web.body-timeout=2s",
+                        "--web.max-buffered-body-bytes=1MiB"};
+  std::string error;
+  ASSERT_EQ(flags.Parse(4, argv, &error), FlagSet::Outcome::kOk) << error;
+  const HttpServer::Options options = web.For("127.0.0.1:0", 3);
+  EXPECT_EQ(options.listen_address, "127.0.0.1:0");
+  EXPECT_EQ(options.threads, 3);
+  EXPECT_EQ(options.max_connections, 10u);
+  EXPECT_EQ(options.body_timeout, std::chrono::seconds{2});
+  EXPECT_EQ(options.max_buffered_body_bytes, size_t{1} << 20);
+  EXPECT_EQ(options.header_timeout, HttpServer::Options{}.header_timeout);
+
+  const char* bad[] = {"test", "--web.max-connections=0", "--web.idle-timeout=0s"};
+  ASSERT_EQ(flags.Parse(3, bad, &error), FlagSet::Outcome::kOk) << error;
+  web.Validate(problems);
+  EXPECT_EQ(problems, (std::vector<std::string>{"--web.max-connections must be positive",
+                                                "--web.idle-timeout must be positive"}));
 }
 
 }  // namespace
