@@ -13,6 +13,7 @@
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
+#include "common/http_server_metrics.h"
 #include "common/startup.h"
 #include "exporter/config.h"
 #include "exporter/exposition/http_routes.h"
@@ -88,7 +89,9 @@ int Run(const exporter::ExporterConfig& config, common::StopSignals& stop) {
   }
 
   common::HttpServer web(config.web_limits.For(config.web_listen_address, config.web_threads));
-  exporter::exposition::AddExporterRoutes(web, loop, registry, kernel_snapshot);
+  auto listeners = std::make_shared<common::HttpServerCollectable>();
+  listeners->Add("web", &web);
+  exporter::exposition::AddExporterRoutes(web, loop, registry, kernel_snapshot, listeners);
   spdlog::info("serving /metrics and the status page on {} (port {})", config.web_listen_address,
                common::JoinPorts(web.Ports()));
 
@@ -101,6 +104,7 @@ int Run(const exporter::ExporterConfig& config, common::StopSignals& stop) {
       otlp_server = std::make_unique<common::HttpServer>(
           config.web_limits.For(config.otlp_listen_address, config.web_threads));
       server = otlp_server.get();
+      listeners->Add("otlp", server);
     }
     server->Handle(
         "/v1/traces", [&otlp](const common::HttpRequest& r) { return otlp->Handle(r); },

@@ -10,6 +10,7 @@
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
+#include "common/http_server_metrics.h"
 #include "common/startup.h"
 #include "prometheus/registry.h"
 #include "recommender/config.h"
@@ -81,7 +82,9 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
   loop.RestoreCheckpoint();
 
   common::HttpServer web(config.web_limits.For(config.web_listen_address, config.web_threads));
-  recommender::output::AddRecommenderRoutes(web, snapshots, registry);
+  auto listeners = std::make_shared<common::HttpServerCollectable>();
+  listeners->Add("web", &web);
+  recommender::output::AddRecommenderRoutes(web, snapshots, registry, listeners);
   spdlog::info("serving /metrics, /api/v1/recommendations and the status page on {} (port {})",
                config.web_listen_address, common::JoinPorts(web.Ports()));
   std::unique_ptr<common::HttpServer> apiserver;
@@ -93,6 +96,7 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
                                        .key_file = config.tls_key_file,
                                        .client_ca_file = config.requestheader_client_ca_file};
     apiserver = std::make_unique<common::HttpServer>(std::move(options));
+    listeners->Add("apiserver", apiserver.get());
     recommender::output::AddExternalMetricsRoutes(*apiserver, snapshots, config.AllowedNames());
     spdlog::info("serving external.metrics.k8s.io/v1beta1 over TLS on {} (port {})",
                  config.apiserver_listen_address, common::JoinPorts(apiserver->Ports()));

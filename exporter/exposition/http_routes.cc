@@ -23,7 +23,8 @@ void AppendMetricsText(const prometheus::Collectable& registry,
 }
 
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
-                       std::shared_ptr<prometheus::Registry> registry, KernelSnapshotFn kernel) {
+                       std::shared_ptr<prometheus::Registry> registry, KernelSnapshotFn kernel,
+                       std::shared_ptr<const common::HttpServerCollectable> http) {
   prometheus::Gauge& scrape_duration = prometheus::BuildGauge()
                                            .Name(std::string(kScrapeDuration.name))
                                            .Help(std::string(kScrapeDuration.help))
@@ -33,18 +34,19 @@ void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
   std::shared_ptr<KernelCollectable> kernel_families;
   if (kernel) kernel_families = std::make_shared<KernelCollectable>(kernel);
 
-  server.Handle(
-      "/metrics", [registry, state, kernel_families, &scrape_duration](const common::HttpRequest&) {
-        const auto start = std::chrono::steady_clock::now();
-        common::HttpResponse r;
-        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        r.compressible = true;
-        AppendMetricsText(*registry, *state, r.body);
-        if (kernel_families) common::AppendText(kernel_families->Collect(), r.body);
-        scrape_duration.Set(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        return r;
-      });
+  server.Handle("/metrics", [registry, state, kernel_families, http,
+                             &scrape_duration](const common::HttpRequest&) {
+    const auto start = std::chrono::steady_clock::now();
+    common::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.compressible = true;
+    AppendMetricsText(*registry, *state, r.body);
+    if (kernel_families) common::AppendText(kernel_families->Collect(), r.body);
+    if (http) common::AppendText(http->Collect(), r.body);
+    scrape_duration.Set(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return r;
+  });
   server.Handle("/", [&loop, kernel](const common::HttpRequest& req) {
     common::HttpResponse r;
     if (req.path != "/") {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/http_server.h"
+#include "common/http_server_metrics.h"
 #include "exporter/loop.h"
 #include "exporter/state/kernel_snapshot.h"
 #include "prometheus/collectable.h"
@@ -23,8 +24,10 @@ using KernelSnapshotFn = std::function<std::shared_ptr<const state::KernelSnapsh
 // Prometheus text), / (status page), /api/v1/services (JSON) and /healthz. Handlers only read
 // snapshots; they never touch the live state. With `kernel` (kernel collection on), /metrics
 // also carries the kernel families and the status page the per-pod join.
+// With `http`, /metrics also carries the listeners' own metrics.
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
                        std::shared_ptr<prometheus::Registry> registry,
-                       KernelSnapshotFn kernel = nullptr);
+                       KernelSnapshotFn kernel = nullptr,
+                       std::shared_ptr<const common::HttpServerCollectable> http = nullptr);
 
 }  // namespace exporter::exposition

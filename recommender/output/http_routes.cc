@@ -10,9 +10,15 @@
 namespace recommender::output {
 
 void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
-                          std::shared_ptr<prometheus::Registry> registry) {
-  server.Handle("/metrics", [registry, &snapshots](const common::HttpRequest&) {
+                          std::shared_ptr<prometheus::Registry> registry,
+                          std::shared_ptr<const common::HttpServerCollectable> http) {
+  server.Handle("/metrics", [registry, http, &snapshots](const common::HttpRequest&) {
     std::vector<prometheus::MetricFamily> families = registry->Collect();
+    if (http) {
+      std::vector<prometheus::MetricFamily> listeners = http->Collect();
+      families.insert(families.end(), std::make_move_iterator(listeners.begin()),
+                      std::make_move_iterator(listeners.end()));
+    }
     std::vector<prometheus::MetricFamily> from_snapshot = SnapshotFamilies(*snapshots.Get());
     families.insert(families.end(), std::make_move_iterator(from_snapshot.begin()),
                     std::make_move_iterator(from_snapshot.end()));

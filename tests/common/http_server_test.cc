@@ -19,6 +19,7 @@
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "common/http_flags.h"
+#include "common/http_server_metrics.h"
 
 namespace common {
 namespace {
@@ -364,6 +365,56 @@ TEST(HttpServerFlagsTest, FlagsReachTheOptionsAndBadValuesAreProblems) {
   web.Validate(problems);
   EXPECT_EQ(problems, (std::vector<std::string>{"--web.max-connections must be positive",
                                                 "--web.idle-timeout must be positive"}));
+}
+
+}  // namespace
+}  // namespace common
+
+namespace common {
+namespace {
+
+double Sample(const std::vector<prometheus::MetricFamily>& families, const std::string& name,
+              const std::string& phase = "") {
+  for (const prometheus::MetricFamily& f : families) {
+    if (f.name != name) continue;
+    for (const prometheus::ClientMetric& m : f.metric) {
+      if (!phase.empty() && (m.label.size() < 2 || m.label[1].value != phase)) continue;
+      return f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+    }
+  }
+  return -1;
+}
+
+TEST(HttpServerCollectableTest, ListenersCountersBecomeSeries) {
+  HttpServer server(
+      {.listen_address = "127.0.0.1:0", .max_connections = 2, .header_timeout = milliseconds{200}});
+  server.Handle("/ok", [](const HttpRequest&) { return HttpResponse{}; });
+  HttpServerCollectable collectable;
+  collectable.Add("web", &server);
+  const int port = server.Ports().at(0);
+  {
+    Socket good(port);
+    ASSERT_TRUE(good.Send("GET /ok HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\n"));
+    EXPECT_NE(good.ReadResponse().find("200 OK"), std::string::npos);
+    EXPECT_NE(good.ReadResponse().find("404"), std::string::npos);
+    Socket slow(port);
+    ASSERT_TRUE(slow.Send("GET /ok HTTP/1.1\r\n"));
+    ASSERT_TRUE(WaitFor([&] { return server.stats().connections_open == 2; }));
+    Socket refused(port);
+    EXPECT_TRUE(refused.ClosedWithin(milliseconds{3000}));
+    EXPECT_EQ(slow.ReadResponse().substr(0, 12), "HTTP/1.1 408");
+  }
+  ASSERT_TRUE(WaitFor([&] { return server.stats().connections_open == 0; }));
+  const std::vector<prometheus::MetricFamily> families = collectable.Collect();
+  EXPECT_EQ(Sample(families, "queuelens_http_connections"), 0);
+  EXPECT_EQ(Sample(families, "queuelens_http_connections_accepted_total"), 3);
+  EXPECT_EQ(Sample(families, "queuelens_http_connections_refused_total"), 1);
+  EXPECT_EQ(Sample(families, "queuelens_http_requests_total"), 1);
+  EXPECT_EQ(Sample(families, "queuelens_http_rejected_requests_total"), 1);  // the 408
+  EXPECT_EQ(Sample(families, "queuelens_http_timeouts_total", "header"), 1);
+  EXPECT_EQ(Sample(families, "queuelens_http_timeouts_total", "body"), 0);
+  EXPECT_EQ(Sample(families, "queuelens_http_request_body_bytes"), 0);
+  for (const prometheus::MetricFamily& f : families) EXPECT_FALSE(f.help.empty()) << f.name;
 }
 
 }  // namespace
