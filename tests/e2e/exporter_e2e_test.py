@@ -83,7 +83,8 @@ class ExporterProcess:
                     ready.set()
             ready.set()
 
-        threading.Thread(target=read, daemon=True).start()
+        self.reader = threading.Thread(target=read, daemon=True)
+        self.reader.start()
         if not ready.wait(DEADLINE_S) or len(self.ports) != 2:
             self.stop()
             raise AssertionError("exporter did not start:\n" + "".join(self.stderr_lines))
@@ -112,6 +113,8 @@ class ExporterProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # The reader ends at the pipe's end of file; closing the pipe under it raises there.
+        self.reader.join(DEADLINE_S)
         self.proc.stderr.close()
         return self.proc.returncode
 
