@@ -23,7 +23,8 @@ void AppendMetricsText(const prometheus::Collectable& registry,
 }
 
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
-                       std::shared_ptr<prometheus::Registry> registry, KernelSnapshotFn kernel) {
+                       const std::shared_ptr<prometheus::Registry>& registry,
+                       const KernelSnapshotFn& kernel) {
   prometheus::Gauge& scrape_duration = prometheus::BuildGauge()
                                            .Name(std::string(kScrapeDuration.name))
                                            .Help(std::string(kScrapeDuration.help))

@@ -24,7 +24,7 @@ using KernelSnapshotFn = std::function<std::shared_ptr<const state::KernelSnapsh
 // snapshots; they never touch the live state. With `kernel` (kernel collection on), /metrics
 // also carries the kernel families and the status page the per-pod join.
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
-                       std::shared_ptr<prometheus::Registry> registry,
-                       KernelSnapshotFn kernel = nullptr);
+                       const std::shared_ptr<prometheus::Registry>& registry,
+                       const KernelSnapshotFn& kernel = nullptr);
 
 }  // namespace exporter::exposition

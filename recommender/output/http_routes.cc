@@ -9,7 +9,7 @@
 namespace recommender::output {
 
 void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
-                          std::shared_ptr<prometheus::Registry> registry) {
+                          const std::shared_ptr<prometheus::Registry>& registry) {
   server.Handle("/metrics", [registry, &snapshots](const common::HttpRequest&) {
     std::vector<prometheus::MetricFamily> families = registry->Collect();
     std::vector<prometheus::MetricFamily> from_snapshot = SnapshotFamilies(*snapshots.Get());

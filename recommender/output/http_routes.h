@@ -15,7 +15,7 @@ namespace recommender::output {
 // /api/v1/targets (the Tower's throttle targets), / (status page) and /healthz. Handlers only
 // read the latest snapshot; they never compute a recommendation.
 void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
-                          std::shared_ptr<prometheus::Registry> registry);
+                          const std::shared_ptr<prometheus::Registry>& registry);
 
 // Serves, on the TLS server: external.metrics.k8s.io/v1beta1 (external_metrics.h) to clients
 // with a verified certificate whose common name is in `allowed_names` (empty: any), and without

@@ -38,7 +38,7 @@ std::vector<int> Neighbours(int action) {
 
 }  // namespace
 
-Tower::Tower(TowerOptions options) : options_(std::move(options)), rng_state_(options_.seed) {
+Tower::Tower(TowerOptions options) : options_(options), rng_state_(options_.seed) {
   choice_.action = std::clamp(options_.initial_action, 0, kTowerActions - 1);
   choice_.best_cost = kNaN;
 }
