@@ -1,6 +1,6 @@
 # The two commands: `make demo` runs queuelens, `make test` runs every test. Each installs what a
 # fresh Debian 12 machine is missing first.
-.PHONY: all deps deps-build build test bench demo format clean
+.PHONY: all deps deps-build build test check bench demo format clean
 
 BUILD_DIR := build
 E2E_DIR := tests/e2e
@@ -28,6 +28,11 @@ $(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package.json $(E2E_DIR)/p
 $(DEPLOY_DIR)/node_modules/.package-lock.json: $(DEPLOY_DIR)/package.json $(DEPLOY_DIR)/package-lock.json
 	cd $(DEPLOY_DIR) && npm ci --no-audit --no-fund --loglevel=error
 
+# clang-format and clang-tidy (scripts/check.sh); `make test` runs it first.
+check: deps-build $(BUILD_DIR)/build.ninja
+	scripts/check.sh
+
+test: check
 test: deps build $(E2E_DIR)/node_modules/.package-lock.json $(DEPLOY_DIR)/node_modules/.package-lock.json
 	ctest --preset release -j2
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <system_error>
+#include <utility>
 
 #include "common/version.h"
 
@@ -150,7 +151,7 @@ std::string HttpResult::Describe(std::string_view url) const {
 HttpGet MakeCurlHttpGet(HttpClientOptions options) {
   InitCurlOnce();
   auto pool = std::make_shared<HandlePool>();
-  return [pool, options](const std::string& url) {
+  return [pool, options = std::move(options)](const std::string& url) {
     CURL* curl = pool->Acquire();
     if (curl == nullptr) return InitFailed();
     Headers headers;
@@ -168,8 +169,8 @@ HttpGet MakeCurlHttpGet(HttpClientOptions options) {
 }
 
 HttpResult HttpPost(const std::string& url, std::string_view body, std::string_view content_type,
-                    HttpClientOptions options,
-                    std::vector<std::pair<std::string, std::string>> extra_headers) {
+                    const HttpClientOptions& options,
+                    const std::vector<std::pair<std::string, std::string>>& extra_headers) {
   InitCurlOnce();
   const std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
                                                                  &curl_easy_cleanup);
@@ -184,7 +185,8 @@ HttpResult HttpPost(const std::string& url, std::string_view body, std::string_v
   };
   add_header("Content-Type: " + std::string(content_type));
   add_header("Expect:");  // no 100-continue round trip before large bodies
-  for (const auto& [name, value] : extra_headers) add_header(name + ": " + value);
+  for (const auto& [name, value] : extra_headers)
+    add_header(std::string(name).append(": ").append(value));
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));

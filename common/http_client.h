@@ -39,8 +39,8 @@ using HttpGet = std::function<HttpResult(const std::string& url)>;
 HttpGet MakeCurlHttpGet(HttpClientOptions options);
 
 HttpResult HttpPost(const std::string& url, std::string_view body, std::string_view content_type,
-                    HttpClientOptions options,
-                    std::vector<std::pair<std::string, std::string>> extra_headers = {});
+                    const HttpClientOptions& options,
+                    const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
 
 // Percent-encodes everything but unreserved characters (RFC 3986: A-Z a-z 0-9 - . _ ~).
 std::string UrlEncode(std::string_view text);

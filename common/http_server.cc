@@ -182,7 +182,9 @@ std::string Serialize(const HttpRequest& request, HttpResponse response, bool ke
   out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
   if (gzip) out += "Content-Encoding: gzip\r\n";
   if (response.compressible) out += "Vary: Accept-Encoding\r\n";
-  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   if (request.method != "HEAD") out += response.body;
@@ -721,10 +723,7 @@ class HttpServer::Loop {
         return Reject(c, 400, "malformed chunked body: " + c.chunked.error());
       }
       if (c.request.body.size() > c.route->max_body_bytes) return Reject(c, 413, TooLarge(c));
-      if (status == http::ChunkedDecoder::Status::kDone)
-        c.body_left = 0;
-      else
-        c.body_left = 1;
+      c.body_left = status == http::ChunkedDecoder::Status::kDone ? 0 : 1;
     }
     const size_t grown = c.request.body.size() - before;
     if (buffered_bytes_ + grown > options_.max_buffered_body_bytes) {
@@ -918,7 +917,7 @@ class HttpServer::Loop {
   std::thread io_;
 };
 
-HttpServer::HttpServer(Options options) : loop_(std::make_unique<Loop>(*this, options)) {}
+HttpServer::HttpServer(const Options& options) : loop_(std::make_unique<Loop>(*this, options)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -83,7 +83,7 @@ class HttpServer {
 
   // Starts serving. Throws std::runtime_error with the reason if it cannot listen or, with TLS,
   // cannot load the certificate, key or client CA.
-  explicit HttpServer(Options options);
+  explicit HttpServer(const Options& options);
   ~HttpServer();  // stops accepting, waits for running handlers, closes every connection
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

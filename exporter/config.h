@@ -23,7 +23,7 @@ namespace exporter {
 struct ExporterConfig {
   std::string web_listen_address = ":8470";
   int64_t web_threads = 8;
-  common::HttpServerFlags web_limits;  // both listeners
+  common::HttpServerFlags web_limits;         // both listeners
   std::string otlp_listen_address = ":4318";  // empty: no OTLP receiver
   size_t otlp_max_body_bytes = 16 << 20;
   size_t otlp_max_decompressed_bytes = 64 << 20;

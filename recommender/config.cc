@@ -259,7 +259,7 @@ WorkloadFile ParseWorkloadFile(std::string_view text, std::vector<std::string>* 
         } else if (k == "extra_pods") {
           r.Int(kv.second, path + ".extra_pods", &g.extra_pods);
         } else {
-          r.Problem(path + "." + k, "unknown setting");
+          r.Problem(std::string(path).append(".").append(k), "unknown setting");
         }
       }
       if (g.name.empty()) r.Problem(path + ".name", "is required");
@@ -285,7 +285,7 @@ WorkloadFile ParseWorkloadFile(std::string_view text, std::vector<std::string>* 
     WorkloadConfig c = file.defaults;
     for (const auto& kv : workloads[i]) {
       const std::string k = kv.first.Scalar();
-      const std::string p = path + "." + k;
+      const std::string p = std::string(path).append(".").append(k);
       if (!ReadSetting(r, k, kv.second, p, c) && !ReadIdentity(r, k, kv.second, p, c)) {
         r.Problem(p, "unknown setting");
       }

@@ -7,7 +7,7 @@ build_pkgs=(
   cmake ninja-build g++ pkg-config
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev rapidjson-dev libsimdjson-dev
   libspdlog-dev zlib1g-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev libcpp-httplib-dev
+  libssl-dev libcpp-httplib-dev clang-format clang-tidy
 )
 test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client)
 

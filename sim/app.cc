@@ -64,7 +64,8 @@ bool Bool(const YAML::Node& node, const std::string& where) {
 }
 
 // Rejects keys the reader does not know, so a typo is an error rather than a silent default.
-void CheckKeys(const YAML::Node& map, const std::string& where, std::set<std::string> known) {
+void CheckKeys(const YAML::Node& map, const std::string& where,
+               const std::set<std::string>& known) {
   if (!map.IsMap()) Fail(where, "expected a map");
   for (const auto& kv : map) {
     const std::string key = kv.first.as<std::string>();

@@ -88,7 +88,8 @@ void CgroupTree::Write(Simulation& sim) {
     if (added) {
       std::error_code ec;
       fs::create_directories(root_ + "/" + dir, ec);
-      fs::create_directories(root_ + "/proc/" + task + "/task/" + task, ec);
+      fs::create_directories(
+          std::string(root_).append("/proc/").append(task).append("/task/").append(task), ec);
       fs::create_directories(
           root_ + "/proc/" + task + "/root/var/run/secrets/kubernetes.io/serviceaccount", ec);
       if (ec) ++write_errors_;
@@ -115,7 +116,7 @@ void CgroupTree::Write(Simulation& sim) {
                                    std::to_string(Micros(k.pressure_some_seconds)) +
                                    "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=" +
                                    std::to_string(Micros(k.pressure_full_seconds)) + "\n");
-    Put("proc/" + task + "/task/" + task + "/schedstat",
+    Put(std::string("proc/").append(task).append("/task/").append(task).append("/schedstat"),
         std::to_string(Nanos(k.usage_seconds)) + " " + std::to_string(Nanos(k.run_delay_seconds)) +
             " " + std::to_string(static_cast<uint64_t>(k.timeslices)) + "\n");
   }

@@ -78,7 +78,7 @@ class Simulation {
  public:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 
-  Simulation(const App& app, RateTrace trace, SimulationOptions options);
+  Simulation(const App& app, const RateTrace& trace, SimulationOptions options);
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 

@@ -23,7 +23,8 @@ void AppendMetricsText(const prometheus::Collectable& registry,
 }
 
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
-                       std::shared_ptr<prometheus::Registry> registry, KernelSnapshotFn kernel,
+                       const std::shared_ptr<prometheus::Registry>& registry,
+                       const KernelSnapshotFn& kernel,
                        std::shared_ptr<const common::HttpServerCollectable> http) {
   prometheus::Gauge& scrape_duration = prometheus::BuildGauge()
                                            .Name(std::string(kScrapeDuration.name))

@@ -26,8 +26,8 @@ using KernelSnapshotFn = std::function<std::shared_ptr<const state::KernelSnapsh
 // also carries the kernel families and the status page the per-pod join.
 // With `http`, /metrics also carries the listeners' own metrics.
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
-                       std::shared_ptr<prometheus::Registry> registry,
-                       KernelSnapshotFn kernel = nullptr,
+                       const std::shared_ptr<prometheus::Registry>& registry,
+                       const KernelSnapshotFn& kernel = nullptr,
                        std::shared_ptr<const common::HttpServerCollectable> http = nullptr);
 
 }  // namespace exporter::exposition

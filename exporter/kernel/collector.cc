@@ -425,7 +425,10 @@ bool Collector::MergeTaskList(Container& c, bool& clean) {
     } else if (threads) {
       const std::string t = std::to_string(id);
       next_tasks_.push_back(
-          {.id = id, .file = StatFile(procfs_.Path(t + "/task/" + t + "/schedstat"), &budget_)});
+          {.id = id,
+           .file = StatFile(
+               procfs_.Path(std::string(t).append("/task/").append(t).append("/schedstat")),
+               &budget_)});
     } else {
       next_tasks_.push_back({.id = id});
     }

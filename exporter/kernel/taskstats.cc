@@ -160,7 +160,7 @@ std::unique_ptr<TaskstatsClient> TaskstatsClient::Open(std::chrono::milliseconds
     error = std::string("netlink socket: ") + std::strerror(errno);
     return nullptr;
   }
-  std::unique_ptr<TaskstatsClient> client(new TaskstatsClient(fd, 0, timeout));
+  std::unique_ptr<TaskstatsClient> client(new TaskstatsClient(fd, 0));
   const timeval tv{.tv_sec = timeout.count() / 1000, .tv_usec = timeout.count() % 1000 * 1000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
@@ -197,8 +197,8 @@ std::unique_ptr<TaskstatsClient> TaskstatsClient::Open(std::chrono::milliseconds
   return client;
 }
 
-TaskstatsClient::TaskstatsClient(int fd, uint16_t family, std::chrono::milliseconds timeout)
-    : fd_(fd), family_(family), timeout_(timeout), buffers_(kBatch, std::string(2048, '\0')) {}
+TaskstatsClient::TaskstatsClient(int fd, uint16_t family)
+    : fd_(fd), family_(family), buffers_(kBatch, std::string(2048, '\0')) {}
 
 TaskstatsClient::~TaskstatsClient() { ::close(fd_); }
 

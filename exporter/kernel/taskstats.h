@@ -77,11 +77,10 @@ class TaskstatsClient {
   static constexpr size_t kBatch = 64;
 
  private:
-  TaskstatsClient(int fd, uint16_t family, std::chrono::milliseconds timeout);
+  TaskstatsClient(int fd, uint16_t family);
 
   int fd_;
   uint16_t family_;
-  std::chrono::milliseconds timeout_;
   uint32_t seq_ = 1;
   std::string request_;
   std::vector<std::string> buffers_;

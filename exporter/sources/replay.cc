@@ -22,7 +22,7 @@ bool IsProtobufPath(const std::string& path) {
 ReplayResult ReplayFile(const std::string& path, size_t max_bytes, ExporterLoop& loop,
                         SourceMetrics& metrics) {
   ReplayResult result;
-  auto fail = [&](std::string reason, std::string message) {
+  auto fail = [&](const std::string& reason, const std::string& message) {
     metrics.Failed(kSource, reason);
     result.error = path + ": " + message;
     return result;

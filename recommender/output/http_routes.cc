@@ -10,7 +10,7 @@
 namespace recommender::output {
 
 void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
-                          std::shared_ptr<prometheus::Registry> registry,
+                          const std::shared_ptr<prometheus::Registry>& registry,
                           std::shared_ptr<const common::HttpServerCollectable> http) {
   server.Handle("/metrics", [registry, http, &snapshots](const common::HttpRequest&) {
     std::vector<prometheus::MetricFamily> families = registry->Collect();

@@ -17,7 +17,7 @@ namespace recommender::output {
 // read the latest snapshot; they never compute a recommendation.
 // With `http`, /metrics also carries the listeners' own metrics.
 void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
-                          std::shared_ptr<prometheus::Registry> registry,
+                          const std::shared_ptr<prometheus::Registry>& registry,
                           std::shared_ptr<const common::HttpServerCollectable> http = nullptr);
 
 // Serves, on the TLS server: external.metrics.k8s.io/v1beta1 (external_metrics.h) to clients
