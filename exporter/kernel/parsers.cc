@@ -1,6 +1,7 @@
 #include "exporter/kernel/parsers.h"
 
 #include <charconv>
+#include <limits>
 
 namespace exporter::kernel {
 namespace {
@@ -243,7 +244,10 @@ std::optional<int> ParseCpuList(std::string_view text) {
     const auto last =
         dash == std::string_view::npos ? first : ParseNumber<int>(range.substr(dash + 1));
     if (!first || !last || *last < *first) return std::nullopt;
-    count += *last - *first + 1;
+    // In 64 bits: "0-2147483647" holds more CPUs than an int counts.
+    const int64_t n = int64_t{*last} - *first + 1;
+    if (n > std::numeric_limits<int>::max() - count) return std::nullopt;
+    count += static_cast<int>(n);
   }
   return count;
 }

@@ -175,6 +175,10 @@ TEST(ParseCpuListTest, CountsRangesAndSingles) {
   EXPECT_FALSE(ParseCpuList("\n"));
   EXPECT_FALSE(ParseCpuList("3-1"));
   EXPECT_FALSE(ParseCpuList("a-b"));
+  // More CPUs than an int counts is not a CPU list.
+  EXPECT_FALSE(ParseCpuList("0-2147483647"));
+  EXPECT_FALSE(ParseCpuList("0-2147483646,0"));
+  EXPECT_EQ(ParseCpuList("1-2147483647"), 2147483647);
 }
 
 TEST(ParseMountinfoTest, ReadsTypeOptionsAndEscapedPaths) {
