@@ -26,9 +26,13 @@ bool ReadPoint(const rapidjson::Value& v, QuerySample& s) {
   const std::optional<double> value =
       ParseFloatValue(std::string_view(v[1].GetString(), v[1].GetStringLength()));
   if (!value) return false;
+  // A time beyond the clock's range (or NaN) has no TimePoint; converting it would be undefined.
+  const std::chrono::duration<double> at(v[0].GetDouble());
+  if (!(std::chrono::abs(at) < std::chrono::duration<double>(common::Duration::max()))) {
+    return false;
+  }
   s.value = *value;
-  s.at = common::TimePoint{std::chrono::duration_cast<common::Duration>(
-      std::chrono::duration<double>(v[0].GetDouble()))};
+  s.at = common::TimePoint{std::chrono::duration_cast<common::Duration>(at)};
   return true;
 }
 
