@@ -81,6 +81,11 @@ TEST(ParseQueryResponseTest, RefusesWhatIsNotAnInstantAnswer) {
                                       "result":[]}})",
                                   500)
                    .ok);
+  EXPECT_THAT(ParseQueryResponse(R"({"status":"success","data":{"resultType":"vector",
+                                     "result":[100,"42"]}})",
+                                 200)
+                  .error,
+              HasSubstr("malformed element"));
   // Times the clock cannot hold.
   EXPECT_THAT(
       ParseQueryResponse(
