@@ -16,7 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   spans::SpanBatch& batch = spans::fuzz::FreshBatch();
   const spans::ParseResult result = spans::ParseSpans(spans::SpanFormat::kOtlpJson, payload, batch);
   spans::fuzz::CheckParseResult(result, batch, 1);
-  spans::fuzz::CheckOtlpRoundTrip(batch);
 
   // Parsing in place from a padded buffer reads the same spans.
   std::string buffer;
@@ -29,5 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     QL_FUZZ_CHECK(spans::fuzz::SameSpan(in_place.spans()[i], batch.spans()[i + 1]));
   }
   (void)spans::DetectJsonFormat(payload);
+
+  spans::fuzz::ValidateAndCheck(batch);
+  spans::fuzz::CheckOtlpRoundTrip(batch);
   return 0;
 }

@@ -15,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const spans::ParseResult result =
       spans::ParseSpans(spans::SpanFormat::kOtlpProto, payload, batch);
   spans::fuzz::CheckParseResult(result, batch, 1);
+  spans::fuzz::ValidateAndCheck(batch);
   spans::fuzz::CheckOtlpRoundTrip(batch);
   return 0;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "exporter/spans/otlp_proto.h"
 #include "exporter/spans/otlp_proto_writer.h"
 #include "exporter/spans/span.h"
+#include "exporter/spans/validate.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace exporter::spans::fuzz {
@@ -26,9 +28,26 @@ inline void CheckParseResult(const ParseResult& result, const SpanBatch& batch, 
     QL_FUZZ_CHECK(!s.trace_id.IsZero());
     QL_FUZZ_CHECK(s.span_id != 0);
     QL_FUZZ_CHECK(s.start_unix_nano > 0);
-    QL_FUZZ_CHECK(s.end_unix_nano >= s.start_unix_nano);
     QL_FUZZ_CHECK(!s.service.empty());
     QL_FUZZ_CHECK(static_cast<int>(s.kind) <= static_cast<int>(SpanKind::kConsumer));
+  }
+}
+
+// The validation every source applies next, as replay does (no age limit): what is left spans
+// forward in time, within the duration limit, with clean label values.
+inline void ValidateAndCheck(SpanBatch& batch) {
+  const SpanLimits limits;
+  const size_t before = batch.size();
+  const ValidationCounts counts = ValidateSpans(batch, limits, std::nullopt);
+  QL_FUZZ_CHECK(batch.size() + counts.TotalDropped() == before);
+  std::string scratch;
+  for (const Span& s : batch.spans()) {
+    QL_FUZZ_CHECK(s.end_unix_nano >= s.start_unix_nano);
+    QL_FUZZ_CHECK(s.end_unix_nano - s.start_unix_nano <= limits.max_duration_nano);
+    for (const std::string_view v : {s.service, s.operation, s.instance, s.k8s_namespace}) {
+      LabelFixes fixes = 0;
+      QL_FUZZ_CHECK(SanitizeLabel(v, limits.max_label_bytes, scratch, fixes) == v && fixes == 0);
+    }
   }
 }
 

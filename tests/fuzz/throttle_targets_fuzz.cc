@@ -6,7 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "exporter/spans/otlp_proto_writer.h"
+#include "exporter/sources/targets_poller.h"
+#include "exporter/spans/otlp_encoding.h"
 #include "exporter/state/captains.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -39,7 +40,8 @@ std::string ToJson(const state::ThrottleTargets& targets) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   std::string error;
-  const std::optional<state::ThrottleTargets> targets = state::ParseThrottleTargets(body, &error);
+  const std::optional<state::ThrottleTargets> targets =
+      exporter::sources::ParseThrottleTargets(body, &error);
   QL_FUZZ_CHECK(targets.has_value() == error.empty());
   if (!targets) return 0;
   for (const state::ThrottleTargets::Entry& e : targets->entries) {
@@ -53,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Written back as JSON, the targets read the same.
   std::string again_error;
   const std::optional<state::ThrottleTargets> again =
-      state::ParseThrottleTargets(ToJson(*targets), &again_error);
+      exporter::sources::ParseThrottleTargets(ToJson(*targets), &again_error);
   QL_FUZZ_CHECK(again.has_value());
   QL_FUZZ_CHECK(again->entries.size() == targets->entries.size());
   for (size_t i = 0; i < again->entries.size(); ++i) {
