@@ -1,8 +1,10 @@
 # The two commands: `make demo` runs queuelens, `make test` runs every test. Each installs what a
 # fresh Debian 12 machine is missing first.
-.PHONY: all deps deps-build build test check bench demo format clean
+.PHONY: all deps deps-build build fuzz-build fuzz test check bench demo format clean
 
 BUILD_DIR := build
+FUZZ_DIR := build-fuzz
+FUZZ_SECONDS ?= 60
 E2E_DIR := tests/e2e
 DEPLOY_DIR := tests/deploy
 
@@ -20,6 +22,17 @@ $(BUILD_DIR)/build.ninja: CMakeLists.txt CMakePresets.json
 build: deps-build $(BUILD_DIR)/build.ninja
 	cmake --build --preset release
 
+# The libFuzzer targets: a separate clang build of the libraries (tests/fuzz).
+$(FUZZ_DIR)/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset fuzz
+
+fuzz-build: deps-build $(FUZZ_DIR)/build.ninja
+	cmake --build --preset fuzz
+
+# Fuzzes every target for FUZZ_SECONDS; one line per target, non-zero exit on a crash.
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 # npm packages for the end-to-end tests (real OpenTelemetry JS clients), pinned by the lock file.
 $(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package.json $(E2E_DIR)/package-lock.json
 	cd $(E2E_DIR) && npm ci --no-audit --no-fund --loglevel=error
@@ -33,8 +46,9 @@ check: deps-build $(BUILD_DIR)/build.ninja
 	scripts/check.sh
 
 test: check
-test: deps build $(E2E_DIR)/node_modules/.package-lock.json $(DEPLOY_DIR)/node_modules/.package-lock.json
+test: deps build fuzz-build $(E2E_DIR)/node_modules/.package-lock.json $(DEPLOY_DIR)/node_modules/.package-lock.json
 	ctest --preset release -j2
+	ctest --preset fuzz -j2
 
 bench: build
 	scripts/bench.sh
@@ -46,4 +60,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

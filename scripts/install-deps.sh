@@ -5,6 +5,7 @@ set -euo pipefail
 
 build_pkgs=(
   cmake ninja-build g++ pkg-config
+  clang libclang-rt-14-dev  # the fuzz preset: clang and its libFuzzer/sanitizer runtimes
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev rapidjson-dev libsimdjson-dev
   libspdlog-dev zlib1g-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev clang-format clang-tidy

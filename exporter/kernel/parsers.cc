@@ -1,6 +1,7 @@
 #include "exporter/kernel/parsers.h"
 
 #include <charconv>
+#include <limits>
 
 namespace exporter::kernel {
 namespace {
@@ -44,6 +45,13 @@ std::optional<T> ParseNumber(std::string_view s) {
 
 std::optional<uint64_t> ParseU64(std::string_view s) { return ParseNumber<uint64_t>(s); }
 
+// Microseconds as nanoseconds; nullopt when they do not fit 64 bits (a corrupt file, not a
+// counter to wrap).
+std::optional<uint64_t> MicrosToNanos(uint64_t us) {
+  if (us > std::numeric_limits<uint64_t>::max() / kNanosPerMicro) return std::nullopt;
+  return us * kNanosPerMicro;
+}
+
 // "key value" lines. Calls fn(key, value) for each; false when a line is not "key <uint64>".
 template <typename Fn>
 bool ForEachKeyValue(std::string_view text, Fn&& fn) {
@@ -64,7 +72,7 @@ std::optional<uint64_t> PressureTotal(std::string_view line) {
     if (f.substr(0, 6) == "total=") {
       const auto us = ParseU64(f.substr(6));
       if (!us) return std::nullopt;
-      return *us * kNanosPerMicro;
+      return MicrosToNanos(*us);
     }
   }
   return std::nullopt;
@@ -150,18 +158,21 @@ std::optional<Pressure> ParsePressure(std::string_view text) {
 
 std::optional<CpuStat> ParseCpuStatV2(std::string_view text) {
   CpuStat out;
-  const bool ok = ForEachKeyValue(text, [&out](std::string_view key, uint64_t v) {
+  bool fits = true;
+  const bool ok = ForEachKeyValue(text, [&out, &fits](std::string_view key, uint64_t v) {
     if (key == "usage_usec") {
-      out.usage_ns = v * kNanosPerMicro;
+      out.usage_ns = MicrosToNanos(v);
+      fits = fits && out.usage_ns;
     } else if (key == "nr_periods") {
       out.periods = v;
     } else if (key == "nr_throttled") {
       out.throttled_periods = v;
     } else if (key == "throttled_usec") {
-      out.throttled_ns = v * kNanosPerMicro;
+      out.throttled_ns = MicrosToNanos(v);
+      fits = fits && out.throttled_ns;
     }
   });
-  if (!ok || !out.usage_ns) return std::nullopt;
+  if (!ok || !fits || !out.usage_ns) return std::nullopt;
   return out;
 }
 
@@ -243,7 +254,10 @@ std::optional<int> ParseCpuList(std::string_view text) {
     const auto last =
         dash == std::string_view::npos ? first : ParseNumber<int>(range.substr(dash + 1));
     if (!first || !last || *last < *first) return std::nullopt;
-    count += *last - *first + 1;
+    // In 64 bits: "0-2147483647" holds more CPUs than an int counts.
+    const int64_t n = int64_t{*last} - *first + 1;
+    if (n > std::numeric_limits<int>::max() - count) return std::nullopt;
+    count += static_cast<int>(n);
   }
   return count;
 }

@@ -126,8 +126,12 @@ size_t ParseNetlinkReplies(std::string_view datagram, std::vector<NetlinkReply>&
     NetlinkReply r{.seq = nl.nlmsg_seq};
     bool ok = false;
     if (nl.nlmsg_type == NLMSG_ERROR) {
-      ok = body.size() >= sizeof(nlmsgerr);
-      if (ok) r.error = -Load<nlmsgerr>(body, 0).error;
+      // A negated errno (the kernel's MAX_ERRNO is 4095), or 0 for an acknowledgement.
+      constexpr int kMaxErrno = 4095;
+      const bool whole = body.size() >= sizeof(nlmsgerr);
+      const int error = whole ? Load<nlmsgerr>(body, 0).error : 0;
+      ok = whole && error <= 0 && error >= -kMaxErrno;
+      if (ok) r.error = -error;
       if (ok && r.error == 0) continue;  // an acknowledgement
     } else if (body.size() >= GENL_HDRLEN) {
       const auto genl = Load<genlmsghdr>(body, 0);

@@ -26,9 +26,13 @@ bool ReadPoint(const rapidjson::Value& v, QuerySample& s) {
   const std::optional<double> value =
       ParseFloatValue(std::string_view(v[1].GetString(), v[1].GetStringLength()));
   if (!value) return false;
+  // A time beyond the clock's range (or NaN) has no TimePoint; converting it would be undefined.
+  const std::chrono::duration<double> at(v[0].GetDouble());
+  if (!(std::chrono::abs(at) < std::chrono::duration<double>(common::Duration::max()))) {
+    return false;
+  }
   s.value = *value;
-  s.at = common::TimePoint{std::chrono::duration_cast<common::Duration>(
-      std::chrono::duration<double>(v[0].GetDouble()))};
+  s.at = common::TimePoint{std::chrono::duration_cast<common::Duration>(at)};
   return true;
 }
 
@@ -85,15 +89,19 @@ QueryResult ParseQueryResponse(std::string_view body, int http_status) {
     r.samples.reserve(result.Size());
     for (const auto& e : result.GetArray()) {
       QuerySample s;
-      auto metric = e.IsObject() ? e.FindMember("metric") : e.MemberEnd();
-      auto value = e.IsObject() ? e.FindMember("value") : e.MemberEnd();
-      if (!e.IsObject() || metric == e.MemberEnd() || !metric->value.IsObject() ||
-          value == e.MemberEnd() || !ReadPoint(value->value, s)) {
+      // MemberEnd() of a non-object fails a RapidJSON assertion, so look only into objects.
+      const rapidjson::Value* metric = nullptr;
+      const rapidjson::Value* value = nullptr;
+      if (e.IsObject()) {
+        if (auto it = e.FindMember("metric"); it != e.MemberEnd()) metric = &it->value;
+        if (auto it = e.FindMember("value"); it != e.MemberEnd()) value = &it->value;
+      }
+      if (metric == nullptr || !metric->IsObject() || value == nullptr || !ReadPoint(*value, s)) {
         r.error = "malformed element in vector result";
         r.samples.clear();
         return r;
       }
-      for (const auto& l : metric->value.GetObject()) {
+      for (const auto& l : metric->GetObject()) {
         if (!l.value.IsString()) continue;
         s.labels.emplace(std::string(l.name.GetString(), l.name.GetStringLength()),
                          std::string(l.value.GetString(), l.value.GetStringLength()));

@@ -88,6 +88,9 @@ TEST(ParsePressureTest, RejectsTruncatedAndForeignText) {
   EXPECT_FALSE(ParsePressure("some avg10=0.00 total=abc\n"));
   EXPECT_FALSE(ParsePressure("full avg10=0.00 avg60=0.00 avg300=0.00 total=1\n"));  // no some
   EXPECT_FALSE(ParsePressure("some total=1\nbogus line\n"));
+  // Microseconds whose nanoseconds do not fit 64 bits.
+  EXPECT_FALSE(ParsePressure("some total=18446744073709552\n"));
+  EXPECT_TRUE(ParsePressure("some total=18446744073709551\n"));
 }
 
 TEST(ParseCpuStatTest, V2ConvertsMicrosecondsAndKeepsAbsentKeysEmpty) {
@@ -112,6 +115,9 @@ TEST(ParseCpuStatTest, V2RejectsMalformedValuesAndMissingUsage) {
   EXPECT_FALSE(ParseCpuStatV2("usage_usec 12x\nnr_periods 5\n"));
   EXPECT_FALSE(ParseCpuStatV2("nr_periods 5\n"));
   EXPECT_FALSE(ParseCpuStatV2("usage_usec 1\nnr_thrott"));  // truncated last line
+  // Microseconds whose nanoseconds do not fit 64 bits.
+  EXPECT_FALSE(ParseCpuStatV2("usage_usec 18446744073709552\n"));
+  EXPECT_FALSE(ParseCpuStatV2("usage_usec 1\nthrottled_usec 18446744073709552\n"));
 }
 
 TEST(ParseCpuStatTest, V1ReadsNanosecondThrottledTime) {
@@ -175,6 +181,10 @@ TEST(ParseCpuListTest, CountsRangesAndSingles) {
   EXPECT_FALSE(ParseCpuList("\n"));
   EXPECT_FALSE(ParseCpuList("3-1"));
   EXPECT_FALSE(ParseCpuList("a-b"));
+  // More CPUs than an int counts is not a CPU list.
+  EXPECT_FALSE(ParseCpuList("0-2147483647"));
+  EXPECT_FALSE(ParseCpuList("0-2147483646,0"));
+  EXPECT_EQ(ParseCpuList("1-2147483647"), 2147483647);
 }
 
 TEST(ParseMountinfoTest, ReadsTypeOptionsAndEscapedPaths) {

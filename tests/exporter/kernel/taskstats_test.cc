@@ -127,6 +127,13 @@ TEST(TaskstatsMessagesTest, TruncatedAndHostileRepliesAreCountedNotRead) {
   const uint32_t short_len = NLMSG_HDRLEN + 4;
   std::memcpy(error.data(), &short_len, sizeof short_len);
   EXPECT_EQ(ParseNetlinkReplies(std::string_view(error).substr(0, short_len), replies), 1u);
+  // An error code that is not a negated errno.
+  for (const int32_t bad_code : {ESRCH, -5000, INT32_MIN}) {
+    std::string bad = Fixture("esrch_reply.bin");
+    std::memcpy(bad.data() + NLMSG_HDRLEN, &bad_code, sizeof bad_code);
+    EXPECT_EQ(ParseNetlinkReplies(bad, replies), 1u);
+    EXPECT_TRUE(replies.empty());
+  }
 }
 
 // The real kernel: skipped with the reason where taskstats is unusable (no CAP_NET_ADMIN, a

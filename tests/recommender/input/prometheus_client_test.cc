@@ -81,6 +81,22 @@ TEST(ParseQueryResponseTest, RefusesWhatIsNotAnInstantAnswer) {
                                       "result":[]}})",
                                   500)
                    .ok);
+  EXPECT_THAT(ParseQueryResponse(R"({"status":"success","data":{"resultType":"vector",
+                                     "result":[100,"42"]}})",
+                                 200)
+                  .error,
+              HasSubstr("malformed element"));
+  // Times the clock cannot hold.
+  EXPECT_THAT(
+      ParseQueryResponse(
+          R"({"status":"success","data":{"resultType":"scalar","result":[1e13,"42"]}})", 200)
+          .error,
+      HasSubstr("malformed scalar"));
+  EXPECT_THAT(ParseQueryResponse(R"({"status":"success","data":{"resultType":"vector",
+                                     "result":[{"metric":{},"value":[-1e300,"1"]}]}})",
+                                 200)
+                  .error,
+              HasSubstr("malformed element"));
 }
 
 TEST(PrometheusClientTest, BuildsTheQueryUrl) {
