@@ -28,8 +28,30 @@ $(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package.json $(E2E_DIR)/p
 $(DEPLOY_DIR)/node_modules/.package-lock.json: $(DEPLOY_DIR)/package.json $(DEPLOY_DIR)/package-lock.json
 	cd $(DEPLOY_DIR) && npm ci --no-audit --no-fund --loglevel=error
 
-test: deps build $(E2E_DIR)/node_modules/.package-lock.json $(DEPLOY_DIR)/node_modules/.package-lock.json
+# ---- sanitizer builds (make test) ----
+# build-asan/: everything but the benchmarks under ASan+UBSan; build-tsan/: the tests labelled
+# `threaded` and the binaries they start, under TSan (CMakePresets.json asan and tsan). `make test`
+# runs the release suite, then `ctest --preset asan` (unit and end-to-end tests) and
+# `ctest --preset tsan` (the threaded ones).
+.PHONY: build-asan build-tsan
+
+build-asan/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset asan
+
+build-asan: deps-build build-asan/build.ninja
+	cmake --build --preset asan
+
+build-tsan/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset tsan
+
+build-tsan: deps-build build-tsan/build.ninja
+	cmake --build --preset tsan
+# ---- end of sanitizer builds ----
+
+test: deps build build-asan build-tsan $(E2E_DIR)/node_modules/.package-lock.json $(DEPLOY_DIR)/node_modules/.package-lock.json
 	ctest --preset release -j2
+	ctest --preset asan -j2
+	ctest --preset tsan -j2
 
 bench: build
 	scripts/bench.sh
@@ -41,4 +63,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan build-tsan
