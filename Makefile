@@ -45,10 +45,32 @@ $(DEPLOY_DIR)/node_modules/.package-lock.json: $(DEPLOY_DIR)/package.json $(DEPL
 check: deps-build $(BUILD_DIR)/build.ninja
 	scripts/check.sh
 
+# ---- sanitizer builds (make test) ----
+# build-asan/: everything but the benchmarks under ASan+UBSan; build-tsan/: the tests labelled
+# `threaded` and the binaries they start, under TSan (CMakePresets.json asan and tsan). `make test`
+# runs the release suite, then `ctest --preset asan` (unit and end-to-end tests) and
+# `ctest --preset tsan` (the threaded ones).
+.PHONY: build-asan build-tsan
+
+build-asan/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset asan
+
+build-asan: deps-build build-asan/build.ninja
+	cmake --build --preset asan
+
+build-tsan/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset tsan
+
+build-tsan: deps-build build-tsan/build.ninja
+	cmake --build --preset tsan
+# ---- end of sanitizer builds ----
+
 test: check
-test: deps build fuzz-build $(E2E_DIR)/node_modules/.package-lock.json $(DEPLOY_DIR)/node_modules/.package-lock.json
+test: deps build build-asan build-tsan fuzz-build $(E2E_DIR)/node_modules/.package-lock.json $(DEPLOY_DIR)/node_modules/.package-lock.json
 	ctest --preset release -j2
 	ctest --preset fuzz -j2
+	ctest --preset asan -j2
+	ctest --preset tsan -j2
 
 bench: build
 	scripts/bench.sh
@@ -60,4 +82,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR) build-asan build-tsan

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,16 +54,25 @@ struct Snapshot {
   const WorkloadView* Find(std::string_view k8s_namespace, std::string_view workload) const;
 };
 
-// The latest snapshot, swapped atomically by the loop and read by the HTTP handlers, so neither
-// side ever holds a lock across I/O or computation.
+// The latest snapshot, swapped by the loop and read by the HTTP handlers. The lock guards only the
+// pointer copy, so neither side ever holds it across I/O or computation. (Not
+// std::atomic<std::shared_ptr>: libstdc++ 12's load() releases its internal lock with a relaxed
+// store, so a load's read of the pointer races with the next store's write.)
 class SnapshotHolder {
  public:
   SnapshotHolder() : current_(std::make_shared<const Snapshot>()) {}
-  void Publish(std::shared_ptr<const Snapshot> snapshot) { current_.store(std::move(snapshot)); }
-  std::shared_ptr<const Snapshot> Get() const { return current_.load(); }
+  void Publish(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mu_);
+    current_.swap(snapshot);  // the previous one is freed with `snapshot`, after the unlock
+  }
+  std::shared_ptr<const Snapshot> Get() const {
+    std::lock_guard lock(mu_);
+    return current_;
+  }
 
  private:
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> current_;
 };
 
 }  // namespace recommender::output
