@@ -17,8 +17,8 @@
 #include "recommender/loop.h"
 #include "recommender/output/keda_handler.h"
 #include "recommender/output/status_page.h"
-#include "tests/support/fake_clock.h"
 #include "tests/recommender/loop_fixture.h"
+#include "tests/support/fake_clock.h"
 
 namespace recommender {
 namespace {
