@@ -25,7 +25,7 @@ void AppendMetricsText(const prometheus::Collectable& registry,
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
                        const std::shared_ptr<prometheus::Registry>& registry,
                        const KernelSnapshotFn& kernel,
-                       std::shared_ptr<const common::HttpServerCollectable> http) {
+                       const std::shared_ptr<const common::HttpServerCollectable>& http) {
   prometheus::Gauge& scrape_duration = prometheus::BuildGauge()
                                            .Name(std::string(kScrapeDuration.name))
                                            .Help(std::string(kScrapeDuration.help))

@@ -28,6 +28,6 @@ using KernelSnapshotFn = std::function<std::shared_ptr<const state::KernelSnapsh
 void AddExporterRoutes(common::HttpServer& server, ExporterLoop& loop,
                        const std::shared_ptr<prometheus::Registry>& registry,
                        const KernelSnapshotFn& kernel = nullptr,
-                       std::shared_ptr<const common::HttpServerCollectable> http = nullptr);
+                       const std::shared_ptr<const common::HttpServerCollectable>& http = nullptr);
 
 }  // namespace exporter::exposition

@@ -11,7 +11,7 @@ namespace recommender::output {
 
 void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
                           const std::shared_ptr<prometheus::Registry>& registry,
-                          std::shared_ptr<const common::HttpServerCollectable> http) {
+                          const std::shared_ptr<const common::HttpServerCollectable>& http) {
   server.Handle("/metrics", [registry, http, &snapshots](const common::HttpRequest&) {
     std::vector<prometheus::MetricFamily> families = registry->Collect();
     if (http) {

@@ -16,9 +16,10 @@ namespace recommender::output {
 // /api/v1/targets (the Tower's throttle targets), / (status page) and /healthz. Handlers only
 // read the latest snapshot; they never compute a recommendation.
 // With `http`, /metrics also carries the listeners' own metrics.
-void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
-                          const std::shared_ptr<prometheus::Registry>& registry,
-                          std::shared_ptr<const common::HttpServerCollectable> http = nullptr);
+void AddRecommenderRoutes(
+    common::HttpServer& server, const SnapshotHolder& snapshots,
+    const std::shared_ptr<prometheus::Registry>& registry,
+    const std::shared_ptr<const common::HttpServerCollectable>& http = nullptr);
 
 // Serves, on the TLS server: external.metrics.k8s.io/v1beta1 (external_metrics.h) to clients
 // with a verified certificate whose common name is in `allowed_names` (empty: any), and without
