@@ -5,12 +5,14 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/spans/formats.h"
 #include "exporter/spans/otlp_json.h"
 #include "exporter/spans/otlp_proto.h"
 #include "exporter/spans/otlp_proto_writer.h"
 #include "exporter/spans/span.h"
 #include "exporter/spans/validate.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/span_batch.h"
 
 namespace exporter::spans::fuzz {
 
@@ -100,6 +102,29 @@ inline void CheckOtlpRoundTrip(const SpanBatch& batch) {
       QL_FUZZ_CHECK(SameSpan(batch.spans()[i], again.spans()[i]));
     }
   }
+}
+
+// The whole check of a JSON span target: `format` through ParseSpans as the sources call it,
+// the same bytes through `parse_in_place` from a padded buffer (the same spans must come out),
+// then validation and the OTLP round trip.
+template <typename ParseInPlace>
+void CheckJsonPayload(SpanFormat format, std::string_view payload, ParseInPlace parse_in_place) {
+  SpanBatch& batch = FreshBatch();
+  const ParseResult result = ParseSpans(format, payload, batch);
+  CheckParseResult(result, batch, 1);
+
+  std::string buffer;
+  SpanBatch in_place;
+  const ParseResult padded = parse_in_place(Padded(payload, buffer), in_place);
+  QL_FUZZ_CHECK(padded.error == result.error);
+  QL_FUZZ_CHECK(in_place.size() + 1 == batch.size());
+  for (size_t i = 0; i < in_place.size(); ++i) {
+    QL_FUZZ_CHECK(SameSpan(in_place.spans()[i], batch.spans()[i + 1]));
+  }
+  (void)DetectJsonFormat(payload);
+
+  ValidateAndCheck(batch);
+  CheckOtlpRoundTrip(batch);
 }
 
 }  // namespace exporter::spans::fuzz
