@@ -237,15 +237,14 @@ JaegerPoller::PollResult JaegerPoller::PollOnce(common::TimePoint now) {
       }
     }
   }
+  // The failure is counted before up turns 0, so a scrape that sees the source down also sees why.
+  if (!ok) metrics_.Failed(kSource, result.failure);
   metrics_.SetUp(kSource, ok);
   // Back off while Jaeger is failing; the window's start stays put meanwhile.
   next_poll_ = ok ? options_.interval
                   : std::min(std::max(next_poll_ * 2, options_.interval), options_.max_backoff);
   result.next_poll = next_poll_;
-  if (!ok) {
-    metrics_.Failed(kSource, result.failure);
-    return result;
-  }
+  if (!ok) return result;
   from_ = to - options_.overlap;
   result.ok = true;
   return result;
