@@ -227,5 +227,104 @@ TEST(ValidationTest, MM1CheckRejectsServiceTimesTenPercentTooLong) {
   EXPECT_LT(wrong.mean.se, kQueueTolerance * wrong.mean.value / 3);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// 1b. Processor sharing: more threads than the load ever needs on one core, so the core is shared
+// equally by the requests present (M/G/1-PS).
+
+TEST(ValidationTest, ProcessorSharingMeanResponseTime) {
+  // 1024 threads: the chance that an M/M/1 at ρ = 0.8 ever holds 1024 requests is 0.8^1024.
+  for (const double rho : {0.5, 0.8}) {
+    const LatencyStats ps = SimulatedLatency(1024, 1, 1, rho, rho < 0.6 ? 60 : 400);
+    EXPECT_TRUE(CheckClose("PS mean", ps.mean, MmcMean(1, rho / kServiceTime, 1 / kServiceTime),
+                           kQueueTolerance))
+        << "rho " << rho;
+  }
+}
+
+// Four request types with constant CPU demands (0.2, 0.5, 1 and 3 ms, equally likely) on one core:
+// under PS a request of demand s stays s / (1 − ρ) on average, whatever the demand distribution
+// (M/G/1-PS), so each type is an exact bin of E[T | S = s]. `threads` = 1 makes the same mix FCFS.
+constexpr double kMixDemands[] = {0.0002, 0.0005, 0.001, 0.003};
+constexpr double kMixMeanDemand = (0.0002 + 0.0005 + 0.001 + 0.003) / 4;
+
+App DemandMixApp(int threads) {
+  return ParseApp(R"(
+name: demand-mix
+slo_p99: 1s
+network_delay: 0
+pod_startup: 0
+nodes:
+  - {cores: 1}
+services:
+  svc:
+    threads: )" + std::to_string(threads) + R"(
+    operations:
+      a: [{cpu: 200us}]
+      b: [{cpu: 500us}]
+      c: [{cpu: 1ms}]
+      d: [{cpu: 3ms}]
+requests:
+  - {call: svc/a}
+  - {call: svc/b}
+  - {call: svc/c}
+  - {call: svc/d}
+)");
+}
+
+// Mean response time of each request type of DemandMixApp at utilisation rho, over kSeeds seeds.
+std::vector<Estimate> ConditionalMeans(int threads, double rho, double seconds) {
+  const App app = DemandMixApp(threads);
+  std::vector<std::vector<double>> per_seed(std::size(kMixDemands));
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    const Latencies l = RunApp(app, rho / kMixMeanDemand, seconds, seed);
+    for (uint32_t type = 0; type < std::size(kMixDemands); ++type) {
+      per_seed[type].push_back(Mean(l.of(type)));
+    }
+  }
+  std::vector<Estimate> out;
+  for (const auto& v : per_seed) out.push_back(OverSeeds(v));
+  return out;
+}
+
+// E[T | S = s] of each bin within `tolerance` of the expected value.
+::testing::AssertionResult CheckConditionalMeans(const std::vector<Estimate>& observed,
+                                                 const std::vector<double>& expected,
+                                                 double tolerance) {
+  for (size_t i = 0; i < observed.size(); ++i) {
+    ::testing::AssertionResult r =
+        CheckClose("E[T | S = " + std::to_string(kMixDemands[i] * 1e3) + " ms]", observed[i],
+                   expected[i], tolerance);
+    if (!r) return r;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::vector<double> PsConditionalMeans(double rho) {
+  std::vector<double> out;
+  for (double s : kMixDemands) out.push_back(s / (1 - rho));
+  return out;
+}
+
+TEST(ValidationTest, ProcessorSharingConditionalMeanIsLinearInDemand) {
+  EXPECT_TRUE(CheckConditionalMeans(ConditionalMeans(1024, 0.8, 200), PsConditionalMeans(0.8),
+                                    kQueueTolerance));
+}
+
+// The same mix served FCFS (one thread) waits W = λ E[S²] / (2 (1 − ρ)) ≈ 4.4 ms before any
+// service, whatever its demand: the PS check rejects it.
+TEST(ValidationTest, ProcessorSharingCheckRejectsFcfs) {
+  const std::vector<Estimate> fcfs = ConditionalMeans(1, 0.8, 200);
+  EXPECT_FALSE(CheckConditionalMeans(fcfs, PsConditionalMeans(0.8), kQueueTolerance));
+  // And FCFS matches its own expectation, so the rejection is about the discipline.
+  double second_moment = 0;
+  for (double s : kMixDemands) second_moment += s * s / std::size(kMixDemands);
+  const double lambda = 0.8 / kMixMeanDemand;
+  const double wait = lambda * second_moment / (2 * (1 - 0.8));
+  std::vector<double> expected;
+  for (double s : kMixDemands) expected.push_back(wait + s);
+  EXPECT_TRUE(CheckConditionalMeans(fcfs, expected, kQueueTolerance));
+}
+
 }  // namespace
 }  // namespace sim
