@@ -326,5 +326,307 @@ TEST(ValidationTest, ProcessorSharingCheckRejectsFcfs) {
   EXPECT_TRUE(CheckConditionalMeans(fcfs, expected, kQueueTolerance));
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// 2. CFS bandwidth control, by hand.
+//
+// Period phase: CFS periods end at kPhase + k · kCfsPeriod. CpuModel has one period grid for the
+// whole cluster, which is phase 0; every hand-computed time below assumes phase 0 (with a
+// per-container phase, these cases are for a container of phase 0).
+constexpr double kPhase = 0;
+constexpr double kExact = 1e-9;  // seconds: the model is exact up to rounding
+
+// Steps `cpu` from `from` to `until`, ending each CFS period on the way (a period ending at
+// `until` included); finish time of each finished job, by token, goes to `finished_at`.
+void Drive(CpuModel& cpu, double from, double until, std::vector<double>& finished_at) {
+  std::vector<CpuModel::Token> done;
+  for (auto k = static_cast<int64_t>(std::floor((from - kPhase) / kCfsPeriod + 1e-9)) + 1;; ++k) {
+    const double boundary = kPhase + static_cast<double>(k) * kCfsPeriod;
+    while (cpu.NextTime() <= std::min(boundary, until)) {
+      done.clear();
+      const double t = cpu.Step(done);
+      for (CpuModel::Token token : done) finished_at[token] = t;
+    }
+    if (boundary > until + kExact) break;
+    cpu.PeriodBoundary(boundary);
+  }
+}
+
+// What a CFS case reports: when each job finished and the container's counters at the end.
+struct CfsOutcome {
+  std::vector<double> finished_at;
+  ContainerCounters counters;
+};
+
+::testing::AssertionResult CheckCounters(const ContainerCounters& o, const ContainerCounters& e,
+                                         double tolerance) {
+  ::testing::AssertionResult r = ::testing::AssertionSuccess();
+  auto seconds = [&](const char* name, double observed, double expected) {
+    if (std::abs(observed - expected) > tolerance) {
+      if (r) r = ::testing::AssertionFailure();
+      r << name << " " << observed << " s, expected " << expected << " s; ";
+    }
+  };
+  auto count = [&](const char* name, uint64_t observed, uint64_t expected) {
+    if (observed != expected) {
+      if (r) r = ::testing::AssertionFailure();
+      r << name << " " << observed << ", expected " << expected << "; ";
+    }
+  };
+  seconds("usage", o.usage_seconds, e.usage_seconds);
+  count("nr_periods", o.periods, e.periods);
+  count("nr_throttled", o.throttled_periods, e.throttled_periods);
+  seconds("throttled", o.throttled_seconds, e.throttled_seconds);
+  seconds("run_delay", o.run_delay_seconds, e.run_delay_seconds);
+  seconds("PSI some", o.pressure_some_seconds, e.pressure_some_seconds);
+  seconds("PSI full", o.pressure_full_seconds, e.pressure_full_seconds);
+  return r;
+}
+
+// Finish times (seconds) and counters within `tolerance`, the period counts exactly.
+::testing::AssertionResult CheckCfs(const CfsOutcome& observed, const CfsOutcome& expected,
+                                    double tolerance) {
+  if (observed.finished_at.size() != expected.finished_at.size()) {
+    return ::testing::AssertionFailure() << "job count differs";
+  }
+  for (size_t i = 0; i < expected.finished_at.size(); ++i) {
+    if (std::abs(observed.finished_at[i] - expected.finished_at[i]) > tolerance) {
+      return ::testing::AssertionFailure() << "job " << i << " finished at "
+                                           << observed.finished_at[i] << " s, expected "
+                                           << expected.finished_at[i] << " s";
+    }
+  }
+  return CheckCounters(observed.counters, expected.counters, tolerance);
+}
+
+// One container of `limit` cores on a node of `cores`, jobs of `demand` seconds of CPU started
+// at `start` (one thread each), observed until `until`.
+CfsOutcome RunCfs(int cores, double limit, int jobs, double demand, double start, double until) {
+  CpuModel cpu;
+  const uint32_t c = cpu.AddContainer(cpu.AddNode(cores), limit, 0);
+  CfsOutcome out;
+  out.finished_at.assign(static_cast<size_t>(jobs), kInfinity);
+  Drive(cpu, 0, start, out.finished_at);
+  for (int j = 0; j < jobs; ++j) cpu.StartJob(c, demand, static_cast<CpuModel::Token>(j), start);
+  Drive(cpu, start, until, out.finished_at);
+  out.counters = cpu.Counters(c, until);
+  return out;
+}
+
+// Limit 0.5 core (quota 50 ms per 100 ms), one 80 ms job at the period boundary 0: 50 ms of CPU,
+// throttled 50-100 ms, 30 ms more: done at 130 ms. By 200 ms: two active periods, one of them
+// throttled, 50 ms throttled on one run queue; PSI some and full during the throttled 50 ms.
+TEST(ValidationTest, CfsSingleJobAtPeriodBoundary) {
+  EXPECT_TRUE(CheckCfs(RunCfs(4, 0.5, 1, 0.08, kPhase, kPhase + 0.2),
+                       {{kPhase + 0.13},
+                        {.usage_seconds = 0.08,
+                         .periods = 2,
+                         .throttled_periods = 1,
+                         .throttled_seconds = 0.05,
+                         .pressure_some_seconds = 0.05,
+                         .pressure_full_seconds = 0.05}},
+                       kExact));
+}
+
+// The same job arriving 70 ms into a period: 30 ms before the boundary (quota not reached), 50 ms
+// in the next period (quota reached at 150 ms, throttled to 200 ms), 10 ms more: done at 210 ms.
+// By 300 ms: three active periods, one throttled for 50 ms.
+TEST(ValidationTest, CfsSingleJobArrivingMidPeriod) {
+  EXPECT_TRUE(CheckCfs(RunCfs(4, 0.5, 1, 0.09, kPhase + 0.07, kPhase + 0.3),
+                       {{kPhase + 0.21},
+                        {.usage_seconds = 0.09,
+                         .periods = 3,
+                         .throttled_periods = 1,
+                         .throttled_seconds = 0.05,
+                         .pressure_some_seconds = 0.05,
+                         .pressure_full_seconds = 0.05}},
+                       kExact));
+}
+
+// Two threads of 80 ms each under the same 0.5-core limit, on 4 cores: they burn the 50 ms quota
+// at 2 cores, in 25 ms, and wait 75 ms on each of their two run queues. 160 ms of CPU at 50 ms a
+// period: 3 throttled periods, then 10 ms of CPU (5 ms a thread) from 300 ms: done at 305 ms.
+// throttled_usec = 3 periods × 2 run queues × 75 ms.
+TEST(ValidationTest, CfsTwoThreadsConsumeTheQuotaTwiceAsFast) {
+  EXPECT_TRUE(CheckCfs(RunCfs(4, 0.5, 2, 0.08, kPhase, kPhase + 0.4),
+                       {{kPhase + 0.305, kPhase + 0.305},
+                        {.usage_seconds = 0.16,
+                         .periods = 4,
+                         .throttled_periods = 3,
+                         .throttled_seconds = 3 * 2 * 0.075,
+                         .pressure_some_seconds = 3 * 0.075,
+                         .pressure_full_seconds = 3 * 0.075}},
+                       kExact));
+}
+
+// Two threads on one core under the 0.5 limit: each runs at half speed, the quota goes in 50 ms
+// of wall time, then one run queue waits 50 ms (throttled_usec counts min(threads, cores) run
+// queues). Periods 1-3: 25 ms per thread, then 5 ms each at half speed: done at 310 ms. Sharing
+// the core, each thread waits half of the 160 ms it is unthrottled: run_delay 2 × 80 ms.
+TEST(ValidationTest, CfsTwoThreadsOnOneCoreThrottleOneRunQueue) {
+  EXPECT_TRUE(CheckCfs(RunCfs(1, 0.5, 2, 0.08, kPhase, kPhase + 0.4),
+                       {{kPhase + 0.31, kPhase + 0.31},
+                        {.usage_seconds = 0.16,
+                         .periods = 4,
+                         .throttled_periods = 3,
+                         .throttled_seconds = 3 * 0.05,
+                         .run_delay_seconds = 0.16,
+                         .pressure_some_seconds = 0.16 + 3 * 0.05,
+                         .pressure_full_seconds = 3 * 0.05}},
+                       kExact));
+}
+
+// A model that gives each thread its own quota (two containers of 0.5 core, one thread each)
+// finishes both jobs at 130 ms: the two-thread check rejects it.
+TEST(ValidationTest, CfsCheckRejectsPerThreadQuota) {
+  const CfsOutcome a = RunCfs(4, 0.5, 1, 0.08, kPhase, kPhase + 0.4);
+  const CfsOutcome b = RunCfs(4, 0.5, 1, 0.08, kPhase, kPhase + 0.4);
+  CfsOutcome wrong{{a.finished_at[0], b.finished_at[0]}, a.counters};
+  wrong.counters.usage_seconds += b.counters.usage_seconds;
+  wrong.counters.throttled_seconds += b.counters.throttled_seconds;
+  EXPECT_FALSE(CheckCfs(wrong, RunCfs(4, 0.5, 2, 0.08, kPhase, kPhase + 0.4), kExact));
+}
+
+// When one request runs alone on a 0.5-core replica, its latency is the hand computation for a
+// single thread: CPU at full speed until the period's quota is used, then nothing until the next
+// boundary. Phase 0, as above.
+double SingleThreadFinish(double arrival, double demand, double limit) {
+  const double quota = limit * kCfsPeriod;
+  auto k = static_cast<int64_t>(std::floor((arrival - kPhase) / kCfsPeriod));
+  double t = arrival, left = demand;
+  for (;;) {
+    const double period_end = kPhase + static_cast<double>(k + 1) * kCfsPeriod;
+    const double run = std::min({left, quota, period_end - t});
+    left -= run;
+    if (left <= kExact) return t + run;
+    t = period_end;
+    ++k;
+  }
+}
+
+// Requests of 80 ms of CPU arriving at about 1/s: most run alone, from a period in which the
+// replica used no CPU before them, and each of those must end when the hand computation says.
+TEST(ValidationTest, ThrottledRequestLatencyMatchesHandComputation) {
+  constexpr double kLimit = 0.5, kDemand = 0.08;
+  const App app = SingleServiceApp(4, 4, {.mean = kDemand}, kLimit);
+  class Spans final : public RequestListener {
+   public:
+    void OnRequestDone(uint32_t, double start, double end) override {
+      requests.push_back({start, end});
+    }
+    std::vector<std::pair<double, double>> requests;
+  } spans;
+  Simulation sim(app, ConstantTrace(1, 120), {.seed = 3, .emit_spans = false});
+  sim.set_listener(&spans);
+  sim.RunUntil(sim.end() + 1);
+  std::vector<std::pair<double, double>>& r = spans.requests;
+  std::sort(r.begin(), r.end());
+  int alone = 0, delayed = 0;
+  for (size_t i = 1; i + 1 < r.size(); ++i) {
+    const double period_start =
+        kPhase + std::floor((r[i].first - kPhase) / kCfsPeriod) * kCfsPeriod;
+    if (r[i - 1].second > period_start || r[i + 1].first < r[i].second) continue;
+    ++alone;
+    const double expected = SingleThreadFinish(r[i].first, kDemand, kLimit);
+    EXPECT_NEAR(r[i].second, expected, kExact) << "request at " << r[i].first;
+    if (expected - r[i].first > kDemand + kExact) ++delayed;
+  }
+  std::printf("  %d requests ran alone, %d of them throttled\n", alone, delayed);
+  EXPECT_GE(alone, 40);
+  EXPECT_GE(delayed, 20);  // the throttled path, not only the unthrottled one, was exercised
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Run-queue wait under known background load.
+//
+// C cores, B background threads (another tenant), R runnable threads of one container without a
+// quota: each thread runs at min(1, C / (R + B)) and waits the rest, so over T seconds
+// run_delay = R · (1 − min(1, C / (R + B))) · T and usage = R · min(1, C / (R + B)) · T. PSI as
+// sim/cfs.h defines it: "some" is the whole time when R + B > C, "full" only counts throttling.
+struct Load {
+  int cores;
+  double background;
+  int runnable;
+};
+
+ContainerCounters ExpectedUnderLoad(const Load& l, double seconds) {
+  const double rate = std::min(1.0, l.cores / (l.runnable + l.background));
+  ContainerCounters e;
+  e.usage_seconds = l.runnable * rate * seconds;
+  e.run_delay_seconds = l.runnable * (1 - rate) * seconds;
+  e.pressure_some_seconds = rate < 1 ? seconds : 0;
+  return e;
+}
+
+// Counters of R long jobs over [0, seconds] with the background set (or not: a wrong model).
+ContainerCounters RunUnderLoad(const Load& l, double seconds, bool apply_background = true) {
+  CpuModel cpu;
+  const int node = cpu.AddNode(l.cores);
+  const uint32_t c = cpu.AddContainer(node, 0, 0);
+  if (apply_background) cpu.SetBackground(node, l.background, 0);
+  for (int j = 0; j < l.runnable; ++j) cpu.StartJob(c, 1e6, static_cast<CpuModel::Token>(j), 0);
+  std::vector<double> unused(static_cast<size_t>(l.runnable));
+  Drive(cpu, 0, seconds, unused);
+  return cpu.Counters(c, seconds);
+}
+
+TEST(ValidationTest, RunQueueWaitUnderBackgroundLoad) {
+  constexpr double kSeconds = 2;
+  for (const Load& l : {Load{4, 0, 2}, Load{4, 2, 2}, Load{4, 6, 2}, Load{4, 2.5, 3},
+                        Load{8, 12, 4}, Load{1, 1, 1}, Load{2, 0, 5}, Load{32, 40.5, 7}}) {
+    EXPECT_TRUE(CheckCounters(RunUnderLoad(l, kSeconds), ExpectedUnderLoad(l, kSeconds), kExact))
+        << l.cores << " cores, " << l.background << " background, " << l.runnable << " runnable";
+  }
+}
+
+// Background that changes: 6 threads for 1 s, 14 for 1 s, none for 1 s, with 2 runnable threads on
+// 4 cores: rates 1/2, 1/4, 1; run_delay 2 · (1/2 + 3/4 + 0) s; PSI some the first 2 s.
+TEST(ValidationTest, RunQueueWaitFollowsChangingBackground) {
+  CpuModel cpu;
+  const int node = cpu.AddNode(4);
+  const uint32_t c = cpu.AddContainer(node, 0, 0);
+  cpu.StartJob(c, 1e6, 0, 0);
+  cpu.StartJob(c, 1e6, 1, 0);
+  std::vector<double> unused(2);
+  const double backgrounds[] = {6, 14, 0};
+  for (int s = 0; s < 3; ++s) {
+    cpu.SetBackground(node, backgrounds[s], s);
+    Drive(cpu, s, s + 1, unused);
+  }
+  EXPECT_TRUE(CheckCounters(cpu.Counters(c, 3),
+                            {.usage_seconds = 2 * (0.5 + 0.25 + 1),
+                             .run_delay_seconds = 2 * (0.5 + 0.75),
+                             .pressure_some_seconds = 2},
+                            kExact));
+}
+
+// Contention and throttling together: 4 threads of a 1-core container with 4 background threads
+// on 4 cores run at 1/2 and burn the 100 ms quota in 50 ms (waiting 4 × 25 ms), then are
+// throttled for 50 ms on 4 run queues. Per period: PSI some 100 ms, full 50 ms.
+TEST(ValidationTest, RunQueueWaitAndThrottlingTogether) {
+  CpuModel cpu;
+  const int node = cpu.AddNode(4);
+  const uint32_t c = cpu.AddContainer(node, 1, 0);
+  cpu.SetBackground(node, 4, 0);
+  for (CpuModel::Token j = 0; j < 4; ++j) cpu.StartJob(c, 1e6, j, 0);
+  std::vector<double> unused(4);
+  Drive(cpu, 0, 1, unused);
+  EXPECT_TRUE(CheckCounters(cpu.Counters(c, 1),
+                            {.usage_seconds = 1,
+                             .periods = 10,
+                             .throttled_periods = 10,
+                             .throttled_seconds = 10 * 4 * 0.05,
+                             .run_delay_seconds = 10 * 4 * 0.5 * 0.05,
+                             .pressure_some_seconds = 1,
+                             .pressure_full_seconds = 10 * 0.05},
+                            kExact));
+}
+
+// A model that leaves out the background load reports no wait: rejected.
+TEST(ValidationTest, RunQueueCheckRejectsIgnoredBackground) {
+  const Load l{4, 6, 2};
+  EXPECT_FALSE(CheckCounters(RunUnderLoad(l, 2, false), ExpectedUnderLoad(l, 2), kExact));
+}
+
 }  // namespace
 }  // namespace sim
