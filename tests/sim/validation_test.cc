@@ -11,10 +11,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
-#include <functional>
+#include <iterator>
 #include <map>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -95,9 +98,10 @@ Estimate OverSeeds(const std::vector<double>& per_seed) {
 }
 
 // The estimate is within `tolerance` (relative) of the expected value, and precise enough for
-// that to mean something: its standard error is at most a third of the tolerance, so a correct
-// model fails by chance less than about once in 300 (3σ), and a model off by twice the tolerance
-// passes by chance as rarely.
+// that to mean something: the tolerance is at least 3 standard errors (estimated from 8 seeds, a
+// t distribution with 7 degrees of freedom), so a correct model fails for an unlucky choice of
+// seeds with probability under 2 %, and a model off by twice the tolerance passes as rarely. The
+// run lengths below put most tolerances at 5-15 standard errors.
 ::testing::AssertionResult CheckClose(const std::string& what, Estimate observed, double expected,
                                       double tolerance) {
   const double allowed = tolerance * std::abs(expected);
@@ -196,18 +200,18 @@ LatencyStats MmcExpected(int c, double rho) {
 // ---------------------------------------------------------------------------------------------
 // 1. M/M/1 and M/M/c: one thread (the pool queues FIFO) or c threads on c cores.
 
-// Tolerance 5 %: the run lengths below give standard errors of 1-1.5 % (printed), so a correct
+// Tolerance 5 %: the run lengths below give standard errors of 0.2-1 % (printed), so a correct
 // model passes with margin, and an error in the mean service time of 5 % or more (which moves
 // the M/M/1 P99 at ρ = 0.5 by 11 %) fails.
 constexpr double kQueueTolerance = 0.05;
 
 TEST(ValidationTest, MM1ResponseTimeDistributionAtHalfLoad) {
-  EXPECT_TRUE(CheckLatencyDistribution(SimulatedLatency(1, 1, 1, 0.5, 60), MmcExpected(1, 0.5),
+  EXPECT_TRUE(CheckLatencyDistribution(SimulatedLatency(1, 1, 1, 0.5, 200), MmcExpected(1, 0.5),
                                        kQueueTolerance));
 }
 
 TEST(ValidationTest, MM1ResponseTimeDistributionAtHighLoad) {
-  EXPECT_TRUE(CheckLatencyDistribution(SimulatedLatency(1, 1, 1, 0.8, 400), MmcExpected(1, 0.8),
+  EXPECT_TRUE(CheckLatencyDistribution(SimulatedLatency(1, 1, 1, 0.8, 800), MmcExpected(1, 0.8),
                                        kQueueTolerance));
 }
 
@@ -218,7 +222,7 @@ TEST(ValidationTest, MMcResponseTimeDistributionAtHalfLoad) {
 }
 
 TEST(ValidationTest, MMcResponseTimeDistributionAtHighLoad) {
-  EXPECT_TRUE(CheckLatencyDistribution(SimulatedLatency(4, 8, 4, 0.8, 40), MmcExpected(4, 0.8),
+  EXPECT_TRUE(CheckLatencyDistribution(SimulatedLatency(4, 8, 4, 0.8, 100), MmcExpected(4, 0.8),
                                        kQueueTolerance));
 }
 
@@ -295,9 +299,9 @@ std::vector<Estimate> ConditionalMeans(int threads, double rho, double seconds) 
                                                  const std::vector<double>& expected,
                                                  double tolerance) {
   for (size_t i = 0; i < observed.size(); ++i) {
-    ::testing::AssertionResult r =
-        CheckClose("E[T | S = " + std::to_string(kMixDemands[i] * 1e3) + " ms]", observed[i],
-                   expected[i], tolerance);
+    char what[64];
+    std::snprintf(what, sizeof what, "E[T | S = %g ms]", kMixDemands[i] * 1e3);
+    ::testing::AssertionResult r = CheckClose(what, observed[i], expected[i], tolerance);
     if (!r) return r;
   }
   return ::testing::AssertionSuccess();
@@ -511,17 +515,17 @@ double SingleThreadFinish(double arrival, double demand, double limit) {
 TEST(ValidationTest, ThrottledRequestLatencyMatchesHandComputation) {
   constexpr double kLimit = 0.5, kDemand = 0.08;
   const App app = SingleServiceApp(4, 4, {.mean = kDemand}, kLimit);
-  class Spans final : public RequestListener {
+  class Requests final : public RequestListener {
    public:
     void OnRequestDone(uint32_t, double start, double end) override {
       requests.push_back({start, end});
     }
     std::vector<std::pair<double, double>> requests;
-  } spans;
+  } requests;
   Simulation sim(app, ConstantTrace(1, 120), {.seed = 3, .emit_spans = false});
-  sim.set_listener(&spans);
+  sim.set_listener(&requests);
   sim.RunUntil(sim.end() + 1);
-  std::vector<std::pair<double, double>>& r = spans.requests;
+  std::vector<std::pair<double, double>>& r = requests.requests;
   std::sort(r.begin(), r.end());
   int alone = 0, delayed = 0;
   for (size_t i = 1; i + 1 < r.size(); ++i) {
