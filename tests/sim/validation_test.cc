@@ -239,7 +239,7 @@ TEST(ValidationTest, MM1CheckRejectsServiceTimesTenPercentTooLong) {
 // equally by the requests present (M/G/1-PS).
 
 TEST(ValidationTest, ProcessorSharingMeanResponseTime) {
-  // 1024 threads: the chance that an M/M/1 at ρ = 0.8 ever holds 1024 requests is 0.8^1024.
+  // 1024 threads: the stationary chance that M/M/1 at ρ = 0.8 holds 1024 requests is 0.8^1024.
   for (const double rho : {0.5, 0.8}) {
     const LatencyStats ps = SimulatedLatency(1024, 1, 1, rho, rho < 0.6 ? 60 : 400);
     EXPECT_TRUE(CheckClose("PS mean", ps.mean, MmcMean(1, rho / kServiceTime, 1 / kServiceTime),
@@ -255,28 +255,16 @@ constexpr double kMixDemands[] = {0.0002, 0.0005, 0.001, 0.003};
 constexpr double kMixMeanDemand = (0.0002 + 0.0005 + 0.001 + 0.003) / 4;
 
 App DemandMixApp(int threads) {
-  return ParseApp(R"(
-name: demand-mix
-slo_p99: 1s
-network_delay: 0
-pod_startup: 0
-nodes:
-  - {cores: 1}
-services:
-  svc:
-    threads: )" + std::to_string(threads) +
-                  R"(
-    operations:
-      a: [{cpu: 200us}]
-      b: [{cpu: 500us}]
-      c: [{cpu: 1ms}]
-      d: [{cpu: 3ms}]
-requests:
-  - {call: svc/a}
-  - {call: svc/b}
-  - {call: svc/c}
-  - {call: svc/d}
-)");
+  std::string yaml =
+      "name: demand-mix\nslo_p99: 1s\nnetwork_delay: 0\npod_startup: 0\nnodes: [{cores: 1}]\n"
+      "services:\n  svc:\n    threads: " +
+      std::to_string(threads) + "\n    operations:\n";
+  std::string requests = "requests:\n";
+  for (size_t i = 0; i < std::size(kMixDemands); ++i) {
+    yaml += "      op" + std::to_string(i) + ": [{cpu: " + std::to_string(kMixDemands[i]) + "}]\n";
+    requests += "  - {call: svc/op" + std::to_string(i) + "}\n";
+  }
+  return ParseApp(yaml + requests);
 }
 
 // Mean response time of each request type of DemandMixApp at utilisation rho, over kSeeds seeds.
@@ -512,34 +500,55 @@ double SingleThreadFinish(double arrival, double demand, double limit) {
 
 // Requests of 80 ms of CPU arriving at about 1/s: most run alone, from a period in which the
 // replica used no CPU before them, and each of those must end when the hand computation says.
-TEST(ValidationTest, ThrottledRequestLatencyMatchesHandComputation) {
-  constexpr double kLimit = 0.5, kDemand = 0.08;
-  const App app = SingleServiceApp(4, 4, {.mean = kDemand}, kLimit);
+// (start, end) of every request of a 4-thread replica of `limit` cores whose requests need
+// `demand` seconds of CPU, arriving at about 1/s for 120 s.
+std::vector<std::pair<double, double>> ThrottledRequests(double demand, double limit) {
   class Requests final : public RequestListener {
    public:
     void OnRequestDone(uint32_t, double start, double end) override {
-      requests.push_back({start, end});
+      done.push_back({start, end});
     }
-    std::vector<std::pair<double, double>> requests;
+    std::vector<std::pair<double, double>> done;
   } requests;
-  Simulation sim(app, ConstantTrace(1, 120), {.seed = 3, .emit_spans = false});
+  Simulation sim(SingleServiceApp(4, 4, {.mean = demand}, limit), ConstantTrace(1, 120),
+                 {.seed = 3, .emit_spans = false});
   sim.set_listener(&requests);
   sim.RunUntil(sim.end() + 1);
-  std::vector<std::pair<double, double>>& r = requests.requests;
-  std::sort(r.begin(), r.end());
-  int alone = 0, delayed = 0;
+  std::sort(requests.done.begin(), requests.done.end());
+  return requests.done;
+}
+
+// Every request that ran alone (the replica used no CPU earlier in its arrival's period, and the
+// next request came after it finished) ends within `tolerance` of SingleThreadFinish. At least 40
+// must have run alone and 20 of those been throttled, so both paths are exercised.
+::testing::AssertionResult CheckLoneRequests(const std::vector<std::pair<double, double>>& r,
+                                             double demand, double limit, double tolerance) {
+  int alone = 0, throttled = 0;
   for (size_t i = 1; i + 1 < r.size(); ++i) {
     const double period_start =
         kPhase + std::floor((r[i].first - kPhase) / kCfsPeriod) * kCfsPeriod;
     if (r[i - 1].second > period_start || r[i + 1].first < r[i].second) continue;
     ++alone;
-    const double expected = SingleThreadFinish(r[i].first, kDemand, kLimit);
-    EXPECT_NEAR(r[i].second, expected, kExact) << "request at " << r[i].first;
-    if (expected - r[i].first > kDemand + kExact) ++delayed;
+    const double expected = SingleThreadFinish(r[i].first, demand, limit);
+    if (std::abs(r[i].second - expected) > tolerance) {
+      return ::testing::AssertionFailure() << "request at " << r[i].first << " s ended at "
+                                           << r[i].second << " s, expected " << expected << " s";
+    }
+    if (expected - r[i].first > demand + tolerance) ++throttled;
   }
-  std::printf("  %d requests ran alone, %d of them throttled\n", alone, delayed);
-  EXPECT_GE(alone, 40);
-  EXPECT_GE(delayed, 20);  // the throttled path, not only the unthrottled one, was exercised
+  std::printf("  %d requests ran alone, %d of them throttled\n", alone, throttled);
+  if (alone < 40 || throttled < 20) return ::testing::AssertionFailure() << "too few lone requests";
+  return ::testing::AssertionSuccess();
+}
+
+// Requests of 80 ms of CPU on a 0.5-core replica.
+TEST(ValidationTest, ThrottledRequestLatencyMatchesHandComputation) {
+  EXPECT_TRUE(CheckLoneRequests(ThrottledRequests(0.08, 0.5), 0.08, 0.5, kExact));
+}
+
+// A replica whose quota is 60 ms instead of 50 ms, checked against the 0.5-core computation.
+TEST(ValidationTest, ThrottledRequestCheckRejectsWrongQuota) {
+  EXPECT_FALSE(CheckLoneRequests(ThrottledRequests(0.08, 0.6), 0.08, 0.5, kExact));
 }
 
 // ---------------------------------------------------------------------------------------------
