@@ -558,6 +558,9 @@ TEST(ValidationTest, ThrottledRequestCheckRejectsWrongQuota) {
 // quota: each thread runs at min(1, C / (R + B)) and waits the rest, so over T seconds
 // run_delay = R · (1 − min(1, C / (R + B))) · T and usage = R · min(1, C / (R + B)) · T. PSI as
 // sim/cfs.h defines it: "some" is the whole time when R + B > C, "full" only counts throttling.
+// (The kernel's "some" is the time at least one of the container's threads actually waits and
+// its "full" the time all of them wait at once: for R = 1 both are run_delay, which the model's
+// fluid sharing reports as "some" = T and "full" = 0.)
 struct Load {
   int cores;
   double background;
