@@ -278,6 +278,23 @@ TEST(CapacityTest, PersistentConnectionsReachANewReplicaOnlyAsTheyChurn) {
   }
 }
 
+TEST(CapacityTest, ConnectionsFollowTheSeed) {
+  App app = testing::SingleServiceApp(
+      64, 8, {.kind = Distribution::Kind::kConstant, .mean = 0.001, .cv = 0});
+  app.services[0].replicas = 3;
+  app.services[0].connection_lifetime = 2;
+  app.services[0].connections = 4;
+  auto run = [&](uint64_t seed) {
+    Simulation sim(app, ConstantTrace(100, 10), {.seed = seed});
+    sim.RunUntil(10);
+    std::vector<std::string> pods;
+    for (const auto& s : sim.spans().spans()) pods.emplace_back(s.instance);
+    return pods;
+  };
+  EXPECT_EQ(run(10), run(10));
+  EXPECT_NE(run(10), run(11));
+}
+
 TEST(CapacityTest, ConnectionsLeaveADrainingReplica) {
   App app = testing::SingleServiceApp(
       64, 8, {.kind = Distribution::Kind::kConstant, .mean = 0.001, .cv = 0});
