@@ -22,12 +22,11 @@ struct RunOptions {
 // One policy's result, by Autothrottle's protocol: everything after the warm-up.
 struct RunSummary {
   std::string policy;
-  std::string setting;          // e.g. "target 0.6" for a tuned baseline; empty otherwise
-  uint64_t requests = 0;        // requests sent after the warm-up (unfinished ones included)
-  double core_hours = 0;        // time-weighted sum of the pods' CPU limits
-  double usage_core_hours = 0;  // CPU used
-  // Seconds, end to end, whole run; exact nearest-rank order statistics (NearestRankQuantile).
-  double p50 = 0, p99 = 0;
+  std::string setting;           // e.g. "target 0.6" for a tuned baseline; empty otherwise
+  uint64_t requests = 0;         // requests sent after the warm-up, unfinished ones included
+  double core_hours = 0;         // time-weighted sum of the pods' CPU limits
+  double usage_core_hours = 0;   // CPU used
+  double p50 = 0, p99 = 0;       // seconds, end to end, whole run; exact, nearest rank
   double slo = 0;                // the app's P99 SLO, seconds
   bool pass = false;             // p99 ≤ slo
   int violation_minutes = 0;     // minutes whose P99 exceeds the SLO
@@ -39,14 +38,14 @@ struct RunSummary {
 
 // Time series over the whole run (warm-up included), for the report's plots.
 struct RunSeries {
-  double step = 10;                  // seconds per point of the series below
-  std::vector<double> throughput;    // finished requests/s
-  std::vector<double> replicas;      // pods (starting, ready and draining), mean over the step
-  std::vector<double> pending_pods;  // pods waiting for a node, mean over the step
-  std::vector<double> cores;         // allocated cores (Σ limits), mean over the step
-  std::vector<double> usage;         // cores used
-  // End-to-end P99 of the requests sent in each minute (nearest rank), seconds; NaN when idle.
-  std::vector<double> p99_minutes;
+  double step = 10;                 // seconds per point of the series below
+  std::vector<double> throughput;   // finished requests/s
+  std::vector<double> replicas;     // pods (starting, ready and draining), mean over the step
+  std::vector<double> cores;        // allocated cores (Σ limits), mean over the step
+  std::vector<double> usage;        // cores used
+  std::vector<double> p99_minutes;  // end-to-end P99 per minute, seconds; NaN when idle
+  // Pods waiting for a node to start on, mean over the step.
+  std::vector<double> pending_pods;
 };
 
 struct RunResult {
