@@ -96,7 +96,7 @@ std::vector<std::string> Cells(const PolicyRuns& p, const PolicyRuns* reference,
   for (const Metric& m : Metrics()) {
     if (*m.header == '\0') continue;
     cells.push_back(Cell(Values(p, m.get), m.format, m.scale));
-    if (cells.size() == 3) {  // core-hours, then its ratios
+    if (std::string_view(m.csv) == "core_hours") {  // followed by its ratios
       cells.push_back(Cell(CoreHourRatios(p, reference), "%.2f", 1));
       cells.push_back(Cell(CoreHourRatios(p, hpa), "%.2f", 1));
     }
@@ -397,7 +397,8 @@ const PolicyRuns* Scoreboard::Reference() const {
   for (std::string_view name : kReferenceCandidates) {
     const PolicyRuns* p = Find(name);
     if (!p || !p->pass()) continue;
-    const double cost = Estimate95(Values(*p, Metrics()[0].get)).mean;
+    const double cost =
+        Estimate95(Values(*p, [](const RunSummary& s) { return s.core_hours; })).mean;
     if (!best || cost < best_cost) best = p, best_cost = cost;
   }
   return best;
