@@ -128,8 +128,8 @@ std::vector<std::string> Legend(const Scoreboard& board) {
   if (n >= 2) {
     out.push_back(Format(
         "values: mean ± half-width of the 95 %% confidence interval over %zu seeds (Student t, "
-        "%zu degrees of freedom, t = %.3f)",
-        n, n - 1, StudentT975(static_cast<int>(n - 1))));
+        "%zu degree%s of freedom, t = %.3f)",
+        n, n - 1, n == 2 ? "" : "s", StudentT975(static_cast<int>(n - 1))));
   }
   out.push_back(
       "P99: exact nearest-rank whole-run P99 (unfinished requests count with their age); a "
