@@ -20,6 +20,7 @@
 #include "sim/policies.h"
 #include "sim/run.h"
 #include "sim/scoreboard.h"
+#include "sim/tracegen.h"
 #include "sim/workload.h"
 
 namespace {
@@ -28,7 +29,9 @@ constexpr char kSummary[] =
     "Simulates a microservice app on a workload trace with the exporter and recommender code in "
     "closed loop.\n\n"
     "  queuelens-sim run --app FILE --trace FILE|constant[:RATE] [--policy NAME]\n"
-    "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--out DIR]\n"
+    "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--seeds N]\n"
+    "      [--seed-base S] [--out DIR]\n"
+    "  queuelens-sim trace --kind diurnal|bursty|spiky|ramp [--seed S] [--minutes M] --out FILE\n"
     "  queuelens-sim run --live --otlp URL --cgroup-root DIR --recommender URL [--speed X]\n"
     "  queuelens-sim policies\n";
 
@@ -43,6 +46,10 @@ struct Flags {
   common::Duration duration = common::Duration::zero();
   common::Duration warmup = std::chrono::minutes{3};
   int64_t seed = 1;
+  int64_t seeds = 1;
+  int64_t seed_base = 0;
+  std::string kind;
+  int64_t minutes = 60;
   double multiplier = 0;
   bool tune = false;
   int64_t jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -71,8 +78,18 @@ struct Flags {
     f.Bool("tune", &tune,
            "evaluate: grid-search each baseline's utilisation target and keep the cheapest that "
            "meets the SLO.");
+    f.Int("seeds", &seeds,
+          "evaluate: seeds per policy; the table gives each metric's mean and 95 % confidence "
+          "interval, and a policy passes only if it meets the SLO in every seed.");
+    f.Int("seed-base", &seed_base,
+          "evaluate: the first of the --seeds consecutive seeds; 0 = --seed.");
     f.Int("jobs", &jobs, "evaluate: runs simulated at once.");
-    f.String("out", &out, "evaluate: directory for <app>-<trace>.csv and .html.");
+    f.String("out", &out,
+             "evaluate: directory for <app>-<trace>.csv (one row per policy and seed), "
+             "<app>-<trace>-summary.csv (one row per policy) and <app>-<trace>.html; trace: the "
+             "file to write.");
+    f.String("kind", &kind, "trace: diurnal, bursty, spiky or ramp (see sim/README.md).");
+    f.Int("minutes", &minutes, "trace: length of the generated trace.");
     f.Bool("live", &live, "run: in real time through running queuelens binaries.");
     f.String("otlp", &otlp,
              "live: OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces.");
@@ -179,6 +196,23 @@ int Main(const std::string& command, const Flags& f) {
     }
     return 0;
   }
+  if (command == "trace") {
+    const auto kind = sim::ParseTraceKind(f.kind);
+    if (!kind || f.minutes < 1 || f.out == ".") {
+      std::fprintf(stderr,
+                   "queuelens-sim trace: --kind diurnal|bursty|spiky|ramp, --minutes ≥ 1 and "
+                   "--out FILE are required\n");
+      return 2;
+    }
+    const sim::RateTrace t =
+        sim::GenerateTrace(*kind, static_cast<uint64_t>(f.seed), static_cast<int>(f.minutes));
+    if (!WriteFile(f.out, sim::FormatAutothrottleTrace(t))) {
+      std::fprintf(stderr, "queuelens-sim trace: cannot write %s\n", f.out.c_str());
+      return 1;
+    }
+    std::printf("wrote %s: %zu s, mean %.1f req/s\n", f.out.c_str(), t.rates.size(), t.Mean());
+    return 0;
+  }
   if (f.app.empty() || f.trace.empty()) {
     std::fprintf(stderr, "queuelens-sim %s: --app and --trace are required\n", command.c_str());
     return 2;
@@ -248,6 +282,12 @@ int Main(const std::string& command, const Flags& f) {
   if (command == "evaluate") {
     sim::EvaluateOptions options;
     options.run = run;
+    if (f.seed_base > 0) options.run.seed = static_cast<uint64_t>(f.seed_base);
+    if (f.seeds < 1) {
+      std::fprintf(stderr, "queuelens-sim evaluate: --seeds must be at least 1\n");
+      return 2;
+    }
+    options.seeds = static_cast<int>(f.seeds);
     options.tune = f.tune;
     options.jobs = static_cast<int>(f.jobs);
     // Made (or refused) before minutes of simulation, not after.
@@ -266,11 +306,14 @@ int Main(const std::string& command, const Flags& f) {
     std::fputs(sim::FormatScoreboard(board).c_str(), stdout);
     const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name);
     if (!WriteFile(base + ".csv", sim::ScoreboardCsv(board)) ||
+        !WriteFile(base + "-summary.csv", sim::ScoreboardSummaryCsv(board)) ||
         !WriteFile(base + ".html", sim::ScoreboardHtml(board))) {
-      std::fprintf(stderr, "queuelens-sim evaluate: cannot write %s.{csv,html}\n", base.c_str());
+      std::fprintf(stderr, "queuelens-sim evaluate: cannot write %s{.csv,-summary.csv,.html}\n",
+                   base.c_str());
       return 1;
     }
-    std::printf("wrote %s.csv and %s.html\n", base.c_str(), base.c_str());
+    std::printf("wrote %s.csv, %s-summary.csv and %s.html\n", base.c_str(), base.c_str(),
+                base.c_str());
     return 0;
   }
   std::fprintf(stderr, "queuelens-sim: unknown command \"%s\"\n%s", command.c_str(), kSummary);

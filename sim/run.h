@@ -23,10 +23,10 @@ struct RunOptions {
 struct RunSummary {
   std::string policy;
   std::string setting;           // e.g. "target 0.6" for a tuned baseline; empty otherwise
-  uint64_t requests = 0;         // finished requests sent after the warm-up
+  uint64_t requests = 0;         // requests sent after the warm-up, unfinished ones included
   double core_hours = 0;         // time-weighted sum of the pods' CPU limits
   double usage_core_hours = 0;   // CPU used
-  double p50 = 0, p99 = 0;       // seconds, end to end, whole run
+  double p50 = 0, p99 = 0;       // seconds, end to end, whole run; exact, nearest rank
   double slo = 0;                // the app's P99 SLO, seconds
   bool pass = false;             // p99 ≤ slo
   int violation_minutes = 0;     // minutes whose P99 exceeds the SLO
@@ -44,6 +44,8 @@ struct RunSeries {
   std::vector<double> cores;        // allocated cores (Σ limits), mean over the step
   std::vector<double> usage;        // cores used
   std::vector<double> p99_minutes;  // end-to-end P99 per minute, seconds; NaN when idle
+  // Pods waiting for a node to start on, mean over the step.
+  std::vector<double> pending_pods;
 };
 
 struct RunResult {
