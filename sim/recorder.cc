@@ -71,11 +71,14 @@ void Recorder::Tick(double t) {
   Point& b = Bin(t - kTick / 2);
   b.alloc += alloc * kTick;
   b.pods += pods * kTick;
+  const int pending = sim_.PendingReplicas();
+  b.pending += pending * kTick;
   b.usage += usage;
   if (t > warmup_ + 1e-9) {
     alloc_area_ += alloc * kTick;
     usage_area_ += usage;
     pods_area_ += pods * kTick;
+    pending_area_ += pending * kTick;
     periods_ += periods;
     throttled_ += throttled;
   }
@@ -108,6 +111,7 @@ RunSummary Recorder::Summary(double end) const {
   s.throttled_ratio =
       periods_ > 0 ? static_cast<double>(throttled_) / static_cast<double>(periods_) : 0;
   s.mean_replicas = measured > 0 ? pods_area_ / measured : 0;
+  s.pending_pod_minutes = pending_area_ / 60;
   return s;
 }
 

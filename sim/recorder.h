@@ -55,7 +55,7 @@ class Recorder final : public RequestListener {
   std::vector<double> warmup_minute_tail_;
   std::vector<Point> bins_;
   std::unordered_map<uint32_t, ContainerCounters> last_;
-  double alloc_area_ = 0, usage_area_ = 0, pods_area_ = 0;
+  double alloc_area_ = 0, usage_area_ = 0, pods_area_ = 0, pending_area_ = 0;
   uint64_t periods_ = 0, throttled_ = 0;
 };
 

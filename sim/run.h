@@ -22,18 +22,19 @@ struct RunOptions {
 // One policy's result, by Autothrottle's protocol: everything after the warm-up.
 struct RunSummary {
   std::string policy;
-  std::string setting;           // e.g. "target 0.6" for a tuned baseline; empty otherwise
-  uint64_t requests = 0;         // requests sent after the warm-up, unfinished ones included
-  double core_hours = 0;         // time-weighted sum of the pods' CPU limits
-  double usage_core_hours = 0;   // CPU used
-  double p50 = 0, p99 = 0;       // seconds, end to end, whole run; exact, nearest rank
-  double slo = 0;                // the app's P99 SLO, seconds
-  bool pass = false;             // p99 ≤ slo
-  int violation_minutes = 0;     // minutes whose P99 exceeds the SLO
-  int minutes = 0;               // minutes measured
-  double throttled_ratio = 0;    // Σ throttled periods / Σ periods, all containers
-  uint64_t scaling_actions = 0;  // applied changes of a workload's replicas or CPU limit
-  double mean_replicas = 0;      // pods, time-averaged
+  std::string setting;             // e.g. "target 0.6" for a tuned baseline; empty otherwise
+  uint64_t requests = 0;           // requests sent after the warm-up, unfinished ones included
+  double core_hours = 0;           // time-weighted sum of the pods' CPU limits
+  double usage_core_hours = 0;     // CPU used
+  double p50 = 0, p99 = 0;         // seconds, end to end, whole run; exact, nearest rank
+  double slo = 0;                  // the app's P99 SLO, seconds
+  bool pass = false;               // p99 ≤ slo
+  int violation_minutes = 0;       // minutes whose P99 exceeds the SLO
+  int minutes = 0;                 // minutes measured
+  double throttled_ratio = 0;      // Σ throttled periods / Σ periods, all containers
+  uint64_t scaling_actions = 0;    // applied changes of a workload's replicas or CPU limit
+  double mean_replicas = 0;        // pods, time-averaged
+  double pending_pod_minutes = 0;  // ∫ Pending pods dt: pods no node had room for
 };
 
 // Time series over the whole run (warm-up included), for the report's plots.

@@ -52,6 +52,8 @@ const std::vector<Metric>& Metrics() {
       {"scaling_actions", "actions", "%.0f", 1,
        [](const RunSummary& s) { return static_cast<double>(s.scaling_actions); }},
       {"mean_replicas", "", "", 1, [](const RunSummary& s) { return s.mean_replicas; }},
+      {"pending_pod_minutes", "pending pod-min", "%.1f", 1,
+       [](const RunSummary& s) { return s.pending_pod_minutes; }},
   };
   return kMetrics;
 }
@@ -84,8 +86,8 @@ std::string Cell(const std::vector<double>& values, const char* format, double s
 }
 
 std::vector<std::string> Header() {
-  return {"policy",      "seeds passed", "core-h",   "x ref",       "x hpa",
-          "used core-h", "P99 ms",       "viol min", "throttled %", "actions"};
+  return {"policy", "seeds passed", "core-h",      "x ref",   "x hpa",          "used core-h",
+          "P99 ms", "viol min",     "throttled %", "actions", "pending pod-min"};
 }
 constexpr size_t kPassColumn = 1;
 
