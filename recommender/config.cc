@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "recommender/actuate/kube_objects.h"
 #include "recommender/policies/all_policies.h"
 
 namespace recommender {
@@ -137,6 +138,14 @@ bool ReadSetting(Reader& r, const std::string& key, const YAML::Node& v, const s
     r.String(v, path, &c.replica_policy);
   } else if (key == "cpu_policy") {
     r.String(v, path, &c.cpu_policy);
+  } else if (key == "resize") {
+    std::string text;
+    r.String(v, path, &text);
+    if (const std::optional<ResizeFields> fields = actuate::ParseResizeFields(text)) {
+      c.resize = *fields;
+    } else {
+      r.Problem(path, "\"" + text + "\" is not one of none, requests, limits, both");
+    }
   } else {
     return false;
   }
@@ -158,6 +167,8 @@ bool ReadIdentity(Reader& r, const std::string& key, const YAML::Node& v, const 
     r.String(v, path, &c.budget_group.emplace());
   } else if (key == "tower_high_cpu_group") {
     r.Bool(v, path, &c.tower_high_cpu_group);
+  } else if (key == "pod_selector") {
+    r.String(v, path, &c.pod_selector);
   } else {
     return false;
   }
@@ -390,6 +401,40 @@ void RecommenderConfig::Register(common::FlagSet& f) {
              "Least time between two checkpoint saves (a pass saves once this much has passed; "
              "0 saves every pass)");
   f.Bytes("checkpoint.max-bytes", &checkpoint_max_bytes, "Largest checkpoint read at start");
+  f.Bool("kubernetes.resize", &actuate.resize,
+         "Resize the pods of workloads whose config sets resize: in place (PATCH pods/resize) to "
+         "the recommended CPU");
+  f.Double("kubernetes.resize-hysteresis", &actuate.resize_hysteresis,
+           "Leave a pod alone while its CPU is within this fraction of the recommendation");
+  f.Double("kubernetes.resize-rate", &actuate.resize_rate,
+           "Most pod resizes per second over all workloads (a token bucket of that burst)");
+  f.Duration("kubernetes.resize-infeasible-retry", &actuate.resize_infeasible_retry,
+             "Ask a pod whose resize the kubelet called Infeasible for the same or a larger size "
+             "again only after this long");
+  f.String("kubernetes.api-url", &actuate.kube.api_url,
+           "Kubernetes API server, e.g. https://10.0.0.1:6443; empty: in-cluster "
+           "(KUBERNETES_SERVICE_HOST/_PORT)");
+  f.String("kubernetes.token-file", &actuate.kube.token_file,
+           "Bearer token file, re-read at every request (tokens rotate); empty: the service "
+           "account's");
+  f.String("kubernetes.ca-file", &actuate.kube.ca_file,
+           "CA bundle of the API server; empty: the service account's ca.crt for https");
+  f.Duration("kubernetes.timeout", &actuate.kube.timeout, "Timeout of one Kubernetes API call");
+  f.Bool("vpa.write-status", &actuate.vpa,
+         "Write the CPU recommendation into the status of every VerticalPodAutoscaler whose "
+         "spec.recommenders names --vpa.recommender-name");
+  f.String("vpa.recommender-name", &actuate.vpa_recommender_name,
+           "The recommender name VPA objects select queuelens by");
+  f.Duration("vpa.bounds-window", &actuate.vpa_bounds_window,
+             "lowerBound/upperBound span the recommendation's range over this window");
+  f.Bool("leader-elect", &actuate.leader_elect,
+         "Elect one replica (coordination.k8s.io/v1 Lease) to patch pods and VPA status; every "
+         "replica serves recommendations");
+  f.String("leader-elect.lease-name", &actuate.lease_name, "Name of the Lease");
+  f.String("leader-elect.lease-namespace", &actuate.lease_namespace,
+           "Namespace of the Lease; empty: the service account's");
+  f.Duration("leader-elect.lease-duration", &actuate.lease_duration,
+             "How long a Lease lasts without renewal before another replica takes it");
   common::RegisterLogFlags(f, &log_level, &log_format);
 }
 
@@ -406,6 +451,22 @@ std::vector<std::string> RecommenderConfig::Validate() const {
     }
   };
   if (web_listen_address.empty()) problems.push_back("--web.listen-address must not be empty");
+  if (!(actuate.resize_hysteresis >= 0 && actuate.resize_hysteresis < 1)) {
+    problems.push_back("--kubernetes.resize-hysteresis must be in [0, 1)");
+  }
+  if (!(actuate.resize_rate > 0)) problems.push_back("--kubernetes.resize-rate must be positive");
+  if (!actuate.kube.api_url.empty()) url(actuate.kube.api_url, "kubernetes.api-url");
+  positive(actuate.kube.timeout, "kubernetes.timeout");
+  positive(actuate.vpa_bounds_window, "vpa.bounds-window");
+  if (actuate.vpa && actuate.vpa_recommender_name.empty()) {
+    problems.push_back("--vpa.recommender-name must not be empty");
+  }
+  if (actuate.leader_elect && !actuate.any()) {
+    problems.push_back("--leader-elect needs --kubernetes.resize or --vpa.write-status");
+  }
+  if (actuate.leader_elect && actuate.lease_duration < std::chrono::seconds{3}) {
+    problems.push_back("--leader-elect.lease-duration must be at least 3s");
+  }
   if (web_threads <= 0) problems.push_back("--web.threads must be positive");
   web_limits.Validate(problems);
   if (!apiserver_listen_address.empty() &&

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/http_flags.h"
+#include "recommender/actuate/actuators.h"
 #include "recommender/combine/post_processors.h"
 #include "recommender/input/scrape_source.h"
 #include "recommender/model/model.h"
@@ -81,6 +82,9 @@ struct RecommenderConfig {
   std::string checkpoint_file;
   common::Duration checkpoint_interval = std::chrono::seconds{10};
   size_t checkpoint_max_bytes = 256 << 20;
+
+  // Actuators (recommender/actuate): interval is filled from EffectiveInterval().
+  actuate::ActuatorOptions actuate;
 
   std::string log_level = "info";
   std::string log_format = "text";

@@ -84,7 +84,17 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
   common::HttpServer web(config.web_limits.For(config.web_listen_address, config.web_threads));
   auto listeners = std::make_shared<common::HttpServerCollectable>();
   listeners->Add("web", &web);
-  recommender::output::AddRecommenderRoutes(web, snapshots, registry, listeners);
+  std::unique_ptr<recommender::actuate::Actuators> actuators;
+  if (config.actuate.any()) {
+    recommender::actuate::ActuatorOptions actuate = config.actuate;
+    actuate.interval = config.EffectiveInterval();
+    actuators =
+        std::make_unique<recommender::actuate::Actuators>(std::move(actuate), *registry, clock);
+  }
+  recommender::output::AddRecommenderRoutes(
+      web, snapshots, registry, listeners,
+      actuators ? std::function<std::string()>([&a = *actuators] { return a.StatusHtml(); })
+                : nullptr);
   spdlog::info("serving /metrics, /api/v1/recommendations and the status page on {} (port {})",
                config.web_listen_address, common::JoinPorts(web.Ports()));
   std::unique_ptr<common::HttpServer> apiserver;
@@ -108,7 +118,9 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
                config.workloads.workloads.size(), config.discover ? " and discovered ones" : "");
 
   std::thread passes([&] { loop.Run(clock, interval); });
+  if (actuators) actuators->Start(snapshots);
   stop.Wait();
+  if (actuators) actuators->Stop();
   loop.Stop();
   passes.join();
   loop.SaveCheckpoint(clock.Now());

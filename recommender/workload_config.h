@@ -8,6 +8,9 @@
 
 namespace recommender {
 
+// Which values of the container's CPU an in-place resize sets (--kubernetes.resize).
+enum class ResizeFields { kNone, kRequests, kLimits, kBoth };
+
 // One entry of --config: a workload and how to scale it. Parsed and validated in config.cc.
 struct WorkloadConfig {
   model::WorkloadKey key;
@@ -22,6 +25,8 @@ struct WorkloadConfig {
   std::string cpu_policy = "throttle_target";
   std::optional<std::string> budget_group;  // queue balancing shares a pod budget in the group
   bool tower_high_cpu_group = false;  // gets the Tower's target1 (Autothrottle's high-CPU group)
+  ResizeFields resize = ResizeFields::kNone;  // in-place resizes of the workload's pods
+  std::string pod_selector;                   // label selector of its pods; empty: app=<workload>
 };
 
 // A pod budget shared by the workloads naming it (QueueFlower's C extra pods).

@@ -11,7 +11,8 @@ namespace recommender::output {
 
 void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snapshots,
                           const std::shared_ptr<prometheus::Registry>& registry,
-                          const std::shared_ptr<const common::HttpServerCollectable>& http) {
+                          const std::shared_ptr<const common::HttpServerCollectable>& http,
+                          std::function<std::string()> status_section) {
   server.Handle("/metrics", [registry, http, &snapshots](const common::HttpRequest&) {
     std::vector<prometheus::MetricFamily> families = registry->Collect();
     if (http) {
@@ -37,10 +38,11 @@ void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snap
   server.Handle("/api/v1/targets", [&snapshots](const common::HttpRequest& req) {
     return HandleTargets(*snapshots.Get(), req);
   });
-  server.Handle("/", [&snapshots](const common::HttpRequest&) {
+  server.Handle("/", [&snapshots, section = std::move(status_section)](const common::HttpRequest&) {
     common::HttpResponse r;
     r.content_type = "text/html; charset=utf-8";
     r.body = RenderStatusPage(*snapshots.Get());
+    if (section) r.body.insert(r.body.rfind("</body>"), section());
     return r;
   });
   server.Handle("/healthz", [](const common::HttpRequest&) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,11 +16,13 @@ namespace recommender::output {
 // Prometheus text), /api/v1/recommendations[/{namespace}/{workload}] (KEDA metrics-api),
 // /api/v1/targets (the Tower's throttle targets), / (status page) and /healthz. Handlers only
 // read the latest snapshot; they never compute a recommendation.
-// With `http`, /metrics also carries the listeners' own metrics.
+// With `http`, /metrics also carries the listeners' own metrics; with `status_section`, the
+// status page ends with the HTML it returns.
 void AddRecommenderRoutes(
     common::HttpServer& server, const SnapshotHolder& snapshots,
     const std::shared_ptr<prometheus::Registry>& registry,
-    const std::shared_ptr<const common::HttpServerCollectable>& http = nullptr);
+    const std::shared_ptr<const common::HttpServerCollectable>& http = nullptr,
+    std::function<std::string()> status_section = nullptr);
 
 // Serves, on the TLS server: external.metrics.k8s.io/v1beta1 (external_metrics.h) to clients
 // with a verified certificate whose common name is in `allowed_names` (empty: any), and without
