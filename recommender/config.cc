@@ -431,6 +431,8 @@ void RecommenderConfig::Register(common::FlagSet& f) {
          "Elect one replica (coordination.k8s.io/v1 Lease) to patch pods and VPA status; every "
          "replica serves recommendations");
   f.String("leader-elect.lease-name", &actuate.lease_name, "Name of the Lease");
+  f.String("leader-elect.identity", &actuate.identity,
+           "This replica's holderIdentity in the Lease; empty: the host name (the pod's name)");
   f.String("leader-elect.lease-namespace", &actuate.lease_namespace,
            "Namespace of the Lease; empty: the service account's");
   f.Duration("leader-elect.lease-duration", &actuate.lease_duration,
