@@ -111,8 +111,10 @@ test("kubectl kustomize renders the base and every overlay", (t) => {
   t.diagnostic(`kubectl: ${where} ${kubectlVersion()}`);
   assert.deepEqual(fs.readdirSync(path.join(DEPLOY, "overlays")).sort(), [
     "hpa-external-metrics",
+    "inplace-resize",
     "keda",
     "prometheus-adapter",
+    "vpa-recommender",
   ]);
   const stacked = kedaOnNodeTaskstats();
   try {
