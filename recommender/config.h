@@ -35,6 +35,8 @@ namespace recommender {
 //       cpu_policy: throttle_target
 //       budget_group: shop
 //       tower_high_cpu_group: true
+//       resize: both          # --kubernetes.resize sets requests, limits or both; default none
+//       pod_selector: app=cart  # the workload's pods; default app=<workload>
 struct WorkloadFile {
   WorkloadConfig defaults;
   std::vector<WorkloadConfig> workloads;
