@@ -358,10 +358,11 @@ void Actuators::WatchVpas() {
         return;
       }
       if (e->type == "ERROR") {
-        if (e->code == 410)
-          gone = true;
-        else
-          Failed("vpa_watch", KubeResponse{.status = e->code}, e->message);
+        if (e->code == 410) {
+          gone = true;  // the resourceVersion expired: list again
+        } else {
+          Failed("vpa_watch", KubeResponse{.status = e->code, .body = e->message});
+        }
         return;
       }
       if (!e->object.resource_version.empty()) version = e->object.resource_version;

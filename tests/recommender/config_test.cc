@@ -179,6 +179,44 @@ TEST(RecommenderConfigTest, ValidatesFlagsAndReadsTheFile) {
   EXPECT_EQ(missing.EffectiveWindow(), std::chrono::minutes{1});
 }
 
+TEST(WorkloadFileTest, ReadsResizeSettings) {
+  std::vector<std::string> problems;
+  WorkloadFile f = ParseWorkloadFile(R"(
+defaults: {resize: limits}
+workloads:
+  - {namespace: shop, workload: cart}
+  - {namespace: shop, workload: search, resize: both, pod_selector: "tier=search"}
+)",
+                                     &problems);
+  ASSERT_THAT(problems, IsEmpty());
+  EXPECT_EQ(f.workloads[0].resize, ResizeFields::kLimits);
+  EXPECT_EQ(f.workloads[0].pod_selector, "");
+  EXPECT_EQ(f.workloads[1].resize, ResizeFields::kBoth);
+  EXPECT_EQ(f.workloads[1].pod_selector, "tier=search");
+  ParseWorkloadFile(R"({"workloads": [{"namespace": "a", "workload": "b", "resize": "cpu"}]})",
+                    &problems);
+  EXPECT_THAT(problems, ElementsAre(HasSubstr("workloads[0].resize")));
+}
+
+TEST(RecommenderConfigTest, ActuatorFlags) {
+  RecommenderConfig c;
+  c.exporter_urls = {"http://a/metrics"};
+  c.discover = true;
+  c.actuate.leader_elect = true;
+  EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("--leader-elect needs")));
+  c.actuate.resize = true;
+  c.actuate.resize_hysteresis = 1;
+  c.actuate.resize_rate = 0;
+  c.actuate.kube.api_url = "localhost:6443";
+  EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("--kubernetes.resize-hysteresis"),
+                                        HasSubstr("--kubernetes.resize-rate"),
+                                        HasSubstr("--kubernetes.api-url")));
+  c.actuate.resize_hysteresis = 0.1;
+  c.actuate.resize_rate = 5;
+  c.actuate.kube.api_url = "https://localhost:6443";
+  EXPECT_THAT(c.Validate(), IsEmpty());
+}
+
 TEST(RecommenderConfigTest, InputLimitFlags) {
   RecommenderConfig c;
   c.exporter_urls = {"http://a/metrics"};
