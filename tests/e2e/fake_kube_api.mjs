@@ -9,7 +9,8 @@
 // kubernetes-models, VerticalPodAutoscaler with the CRD's openAPIV3Schema
 // (tests/fixtures/vpa). Scripted faults, each once: a 409 on the first resize of cart-a, a 429
 // with Retry-After: 1 on the first resize of cart-b, a 500 on the first VPA status write, and a
-// 410 Gone as the first watch's event. Resizes above a pod's "node capacity" are Infeasible.
+// 410 Gone as the first watch's event. cart-c starts with an Infeasible resize to 1 core, and
+// resizes above a pod's "node capacity" are Infeasible.
 // The test reads what happened from GET /_test/log and adds objects with POST /_test/vpa.
 // usage: node fake_kube_api.mjs REPO_ROOT
 import fs from "node:fs";
@@ -53,6 +54,11 @@ function pod(name) {
   };
 }
 const pods = new Map(["cart-a", "cart-b", "cart-c"].map((n) => [n, pod(n)]));
+// cart-c asked for 1 core earlier and its node could not give it.
+Object.assign(pods.get("cart-c").spec.containers[0].resources, { requests: { cpu: "1" }, limits: { cpu: "1" } });
+pods.get("cart-c").status.conditions = [
+  { type: "PodResizePending", status: "True", reason: "Infeasible", message: "Node didn't have enough capacity: cpu" },
+];
 pods.set("other-x", { ...pod("other-x"), metadata: { ...pod("other-x").metadata, labels: { app: "other" } } });
 
 function vpa(name, recommenders) {
