@@ -463,6 +463,11 @@ std::vector<std::string> RecommenderConfig::Validate() const {
   if (actuate.vpa && actuate.vpa_recommender_name.empty()) {
     problems.push_back("--vpa.recommender-name must not be empty");
   }
+  if (actuate.any() && actuate::InCluster(actuate.kube).api_url.empty()) {
+    problems.push_back(
+        "--kubernetes.resize and --vpa.write-status need --kubernetes.api-url outside a cluster "
+        "(KUBERNETES_SERVICE_HOST is not set)");
+  }
   if (actuate.leader_elect && !actuate.any()) {
     problems.push_back("--leader-elect needs --kubernetes.resize or --vpa.write-status");
   }

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -204,6 +205,10 @@ TEST(RecommenderConfigTest, ActuatorFlags) {
   c.discover = true;
   c.actuate.leader_elect = true;
   EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("--leader-elect needs")));
+  c.actuate.vpa = true;
+  if (std::getenv("KUBERNETES_SERVICE_HOST") == nullptr) {
+    EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("need --kubernetes.api-url")));
+  }
   c.actuate.resize = true;
   c.actuate.resize_hysteresis = 1;
   c.actuate.resize_rate = 0;
