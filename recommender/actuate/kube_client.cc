@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -64,8 +66,18 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   if (line.size() > kName.size() &&
       std::equal(kName.begin(), kName.end(), line.begin(),
                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
-    const int seconds = std::atoi(std::string(line.substr(kName.size())).c_str());
-    if (seconds >= 0) t->response->retry_after = std::chrono::seconds{seconds};
+    std::string_view value = line.substr(kName.size());
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) {
+      value.remove_suffix(1);
+    }
+    // Delay-seconds only; the HTTP-date form falls back to the client's own backoff.
+    int seconds = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc() && end == value.data() + value.size() && seconds >= 0) {
+      t->response->retry_after = std::chrono::seconds{seconds};
+    }
   }
   return size * count;
 }
