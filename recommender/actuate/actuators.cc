@@ -106,9 +106,33 @@ void Actuators::Stop() {
     wake_.notify_all();
   }
   stopping_ = true;
+  bool joined = false;
   for (std::thread* t : {&passes_, &watch_, &election_}) {
-    if (t->joinable()) t->join();
+    if (t->joinable()) {
+      t->join();
+      joined = true;
+    }
   }
+  if (joined && elector_ && Leading(clock_.Now())) ReleaseLease();
+}
+
+void Actuators::ReleaseLease() {
+  // Nothing patches any more: hand the Lease back so that another replica takes over at once
+  // instead of after its duration. A failure only delays that.
+  const std::string path = LeasePath(namespace_) + "/" + options_.lease_name;
+  const KubeResponse get = client_.Call("GET", path);
+  std::string error;
+  std::optional<Lease> lease = get.ok() ? ParseLease(get.body, &error) : std::nullopt;
+  if (!lease || lease->holder != elector_->identity()) return;
+  lease->holder.clear();
+  const KubeResponse put = client_.Call(
+      "PUT", path, LeaseBody(namespace_, options_.lease_name, *lease), "application/json");
+  if (!put.ok()) {
+    Failed("lease_write", put);
+    return;
+  }
+  leader_.Set(0);
+  spdlog::info("released Lease {}/{}", namespace_, options_.lease_name);
 }
 
 void Actuators::SleepFor(common::Duration d) {

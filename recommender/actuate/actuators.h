@@ -53,6 +53,7 @@ class Actuators {
 
   // Starts the threads; each pass reads the latest snapshot of `snapshots`.
   void Start(const output::SnapshotHolder& snapshots);
+  // Joins the threads, then hands a held Lease back (holderIdentity emptied).
   void Stop();
 
   // The status page section: leader, VPAs, resize states and the last failures.
@@ -72,6 +73,7 @@ class Actuators {
   void WriteVpas(const output::Snapshot& snapshot, common::TimePoint now);
   void WatchVpas();
   void ElectLeader();
+  void ReleaseLease();  // at Stop(), when leading
   // Counts a failed call and keeps its message for the status page.
   void Failed(std::string_view operation, const KubeResponse& r, std::string_view detail = {});
   void Retried(std::string_view operation, const KubeResponse& r);

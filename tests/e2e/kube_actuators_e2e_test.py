@@ -196,6 +196,10 @@ class KubeActuators(unittest.TestCase):
         lease = s["leases"][0]
         self.assertEqual(lease["spec"]["holderIdentity"], "replica-b")
         self.assertEqual(lease["spec"]["leaseTransitions"], 1)
+        # replica-a handed the Lease back when it stopped.
+        released = [json.loads(e["body"]) for e in s["log"] if e["method"] == "PUT"
+                    and e["auth"] == "Bearer token-a2" and json.loads(e["body"])["spec"]["holderIdentity"] == ""]
+        self.assertEqual(len(released), 1)
         self.assertEqual(s["errors"], [])
 
 
