@@ -1,6 +1,7 @@
 #include "recommender/actuate/kube_client.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -106,7 +107,9 @@ KubeClientOptions InCluster(KubeClientOptions options) {
     }
   }
   if (options.token_file.empty()) options.token_file = dir + "/token";
-  if (options.ca_file.empty() && options.api_url.rfind("https://", 0) == 0) {
+  // Out of a cluster without --kubernetes.ca-file, the system's roots are trusted.
+  if (options.ca_file.empty() && options.api_url.rfind("https://", 0) == 0 &&
+      access((dir + "/ca.crt").c_str(), R_OK) == 0) {
     options.ca_file = dir + "/ca.crt";
   }
   if (options.namespace_file.empty()) options.namespace_file = dir + "/namespace";
