@@ -19,6 +19,7 @@
 #include "sim/live.h"
 #include "sim/policies.h"
 #include "sim/run.h"
+#include "sim/scenario.h"
 #include "sim/scoreboard.h"
 #include "sim/workload.h"
 
@@ -27,8 +28,10 @@ namespace {
 constexpr char kSummary[] =
     "Simulates a microservice app on a workload trace with the exporter and recommender code in "
     "closed loop.\n\n"
-    "  queuelens-sim run --app FILE --trace FILE|constant[:RATE] [--policy NAME]\n"
-    "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--out DIR]\n"
+    "  queuelens-sim run --app FILE --trace FILE|constant[:RATE] [--policy NAME] "
+    "[--scenario NAME|PATH]\n"
+    "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--out DIR] "
+    "[--scenario NAME|PATH]\n"
     "  queuelens-sim run --live --otlp URL --cgroup-root DIR --recommender URL [--speed X]\n"
     "  queuelens-sim policies\n";
 
@@ -40,6 +43,7 @@ struct Flags {
   std::string app, trace;
   std::string policy = "queuelens";
   std::string policies = "all";
+  std::string scenario = "none";
   common::Duration duration = common::Duration::zero();
   common::Duration warmup = std::chrono::minutes{3};
   int64_t seed = 1;
@@ -61,6 +65,9 @@ struct Flags {
         "5 s), a wiki .csv, or constant[:RATE[:DURATION]] (the app's constant_rps for 1 h).");
     f.String("policy", &policy, "run: the policy (see `queuelens-sim policies`).");
     f.String("policies", &policies, "evaluate: comma-separated policies, or all.");
+    f.String("scenario", &scenario,
+             "Interference: a name from sim/scenarios beside the app's directory (none, "
+             "noisy-node, rolling, memory-bandwidth) or a scenario file.");
     f.Duration("duration", &duration,
                "Trace time simulated after the warm-up; 0 = the whole trace.");
     f.Duration("warmup", &warmup,
@@ -191,6 +198,8 @@ int Main(const std::string& command, const Flags& f) {
   run.seed = static_cast<uint64_t>(f.seed);
   run.warmup = common::ToSeconds(f.warmup);
   run.duration = common::ToSeconds(f.duration);
+  run.scenario = sim::LoadScenario(f.scenario, f.app);
+  sim::CheckScenario(run.scenario, app);  // here, not in a worker thread of evaluate
 
   if (command == "run" && f.live) {
     sim::LiveOptions live;
@@ -239,9 +248,9 @@ int Main(const std::string& command, const Flags& f) {
     progress.Done();
     char heading[512];
     std::snprintf(heading, sizeof heading,
-                  "queuelens-sim run: %s, trace %s (x%g), policy %s, seed %llu", app.name.c_str(),
-                  trace_name.c_str(), multiplier, policy->name.c_str(),
-                  static_cast<unsigned long long>(run.seed));
+                  "queuelens-sim run: %s, trace %s (x%g), policy %s, scenario %s, seed %llu",
+                  app.name.c_str(), trace_name.c_str(), multiplier, policy->name.c_str(),
+                  run.scenario.name.c_str(), static_cast<unsigned long long>(run.seed));
     PrintSummary(r, heading, false);
     return 0;
   }

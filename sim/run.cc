@@ -21,7 +21,8 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
   const RateTrace full = WithWarmup(measured, options.warmup);
   // Without a policy nothing reads the spans, so they are not made.
   const bool closed_loop = !policy.replica_policy.empty() || !policy.cpu_policy.empty();
-  Simulation sim(app, full, {.seed = options.seed, .emit_spans = closed_loop});
+  Simulation sim(app, full,
+                 {.seed = options.seed, .emit_spans = closed_loop, .scenario = options.scenario});
   Recorder recorder(sim, options.warmup, 10);
   sim.set_listener(&recorder);
   std::optional<ClosedLoop> loop;

@@ -7,6 +7,7 @@
 
 #include "sim/app.h"
 #include "sim/policies.h"
+#include "sim/scenario.h"
 #include "sim/workload.h"
 
 namespace sim {
@@ -15,6 +16,7 @@ struct RunOptions {
   uint64_t seed = 1;
   double warmup = 180;  // seconds of Autothrottle's ramp before the trace; excluded from results
   double duration = 0;  // seconds of trace after the warm-up; 0 = the whole trace
+  Scenario scenario;    // interference; its times count from the start of the warm-up
   // Called about every 10 simulated seconds with the fraction done (for a progress bar).
   std::function<void(double fraction)> progress;
 };

@@ -28,6 +28,7 @@ Simulation::Simulation(const App& app, const RateTrace& trace, SimulationOptions
       epoch_nanos_(options.epoch_unix_seconds * 1'000'000'000),
       arrivals_(trace, Weights(app), DeriveSeed(options.seed, 1)),
       trace_end_(trace.duration()),
+      cpu_(DeriveSeed(options.seed, 4)),
       trace_hi_(DeriveSeed(options.seed, 2) | 1) {
   for (const NodeGroup& g : app.nodes) {
     for (int i = 0; i < g.count; ++i) {
@@ -50,7 +51,10 @@ Simulation::Simulation(const App& app, const RateTrace& trace, SimulationOptions
     run.threads = svc.threads;
     for (int i = 0; i < svc.replicas; ++i) AddReplica(static_cast<uint32_t>(s), true);
   }
-  queue_.Push(kCfsPeriod, kPeriod, 0);
+  // Its own stream, so a scenario leaves the arrivals as they were.
+  interference_ =
+      InterferenceTimeline(options.scenario, app, DeriveSeed(options.seed, 3), trace_end_);
+  if (!interference_.empty()) queue_.Push(interference_[0].time, kInterference, 0);
   next_arrival_ = arrivals_.Next();
   if (std::isfinite(next_arrival_.time)) queue_.Push(next_arrival_.time, kArrival, 0);
 }
@@ -87,11 +91,6 @@ void Simulation::Dispatch(const EventQueue::Event& e) {
     case kResume:
       Run(e.id);
       break;
-    case kPeriod:
-      cpu_.PeriodBoundary(now_);
-      // Multiples of the period, not a running sum, so boundaries stay exact.
-      queue_.Push(static_cast<double>(++next_period_) * kCfsPeriod, kPeriod, 0);
-      break;
     case kPodReady: {
       Replica& r = replicas_[e.id];
       if (r.state != ReplicaState::kStarting) break;  // removed while starting
@@ -104,6 +103,14 @@ void Simulation::Dispatch(const EventQueue::Event& e) {
       const Background& b = backgrounds_[e.id];
       cpu_.SetBackground(static_cast<int>(e.id), BackgroundAt(b, now_), now_);
       queue_.Push(now_ + b.step, kBackground, e.id);
+      break;
+    }
+    case kInterference: {
+      const InterferenceChange& c = interference_[e.id];
+      cpu_.SetInterference(c.node, c.threads, c.slowdown, now_);
+      if (e.id + 1 < interference_.size()) {
+        queue_.Push(interference_[e.id + 1].time, kInterference, e.id + 1);
+      }
       break;
     }
   }

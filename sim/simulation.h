@@ -13,6 +13,7 @@
 #include "sim/engine.h"
 #include "sim/program.h"
 #include "sim/random.h"
+#include "sim/scenario.h"
 #include "sim/workload.h"
 
 namespace sim {
@@ -22,6 +23,8 @@ struct SimulationOptions {
   // Span timestamps: simulated time 0 is this many seconds after the Unix epoch.
   int64_t epoch_unix_seconds = 1'700'000'000;
   bool emit_spans = true;
+  // Interference on the app's nodes, on top of their own background.
+  Scenario scenario;
 };
 
 enum class ReplicaState { kStarting, kReady, kDraining, kGone };
@@ -133,7 +136,7 @@ class Simulation {
   int64_t ToUnixNanos(double t) const;
 
  private:
-  enum EventKind : uint32_t { kArrival, kDeliver, kResume, kPeriod, kPodReady, kBackground };
+  enum EventKind : uint32_t { kArrival, kDeliver, kResume, kPodReady, kBackground, kInterference };
 
   struct Frame {  // one call at one replica
     exporter::spans::TraceId trace;
@@ -190,8 +193,9 @@ class Simulation {
   double trace_end_;
   EventQueue queue_;
   CpuModel cpu_;
-  std::vector<Background> backgrounds_;  // per node
-  std::vector<double> node_requested_;   // Σ cpu_request of live replicas, per node
+  std::vector<Background> backgrounds_;           // per node
+  std::vector<double> node_requested_;            // Σ cpu_request of live replicas, per node
+  std::vector<InterferenceChange> interference_;  // the scenario's timeline
   std::deque<Replica> replicas_;
   std::vector<ServiceRun> services_;
   std::vector<Frame> frames_;
@@ -202,7 +206,6 @@ class Simulation {
   exporter::spans::SpanBatch spans_;
   RequestListener* listener_ = nullptr;
   double now_ = 0;
-  uint64_t next_period_ = 1;
   uint64_t next_span_id_ = 1;
   uint64_t trace_hi_;
   uint64_t events_ = 0;
