@@ -16,6 +16,27 @@ using Job = std::pair<double, CpuModel::Token>;
 // std heap functions build a max-heap; this makes it a min-heap on progress, then token.
 constexpr auto kLater = std::greater<Job>();
 
+struct Odds {
+  double all_run = 1;  // every one of the container's runnable threads is on a core
+  double none_run = 0;
+};
+
+// Timeslices hand a contended node's cores round its R = cores / rate runnable threads; at any
+// instant the running ones are a uniformly random set of `cores` of them. Of a container's k
+// threads all run with probability Π (cores − i) / (R − i), none with Π (1 − cores / (R − i)),
+// i < k (hypergeometric; R need not be whole, background load is a mean).
+Odds OddsOf(double k, double cores, double rate) {
+  const double r = cores / rate;
+  Odds o;
+  o.none_run = 1;
+  for (double i = 0; i < k && o.all_run > 0; ++i) o.all_run *= std::max(0.0, (cores - i) / (r - i));
+  for (double i = 0; i < k && o.none_run > 1e-12; ++i) {
+    o.none_run *= r - i > cores ? 1 - cores / (r - i) : 0.0;
+  }
+  if (o.none_run <= 1e-12) o.none_run = 0;
+  return o;
+}
+
 }  // namespace
 
 int CpuModel::AddNode(int cores) {
@@ -78,6 +99,11 @@ void CpuModel::Advance(Node& n, double now) {
     n.phi_contended += progress;
     n.contended_time += dt;
   }
+  if (const double others = n.background + n.antagonist; others > 0) {
+    n.others.other_usage_seconds += others * progress;
+    n.others.other_run_delay_seconds += others * (dt - progress);
+    if (n.rate < 1) n.others.other_timeslices += others * progress / kBaseSlice;
+  }
   n.last = now;
 }
 
@@ -96,10 +122,10 @@ void CpuModel::Sync(Container& c) {
       c.counters.run_delay_seconds += k * (dt - dphi);
       c.counters.timeslices += k * dphi_contended / kBaseSlice;
       if (dcontended > 0) {
-        // The mean rate while contended; each thread is off-CPU with probability 1 − rate.
-        const double rate = dphi_contended / dcontended;
-        c.counters.pressure_some_seconds += dcontended * (1 - std::pow(rate, k));
-        c.counters.pressure_full_seconds += dcontended * std::pow(1 - rate, k);
+        // At the mean rate while contended: "some" while not all threads run, "full" while none.
+        const Odds o = OddsOf(k, n.cores, dphi_contended / dcontended);
+        c.counters.pressure_some_seconds += dcontended * (1 - o.all_run);
+        c.counters.pressure_full_seconds += dcontended * o.none_run;
       }
     } else {
       c.counters.throttled_seconds += dt * std::min(k, static_cast<double>(n.cores));
@@ -298,6 +324,14 @@ double CpuModel::EndPeriod() {
   // changes the node's next event only if it was this container's.
   if (was_throttled || n.next_container == e.container) UpdateNode(n);
   return e.time;
+}
+
+NodeCounters CpuModel::NodeStats(int node, double now) {
+  Node& n = nodes_[static_cast<size_t>(node)];
+  Advance(n, now);
+  NodeCounters out = n.others;
+  out.contended_seconds = n.contended_time;
+  return out;
 }
 
 ContainerCounters CpuModel::Counters(uint32_t id, double now) {

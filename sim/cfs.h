@@ -29,6 +29,15 @@ struct ContainerCounters {
   double pressure_full_seconds = 0;  // cpu.pressure "full" total
 };
 
+// Cumulative counters of a node's other threads (background and antagonists), which the node's
+// /proc/schedstat and PSI include, and of the time its runnable threads exceeded its cores.
+struct NodeCounters {
+  double other_usage_seconds = 0;      // their run time
+  double other_run_delay_seconds = 0;  // their run-queue wait
+  double other_timeslices = 0;
+  double contended_seconds = 0;  // time some runnable thread waited: system-wide PSI "some"
+};
+
 // Runnable threads share their node's cores equally (processor sharing): with R runnable threads
 // and other load B (background and antagonist threads) on C cores, each runs at rate
 // min(1, C / (R + B)) cores. A thread that is runnable but not running accrues run-queue wait at
@@ -52,10 +61,11 @@ struct ContainerCounters {
 //                  min(runnable threads, cores) run queues accrues the throttled time.
 // Simplifications: run-queue wait counts contention only (older kernels also count throttled
 // time in run_delay). PSI: while throttled with runnable threads, "some" and "full" both accrue.
-// Under contention each of the container's k runnable threads is taken to be off-CPU
-// independently with probability 1 − rate (timeslices hand the cores round), so "some" accrues
-// 1 − rateᵏ and "full" (1 − rate)ᵏ per second — exact for one thread, where both equal its
-// run-queue wait.
+// Under contention the cores run a uniformly random set of the node's runnable threads at any
+// instant (timeslices hand them round), so "some" accrues the probability that not all of the
+// container's k threads run and "full" that none does (hypergeometric odds) — for one thread
+// both equal its run-queue wait, 1 − rate per second; k threads alone on fewer cores give "some"
+// all the time and "full" never.
 //
 // Each node keeps a virtual clock Φ = ∫ rate dt: every unthrottled runnable thread of the node
 // uses dΦ of CPU and does dΦ / slowdown of work. A container's next event (its first job
@@ -95,6 +105,7 @@ class CpuModel {
   double Step(std::vector<Token>& finished);
 
   ContainerCounters Counters(uint32_t c, double now);
+  NodeCounters NodeStats(int node, double now);
   int Runnable(uint32_t c) const { return containers_[c].jobs_count; }
   bool Throttled(uint32_t c) const { return containers_[c].throttled; }
   double Limit(uint32_t c) const;
@@ -114,8 +125,9 @@ class CpuModel {
     double phi = 0;             // ∫ rate dt
     double phi_contended = 0;   // ∫ rate dt while rate < 1
     double contended_time = 0;  // ∫ dt while rate < 1
-    int runnable = 0;           // runnable threads of unthrottled containers
-    double rate = 1;            // cores per runnable thread
+    NodeCounters others;
+    int runnable = 0;  // runnable threads of unthrottled containers
+    double rate = 1;   // cores per runnable thread
     double next_time = kInfinity;
     uint32_t next_container = 0;
     std::vector<uint32_t> containers;

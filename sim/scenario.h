@@ -63,6 +63,8 @@ struct InterferenceChange {
   int node = 0;
   double threads = 0;
   double slowdown = 1;
+
+  bool operator==(const InterferenceChange&) const = default;
 };
 
 // Throws std::invalid_argument if an antagonist names a node the app does not have.

@@ -193,9 +193,10 @@ class Simulation {
   double trace_end_;
   EventQueue queue_;
   CpuModel cpu_;
-  std::vector<Background> backgrounds_;           // per node
-  std::vector<double> node_requested_;            // Σ cpu_request of live replicas, per node
-  std::vector<InterferenceChange> interference_;  // the scenario's timeline
+  std::vector<Background> backgrounds_;  // per node
+  std::vector<double> node_requested_;   // Σ cpu_request of live replicas, per node
+  // The scenario's changes, applied in order by kInterference events.
+  std::vector<InterferenceChange> interference_;
   std::deque<Replica> replicas_;
   std::vector<ServiceRun> services_;
   std::vector<Frame> frames_;

@@ -226,5 +226,34 @@ TEST(EmittersTest, KubeStateMetricsTextParses) {
             0.5);  // request = limit
 }
 
+TEST(EmittersTest, NodeSchedstatAndPressureIncludeAntagonists) {
+  const App app = testing::SingleServiceApp(
+      4, 4, {.kind = Distribution::Kind::kConstant, .mean = 0.002, .cv = 0});
+  Scenario noisy;
+  noisy.antagonists.push_back({.on = {.kind = Holding::Kind::kConstant, .mean = 1e6},
+                               .off = {.kind = Holding::Kind::kConstant, .mean = 1},
+                               .threads = 8});
+  Simulation sim(app, ConstantTrace(200, 5), {.seed = 2, .scenario = noisy});
+  sim.RunUntil(5);
+  TempDir dir;
+  CgroupTree tree(dir.path(), 4);
+  tree.Write(sim);
+  exporter::kernel::Collector collector(exporter::kernel::FsRoot(dir.path() + "/proc"),
+                                        exporter::kernel::FsRoot(dir.path() + "/sys"), {}, nullptr);
+  exporter::kernel::KernelSample sample;
+  collector.Collect(common::TimePoint{}, sample);
+  ASSERT_EQ(sample.containers.size(), 1u);
+  ASSERT_TRUE(sample.node.runqueue_wait_ns.has_value());
+  // Eight batch threads on four cores wait most of the time; the pod's threads little.
+  const NodeCounters others = sim.cpu().NodeStats(0, 5);
+  EXPECT_GT(others.other_run_delay_seconds, 8 * 5 * 0.5);
+  EXPECT_EQ(*sample.node.runqueue_wait_ns,
+            sample.containers[0].wait_ns +
+                static_cast<uint64_t>(std::llround(others.other_run_delay_seconds * 1e9)));
+  // The node was contended all along: system-wide PSI "some" is the whole time.
+  ASSERT_TRUE(sample.node.pressure_some_ns.has_value());
+  EXPECT_NEAR(static_cast<double>(*sample.node.pressure_some_ns) / 1e9, 5, 1e-5);
+}
+
 }  // namespace
 }  // namespace sim
