@@ -16,25 +16,26 @@ using Job = std::pair<double, CpuModel::Token>;
 // std heap functions build a max-heap; this makes it a min-heap on progress, then token.
 constexpr auto kLater = std::greater<Job>();
 
+// Π_{i<k} (a − i) / (b − i) for whole k and a ≤ b, through log Γ so that it costs the same for
+// any k; 0 once a factor reaches 0.
+double FallingRatio(double a, double b, double k) {
+  if (a - k + 1 <= 0) return 0;
+  return std::exp(std::lgamma(a + 1) - std::lgamma(a - k + 1) + std::lgamma(b - k + 1) -
+                  std::lgamma(b + 1));
+}
+
 struct Odds {
-  double all_run = 1;  // every one of the container's runnable threads is on a core
-  double none_run = 0;
+  double all_run;   // every one of the container's runnable threads is on a core
+  double none_run;  // none is
 };
 
 // Timeslices hand a contended node's cores round its R = cores / rate runnable threads; at any
 // instant the running ones are a uniformly random set of `cores` of them. Of a container's k
-// threads all run with probability Π (cores − i) / (R − i), none with Π (1 − cores / (R − i)),
+// threads all run with probability Π (cores − i) / (R − i), none with Π (R − cores − i) / (R − i),
 // i < k (hypergeometric; R need not be whole, background load is a mean).
 Odds OddsOf(double k, double cores, double rate) {
   const double r = cores / rate;
-  Odds o;
-  o.none_run = 1;
-  for (double i = 0; i < k && o.all_run > 0; ++i) o.all_run *= std::max(0.0, (cores - i) / (r - i));
-  for (double i = 0; i < k && o.none_run > 1e-12; ++i) {
-    o.none_run *= r - i > cores ? 1 - cores / (r - i) : 0.0;
-  }
-  if (o.none_run <= 1e-12) o.none_run = 0;
-  return o;
+  return {.all_run = FallingRatio(cores, r, k), .none_run = FallingRatio(r - cores, r, k)};
 }
 
 }  // namespace
