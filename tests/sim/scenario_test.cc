@@ -215,9 +215,9 @@ TEST(ScenarioTest, SameSeedSameTimeline) {
   ASSERT_LT(hour.size(), day.size());
   EXPECT_TRUE(std::equal(hour.begin(), hour.end(), day.begin()));
   EXPECT_GE(day[hour.size()].time, 3600);
-  // Half to all of a 32-core node's cores while on.
+  // One to one and a half threads per core of a 32-core node while on.
   for (const InterferenceChange& c : day) {
-    EXPECT_TRUE(c.threads == 0 || (c.threads >= 16 && c.threads <= 32)) << c.threads;
+    EXPECT_TRUE(c.threads == 0 || (c.threads >= 32 && c.threads <= 48)) << c.threads;
   }
 }
 
