@@ -243,7 +243,12 @@ void Collector::ResolveLabels() {
     if (c->gone || !c->cgroup.pod) continue;
     // Only the kubelet's pod list opts a pod in; a failed fetch keeps the last list's word.
     const KubeletPod* pod = pods_.KubeletPodOf(c->cgroup.pod->pod_uid);
-    c->values.cpu_control = pod != nullptr ? pod->cpu_control : CpuControl{};
+    // The pod's containers as the kubelet lists them: not its sandbox (pause) container.
+    const bool listed =
+        pod != nullptr &&
+        std::any_of(pod->containers.begin(), pod->containers.end(),
+                    [&](const auto& idname) { return idname.first == c->cgroup.pod->container_id; });
+    c->values.cpu_control = listed ? pod->cpu_control : CpuControl{};
     if (c->labels_final) continue;
     PodMapper::Result r = pods_.Resolve(*c->cgroup.pod);
     c->labels = std::move(r.labels);

@@ -44,7 +44,7 @@ kernel::WriteStatus CaptainApplier::Write(Entry& e, const kernel::CpuQuota& quot
 
 void CaptainApplier::Restore(Entry& e) {
   // Nothing of ours stands: never written, or the kubelet set a value since.
-  if (!e.written || e.current.quota_us != *e.written) return;
+  if (e.gone || !e.written || e.current.quota_us != *e.written) return;
   if (Write(e, e.original, common::TimePoint{}) == kernel::WriteStatus::kOk) {
     ++restore_writes_;
     e.written.reset();
@@ -83,7 +83,7 @@ void CaptainApplier::Apply(const kernel::KernelSample& sample, int node_cpus, Ca
     e.k8s_namespace = c.k8s_namespace;  // names may resolve after the first sight
     e.pod = c.pod;
     e.container = c.container;
-    if (!c.quota) continue;  // unreadable this time: the collector counted it
+    if (!c.quota || e.gone) continue;  // unreadable this time: the collector counted it
     e.current = *c.quota;
     if (e.written && c.quota->quota_us != *e.written) {
       ++resizes_;
@@ -114,7 +114,7 @@ void CaptainApplier::Apply(const kernel::KernelSample& sample, int node_cpus, Ca
       ++limit_writes_;
       e.written = quota.quota_us;
     } else if (status == kernel::WriteStatus::kVanished) {
-      entries_.erase(it);  // the cgroup is gone: nothing left to restore
+      e.gone = true;  // nothing left to write or restore; dropped with the collector's container
     }
   }
   // Cgroups no longer sampled are gone; their quotas went with them.
@@ -129,6 +129,7 @@ KernelSnapshot::CaptainApply CaptainApplier::Snapshot() const {
   KernelSnapshot::CaptainApply out;
   out.enabled = true;
   for (const auto& [key, e] : entries_) {
+    if (e.gone) continue;
     const std::optional<double> cores = kernel::LimitCores(e.current);
     if (!cores) continue;
     out.applied.push_back({.k8s_namespace = e.k8s_namespace,

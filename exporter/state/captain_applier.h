@@ -62,6 +62,7 @@ class CaptainApplier {
     std::optional<int64_t> failed;       // the quota whose write failed last, until retry_at
     common::TimePoint retry_at;
     bool error_logged = false;
+    bool gone = false;  // a write found the cgroup removed
     bool seen = false;
   };
 
