@@ -246,8 +246,9 @@ void Collector::ResolveLabels() {
     // The pod's containers as the kubelet lists them: not its sandbox (pause) container.
     const bool listed =
         pod != nullptr &&
-        std::any_of(pod->containers.begin(), pod->containers.end(),
-                    [&](const auto& idname) { return idname.first == c->cgroup.pod->container_id; });
+        std::any_of(pod->containers.begin(), pod->containers.end(), [&](const auto& idname) {
+          return idname.first == c->cgroup.pod->container_id;
+        });
     c->values.cpu_control = listed ? pod->cpu_control : CpuControl{};
     if (c->labels_final) continue;
     PodMapper::Result r = pods_.Resolve(*c->cgroup.pod);

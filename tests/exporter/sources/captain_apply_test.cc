@@ -21,9 +21,8 @@ using kernel::fixtures::ReadText;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-const state::KernelStateOptions kStateOptions{.window = seconds{60},
-                                              .window_buckets = 4,
-                                              .series_idle = std::chrono::minutes{5}};
+const state::KernelStateOptions kStateOptions{
+    .window = seconds{60}, .window_buckets = 4, .series_idle = std::chrono::minutes{5}};
 
 struct Target {
   std::string uid, id, file;  // pod UID, container id, quota file
@@ -60,8 +59,8 @@ std::string PodList(const std::vector<Target>& targets, const Target* opted = nu
     std::string statuses;
     for (const std::string& id : ids) {
       if (!statuses.empty()) statuses += ",";
-      statuses += R"({"name":"c-)" + id.substr(0, 6) + R"(","containerID":"containerd://)" + id +
-                  R"("})";
+      statuses +=
+          R"({"name":"c-)" + id.substr(0, 6) + R"(","containerID":"containerd://)" + id + R"("})";
     }
     if (!items.empty()) items += ",";
     items += R"({"metadata":{"uid":")" + uid + R"(","namespace":"ns","name":"pod-)" +
@@ -100,15 +99,14 @@ class CaptainApplyTest : public ::testing::TestWithParam<const char*> {
     kernel::CollectorOptions options;
     options.kubelet_every_discovery = true;
     options.discovery_interval = seconds{10};
-    return std::make_unique<KernelPoller>(
-        MakeCollector(tree_.proc(), tree_.sys(), options,
-                      [this](const std::string&) {
-                        common::HttpResult r;
-                        r.status = 200;
-                        r.body = pods_;
-                        return r;
-                      }),
-        kStateOptions, std::move(run));
+    return std::make_unique<KernelPoller>(MakeCollector(tree_.proc(), tree_.sys(), options,
+                                                        [this](const std::string&) {
+                                                          common::HttpResult r;
+                                                          r.status = 200;
+                                                          r.body = pods_;
+                                                          return r;
+                                                        }),
+                                          kStateOptions, std::move(run));
   }
   // A collection at `start`, then 100 ms ticks up to `start + span`.
   void Run(KernelPoller& p, common::TimePoint start, common::Duration span) {
@@ -147,8 +145,8 @@ TEST_P(CaptainApplyTest, WritesOnlyTheOptedInContainerWithinItsBoundsAndRestores
   for (const Target& t : targets_) {
     if (t.file != opted.file) others[t.file] = ReadText(t.file);
   }
-  pods_ = PodList(targets_, &opted,
-                  std::string(kOptIn) + R"(,"queuelens.io/captain-min-cpu":"150m")");
+  pods_ =
+      PodList(targets_, &opted, std::string(kOptIn) + R"(,"queuelens.io/captain-min-cpu":"150m")");
   {
     auto poller = Poller();
     // No usage and no throttling in the fixture: every decision halves the limit, down to the
@@ -223,9 +221,8 @@ TEST_P(CaptainApplyTest, FailedWritesAreCountedByReasonAndRetriedLater) {
   const Target& opted = targets_[0];
   pods_ = PodList(targets_, &opted, kOptIn);
   const std::string before = ReadText(opted.file);
-  auto poller = Poller([](const std::string&, std::string_view) {
-    return kernel::WriteStatus::kReadOnly;
-  });
+  auto poller =
+      Poller([](const std::string&, std::string_view) { return kernel::WriteStatus::kReadOnly; });
   Run(*poller, kT0, seconds{3});
   EXPECT_EQ(ReadText(opted.file), before);
   // The first decision's value failed once; the same value waits 10 s before the next try, so
@@ -244,9 +241,8 @@ TEST_P(CaptainApplyTest, FailedWritesAreCountedByReasonAndRetriedLater) {
 TEST_P(CaptainApplyTest, AVanishedCgroupIsCountedAndForgotten) {
   const Target& opted = targets_[0];
   pods_ = PodList(targets_, &opted, kOptIn);
-  auto poller = Poller([](const std::string&, std::string_view) {
-    return kernel::WriteStatus::kVanished;
-  });
+  auto poller =
+      Poller([](const std::string&, std::string_view) { return kernel::WriteStatus::kVanished; });
   Run(*poller, kT0, seconds{2});
   const auto& a = Apply(*poller, kT0 + seconds{2});
   EXPECT_GE(Errors(a, "vanished"), 1u);
