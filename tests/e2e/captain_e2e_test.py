@@ -152,9 +152,9 @@ class CaptainApplyRealCgroupTest(unittest.TestCase):
             while os.path.exists(d):
                 try:
                     os.rmdir(d)
-                except OSError:  # EBUSY until the killed process has left; ENOTEMPTY: shared
-                    if len(os.listdir(d)) and not d.endswith(self.cid):
-                        break
+                except OSError:  # EBUSY until the killed process has left
+                    if any(os.path.isdir(os.path.join(d, e)) for e in os.listdir(d)):
+                        break  # a parent holding another run's cgroups: leave it to that run
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.05)
