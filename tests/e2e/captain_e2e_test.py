@@ -84,9 +84,10 @@ def cpu_seconds(pid):
 
 
 # The process privileges of deploy/node-captain/exporter-node-captain.yaml on top of the base's
-# securityContext (every capability dropped, no privilege escalation): uid 0 and nothing more.
+# securityContext (every capability dropped, no privilege escalation, gid 65532): uid 0 and
+# nothing more.
 def node_captain_privileges(uid):
-    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups",
+    return ["setpriv", "--reuid=%d" % uid, "--regid=65532", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
 
 
