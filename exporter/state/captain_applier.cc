@@ -55,7 +55,8 @@ void CaptainApplier::Apply(const kernel::KernelSample& sample, int node_cpus, Ca
                            common::TimePoint now) {
   for (auto& [key, e] : entries_) e.seen = false;
   for (const kernel::KernelSample::Container& c : sample.containers) {
-    if (c.quota_file.empty()) continue;
+    // Nothing to do for a container that neither opted in nor was written before.
+    if (c.quota_file.empty() || (!c.cpu_control.captain && entries_.empty())) continue;
     key_.assign(c.cgroup).append(1, '\0').append(std::to_string(c.cgroup_inode));
     auto it = entries_.find(key_);
     if (!c.cpu_control.captain) {
