@@ -5,6 +5,40 @@
 namespace recommender::checkpoint {
 namespace {
 
+void WriteHab(const policies::HabMemory& m, json::Writer& w) {
+  w.StartObject();
+  w.Key("stage");
+  w.Int(static_cast<int>(m.stage));
+  json::Double(w, "phi_left", m.phi_left);
+  json::Double(w, "phi_right", m.phi_right);
+  json::Double(w, "phi", m.phi);
+  json::Time(w, "started_at", m.started_at);
+  json::Time(w, "probe_at", m.probe_at);
+  json::Double(w, "last_latency_seconds", m.last_latency_seconds);
+  json::Double(w, "pods", m.pods);
+  w.EndObject();
+}
+
+void ReadHab(json::ObjectReader& parent, policies::HabMemory& m) {
+  const rapidjson::Value* v = parent.Object("hab");
+  if (v == nullptr) return;
+  json::ObjectReader r(*v, parent.Path("hab"));
+  int stage = 0;
+  r.Int("stage", stage);
+  if (r.ok() && (stage < 0 || stage > static_cast<int>(policies::HabMemory::Stage::kConverged))) {
+    r.Fail("stage", "outside 0..3");
+  }
+  m.stage = static_cast<policies::HabMemory::Stage>(stage);
+  r.Double("phi_left", m.phi_left);
+  r.Double("phi_right", m.phi_right);
+  r.Double("phi", m.phi);
+  r.Time("started_at", m.started_at);
+  r.Time("probe_at", m.probe_at);
+  r.Double("last_latency_seconds", m.last_latency_seconds);
+  r.Double("pods", m.pods);
+  parent.Adopt(r);
+}
+
 void WriteThrottleTarget(const policies::ThrottleTargetMemory& m, json::Writer& w) {
   w.StartObject();
   json::Double(w, "limit", m.limit);
@@ -109,6 +143,8 @@ void ReadK8sCpu(json::ObjectReader& parent, const char* key, policies::K8sCpuMem
 
 void WritePolicyState(const policies::PolicyMemory& memory, json::Writer& w) {
   w.StartObject();
+  w.Key("hab");
+  WriteHab(memory.hab, w);
   w.Key("throttle_target");
   WriteThrottleTarget(memory.throttle_target, w);
   w.Key("showar");
@@ -126,6 +162,7 @@ bool ReadPolicyState(const rapidjson::Value& value, policies::PolicyMemory& memo
                      std::string* error) {
   json::ObjectReader r(value, "policy_state");
   policies::PolicyMemory m;
+  ReadHab(r, m.hab);
   ReadThrottleTarget(r, m.throttle_target);
   ReadShowar(r, m.showar);
   ReadHpa(r, m.hpa_cpu);
@@ -171,12 +208,15 @@ void WriteTowerState(const policies::Tower& tower, json::Writer& w) {
   w.Int(st.observed);
   w.Key("rng_state");
   w.Uint64(st.rng_state);
+  json::Time(w, "minute_start", st.minute_start);
   w.Key("minute_alloc_passes");
   w.Int(st.minute_alloc_passes);
   json::Double(w, "minute_alloc_sum", st.minute_alloc_sum);
-  json::Double(w, "minute_last_p99_ratio", st.minute_last_p99_ratio);
+  json::Double(w, "minute_p99_ratio", st.minute_p99_ratio);
   w.Key("minute_has_p99");
   w.Bool(st.minute_has_p99);
+  w.Key("minute_p99_inside");
+  w.Bool(st.minute_p99_inside);
   w.EndObject();
 }
 
@@ -204,10 +244,12 @@ bool ReadTowerState(const rapidjson::Value& value, policies::Tower& tower, std::
   r.Time("last_choice", t.last_choice);
   r.Int("observed", t.observed);
   r.Uint64("rng_state", t.rng_state);
+  r.Time("minute_start", t.minute_start);
   r.Int("minute_alloc_passes", t.minute_alloc_passes);
   r.Double("minute_alloc_sum", t.minute_alloc_sum);
-  r.Double("minute_last_p99_ratio", t.minute_last_p99_ratio);
+  r.Double("minute_p99_ratio", t.minute_p99_ratio);
   r.Bool("minute_has_p99", t.minute_has_p99);
+  r.Bool("minute_p99_inside", t.minute_p99_inside);
   if (r.ok() && (t.choice.action < 0 || t.choice.action >= policies::kTowerActions)) {
     r.Fail("action", "outside 0..80");
   }
@@ -216,6 +258,43 @@ bool ReadTowerState(const rapidjson::Value& value, policies::Tower& tower, std::
     return false;
   }
   tower.Restore(std::move(t));
+  return true;
+}
+
+}  // namespace recommender::checkpoint
+
+namespace recommender::checkpoint {
+
+std::string WriteTowerModel(const policies::Tower& tower) {
+  rapidjson::StringBuffer buffer;
+  json::Writer w(buffer);
+  w.StartObject();
+  w.Key("format");
+  w.String(kTowerModelFormat);
+  w.Key("version");
+  w.Int(1);
+  w.Key("tower");
+  WriteTowerState(tower, w);
+  w.EndObject();
+  return buffer.GetString();
+}
+
+bool ReadTowerModel(std::string_view text, policies::Tower& tower, std::string* error) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    if (error != nullptr) *error = "not a JSON object";
+    return false;
+  }
+  const auto it = doc.FindMember("tower");
+  if (it == doc.MemberEnd() || !it->value.IsObject()) {
+    if (error != nullptr) *error = "missing tower";
+    return false;
+  }
+  policies::Tower restored(tower.options());
+  if (!ReadTowerState(it->value, restored, error)) return false;
+  restored.StartRun();
+  tower = std::move(restored);
   return true;
 }
 
