@@ -162,12 +162,12 @@ bool ReadPolicyState(const rapidjson::Value& value, policies::PolicyMemory& memo
                      std::string* error) {
   json::ObjectReader r(value, "policy_state");
   policies::PolicyMemory m;
-  ReadHab(r, m.hab);
   ReadThrottleTarget(r, m.throttle_target);
   ReadShowar(r, m.showar);
   ReadHpa(r, m.hpa_cpu);
   ReadK8sCpu(r, "k8s_cpu", m.k8s_cpu);
   ReadK8sCpu(r, "k8s_cpu_fast", m.k8s_cpu_fast);
+  ReadHab(r, m.hab);
   if (!r.ok()) {
     if (error != nullptr) *error = r.error();
     return false;
