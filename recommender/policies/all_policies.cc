@@ -23,8 +23,9 @@ std::vector<size_t> Named(std::span<const WorkloadConfig> configs,
   return out;
 }
 
-// The application-wide view the Tower learns from: total request rate, the entry workloads'
-// worst P99/SLO (all workloads' when there is no entry), allocation.
+// The application-wide view the Tower learns from: the end-to-end request rate and worst P99/SLO
+// of the entry workloads (Autothrottle's Locust RPS and P99; without an entry, the sum of all
+// rates and the worst P99/SLO of all), and the allocation.
 TowerPass MakeTowerPass(std::span<const WorkloadConfig> configs,
                         std::span<const model::WorkloadSignals> signals,
                         std::span<const size_t> entry) {
@@ -36,18 +37,26 @@ TowerPass MakeTowerPass(std::span<const WorkloadConfig> configs,
       pass.p99_ratio = std::isfinite(pass.p99_ratio) ? std::max(pass.p99_ratio, ratio) : ratio;
     }
   };
+  const auto add_rate = [&](size_t i) {
+    if (std::isfinite(signals[i].request_rate)) {
+      pass.rps = (std::isfinite(pass.rps) ? pass.rps : 0) + signals[i].request_rate;
+    }
+  };
   for (size_t i = 0; i < signals.size(); ++i) {
     const model::WorkloadSignals& s = signals[i];
-    if (std::isfinite(s.request_rate)) {
-      pass.rps = (std::isfinite(pass.rps) ? pass.rps : 0) + s.request_rate;
+    if (entry.empty()) {
+      add_rate(i);
+      add_ratio(i);
     }
-    if (entry.empty()) add_ratio(i);
     if (std::isfinite(s.current_replicas) && std::isfinite(s.cpu_limit_cores)) {
       pass.alloc_cores = (std::isfinite(pass.alloc_cores) ? pass.alloc_cores : 0) +
                          s.current_replicas * s.cpu_limit_cores;
     }
   }
-  for (size_t i : entry) add_ratio(i);
+  for (size_t i : entry) {
+    add_rate(i);
+    add_ratio(i);
+  }
   return pass;
 }
 

@@ -18,7 +18,7 @@ namespace recommender::policies {
 //
 // Actions: a ∈ [0, 81): target1 = T[a / 9] for the high-CPU group (WorkloadConfig::
 // tower_high_cpu_group), target2 = T[a % 9] for all others, T = kTowerTargets.
-// Context: the request rate (Σ of the workloads' rates).
+// Context: the end-to-end request rate (Σ of the entry workloads' rates; of all without entry).
 // Reward input: the end-to-end P99 against the SLO, p99 ratio = P99/SLO of the entry workloads
 // (the app's entry service's request-duration histogram, worst entry), over the minute after
 // the action. Each pass brings a P99 over the recommender's rate window (`latency_window`); the

@@ -137,6 +137,8 @@ TEST(AllPoliciesTest, TheTowerLearnsFromTheEntryWorkloadsP99) {
     // Without an entry, the worst of all: back's 0.3/0.5.
     EXPECT_DOUBLE_EQ(tower.samples()[0].p99_ratio, with_entry ? 0.1 : 0.6);
     EXPECT_DOUBLE_EQ(tower.samples()[0].alloc_cores, 2 * 2 * 1.0);  // Σ replicas·limit
+    // The context is the end-to-end rate: the entry's, else the sum over all.
+    EXPECT_DOUBLE_EQ(tower.samples()[0].rps, with_entry ? 100 : 200);
   }
 }
 
