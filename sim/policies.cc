@@ -11,8 +11,9 @@ using std::chrono::seconds;
 
 const std::vector<PolicySpec>& AllPolicies() {
   // Intervals are each policy's own: the HPA sync period and Autothrottle's K8s-CPU periods, the
-  // Captain's 1 s decisions, ScalerEval's 3 s SHOWAR loop, QueueFlower's 90 s window; HAB times
-  // its own 10 s probes and queuelens runs at the recommender's 1 s tick (performance.md G6).
+  // Captain's 1 s decisions, ScalerEval's 3 s SHOWAR loop; queue_balancing holds each 90 s
+  // allocation and HAB times its own 10 s probes, so both are applied as soon as they change;
+  // queuelens runs at the recommender's 1 s tick (performance.md G6).
   static const std::vector<PolicySpec> kPolicies = {
       {.name = std::string(rp::kHpaCpu),
        .replica_policy = std::string(rp::kHpaCpu),
@@ -40,7 +41,7 @@ const std::vector<PolicySpec>& AllPolicies() {
        .description = "SHOWAR: PID on run-queue wait for replicas, μ + 3σ for CPU"},
       {.name = std::string(rp::kQueueBalancing),
        .replica_policy = std::string(rp::kQueueBalancing),
-       .interval = seconds{90},
+       .interval = seconds{1},
        .description = "QueueFlower: the app's pod budget by queue and SLA violation, every 90 s"},
       {.name = std::string(rp::kHab),
        .replica_policy = std::string(rp::kHab),

@@ -5,6 +5,28 @@
 namespace recommender::checkpoint {
 namespace {
 
+void WriteQueueBalancing(const policies::QueueBalancingMemory& m, json::Writer& w) {
+  w.StartObject();
+  w.Key("allocated");
+  w.Bool(m.allocated);
+  json::Time(w, "allocated_at", m.allocated_at);
+  w.Key("replicas");
+  w.Int(m.replicas);
+  json::WriteTerms(w, "terms", m.terms);
+  w.EndObject();
+}
+
+void ReadQueueBalancing(json::ObjectReader& parent, policies::QueueBalancingMemory& m) {
+  const rapidjson::Value* v = parent.Object("queue_balancing");
+  if (v == nullptr) return;
+  json::ObjectReader r(*v, parent.Path("queue_balancing"));
+  r.Bool("allocated", m.allocated);
+  r.Time("allocated_at", m.allocated_at);
+  r.Int("replicas", m.replicas);
+  r.ReadTerms("terms", m.terms);
+  parent.Adopt(r);
+}
+
 void WriteHab(const policies::HabMemory& m, json::Writer& w) {
   w.StartObject();
   w.Key("stage");
@@ -143,6 +165,8 @@ void ReadK8sCpu(json::ObjectReader& parent, const char* key, policies::K8sCpuMem
 
 void WritePolicyState(const policies::PolicyMemory& memory, json::Writer& w) {
   w.StartObject();
+  w.Key("queue_balancing");
+  WriteQueueBalancing(memory.queue_balancing, w);
   w.Key("hab");
   WriteHab(memory.hab, w);
   w.Key("throttle_target");
@@ -168,6 +192,7 @@ bool ReadPolicyState(const rapidjson::Value& value, policies::PolicyMemory& memo
   ReadK8sCpu(r, "k8s_cpu", m.k8s_cpu);
   ReadK8sCpu(r, "k8s_cpu_fast", m.k8s_cpu_fast);
   ReadHab(r, m.hab);
+  ReadQueueBalancing(r, m.queue_balancing);
   if (!r.ok()) {
     if (error != nullptr) *error = r.error();
     return false;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <unordered_map>
 
+#include "control/stats.h"
+
 namespace recommender::policies {
 namespace {
 
@@ -58,6 +60,43 @@ TowerPass MakeTowerPass(std::span<const WorkloadConfig> configs,
     add_ratio(i);
   }
   return pass;
+}
+
+// QueueFlower allocates a group every `interval`; in between each member's proposal is held.
+void AllocateQueueBalancing(std::span<const WorkloadConfig> configs,
+                            std::span<const model::WorkloadSignals> signals,
+                            std::span<const size_t> members, std::span<const size_t> entry,
+                            int extra_pods, uint64_t seed, std::span<PolicyMemory> memory,
+                            common::TimePoint now, const QueueBalancingOptions& options,
+                            std::vector<Proposal>& out) {
+  bool due = false;
+  for (size_t i : members) {
+    const QueueBalancingMemory& m = memory[i].queue_balancing;
+    due = due || !m.allocated || now - m.allocated_at >= options.interval;
+  }
+  if (due) {
+    std::vector<Proposal> group =
+        EvaluateQueueBalancingGroup(configs, signals, members, entry, extra_pods, seed, options);
+    for (size_t k = 0; k < members.size(); ++k) {
+      QueueBalancingMemory& m = memory[members[k]].queue_balancing;
+      m = {.allocated = true,
+           .allocated_at = now,
+           .replicas = group[k].replicas.value_or(0),
+           .terms = group[k].terms};
+      out[members[k]] = std::move(group[k]);
+    }
+    return;
+  }
+  for (size_t i : members) {
+    const QueueBalancingMemory& m = memory[i].queue_balancing;
+    Proposal& p = out[i];
+    p.policy = std::string(kQueueBalancing);
+    p.terms = m.terms;
+    if (m.replicas > 0) p.replicas = m.replicas;
+    p.reason = "held from the allocation " +
+               control::FormatNumber(common::ToSeconds(now - m.allocated_at)) + " s ago" +
+               (m.replicas > 0 ? "" : ", which proposed none");
+  }
 }
 
 Proposal NoGroup(std::string_view policy) {
@@ -120,17 +159,13 @@ std::vector<WorkloadProposals> EvaluatePolicies(const PolicyOptions& options,
       for (size_t i : Named(configs, groups[g].entry_workloads)) {
         if (in_group[i] && configs[i].budget_group == groups[g].name) entry.push_back(i);
       }
-      std::vector<Proposal> group =
-          EvaluateQueueBalancingGroup(configs, signals, members[g], entry, groups[g].extra_pods,
-                                      seed + g, options.queue_balancing);
+      AllocateQueueBalancing(configs, signals, members[g], entry, groups[g].extra_pods, seed + g,
+                             memory, now, options.queue_balancing, queue);
       std::vector<HabMemory*> hab_memory;
       for (size_t i : members[g]) hab_memory.push_back(&memory[i].hab);
       std::vector<Proposal> hab_group = EvaluateHabGroup(
           signals, members[g], entry, groups[g].extra_pods, hab_memory, now, options.hab);
-      for (size_t m = 0; m < members[g].size(); ++m) {
-        queue[members[g][m]] = std::move(group[m]);
-        hab[members[g][m]] = std::move(hab_group[m]);
-      }
+      for (size_t m = 0; m < members[g].size(); ++m) hab[members[g][m]] = std::move(hab_group[m]);
     }
   }
   const std::vector<double> slo_shares = SloShares(configs, signals);

@@ -57,6 +57,7 @@ struct PolicyOptions {
 // What the policies remember about one workload between passes. Copyable; checkpointed by
 // recommender/checkpoint/policy_state.h. A default-constructed memory is a fresh start.
 struct PolicyMemory {
+  QueueBalancingMemory queue_balancing;
   HabMemory hab;
   ThrottleTargetMemory throttle_target;
   ShowarMemory showar;

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "common/clock.h"
 #include "recommender/model/signals.h"
 #include "recommender/policies/proposal.h"
 #include "recommender/workload_config.h"
@@ -30,12 +32,22 @@ namespace recommender::policies {
 // tail SLA the P99 SLO. Sums take finite values only. The draw is splitmix64 seeded by `seed`
 // (the recommender passes the pass time), so a pass is reproducible. A member without a mean
 // exclusive time gets no proposal and keeps its current extra pods (current_replicas − 1) out of
-// the budget: C' = C − kept.
+// the budget: C' = C − kept. The group is allocated every `interval` (QueueFlower's 90 s loop) and
+// each member's proposal is held in between (QueueBalancingMemory).
 struct QueueBalancingOptions {
   double queue_weight = 0.5;
   double mean_violation_weight = 0.3;
   double tail_violation_weight = 0.2;
   double mean_slo_fraction = 0.5;
+  common::Duration interval = std::chrono::seconds{90};
+};
+
+// A member's last allocation, held until the group's next one.
+struct QueueBalancingMemory {
+  bool allocated = false;
+  common::TimePoint allocated_at{};
+  int replicas = 0;  // 0: the allocation proposed none for this member
+  Terms terms;
 };
 
 // One proposal per member of `members` (indices into configs/signals), for one budget group.

@@ -115,6 +115,33 @@ std::string Serialise(const PolicyMemory& memory) {
   return buffer.GetString();
 }
 
+TEST(AllPoliciesTest, QueueBalancingAllocatesEveryNinetySecondsAndHoldsInBetween) {
+  common::FakeClock clock;
+  const std::vector<WorkloadConfig> configs = {Config("a", "pool"), Config("b", "pool")};
+  const std::vector<BudgetGroup> groups = {{.name = "pool", .extra_pods = 8}};
+  std::vector<PolicyMemory> memory(configs.size());
+  Tower tower;
+  const auto run = [&](double queue_a, double queue_b) {
+    const std::vector<model::WorkloadSignals> signals = {Signals(queue_a, 0.2, clock.Now()),
+                                                         Signals(queue_b, 0.2, clock.Now())};
+    return EvaluatePolicies(PolicyOptions{}, configs, signals, groups, memory, tower, clock.Now());
+  };
+  // 1 : 3 → 2 + 1 and 6 + 1.
+  auto out = run(1, 3);
+  EXPECT_EQ(out[0].Find("queue_balancing")->replicas, 3);
+  // 89 s later the queues have turned round, but the allocation stands.
+  clock.Advance(seconds{89});
+  out = run(3, 1);
+  EXPECT_EQ(out[0].Find("queue_balancing")->replicas, 3);
+  EXPECT_EQ(out[1].Find("queue_balancing")->replicas, 7);
+  EXPECT_NE(out[0].Find("queue_balancing")->reason.find("held"), std::string::npos);
+  EXPECT_DOUBLE_EQ(TermOf(*out[0].Find("queue_balancing"), "extra_pods"), 2);
+  clock.Advance(seconds{1});
+  out = run(3, 1);
+  EXPECT_EQ(out[0].Find("queue_balancing")->replicas, 7);
+  EXPECT_EQ(out[1].Find("queue_balancing")->replicas, 3);
+}
+
 TEST(AllPoliciesTest, TheTowerLearnsFromTheEntryWorkloadsP99) {
   // front is the entry (P99 50 ms against 0.5 s); back's P99 of 300 ms is not end to end.
   common::FakeClock clock;
