@@ -180,7 +180,7 @@ void Sum(double& acc, double v) {
   if (std::isfinite(v)) acc = std::isnan(acc) ? v : acc + v;
 }
 
-bool Named(const TextSample& s, std::string_view base, std::string_view suffix = {}) {
+bool Named(const SampleView& s, std::string_view base, std::string_view suffix = {}) {
   const std::string_view n = s.name;
   return n.size() == base.size() + suffix.size() && n.starts_with(base) && n.ends_with(suffix);
 }
@@ -198,7 +198,7 @@ class Round {
   Round(CounterTracker& counters, common::TimePoint now, FetchResult& result)
       : counters_(counters), now_(now), result_(result) {}
 
-  void Add(size_t target, const TextSample& s) {
+  void Add(size_t target, const SampleView& s) {
     const std::string_view ns = LabelValue(s.labels, "namespace");
     if (s.name.starts_with("queuelens_container_")) return Container(target, s, ns);
     if (s.name.starts_with("kube_")) return Kube(s, ns);
@@ -363,7 +363,7 @@ class Round {
 
   // The raw series is identified by target, name and labels; its aggregate by `parts`, which
   // is only spelled out the first time the series is seen. Returns why the value was refused.
-  Invalid Count(size_t target, const TextSample& s, std::initializer_list<std::string_view> parts) {
+  Invalid Count(size_t target, const SampleView& s, std::initializer_list<std::string_view> parts) {
     raw_.clear();
     raw_.append(std::to_string(target)).push_back(kSep);
     raw_.append(s.name);
@@ -380,14 +380,14 @@ class Round {
 
   // A gauge's value; a non-finite one is counted and refused (exporters omit what they cannot
   // compute) and reads as absent.
-  double Gauge(const TextSample& s, Invalid& invalid) {
+  double Gauge(const SampleView& s, Invalid& invalid) {
     if (std::isfinite(s.value)) return s.value;
     result_.CountInvalid(Invalid::kGaugeNonFinite);
     Refuse(invalid, Invalid::kGaugeNonFinite);
     return kAbsent;
   }
 
-  Invalid Bucket(size_t target, const TextSample& s, std::string_view kind, std::string_view ns,
+  Invalid Bucket(size_t target, const SampleView& s, std::string_view kind, std::string_view ns,
                  std::string_view svc, std::set<std::string, std::less<>>& les) {
     const std::string_view le = LabelValue(s.labels, "le");
     if (!ParseFloatValue(le)) return Invalid::kNone;
@@ -407,7 +407,7 @@ class Round {
     return HistogramQuantile(quantile, std::move(buckets));
   }
 
-  void Container(size_t target, const TextSample& s, std::string_view ns) {
+  void Container(size_t target, const SampleView& s, std::string_view ns) {
     const std::string_view pod = LabelValue(s.labels, "pod");
     const std::string_view container = LabelValue(s.labels, "container");
     if (pod.empty()) return;
@@ -436,7 +436,7 @@ class Round {
     }
   }
 
-  void Kube(const TextSample& s, std::string_view ns) {
+  void Kube(const SampleView& s, std::string_view ns) {
     if (Named(s, q::kKsmReplicas) || Named(s, q::kKsmReadyReplicas)) {
       const std::string_view deployment = LabelValue(s.labels, "deployment");
       if (deployment.empty()) return;
@@ -515,13 +515,13 @@ size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& 
         if (end == std::string_view::npos) end = body.size();
       }
       const std::string_view slice = body.substr(start, end - start);
-      const ParsedText text = ParsePrometheusText(slice, options.limits);
+      const ParsedText text = StreamPrometheusText(
+          slice, options.limits, [&round, i](const SampleView& s) { round.Add(i, s); });
       malformed += text.malformed_lines;
       truncated = truncated || text.truncated;
       if (first_error.empty() && !text.errors.empty()) {
         first_error = Renumber(text.errors.front(), lines_before);
       }
-      for (const TextSample& s : text.samples) round.Add(i, s);
       lines_before += static_cast<size_t>(std::count(slice.begin(), slice.end(), '\n')) + 1;
       start = end + 1;
     }
