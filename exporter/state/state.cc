@@ -1,7 +1,9 @@
 #include "exporter/state/state.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <tuple>
 
@@ -32,6 +34,20 @@ std::vector<uint64_t> Cumulative(const std::vector<uint64_t>& counts) {
   uint64_t running = 0;
   for (size_t i = 0; i < counts.size(); ++i) out[i] = running += counts[i];
   return out;
+}
+
+constexpr size_t kOperationCache = 64;
+
+// A cache slot for `s` from its length and its first and last (up to) eight bytes.
+size_t CacheSlot(std::string_view s) {
+  uint64_t head = 0, tail = 0;
+  const size_t n = std::min<size_t>(s.size(), sizeof(head));
+  if (n > 0) {
+    std::memcpy(&head, s.data(), n);
+    std::memcpy(&tail, s.data() + s.size() - n, n);
+  }
+  const uint64_t h = (head ^ (tail * 0xc2b2ae3d27d4eb4full) ^ s.size()) * 0x9e3779b97f4a7c15ull;
+  return static_cast<size_t>(h >> 58);  // the best-mixed bits; 2^6 = kOperationCache
 }
 
 auto Labels(const StateSnapshot::Operation& o) {
@@ -129,8 +145,21 @@ void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
     uint32_t id = 0;
   };
   Cached service, instance, k8s_namespace;
+  // Operations change from span to span but a batch repeats few of them: a small cache on their
+  // content, indexed by length and end bytes, spares most spans the interner's hash and lookup.
+  std::array<Cached, kOperationCache> operations;
   auto resolve = [this](Cached& c, std::string_view s) {
     if (s.data() != c.text.data() || s != c.text) {
+      const uint32_t id = strings_.Intern(s);
+      strings_.Release(c.id);
+      c = {s, id};
+    }
+    strings_.Ref(c.id);
+    return c.id;
+  };
+  auto resolve_operation = [this, &operations](std::string_view s) {
+    Cached& c = operations[CacheSlot(s)];
+    if (s != c.text) {
       const uint32_t id = strings_.Intern(s);
       strings_.Release(c.id);
       c = {s, id};
@@ -146,7 +175,7 @@ void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
         .start_unix_nano = span.start_unix_nano,
         .end_unix_nano = std::max(span.end_unix_nano, span.start_unix_nano),
         .service = resolve(service, span.service),
-        .operation = strings_.Intern(span.operation),
+        .operation = resolve_operation(span.operation),
         .instance = resolve(instance, span.instance),
         .k8s_namespace = resolve(k8s_namespace, span.k8s_namespace),
         .kind = span.kind,
@@ -157,6 +186,7 @@ void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
   strings_.Release(service.id);
   strings_.Release(instance.id);
   strings_.Release(k8s_namespace.id);
+  for (const Cached& c : operations) strings_.Release(c.id);
   traces_.FinishReady(now, finish);
 }
 
