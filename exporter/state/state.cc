@@ -36,7 +36,7 @@ std::vector<uint64_t> Cumulative(const std::vector<uint64_t>& counts) {
   return out;
 }
 
-constexpr size_t kOperationCache = 64;
+constexpr size_t kLabelCache = 64;
 
 // A cache slot for `s` from its length and its first and last (up to) eight bytes.
 size_t CacheSlot(std::string_view s) {
@@ -47,7 +47,7 @@ size_t CacheSlot(std::string_view s) {
     std::memcpy(&tail, s.data() + s.size() - n, n);
   }
   const uint64_t h = (head ^ (tail * 0xc2b2ae3d27d4eb4full) ^ s.size()) * 0x9e3779b97f4a7c15ull;
-  return static_cast<size_t>(h >> 58);  // the best-mixed bits; 2^6 = kOperationCache
+  return static_cast<size_t>(h >> 58);  // the best-mixed bits; 2^6 = kLabelCache
 }
 
 auto Labels(const StateSnapshot::Operation& o) {
@@ -137,29 +137,20 @@ InstanceSeries State::NewInstance() const {
 }
 
 void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
-  // Spans of one resource share their resource strings, so most spans hit the one-entry caches.
-  // Each cache holds its own reference, so its id stays valid while traces finish and release
-  // theirs in between; every buffered span takes one more reference per id.
+  // A batch names few distinct services, pods and operations, but its spans take turns among
+  // them: small caches on their content (slot by length and end bytes) spare most spans the
+  // interner's hash lookup. Each entry holds its own reference, so its id stays valid while traces
+  // finish and release theirs in between; every buffered span takes one more reference per id.
   struct Cached {
     std::string_view text;
     uint32_t id = 0;
   };
-  Cached service, instance, k8s_namespace;
-  // Operations change from span to span but a batch repeats few of them: a small cache on their
-  // content, indexed by length and end bytes, spares most spans the interner's hash and lookup.
-  std::array<Cached, kOperationCache> operations;
-  auto resolve = [this](Cached& c, std::string_view s) {
-    if (s.data() != c.text.data() || s != c.text) {
-      const uint32_t id = strings_.Intern(s);
-      strings_.Release(c.id);
-      c = {s, id};
-    }
-    strings_.Ref(c.id);
-    return c.id;
-  };
-  auto resolve_operation = [this, &operations](std::string_view s) {
-    Cached& c = operations[CacheSlot(s)];
-    if (s != c.text) {
+  using Cache = std::array<Cached, kLabelCache>;
+  Cache services, operations, instances, namespaces;
+  auto resolve = [this](Cache& cache, std::string_view s) {
+    Cached& c = cache[CacheSlot(s)];
+    const bool same_view = s.data() == c.text.data() && s.size() == c.text.size();
+    if (!same_view && s != c.text) {
       const uint32_t id = strings_.Intern(s);
       strings_.Release(c.id);
       c = {s, id};
@@ -174,19 +165,18 @@ void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
         .parent_span_id = span.parent_span_id,
         .start_unix_nano = span.start_unix_nano,
         .end_unix_nano = std::max(span.end_unix_nano, span.start_unix_nano),
-        .service = resolve(service, span.service),
-        .operation = resolve_operation(span.operation),
-        .instance = resolve(instance, span.instance),
-        .k8s_namespace = resolve(k8s_namespace, span.k8s_namespace),
+        .service = resolve(services, span.service),
+        .operation = resolve(operations, span.operation),
+        .instance = resolve(instances, span.instance),
+        .k8s_namespace = resolve(namespaces, span.k8s_namespace),
         .kind = span.kind,
         .error = span.error,
     };
     if (!traces_.Add(span.trace_id, record, now, finish)) ReleaseIds(record);
   }
-  strings_.Release(service.id);
-  strings_.Release(instance.id);
-  strings_.Release(k8s_namespace.id);
-  for (const Cached& c : operations) strings_.Release(c.id);
+  for (const Cache* cache : {&services, &operations, &instances, &namespaces}) {
+    for (const Cached& c : *cache) strings_.Release(c.id);
+  }
   traces_.FinishReady(now, finish);
 }
 

@@ -1,16 +1,29 @@
 #include "recommender/input/prometheus_text.h"
 
+#include <array>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <unordered_set>
 
 namespace recommender::input {
 namespace {
 
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-}
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+// Character classes as one table lookup each: names are most of an exposition's bytes.
+constexpr uint8_t kNameStart = 1, kNameChar = 2, kColon = 4;
+constexpr std::array<uint8_t, 256> kClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    const bool digit = c >= '0' && c <= '9';
+    t[static_cast<size_t>(c)] = static_cast<uint8_t>((letter ? kNameStart | kNameChar : 0) |
+                                                     (digit ? kNameChar : 0) |
+                                                     (c == ':' ? kColon : 0));
+  }
+  return t;
+}();
+uint8_t ClassOf(char c) { return kClass[static_cast<unsigned char>(c)]; }
+
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 // A cursor over one line; every Read* returns false and leaves an error on bad input.
@@ -31,9 +44,11 @@ class LineReader {
   // Metric names may contain ':'; label names may not.
   std::string_view ReadName(bool allow_colon) {
     const size_t start = pos_;
-    if (AtEnd() || !IsNameStart(s_[pos_]) || (!allow_colon && s_[pos_] == ':')) return {};
+    // A label name stops at ':' as at any other character outside the name class.
+    const uint8_t stop = allow_colon ? 0 : kColon;
+    if (AtEnd() || (ClassOf(s_[pos_]) & (kNameStart | stop)) != kNameStart) return {};
     ++pos_;
-    while (!AtEnd() && IsNameChar(s_[pos_]) && (allow_colon || s_[pos_] != ':')) ++pos_;
+    while (!AtEnd() && (ClassOf(s_[pos_]) & (kNameChar | stop)) == kNameChar) ++pos_;
     return s_.substr(start, pos_ - start);
   }
 
@@ -49,13 +64,12 @@ class LineReader {
   bool ReadQuoted(std::string& scratch, std::string_view* out, const char** error) {
     Skip();
     const size_t start = pos_;
-    for (size_t i = start; i < s_.size(); ++i) {
-      if (s_[i] == '"') {
-        *out = s_.substr(start, i - start);
-        pos_ = i + 1;
-        return true;
-      }
-      if (s_[i] == '\\') break;
+    const size_t quote = s_.find('"', start);
+    if (quote != std::string_view::npos &&
+        s_.substr(start, quote - start).find('\\') == std::string_view::npos) {
+      *out = s_.substr(start, quote - start);
+      pos_ = quote + 1;
+      return true;
     }
     const size_t begin = scratch.size();
     while (!AtEnd()) {
