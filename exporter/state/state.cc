@@ -41,10 +41,11 @@ constexpr size_t kLabelCache = 64;
 // A cache slot for `s` from its length and its first and last (up to) eight bytes.
 size_t CacheSlot(std::string_view s) {
   uint64_t head = 0, tail = 0;
-  const size_t n = std::min<size_t>(s.size(), sizeof(head));
-  if (n > 0) {
-    std::memcpy(&head, s.data(), n);
-    std::memcpy(&tail, s.data() + s.size() - n, n);
+  if (s.size() >= sizeof(head)) {  // fixed-size copies: single loads, no library call
+    std::memcpy(&head, s.data(), sizeof(head));
+    std::memcpy(&tail, s.data() + s.size() - sizeof(tail), sizeof(tail));
+  } else {
+    for (const char c : s) head = (head << 8) | static_cast<unsigned char>(c);
   }
   const uint64_t h = (head ^ (tail * 0xc2b2ae3d27d4eb4full) ^ s.size()) * 0x9e3779b97f4a7c15ull;
   return static_cast<size_t>(h >> 58);  // the best-mixed bits; 2^6 = kLabelCache
