@@ -203,8 +203,15 @@ void State::FinishTrace(std::span<const SpanRecord> spans, common::TimePoint now
 }
 
 template <typename Map, typename Key>
-typename Map::mapped_type& State::Resolve(Map& map, const Key& key, const Key& overflow_key,
+typename Map::mapped_type& State::Resolve(Map& map,
+                                          SeriesCache<Key, typename Map::mapped_type>& cache,
+                                          const Key& key, const Key& overflow_key,
                                           uint64_t& overflowed, common::TimePoint now) {
+  auto& cached = cache.For(key);
+  if (cached.series != nullptr && cached.key == key) {
+    cached.series->last_update = now;
+    return *cached.series;
+  }
   auto it = map.find(key);
   if (it == map.end()) {
     const bool full = map.size() >= options_.max_series;
@@ -224,6 +231,9 @@ typename Map::mapped_type& State::Resolve(Map& map, const Key& key, const Key& o
       }
     }
   }
+  // Only a key's own series is cached: a key folded into the overflow series counts as
+  // overflowed on every request.
+  if (it->first == key) cached = {key, &it->second};
   it->second.last_update = now;
   return it->second;
 }
@@ -234,16 +244,17 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
   const uint32_t ns = span.k8s_namespace;
   const uint32_t of = overflow_id_;
 
-  OperationSeries& op = Resolve(operations_, OperationKey{ns, span.service, span.operation},
-                                OperationKey{of, of, of}, overflowed_operations_, now);
+  OperationSeries& op =
+      Resolve(operations_, operation_cache_, OperationKey{ns, span.service, span.operation},
+              OperationKey{of, of, of}, overflowed_operations_, now);
   ++op.requests;
   op.errors += span.error ? 1 : 0;
   op.duration.Observe(options_.bucket_bounds, duration);
   op.exclusive.Observe(options_.bucket_bounds, exclusive);
   op.duration_window.At(now).Add(duration);
 
-  ServiceSeries& svc = Resolve(services_, ServiceKey{ns, span.service}, ServiceKey{of, of},
-                               overflowed_services_, now);
+  ServiceSeries& svc = Resolve(services_, service_cache_, ServiceKey{ns, span.service},
+                               ServiceKey{of, of}, overflowed_services_, now);
   ++svc.requests;
   svc.duration_seconds += duration;
   svc.exclusive_seconds += exclusive;
@@ -256,8 +267,9 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
   svc.exclusive_horizon.At(now).Add(exclusive);
 
   if (span.instance != 0) {
-    InstanceSeries& inst = Resolve(instances_, InstanceKey{ns, span.service, span.instance},
-                                   InstanceKey{of, of, of}, overflowed_instances_, now);
+    InstanceSeries& inst =
+        Resolve(instances_, instance_cache_, InstanceKey{ns, span.service, span.instance},
+                InstanceKey{of, of, of}, overflowed_instances_, now);
     ++inst.requests;
     inst.exclusive_seconds += exclusive;
     WindowSums& isums = inst.window.At(now);
@@ -266,7 +278,7 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
     isums.exclusive_seconds += exclusive;
   }
   if (request.caller_service != 0) {
-    ++Resolve(edges_, EdgeKey{request.caller_service, span.service}, EdgeKey{of, of},
+    ++Resolve(edges_, edge_cache_, EdgeKey{request.caller_service, span.service}, EdgeKey{of, of},
               overflowed_edges_, now)
           .calls;
   }
@@ -285,6 +297,10 @@ void State::GarbageCollect(common::TimePoint now) {
   expire(services_);
   expire(instances_);
   expire(edges_);
+  operation_cache_.Clear();
+  service_cache_.Clear();
+  instance_cache_.Clear();
+  edge_cache_.Clear();
   strings_.Compact();
 }
 
