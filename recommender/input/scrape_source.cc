@@ -24,7 +24,7 @@ bool CounterTracker::Plausible(double rise, common::TimePoint since) const {
 }
 
 std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double value) {
-  auto it = raw_.find(raw_key);
+  auto it = raw_.find(KeyView(raw_key));
   if (it == raw_.end()) return std::nullopt;
   Raw& r = it->second;
   r.aggregate->observed = true;
@@ -54,15 +54,17 @@ std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double 
 Invalid CounterTracker::Track(std::string_view raw_key, std::string_view aggregate_key,
                               double value) {
   if (const Invalid bad = CheckCounterValue(value); bad != Invalid::kNone) return bad;
-  auto a = aggregates_.find(aggregate_key);
+  const KeyView aggregate(aggregate_key);
+  auto a = aggregates_.find(aggregate);
   if (a == aggregates_.end()) {
-    a = aggregates_.emplace(std::string(aggregate_key), Aggregate{}).first;
+    a = aggregates_.emplace(Key{aggregate.hash, std::string(aggregate_key)}, Aggregate{}).first;
   }
   a->second.observed = true;
   ++a->second.series;
+  const KeyView raw(raw_key);
   raw_.emplace(
-      std::string(raw_key),
-      Raw{.last = value, .seen = now_, .aggregate = &a->second, .aggregate_key = &a->first});
+      Key{raw.hash, std::string(raw_key)},
+      Raw{.last = value, .seen = now_, .aggregate = &a->second, .aggregate_key = &a->first.text});
   return Invalid::kNone;
 }
 
@@ -71,7 +73,7 @@ std::vector<std::string_view> CounterTracker::Miss(std::string_view raw_prefix) 
   const common::TimePoint horizon = now_ - window_;
   for (auto& [key, r] : raw_) {
     // A series EndRound is about to forget no longer counts in any rate.
-    if (r.seen < horizon || !key.starts_with(raw_prefix)) continue;
+    if (r.seen < horizon || !key.text.starts_with(raw_prefix)) continue;
     r.aggregate->refused = true;
     keys.insert(*r.aggregate_key);
   }
@@ -115,7 +117,7 @@ size_t CounterTracker::EndRound() {
 }
 
 const CounterTracker::Aggregate* CounterTracker::Find(std::string_view key) const {
-  auto it = aggregates_.find(key);
+  auto it = aggregates_.find(KeyView(key));
   return it == aggregates_.end() || it->second.points.size() < 2 ? nullptr : &it->second;
 }
 
