@@ -345,12 +345,19 @@ class Round {
   };
 
   ServiceAcc& Service(std::string_view ns, std::string_view svc) {
+    // A service's samples come together (a histogram's buckets, sum and count): check the last
+    // one found before hashing. Map nodes do not move.
+    if (last_service_ != nullptr && last_service_->service == svc &&
+        last_service_->k8s_namespace == ns) {
+      return *last_service_;
+    }
     auto it = services_.find(Key(key_, {ns, svc}));
     if (it == services_.end()) {
       it = services_.emplace(key_, ServiceAcc{}).first;
       it->second.k8s_namespace = ns;
       it->second.service = svc;
     }
+    last_service_ = &it->second;
     return it->second;
   }
   ContainerAcc& ContainerAt(std::string_view ns, std::string_view pod, std::string_view c) {
@@ -469,6 +476,7 @@ class Round {
   FetchResult& result_;
   std::string raw_, key_;  // reused key buffers
   Map<ServiceAcc> services_;
+  ServiceAcc* last_service_ = nullptr;
   Map<ContainerAcc> containers_;
   Map<DeploymentObservation> deployments_;
 };
