@@ -30,7 +30,8 @@ struct Instr {
 };
 
 // A Distribution ready to draw from: the lognormal's σ and σ²/2 are worked out once instead of on
-// every draw. The arithmetic is Distribution::Sample's, so a seed draws the same values bit for bit.
+// every draw. The arithmetic is Distribution::Sample's, so a seed draws the same values bit for
+// bit.
 class CompiledDistribution {
  public:
   explicit CompiledDistribution(const Distribution& d);

@@ -89,7 +89,7 @@ class TraceBuffer {
   std::vector<uint32_t> free_slots_;
   std::vector<uint32_t> index_;  // open addressing, linear probing; slot number or kEmpty
   size_t index_mask_;
-  size_t max_index_;  // the size that holds max_traces at a load factor of 1/2
+  size_t max_index_;            // the size that holds max_traces at a load factor of 1/2
   std::vector<uint32_t> fifo_;  // ring of slot numbers in arrival order
   size_t fifo_head_ = 0;
   size_t live_ = 0;

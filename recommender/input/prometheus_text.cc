@@ -16,9 +16,8 @@ constexpr std::array<uint8_t, 256> kClass = [] {
   for (int c = 0; c < 256; ++c) {
     const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
     const bool digit = c >= '0' && c <= '9';
-    t[static_cast<size_t>(c)] = static_cast<uint8_t>((letter ? kNameStart | kNameChar : 0) |
-                                                     (digit ? kNameChar : 0) |
-                                                     (c == ':' ? kColon : 0));
+    t[static_cast<size_t>(c)] = static_cast<uint8_t>(
+        (letter ? kNameStart | kNameChar : 0) | (digit ? kNameChar : 0) | (c == ':' ? kColon : 0));
   }
   return t;
 }();
