@@ -258,6 +258,8 @@ WorkloadFile ParseWorkloadFile(std::string_view text, std::vector<std::string>* 
           r.String(kv.second, path + ".name", &g.name);
         } else if (k == "extra_pods") {
           r.Int(kv.second, path + ".extra_pods", &g.extra_pods);
+        } else if (k == "entry_workloads") {
+          r.Strings(kv.second, path + ".entry_workloads", &g.entry_workloads);
         } else {
           r.Problem(std::string(path).append(".").append(k), "unknown setting");
         }

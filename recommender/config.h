@@ -19,7 +19,7 @@ namespace recommender {
 //   defaults:                 # optional; applies to every workload below and to discovered ones
 //     slo_p99: 300ms          # seconds as a number, or a duration string
 //   budget_groups:
-//     - {name: shop, extra_pods: 16}
+//     - {name: shop, extra_pods: 16, entry_workloads: [cart]}
 //   workloads:
 //     - namespace: shop
 //       workload: cart        # the Deployment

@@ -18,9 +18,9 @@ struct WorkloadConfig {
   int max_replicas = 10;
   double min_cpu_cores = 0.01;
   double max_cpu_cores = 4;
-  std::string replica_policy = "queue_balancing";  // the policy whose proposal is applied
+  std::string replica_policy = "queue_sizing";  // the policy whose proposal is applied
   std::string cpu_policy = "throttle_target";
-  std::optional<std::string> budget_group;  // queue balancing shares a pod budget in the group
+  std::optional<std::string> budget_group;  // queue_balancing and hab share a pod budget in it
   bool tower_high_cpu_group = false;  // gets the Tower's target1 (Autothrottle's high-CPU group)
 };
 
@@ -28,6 +28,9 @@ struct WorkloadConfig {
 struct BudgetGroup {
   std::string name;
   int extra_pods = 0;
+  // Workloads where requests enter the group's call graph (QueueFlower's frontend): their request
+  // rate counts visits per end-to-end request, their latency is HAB's feedback. Empty: unknown.
+  std::vector<std::string> entry_workloads;
 };
 
 }  // namespace recommender

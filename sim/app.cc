@@ -2,13 +2,16 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "sim/yaml_fields.h"
 
@@ -124,12 +127,44 @@ Service ParseServiceFields(const YAML::Node& node, const std::string& where, Ser
   if (node["high_cpu_group"]) {
     base.high_cpu_group = Bool(node["high_cpu_group"], where + ".high_cpu_group");
   }
+  if (node["connection_lifetime"]) {
+    base.connection_lifetime = Seconds(node["connection_lifetime"], where + ".connection_lifetime");
+  }
+  if (node["connections"]) base.connections = Count(node["connections"], where + ".connections", 1);
   return base;
 }
 
-const std::set<std::string> kServiceFields = {"threads",     "replicas",     "cpu_limit",
-                                              "cpu_request", "min_replicas", "max_replicas",
-                                              "min_cpu",     "max_cpu",      "high_cpu_group"};
+const std::set<std::string> kServiceFields = {
+    "threads", "replicas", "cpu_limit",      "cpu_request",         "min_replicas", "max_replicas",
+    "min_cpu", "max_cpu",  "high_cpu_group", "connection_lifetime", "connections"};
+
+NodeAutoscaler ParseNodeAutoscaler(const YAML::Node& node, const std::vector<NodeGroup>& groups) {
+  const std::string where = "node_autoscaler";
+  CheckKeys(node, where,
+            {"group", "min_nodes", "max_nodes", "provisioning_delay", "scale_down_unneeded_time"});
+  NodeAutoscaler a;
+  a.group = node["group"] ? Scalar(node["group"], where + ".group") : groups.front().name;
+  const NodeGroup* group = nullptr;
+  for (const NodeGroup& g : groups) {
+    if (g.name == a.group) group = &g;
+  }
+  if (!group) Fail(where + ".group", "no node group named \"" + a.group + "\"");
+  a.min_nodes =
+      node["min_nodes"] ? Count(node["min_nodes"], where + ".min_nodes", 0) : group->count;
+  if (!node["max_nodes"]) Fail(where + ".max_nodes", "required");
+  a.max_nodes = Count(node["max_nodes"], where + ".max_nodes", 1);
+  if (a.max_nodes < group->count || a.min_nodes > group->count) {
+    Fail(where, "needs min_nodes ≤ the group's count ≤ max_nodes");
+  }
+  if (node["provisioning_delay"]) {
+    a.provisioning_delay = Seconds(node["provisioning_delay"], where + ".provisioning_delay");
+  }
+  if (node["scale_down_unneeded_time"]) {
+    a.scale_down_unneeded_time =
+        Seconds(node["scale_down_unneeded_time"], where + ".scale_down_unneeded_time");
+  }
+  return a;
+}
 
 Background ParseBackground(const YAML::Node& node, const std::string& where) {
   CheckKeys(node, where, {"mean", "amplitude", "period", "phase", "step"});
@@ -190,6 +225,18 @@ void CheckCalls(const App& app) {
 
 }  // namespace
 
+double SystemReservedAllocatable(int cores) {
+  // (cores up to which the share applies, share)
+  static constexpr std::pair<double, double> kTiers[] = {
+      {1, 0.06}, {2, 0.01}, {4, 0.005}, {std::numeric_limits<double>::infinity(), 0.0025}};
+  double reserved = 0, below = 0;
+  for (const auto& [upto, share] : kTiers) {
+    reserved += share * std::max(0.0, std::min<double>(cores, upto) - below);
+    below = upto;
+  }
+  return cores - reserved;
+}
+
 double Distribution::Sample(Rng& rng) const {
   switch (kind) {
     case Kind::kConstant:
@@ -220,8 +267,8 @@ App ParseApp(std::string_view yaml) {
   }
   CheckKeys(root, "app",
             {"name", "namespace", "slo_p99", "network_delay", "pod_startup", "trace_multiplier",
-             "constant_rps", "budget_extra_pods", "tower_rate_bucket", "nodes", "defaults",
-             "services", "requests"});
+             "constant_rps", "budget_extra_pods", "tower_rate_bucket", "nodes", "node_autoscaler",
+             "defaults", "services", "requests"});
   App app;
   if (!root["name"]) Fail("name", "required");
   app.name = Scalar(root["name"], "name");
@@ -250,14 +297,27 @@ App ParseApp(std::string_view yaml) {
   for (size_t i = 0; i < root["nodes"].size(); ++i) {
     const std::string where = "nodes[" + std::to_string(i) + "]";
     const YAML::Node n = root["nodes"][i];
-    CheckKeys(n, where, {"name", "count", "cores", "background"});
+    CheckKeys(n, where, {"name", "count", "cores", "allocatable", "background"});
     NodeGroup g;
     if (n["name"]) g.name = Scalar(n["name"], where + ".name");
     if (n["count"]) g.count = Count(n["count"], where + ".count", 1);
     if (!n["cores"]) Fail(where + ".cores", "required");
     g.cores = Count(n["cores"], where + ".cores", 1);
+    g.allocatable = SystemReservedAllocatable(g.cores);
+    if (n["allocatable"]) {
+      g.allocatable = Number(n["allocatable"], where + ".allocatable");
+      if (g.allocatable <= 0 || g.allocatable > g.cores) {
+        Fail(where + ".allocatable", "must be in (0, cores]");
+      }
+    }
     if (n["background"]) g.background = ParseBackground(n["background"], where + ".background");
+    for (const NodeGroup& other : app.nodes) {
+      if (other.name == g.name) Fail(where + ".name", "two node groups named " + g.name);
+    }
     app.nodes.push_back(g);
+  }
+  if (root["node_autoscaler"]) {
+    app.node_autoscaler = ParseNodeAutoscaler(root["node_autoscaler"], app.nodes);
   }
 
   Service defaults;

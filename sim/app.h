@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,11 @@ struct Service {
   double min_cpu = 0.01;  // bounds for CPU recommendations, per pod
   double max_cpu = 4;
   bool high_cpu_group = false;  // Autothrottle's target1 group
+  // Calls to this service travel over long-lived connections that each stay with one replica
+  // until they are this many seconds old (±10 %, gRPC's MaxConnectionAge jitter) or the replica
+  // goes; 0 balances every request.
+  double connection_lifetime = 0;
+  int connections = 64;  // long-lived connections to the service, all callers together
   std::vector<Operation> operations;
 };
 
@@ -77,7 +83,24 @@ struct NodeGroup {
   std::string name = "node";
   int count = 1;
   int cores = 32;
+  double allocatable = 0;  // cores pods may request; 0 = SystemReservedAllocatable(cores)
   Background background;
+};
+
+// The CPU a node leaves to pods after the system reservation of GKE and the EKS AMI: 6 % of the
+// first core, 1 % of the second, 0.5 % of the third and fourth, 0.25 % of every further core
+// (32 cores: 31.85).
+double SystemReservedAllocatable(int cores);
+
+// Cluster Autoscaler for one node group: a node is added `provisioning_delay` after a pod became
+// Pending that an empty node of the group would fit (one node at a time); a node empty for
+// `scale_down_unneeded_time` is removed while the group has more than `min_nodes`.
+struct NodeAutoscaler {
+  std::string group;  // a NodeGroup's name
+  int min_nodes = 0;  // default: the group's count
+  int max_nodes = 0;
+  double provisioning_delay = 60;
+  double scale_down_unneeded_time = 600;  // Cluster Autoscaler's default; 0 = never scale down
 };
 
 struct App {
@@ -91,6 +114,7 @@ struct App {
   int budget_extra_pods = 0;      // queue balancing's pod budget C; 0 = Little's-law sizing
   double tower_rate_bucket = 20;  // requests/s per Tower context bucket (Autothrottle's agg)
   std::vector<NodeGroup> nodes;
+  std::optional<NodeAutoscaler> node_autoscaler;
   std::vector<Service> services;
   std::vector<RequestType> requests;
 

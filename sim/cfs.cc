@@ -201,7 +201,9 @@ void CpuModel::SetLimit(uint32_t id, double limit_cores, double now) {
 void CpuModel::SetBackground(int node, double threads, double now) {
   Node& n = nodes_[static_cast<size_t>(node)];
   // Containers keep their Φ-events; only the rate (and so the time of the next event) changes.
+  // They are brought up to now so that their PSI odds see each background level apart.
   Advance(n, now);
+  for (uint32_t id : n.containers) Sync(containers_[id]);
   n.background = std::max(0.0, threads);
   UpdateNode(n);
 }
@@ -210,10 +212,10 @@ void CpuModel::SetInterference(int node, double threads, double slowdown, double
   Node& n = nodes_[static_cast<size_t>(node)];
   Advance(n, now);
   slowdown = std::max(1.0, slowdown);
+  // Up to now under the old load and slowdown (PSI odds per level, work at the old speed).
+  for (uint32_t id : n.containers) Sync(containers_[id]);
   if (slowdown != n.slowdown) {
-    // Completion points on Φ scale with the slowdown: bring the node's containers up to now
-    // under the old one, then move their events.
-    for (uint32_t id : n.containers) Sync(containers_[id]);
+    // Completion points on Φ scale with the slowdown: move the containers' events.
     n.slowdown = slowdown;
     for (uint32_t id : n.containers) UpdateEvent(containers_[id]);
   }

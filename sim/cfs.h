@@ -64,9 +64,9 @@ struct NodeCounters {
 // Under contention the cores run a uniformly random set of the node's runnable threads at any
 // instant (timeslices hand them round), so "some" accrues the probability that not all of the
 // container's k threads run and "full" that none does (hypergeometric odds, at the mean rate
-// since the container was last brought up to date) — for one thread both equal its run-queue
-// wait, 1 − rate per second; k threads alone on fewer cores give "some" all the time and "full"
-// never.
+// since the container was last brought up to date, which every background or antagonist change
+// does) — for one thread both equal its run-queue wait, 1 − rate per second; k threads alone on
+// fewer cores give "some" all the time and "full" never.
 //
 // Each node keeps a virtual clock Φ = ∫ rate dt: every unthrottled runnable thread of the node
 // uses dΦ of CPU and does dΦ / slowdown of work. A container's next event (its first job

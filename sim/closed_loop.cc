@@ -1,11 +1,14 @@
 #include "sim/closed_loop.h"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "common/text_serializer.h"
 #include "exporter/config.h"
 #include "exporter/exposition/kernel_collectable.h"
 #include "exporter/exposition/state_collectable.h"
+#include "recommender/checkpoint/policy_state.h"
 #include "recommender/config.h"
 #include "recommender/input/feeder.h"
 #include "recommender/input/queries.h"
@@ -26,6 +29,14 @@ constexpr char kBudgetGroup[] = "app";
 constexpr double kLimitResolution = 1e-5;
 
 }  // namespace
+
+std::vector<std::string> EntryServices(const App& app) {
+  std::vector<std::string> out;
+  for (const RequestType& r : app.requests) {
+    if (std::find(out.begin(), out.end(), r.service) == out.end()) out.push_back(r.service);
+  }
+  return out;
+}
 
 std::vector<recommender::WorkloadConfig> WorkloadConfigs(const App& app, const PolicySpec& policy) {
   const recommender::WorkloadConfig defaults;
@@ -74,11 +85,18 @@ ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
 
   recommender::LoopOptions lo;
   lo.safety = rc.ToSafetyOptions();
+  const std::vector<std::string> entry = EntryServices(sim.app());
   if (sim.app().budget_extra_pods > 0) {
-    lo.budget_groups.push_back({.name = kBudgetGroup, .extra_pods = sim.app().budget_extra_pods});
+    lo.budget_groups.push_back({.name = kBudgetGroup,
+                                .extra_pods = sim.app().budget_extra_pods,
+                                .entry_workloads = entry});
   }
   lo.policies.tower.rate_bucket = sim.app().tower_rate_bucket;
   lo.policies.tower.seed = options_.seed;
+  lo.policies.tower.mode = options_.tower.mode;
+  lo.policies.tower.explore = options_.tower.explore;
+  lo.policies.tower.latency_window = rc.EffectiveWindow();
+  lo.policies.tower.entry_workloads = entry;
   if (const auto& target = options_.policy.target_utilization) {
     lo.policies.hpa_cpu.target_utilization = *target;
     lo.policies.k8s_cpu.target_utilization = *target;
@@ -94,6 +112,17 @@ ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
           recommender::input::ScrapeOptions{.window = rc.EffectiveWindow()})),
       recommender::model::Model(configs_, rc.ToModelOptions()), std::move(lo), metrics_,
       snapshots_);
+  if (!options_.tower.model.empty()) {
+    std::string error;
+    if (!recommender::checkpoint::ReadTowerModel(options_.tower.model, loop_->mutable_tower(),
+                                                 &error)) {
+      throw std::invalid_argument("Tower model: " + error);
+    }
+  }
+}
+
+std::string ClosedLoop::TowerModel() const {
+  return recommender::checkpoint::WriteTowerModel(loop_->tower());
 }
 
 common::TimePoint ClosedLoop::At(double t) const {

@@ -14,15 +14,24 @@
 #include "recommender/loop.h"
 #include "recommender/output/recommender_metrics.h"
 #include "recommender/output/snapshot.h"
+#include "recommender/policies/slo_feedback.h"
 #include "recommender/policies/throttle_target.h"
 #include "sim/policies.h"
 #include "sim/simulation.h"
 
 namespace sim {
 
+// How the Tower runs: Autothrottle warms it with exploring runs, then scores with exploration 0.
+struct TowerRun {
+  recommender::policies::TowerMode mode = recommender::policies::TowerMode::kBandit;
+  double explore = 0.1;
+  std::string model;  // a Tower model (checkpoint::WriteTowerModel) to start from; empty: cold
+};
+
 struct ClosedLoopOptions {
   PolicySpec policy;
   uint64_t seed = 1;
+  TowerRun tower;
 };
 
 // The real exporter and recommender code in process, fed by a simulation and acting on it:
@@ -55,6 +64,8 @@ class ClosedLoop {
   }
   // The exporter's text of the latest pass, for inspection.
   const std::string& exporter_text() const { return exporter_text_; }
+  // The Tower's learned model, to carry into another run.
+  std::string TowerModel() const;
 
  private:
   void RunCaptains(double t);
@@ -86,6 +97,9 @@ class ClosedLoop {
   uint64_t spans_processed_ = 0;
   uint64_t scaling_actions_ = 0;
 };
+
+// The services the app's request types call first (its entry workloads).
+std::vector<std::string> EntryServices(const App& app);
 
 // The recommender's workload settings for each service of `app`, in App::services order.
 std::vector<recommender::WorkloadConfig> WorkloadConfigs(const App& app, const PolicySpec& policy);

@@ -13,16 +13,18 @@
 namespace sim {
 
 struct EvaluateOptions {
-  RunOptions run;  // seed, warm-up, duration; its progress callback is not used
+  RunOptions run;  // first seed, warm-up, duration; its progress callback is not used
+  int seeds = 1;   // every policy runs with seeds run.seed … run.seed + seeds − 1
   // Grid-search each tunable baseline's utilisation target (TuneGrid()) and keep the cheapest
-  // setting that meets the SLO, as Autothrottle's evaluation did.
+  // (mean core-hours) setting that meets the SLO in every seed, as Autothrottle's evaluation did.
   bool tune = false;
   int jobs = 1;  // runs simulated at once, one thread each
   // Called from the worker threads (serialised) with the fraction of all runs done.
   std::function<void(double fraction)> progress;
 };
 
-// Runs every policy on the same arrivals (one seed) and gathers the scoreboard.
+// Runs every policy with every seed (within a seed all see the same arrivals) and gathers the
+// scoreboard, with notes on the reference candidates that could not be used.
 Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& trace_name,
                     const std::vector<PolicySpec>& policies, const EvaluateOptions& options);
 

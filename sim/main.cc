@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "common/flags.h"
+#include "recommender/checkpoint/checkpoint.h"
+#include "recommender/policies/all_policies.h"
 #include "sim/app.h"
 #include "sim/evaluate.h"
 #include "sim/live.h"
@@ -21,6 +23,7 @@
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/scoreboard.h"
+#include "sim/tracegen.h"
 #include "sim/workload.h"
 
 namespace {
@@ -28,10 +31,12 @@ namespace {
 constexpr char kSummary[] =
     "Simulates a microservice app on a workload trace with the exporter and recommender code in "
     "closed loop.\n\n"
-    "  queuelens-sim run --app FILE --trace FILE|constant[:RATE] [--policy NAME] "
-    "[--scenario NAME|PATH]\n"
-    "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--out DIR] "
-    "[--scenario NAME|PATH]\n"
+    "  queuelens-sim run --app FILE --trace FILE|constant[:RATE] [--policy NAME]\n"
+    "      [--warmup-runs K] [--tower-checkpoint FILE] [--scenario NAME|PATH]\n"
+    "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--seeds N]\n"
+    "      [--seed-base S] [--out DIR] [--warmup-runs K] [--tower-checkpoint FILE]\n"
+    "      [--scenario NAME|PATH]\n"
+    "  queuelens-sim trace --kind diurnal|bursty|spiky|ramp [--seed S] [--minutes M] --out FILE\n"
     "  queuelens-sim run --live --otlp URL --cgroup-root DIR --recommender URL [--speed X]\n"
     "  queuelens-sim policies\n";
 
@@ -47,8 +52,14 @@ struct Flags {
   common::Duration duration = common::Duration::zero();
   common::Duration warmup = std::chrono::minutes{3};
   int64_t seed = 1;
+  int64_t seeds = 1;
+  int64_t seed_base = 0;
+  std::string kind;
+  int64_t minutes = 60;
   double multiplier = 0;
   bool tune = false;
+  int64_t warmup_runs = 0;
+  std::string tower_checkpoint;
   int64_t jobs = std::max(1u, std::thread::hardware_concurrency());
   std::string out = ".";
   bool live = false;
@@ -78,8 +89,26 @@ struct Flags {
     f.Bool("tune", &tune,
            "evaluate: grid-search each baseline's utilisation target and keep the cheapest that "
            "meets the SLO.");
+    f.Int("seeds", &seeds,
+          "evaluate: seeds per policy; the table gives each metric's mean and 95 % confidence "
+          "interval, and a policy passes only if it meets the SLO in every seed.");
+    f.Int("seed-base", &seed_base,
+          "evaluate: the first of the --seeds consecutive seeds; 0 = --seed.");
     f.Int("jobs", &jobs, "evaluate: runs simulated at once.");
-    f.String("out", &out, "evaluate: directory for <app>-<trace>.csv and .html.");
+    f.Int("warmup-runs", &warmup_runs,
+          "Warm Autothrottle's Tower first: K exploring runs of throttle_target on the same app "
+          "and trace (seeds seed+1..seed+K; the first half grid exploration, the rest explore "
+          "0.5), then every run starts from the warmed model with explore 0.");
+    f.String("tower-checkpoint", &tower_checkpoint,
+             "A Tower model to start from (a recommender checkpoint or a file this flag wrote); "
+             "scored runs then use explore 0. With --warmup-runs the warmed model is written "
+             "back to it.");
+    f.String("out", &out,
+             "evaluate: directory for <app>-<trace>.csv (one row per policy and seed), "
+             "<app>-<trace>-summary.csv (one row per policy) and <app>-<trace>.html; trace: the "
+             "file to write.");
+    f.String("kind", &kind, "trace: diurnal, bursty, spiky or ramp (see sim/README.md).");
+    f.Int("minutes", &minutes, "trace: length of the generated trace.");
     f.Bool("live", &live, "run: in real time through running queuelens binaries.");
     f.String("otlp", &otlp,
              "live: OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces.");
@@ -179,11 +208,72 @@ bool WriteFile(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+// Autothrottle's protocol for the Tower: a warmed model (from --tower-checkpoint and/or
+// --warmup-runs exploring runs) and scoring with explore 0; without either, the Tower starts cold
+// and explores 0.1 as the recommender does.
+bool PrepareTower(const sim::App& app, const sim::RateTrace& trace, const Flags& f,
+                  sim::RunOptions& run) {
+  namespace rp = recommender::policies;
+  if (f.warmup_runs <= 0 && f.tower_checkpoint.empty()) return true;
+  if (!f.tower_checkpoint.empty()) {
+    std::string error;
+    const auto text = recommender::ReadSmallFile(f.tower_checkpoint, 256 << 20, &error);
+    if (text) {
+      run.tower.model = *text;
+    } else if (!error.empty() || f.warmup_runs <= 0) {
+      std::fprintf(stderr, "queuelens-sim: --tower-checkpoint %s: %s\n", f.tower_checkpoint.c_str(),
+                   error.empty() ? "no such file" : error.c_str());
+      return false;
+    }
+  }
+  if (f.warmup_runs > 0) {
+    const auto policy = sim::FindPolicy(rp::kThrottleTarget);
+    sim::RunOptions warm = run;
+    warm.progress = nullptr;
+    run.tower.model = sim::WarmTower(
+        app, trace, *policy, warm, static_cast<int>(f.warmup_runs),
+        [&](int k, const sim::RunResult& r) {
+          std::fprintf(stderr, "Tower warm-up run %d/%lld (seed %llu): P99 %.1f ms, %.3f core-h\n",
+                       k + 1, static_cast<long long>(f.warmup_runs),
+                       static_cast<unsigned long long>(run.seed + 1 + k), r.summary.p99 * 1e3,
+                       r.summary.core_hours);
+        });
+    if (!f.tower_checkpoint.empty()) {
+      std::string error;
+      if (!recommender::WriteFileAtomically(f.tower_checkpoint, run.tower.model, &error)) {
+        std::fprintf(stderr, "queuelens-sim: --tower-checkpoint %s: %s\n",
+                     f.tower_checkpoint.c_str(), error.c_str());
+        return false;
+      }
+    }
+  }
+  run.tower.mode = rp::TowerMode::kBandit;
+  run.tower.explore = 0;
+  return true;
+}
+
 int Main(const std::string& command, const Flags& f) {
   if (command == "policies") {
     for (const sim::PolicySpec& p : sim::AllPolicies()) {
       std::printf("%-16s %s\n", p.name.c_str(), p.description.c_str());
     }
+    return 0;
+  }
+  if (command == "trace") {
+    const auto kind = sim::ParseTraceKind(f.kind);
+    if (!kind || f.minutes < 1 || f.out == ".") {
+      std::fprintf(stderr,
+                   "queuelens-sim trace: --kind diurnal|bursty|spiky|ramp, --minutes ≥ 1 and "
+                   "--out FILE are required\n");
+      return 2;
+    }
+    const sim::RateTrace t =
+        sim::GenerateTrace(*kind, static_cast<uint64_t>(f.seed), static_cast<int>(f.minutes));
+    if (!WriteFile(f.out, sim::FormatAutothrottleTrace(t))) {
+      std::fprintf(stderr, "queuelens-sim trace: cannot write %s\n", f.out.c_str());
+      return 1;
+    }
+    std::printf("wrote %s: %zu s, mean %.1f req/s\n", f.out.c_str(), t.rates.size(), t.Mean());
     return 0;
   }
   if (f.app.empty() || f.trace.empty()) {
@@ -234,6 +324,7 @@ int Main(const std::string& command, const Flags& f) {
       std::printf("  last error         %s\n", stats.last_error.c_str());
     return 0;
   }
+  if ((command == "run" || command == "evaluate") && !PrepareTower(app, trace, f, run)) return 1;
   if (command == "run") {
     const auto policy = sim::FindPolicy(f.policy);
     if (!policy) {
@@ -257,6 +348,12 @@ int Main(const std::string& command, const Flags& f) {
   if (command == "evaluate") {
     sim::EvaluateOptions options;
     options.run = run;
+    if (f.seed_base > 0) options.run.seed = static_cast<uint64_t>(f.seed_base);
+    if (f.seeds < 1) {
+      std::fprintf(stderr, "queuelens-sim evaluate: --seeds must be at least 1\n");
+      return 2;
+    }
+    options.seeds = static_cast<int>(f.seeds);
     options.tune = f.tune;
     options.jobs = static_cast<int>(f.jobs);
     // Made (or refused) before minutes of simulation, not after.
@@ -275,11 +372,14 @@ int Main(const std::string& command, const Flags& f) {
     std::fputs(sim::FormatScoreboard(board).c_str(), stdout);
     const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name);
     if (!WriteFile(base + ".csv", sim::ScoreboardCsv(board)) ||
+        !WriteFile(base + "-summary.csv", sim::ScoreboardSummaryCsv(board)) ||
         !WriteFile(base + ".html", sim::ScoreboardHtml(board))) {
-      std::fprintf(stderr, "queuelens-sim evaluate: cannot write %s.{csv,html}\n", base.c_str());
+      std::fprintf(stderr, "queuelens-sim evaluate: cannot write %s{.csv,-summary.csv,.html}\n",
+                   base.c_str());
       return 1;
     }
-    std::printf("wrote %s.csv and %s.html\n", base.c_str(), base.c_str());
+    std::printf("wrote %s.csv, %s-summary.csv and %s.html\n", base.c_str(), base.c_str(),
+                base.c_str());
     return 0;
   }
   std::fprintf(stderr, "queuelens-sim: unknown command \"%s\"\n%s", command.c_str(), kSummary);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <stdexcept>
 
 namespace sim {
 namespace {
@@ -11,6 +12,18 @@ constexpr double kTwoPi = 6.283185307179586;
 
 double BackgroundAt(const Background& b, double t) {
   return std::max(0.0, b.mean + b.amplitude * std::sin(kTwoPi * (t + b.phase) / b.period));
+}
+
+// kube-scheduler's scores count a pod that requests no CPU as requesting 100m
+// (DefaultMilliCPURequest); fits count what pods request.
+constexpr int64_t kDefaultMilliCpu = 100;
+// InterPodAffinity's weight in the default scheduler profile, times its normalised maximum.
+constexpr int64_t kPreferredAntiAffinityScore = 2 * 100;
+
+int64_t Milli(double cores) { return std::llround(cores * 1000); }
+int64_t ScoreMilli(double cores) {
+  const int64_t m = Milli(cores);
+  return m > 0 ? m : kDefaultMilliCpu;
 }
 
 std::vector<double> Weights(const App& app) {
@@ -30,18 +43,14 @@ Simulation::Simulation(const App& app, const RateTrace& trace, SimulationOptions
       trace_end_(trace.duration()),
       cpu_(DeriveSeed(options.seed, 4)),
       trace_hi_(DeriveSeed(options.seed, 2) | 1) {
-  for (const NodeGroup& g : app.nodes) {
-    for (int i = 0; i < g.count; ++i) {
-      const int node = cpu_.AddNode(g.cores);
-      backgrounds_.push_back(g.background);
-      node_requested_.push_back(0);
-      if (g.background.mean > 0 || g.background.amplitude > 0) {
-        cpu_.SetBackground(node, BackgroundAt(g.background, 0), 0);
-        queue_.Push(g.background.step, kBackground, static_cast<uint32_t>(node));
-      }
+  for (size_t g = 0; g < app.nodes.size(); ++g) {
+    if (app.node_autoscaler && app.nodes[g].name == app.node_autoscaler->group) {
+      autoscaled_group_ = static_cast<int>(g);
     }
+    for (int i = 0; i < app.nodes[g].count; ++i) AddNode(static_cast<int>(g));
   }
   services_.resize(app.services.size());
+  const uint64_t connection_seed = DeriveSeed(options.seed, 3);
   for (size_t s = 0; s < app.services.size(); ++s) {
     const Service& svc = app.services[s];
     ServiceRun& run = services_[s];
@@ -49,11 +58,24 @@ Simulation::Simulation(const App& app, const RateTrace& trace, SimulationOptions
     // Kubernetes defaults the request to the limit when only a limit is given.
     run.cpu_request = svc.cpu_request > 0 ? svc.cpu_request : svc.cpu_limit;
     run.threads = svc.threads;
-    for (int i = 0; i < svc.replicas; ++i) AddReplica(static_cast<uint32_t>(s), true);
+    run.connection_lifetime = svc.connection_lifetime;
+    if (run.connection_lifetime > 0) {
+      run.connections.resize(static_cast<size_t>(std::max(1, svc.connections)));
+      run.connection_rng = Rng(DeriveSeed(connection_seed, s));
+    }
+    for (int i = 0; i < svc.replicas; ++i) AddPod(static_cast<uint32_t>(s), true);
+    // Requests need a pod to go to: a service must start with one placed.
+    if (run.live.empty()) {
+      throw std::invalid_argument("services." + svc.name +
+                                  ": no node has the CPU for its first replica");
+    }
+  }
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    if (nodes_[n].pods == 0) NodeEmptied(static_cast<int>(n));
   }
   // Its own stream, so a scenario leaves the arrivals as they were.
   interference_ =
-      InterferenceTimeline(options.scenario, app, DeriveSeed(options.seed, 3), trace_end_);
+      InterferenceTimeline(options.scenario, app, DeriveSeed(options.seed, 5), trace_end_);
   if (!interference_.empty()) queue_.Push(interference_[0].time, kInterference, 0);
   next_arrival_ = arrivals_.Next();
   if (std::isfinite(next_arrival_.time)) queue_.Push(next_arrival_.time, kArrival, 0);
@@ -113,7 +135,84 @@ void Simulation::Dispatch(const EventQueue::Event& e) {
       }
       break;
     }
+    case kNodeReady: {
+      provisioning_ = false;
+      const int node = AddNode(autoscaled_group_);
+      SchedulePending();
+      if (nodes_[static_cast<size_t>(node)].pods == 0) NodeEmptied(node);
+      MaybeScaleUp();
+      break;
+    }
+    case kNodeUnneeded: {
+      NodeRun& n = nodes_[e.id];
+      const NodeAutoscaler& a = *app_.node_autoscaler;
+      // A node that took pods since it was found empty has a later empty_since, or none.
+      if (!n.present || n.pods > 0 || n.empty_since < 0 ||
+          now_ - n.empty_since < a.scale_down_unneeded_time - 1e-9) {
+        break;
+      }
+      if (GroupNodes(n.group) <= a.min_nodes) break;
+      n.present = false;
+      --nodes_present_;
+      break;
+    }
   }
+}
+
+int Simulation::GroupNodes(int group) const {
+  int count = 0;
+  for (const NodeRun& n : nodes_) count += n.present && n.group == group ? 1 : 0;
+  return count;
+}
+
+int Simulation::AddNode(int group) {
+  const NodeGroup& g = app_.nodes[static_cast<size_t>(group)];
+  // A removed node of the group comes back before a new one is made: CpuModel keeps its nodes.
+  int node = -1;
+  for (size_t n = 0; n < nodes_.size() && node < 0; ++n) {
+    if (!nodes_[n].present && nodes_[n].group == group) node = static_cast<int>(n);
+  }
+  if (node < 0) {
+    node = cpu_.AddNode(g.cores);
+    backgrounds_.push_back(g.background);
+    nodes_.emplace_back();
+    node_scratch_.push_back(0);
+    if (g.background.mean > 0 || g.background.amplitude > 0) {
+      cpu_.SetBackground(node, BackgroundAt(g.background, now_), now_);
+      queue_.Push(now_ + g.background.step, kBackground, static_cast<uint32_t>(node));
+    }
+  }
+  NodeRun& n = nodes_[static_cast<size_t>(node)];
+  n = NodeRun{};
+  n.group = group;
+  n.allocatable = g.allocatable > 0 ? g.allocatable : SystemReservedAllocatable(g.cores);
+  n.allocatable_milli = Milli(n.allocatable);
+  ++nodes_present_;
+  return node;
+}
+
+void Simulation::NodeEmptied(int node) {
+  NodeRun& n = nodes_[static_cast<size_t>(node)];
+  if (n.group != autoscaled_group_ || app_.node_autoscaler->scale_down_unneeded_time <= 0) return;
+  n.empty_since = now_;
+  queue_.Push(now_ + app_.node_autoscaler->scale_down_unneeded_time, kNodeUnneeded,
+              static_cast<uint32_t>(node));
+}
+
+void Simulation::MaybeScaleUp() {
+  if (autoscaled_group_ < 0 || provisioning_ || pending_.empty()) return;
+  const NodeAutoscaler& a = *app_.node_autoscaler;
+  if (GroupNodes(autoscaled_group_) >= a.max_nodes) return;
+  // Only pods an empty node of the group would take make Cluster Autoscaler add one.
+  const NodeGroup& g = app_.nodes[static_cast<size_t>(autoscaled_group_)];
+  const int64_t allocatable =
+      Milli(g.allocatable > 0 ? g.allocatable : SystemReservedAllocatable(g.cores));
+  const bool helps = std::any_of(pending_.begin(), pending_.end(), [&](const PendingPod& p) {
+    return PodRequestMilli(p.service) <= allocatable;
+  });
+  if (!helps) return;
+  provisioning_ = true;
+  queue_.Push(now_ + a.provisioning_delay, kNodeReady, 0);
 }
 
 void Simulation::StartRequest() {
@@ -135,18 +234,29 @@ void Simulation::Deliver(uint32_t f) {
   Frame& fr = frames_[f];
   fr.arrival = now_;
   ServiceRun& s = services_[program_.ops[fr.op].service];
-  // Round robin over ready replicas, like kube-proxy; a service always keeps one ready replica
-  // (SetReplicas drains starting pods first), the fallback only covers a start with none.
-  uint32_t r;
-  if (!s.routable.empty()) {
-    r = s.routable[s.next_route++ % s.routable.size()];
-  } else {
-    r = s.live.front();
-  }
+  const uint32_t r = Route(s);
   TouchTruth(s.truth);
   ++s.truth.present;
   ++s.truth.arrivals;
   Admit(r, f);
+}
+
+uint32_t Simulation::Route(ServiceRun& s) {
+  // A service always keeps one ready replica (SetReplicas drains starting pods first); the
+  // fallback only covers a start with none.
+  if (s.routable.empty()) return s.live.front();
+  if (s.connection_lifetime <= 0) {  // round robin over ready replicas per request
+    return s.routable[s.next_route++ % s.routable.size()];
+  }
+  // A connection goes to a random ready replica, as kube-proxy's iptables rules pick one per
+  // connection, and carries calls until it expires or its replica stops being ready.
+  ServiceRun::Connection& c = s.connections[s.next_connection++ % s.connections.size()];
+  if (c.replica == kNone || now_ >= c.expires ||
+      replicas_[c.replica].state != ReplicaState::kReady) {
+    c.replica = s.routable[s.connection_rng.Next() % s.routable.size()];
+    c.expires = now_ + s.connection_lifetime * (0.9 + 0.2 * s.connection_rng.Uniform());
+  }
+  return c.replica;
 }
 
 void Simulation::Admit(uint32_t r, uint32_t f) {
@@ -327,12 +437,60 @@ std::string PodName(std::string_view deployment, int ordinal) {
 
 void Simulation::FreeTask(uint32_t task) { free_tasks_.push_back(task); }
 
-uint32_t Simulation::AddReplica(uint32_t service, bool ready) {
-  ServiceRun& s = services_[service];
-  int node = 0;
-  for (size_t n = 1; n < node_requested_.size(); ++n) {
-    if (node_requested_[n] < node_requested_[static_cast<size_t>(node)]) node = static_cast<int>(n);
+int64_t Simulation::PodRequestMilli(uint32_t service) const {
+  const ServiceRun& s = services_[service];
+  // A request above the limit is not a valid pod spec: the request follows a lower limit.
+  return Milli(s.cpu_limit > 0 ? std::min(s.cpu_limit, s.cpu_request) : s.cpu_request);
+}
+
+int Simulation::PickNode(uint32_t service, int64_t milli) {
+  const ServiceRun& s = services_[service];
+  if (s.anti_affinity) {
+    std::fill(node_scratch_.begin(), node_scratch_.end(), 0);
+    for (const uint32_t id : s.live) node_scratch_[static_cast<size_t>(replicas_[id].node)] = 1;
+    for (const uint32_t id : s.draining) {
+      node_scratch_[static_cast<size_t>(replicas_[id].node)] = 1;
+    }
   }
+  const int64_t score_milli = milli > 0 ? milli : kDefaultMilliCpu;
+  int best = -1;
+  int64_t best_score = -1;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const NodeRun& n = nodes_[i];
+    // Filters: NodeResourcesFit on CPU, then required anti-affinity.
+    if (!n.present || n.requested_milli + milli > n.allocatable_milli) continue;
+    if (s.anti_affinity && node_scratch_[i]) continue;
+    // NodeResourcesFit's LeastAllocated score on CPU, 0…100 in whole points.
+    const int64_t requested = n.score_requested_milli + score_milli;
+    int64_t score = requested > n.allocatable_milli
+                        ? 0
+                        : (n.allocatable_milli - requested) * 100 / n.allocatable_milli;
+    if (s.avoid_node >= 0 && static_cast<int>(i) != s.avoid_node) {
+      score += kPreferredAntiAffinityScore;
+    }
+    if (score > best_score) {  // ties go to the lowest index
+      best = static_cast<int>(i);
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+bool Simulation::AddPod(uint32_t service, bool ready) {
+  const int node = PickNode(service, PodRequestMilli(service));
+  if (node < 0) {
+    pending_.push_back({.service = service, .since = now_});
+    ++services_[service].pending;
+    MaybeScaleUp();
+    return false;
+  }
+  Place(service, node, ready);
+  return true;
+}
+
+uint32_t Simulation::Place(uint32_t service, int node, bool ready) {
+  ServiceRun& s = services_[service];
+  s.avoid_node = -1;  // the preference was for this placement
   const auto id = static_cast<uint32_t>(replicas_.size());
   Replica& r = replicas_.emplace_back();
   r.service = service;
@@ -342,7 +500,12 @@ uint32_t Simulation::AddReplica(uint32_t service, bool ready) {
   r.state = ready ? ReplicaState::kReady : ReplicaState::kStarting;
   r.created = now_;
   r.guaranteed = s.cpu_limit > 0 && s.cpu_request >= s.cpu_limit;
-  node_requested_[static_cast<size_t>(node)] += s.cpu_request;
+  r.cpu_request = static_cast<double>(PodRequestMilli(service)) / 1000;
+  NodeRun& n = nodes_[static_cast<size_t>(node)];
+  n.requested_milli += Milli(r.cpu_request);
+  n.score_requested_milli += ScoreMilli(r.cpu_request);
+  ++n.pods;
+  n.empty_since = -1;
   s.live.push_back(id);
   if (ready) {
     s.routable.push_back(id);
@@ -352,21 +515,62 @@ uint32_t Simulation::AddReplica(uint32_t service, bool ready) {
   return id;
 }
 
+void Simulation::SetPodRequest(Replica& rep, double cores) {
+  NodeRun& n = nodes_[static_cast<size_t>(rep.node)];
+  n.requested_milli += Milli(cores) - Milli(rep.cpu_request);
+  n.score_requested_milli += ScoreMilli(cores) - ScoreMilli(rep.cpu_request);
+  rep.cpu_request = cores;
+}
+
+void Simulation::ReleasePod(uint32_t id) {
+  Replica& rep = replicas_[id];
+  cpu_.RemoveContainer(rep.container, now_);
+  rep.state = ReplicaState::kGone;
+  NodeRun& n = nodes_[static_cast<size_t>(rep.node)];
+  n.requested_milli -= Milli(rep.cpu_request);
+  n.score_requested_milli -= ScoreMilli(rep.cpu_request);
+  if (--n.pods == 0) NodeEmptied(rep.node);
+  SchedulePending();
+}
+
+void Simulation::SchedulePending() {
+  if (pending_.empty()) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    const PendingPod p = pending_[i];
+    const int node = PickNode(p.service, PodRequestMilli(p.service));
+    if (node < 0) {
+      pending_[kept++] = p;
+      continue;
+    }
+    --services_[p.service].pending;
+    Place(p.service, node, app_.pod_startup <= 0);
+  }
+  pending_.resize(kept);
+  MaybeScaleUp();
+}
+
 void Simulation::RemoveIfIdle(uint32_t r) {
   Replica& rep = replicas_[r];
   if (rep.state != ReplicaState::kDraining || rep.busy > 0 || !rep.waiting.empty()) return;
-  ServiceRun& s = services_[rep.service];
-  cpu_.RemoveContainer(rep.container, now_);
-  rep.state = ReplicaState::kGone;
-  node_requested_[static_cast<size_t>(rep.node)] -= s.cpu_request;
-  std::erase(s.draining, r);
+  std::erase(services_[rep.service].draining, r);
+  ReleasePod(r);
 }
 
 void Simulation::SetReplicas(uint32_t service, int n) {
   ServiceRun& s = services_[service];
   n = std::max(1, n);
-  while (static_cast<int>(s.live.size()) < n) AddReplica(service, app_.pod_startup <= 0);
-  while (static_cast<int>(s.live.size()) > n) {
+  while (Replicas(service) < n) AddPod(service, app_.pod_startup <= 0);
+  while (Replicas(service) > n) {
+    if (s.pending > 0) {  // the newest Pending pod: it has nothing to lose
+      for (size_t i = pending_.size(); i-- > 0;) {
+        if (pending_[i].service != service) continue;
+        pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+      --s.pending;
+      continue;
+    }
     // Newest starting pod first (it serves nothing yet), else the newest ready one.
     auto pick = std::find_if(s.live.rbegin(), s.live.rend(), [this](uint32_t id) {
       return replicas_[id].state == ReplicaState::kStarting;
@@ -376,9 +580,7 @@ void Simulation::SetReplicas(uint32_t service, int n) {
     s.live.erase(std::next(pick).base());
     Replica& rep = replicas_[id];
     if (rep.state == ReplicaState::kStarting) {
-      cpu_.RemoveContainer(rep.container, now_);
-      rep.state = ReplicaState::kGone;
-      node_requested_[static_cast<size_t>(rep.node)] -= s.cpu_request;
+      ReleasePod(id);
       continue;
     }
     rep.state = ReplicaState::kDraining;
@@ -391,12 +593,42 @@ void Simulation::SetReplicas(uint32_t service, int n) {
 void Simulation::SetCpuLimit(uint32_t service, double cores) {
   ServiceRun& s = services_[service];
   s.cpu_limit = cores;
-  for (uint32_t id : s.live) cpu_.SetLimit(replicas_[id].container, cores, now_);
-  for (uint32_t id : s.draining) cpu_.SetLimit(replicas_[id].container, cores, now_);
+  bool lowered = false;
+  auto resize = [&](uint32_t id) {
+    Replica& rep = replicas_[id];
+    // A Guaranteed pod keeps request = limit; a Burstable pod's request stays below its limit.
+    double request = s.cpu_request;
+    if (rep.guaranteed) {
+      request = cores > 0 ? cores : rep.cpu_request;
+    } else if (cores > 0) {
+      request = std::min(cores, s.cpu_request);
+    }
+    const NodeRun& n = nodes_[static_cast<size_t>(rep.node)];
+    const int64_t more = Milli(request) - Milli(rep.cpu_request);
+    if (more > 0 && n.requested_milli + more > n.allocatable_milli) {
+      ++infeasible_resizes_;
+      return;
+    }
+    lowered = lowered || more < 0;
+    SetPodRequest(rep, request);
+    cpu_.SetLimit(rep.container, cores, now_);
+  };
+  for (const uint32_t id : s.live) resize(id);
+  for (const uint32_t id : s.draining) resize(id);
+  if (lowered) SchedulePending();
 }
 
+void Simulation::SetAntiAffinity(uint32_t service, bool required) {
+  services_[service].anti_affinity = required;
+  if (!required) SchedulePending();
+}
+
+void Simulation::AvoidNode(uint32_t service, int node) { services_[service].avoid_node = node; }
+
+int Simulation::PendingReplicas(uint32_t service) const { return services_[service].pending; }
+
 int Simulation::Replicas(uint32_t service) const {
-  return static_cast<int>(services_[service].live.size());
+  return static_cast<int>(services_[service].live.size()) + services_[service].pending;
 }
 
 int Simulation::ReadyReplicas(uint32_t service) const {

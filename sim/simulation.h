@@ -51,6 +51,9 @@ struct Replica {
   // Guaranteed QoS (CPU request = limit) when created; Kubernetes keeps a pod's QoS class for
   // its life, and an in-place resize that would change it is refused.
   bool guaranteed = false;
+  // The pod's CPU request now (cores): a Guaranteed pod's follows its limit, a Burstable pod's
+  // is the service's request, lowered to a lower limit.
+  double cpu_request = 0;
 };
 
 // What the simulator knows about one service exactly: the ground truth the exporter's estimates
@@ -91,15 +94,36 @@ class Simulation {
   // The trace's end: no arrivals after it.
   double end() const { return trace_end_; }
 
-  // Actuation. Replicas beyond `n` are removed newest first, those still starting at once and
-  // ready ones after draining (no new requests; gone when idle); new ones start on the node with
-  // the least CPU requested and become ready after the app's pod_startup. n ≥ 1.
+  // Actuation. Replicas beyond `n` are removed: Pending pods first, then newest first, those
+  // still starting at once and ready ones after draining (no new requests; gone when idle). New
+  // pods are scheduled as kube-scheduler does (see PickNode) and become ready after the app's
+  // pod_startup; a pod that fits no node stays Pending (no container, no traffic) and is
+  // scheduled, oldest first, when capacity frees. n ≥ 1.
   void SetReplicas(uint32_t service, int n);
-  // Per-pod CFS limit of every replica of the service, at once; ≤ 0 removes the quota.
+  // Per-pod CFS limit of every replica of the service, an in-place resize. A Guaranteed pod's
+  // request moves with its limit; a resize that would raise requests beyond the node's
+  // allocatable is left unapplied on that pod (Kubernetes' Deferred/Infeasible resize) and
+  // counted. New pods get the service's new limit. ≤ 0 removes the quota.
   void SetCpuLimit(uint32_t service, double cores);
+  // Required pod anti-affinity on the node: a new pod of the service avoids every node that runs
+  // one (pods already placed stay, as IgnoredDuringExecution).
+  void SetAntiAffinity(uint32_t service, bool required);
+  // Preferred anti-affinity to `node` for the service's next placement only (a weight-100 term
+  // under InterPodAffinity's score weight 2): the node is still used when nothing else fits.
+  void AvoidNode(uint32_t service, int node);
 
-  int Replicas(uint32_t service) const;       // starting + ready
+  int Replicas(uint32_t service) const;       // Pending + starting + ready: the desired pods
   int ReadyReplicas(uint32_t service) const;  // ready
+  int PendingReplicas(uint32_t service) const;
+  int PendingReplicas() const { return static_cast<int>(pending_.size()); }
+  // Resizes left unapplied on a pod because its node lacked the capacity.
+  uint64_t infeasible_resizes() const { return infeasible_resizes_; }
+  // Nodes in the cluster now (the node autoscaler adds and removes them).
+  int Nodes() const { return nodes_present_; }
+  double NodeAllocatable(int node) const { return nodes_[static_cast<size_t>(node)].allocatable; }
+  double NodeRequested(int node) const {
+    return static_cast<double>(nodes_[static_cast<size_t>(node)].requested_milli) / 1000;
+  }
   double CpuLimit(uint32_t service) const { return services_[service].cpu_limit; }
   double CpuRequest(uint32_t service) const { return services_[service].cpu_request; }
 
@@ -136,7 +160,16 @@ class Simulation {
   int64_t ToUnixNanos(double t) const;
 
  private:
-  enum EventKind : uint32_t { kArrival, kDeliver, kResume, kPodReady, kBackground, kInterference };
+  enum EventKind : uint32_t {
+    kArrival,
+    kDeliver,
+    kResume,
+    kPodReady,
+    kBackground,
+    kNodeReady,
+    kNodeUnneeded,
+    kInterference
+  };
 
   struct Frame {  // one call at one replica
     exporter::spans::TraceId trace;
@@ -166,7 +199,35 @@ class Simulation {
     std::vector<uint32_t> draining;
     uint32_t next_route = 0;
     int ordinal = 0;
+    int pending = 0;  // Pending pods
+    bool anti_affinity = false;
+    int avoid_node = -1;
+    // Long-lived connections (connection_lifetime > 0): each stays with its replica until
+    // `expires` or until the replica stops being ready; calls take them in turn.
+    struct Connection {
+      uint32_t replica = kNone;
+      double expires = 0;
+    };
+    double connection_lifetime = 0;
+    std::vector<Connection> connections;
+    uint32_t next_connection = 0;
+    Rng connection_rng;
     ServiceTruth truth;
+  };
+  struct NodeRun {
+    int group = 0;
+    bool present = true;
+    double allocatable = 0;
+    // Milli-cores, as the scheduler sums them, so fits are exact.
+    int64_t allocatable_milli = 0;
+    int64_t requested_milli = 0;
+    int64_t score_requested_milli = 0;  // with the scheduler's 100m for pods requesting none
+    int pods = 0;                       // not gone
+    double empty_since = -1;            // when the node last became empty; -1 while it has pods
+  };
+  struct PendingPod {
+    uint32_t service = 0;
+    double since = 0;
   };
 
   void Dispatch(const EventQueue::Event& e);
@@ -179,7 +240,21 @@ class Simulation {
   void EmitSpan(const Frame& f);
   uint32_t NewFrame();
   uint32_t NewTask(uint32_t frame, uint32_t pc, uint32_t parent, uint64_t seed);
-  uint32_t AddReplica(uint32_t service, bool ready);
+  uint32_t Route(ServiceRun& s);
+  int AddNode(int group);
+  int GroupNodes(int group) const;  // nodes of the group present now
+  // Starts the node's scale-down-unneeded clock when the autoscaler may remove it.
+  void NodeEmptied(int node);
+  // Creates a pod: on a node if one fits (returns true), else Pending.
+  bool AddPod(uint32_t service, bool ready);
+  // kube-scheduler's choice for a pod of `service` requesting `milli`: -1 when none fits.
+  int PickNode(uint32_t service, int64_t milli);
+  uint32_t Place(uint32_t service, int node, bool ready);
+  int64_t PodRequestMilli(uint32_t service) const;
+  void SetPodRequest(Replica& rep, double cores);
+  void ReleasePod(uint32_t replica);
+  void SchedulePending();
+  void MaybeScaleUp();
   void RemoveIfIdle(uint32_t replica);
   void TouchTruth(ServiceTruth& t);
   void FreeTask(uint32_t task);
@@ -194,11 +269,17 @@ class Simulation {
   EventQueue queue_;
   CpuModel cpu_;
   std::vector<Background> backgrounds_;  // per node
-  std::vector<double> node_requested_;   // Σ cpu_request of live replicas, per node
+  std::vector<NodeRun> nodes_;
+  int nodes_present_ = 0;
+  bool provisioning_ = false;  // the node autoscaler is adding a node
+  int autoscaled_group_ = -1;
   // The scenario's changes, applied in order by kInterference events.
   std::vector<InterferenceChange> interference_;
   std::deque<Replica> replicas_;
   std::vector<ServiceRun> services_;
+  std::vector<PendingPod> pending_;  // oldest first
+  std::vector<char> node_scratch_;   // per node, for placement
+  uint64_t infeasible_resizes_ = 0;
   std::vector<Frame> frames_;
   std::vector<uint32_t> free_frames_;
   std::vector<Task> tasks_;

@@ -5,6 +5,62 @@
 namespace recommender::checkpoint {
 namespace {
 
+void WriteQueueBalancing(const policies::QueueBalancingMemory& m, json::Writer& w) {
+  w.StartObject();
+  w.Key("allocated");
+  w.Bool(m.allocated);
+  json::Time(w, "allocated_at", m.allocated_at);
+  w.Key("replicas");
+  w.Int(m.replicas);
+  json::WriteTerms(w, "terms", m.terms);
+  w.EndObject();
+}
+
+void ReadQueueBalancing(json::ObjectReader& parent, policies::QueueBalancingMemory& m) {
+  const rapidjson::Value* v = parent.Object("queue_balancing");
+  if (v == nullptr) return;
+  json::ObjectReader r(*v, parent.Path("queue_balancing"));
+  r.Bool("allocated", m.allocated);
+  r.Time("allocated_at", m.allocated_at);
+  r.Int("replicas", m.replicas);
+  r.ReadTerms("terms", m.terms);
+  parent.Adopt(r);
+}
+
+void WriteHab(const policies::HabMemory& m, json::Writer& w) {
+  w.StartObject();
+  w.Key("stage");
+  w.Int(static_cast<int>(m.stage));
+  json::Double(w, "phi_left", m.phi_left);
+  json::Double(w, "phi_right", m.phi_right);
+  json::Double(w, "phi", m.phi);
+  json::Time(w, "started_at", m.started_at);
+  json::Time(w, "probe_at", m.probe_at);
+  json::Double(w, "last_latency_seconds", m.last_latency_seconds);
+  json::Double(w, "pods", m.pods);
+  w.EndObject();
+}
+
+void ReadHab(json::ObjectReader& parent, policies::HabMemory& m) {
+  const rapidjson::Value* v = parent.Object("hab");
+  if (v == nullptr) return;
+  json::ObjectReader r(*v, parent.Path("hab"));
+  int stage = 0;
+  r.Int("stage", stage);
+  if (r.ok() && (stage < 0 || stage > static_cast<int>(policies::HabMemory::Stage::kConverged))) {
+    r.Fail("stage", "outside 0..3");
+  }
+  m.stage = static_cast<policies::HabMemory::Stage>(stage);
+  r.Double("phi_left", m.phi_left);
+  r.Double("phi_right", m.phi_right);
+  r.Double("phi", m.phi);
+  r.Time("started_at", m.started_at);
+  r.Time("probe_at", m.probe_at);
+  r.Double("last_latency_seconds", m.last_latency_seconds);
+  r.Double("pods", m.pods);
+  parent.Adopt(r);
+}
+
 void WriteThrottleTarget(const policies::ThrottleTargetMemory& m, json::Writer& w) {
   w.StartObject();
   json::Double(w, "limit", m.limit);
@@ -109,6 +165,10 @@ void ReadK8sCpu(json::ObjectReader& parent, const char* key, policies::K8sCpuMem
 
 void WritePolicyState(const policies::PolicyMemory& memory, json::Writer& w) {
   w.StartObject();
+  w.Key("queue_balancing");
+  WriteQueueBalancing(memory.queue_balancing, w);
+  w.Key("hab");
+  WriteHab(memory.hab, w);
   w.Key("throttle_target");
   WriteThrottleTarget(memory.throttle_target, w);
   w.Key("showar");
@@ -131,6 +191,8 @@ bool ReadPolicyState(const rapidjson::Value& value, policies::PolicyMemory& memo
   ReadHpa(r, m.hpa_cpu);
   ReadK8sCpu(r, "k8s_cpu", m.k8s_cpu);
   ReadK8sCpu(r, "k8s_cpu_fast", m.k8s_cpu_fast);
+  ReadHab(r, m.hab);
+  ReadQueueBalancing(r, m.queue_balancing);
   if (!r.ok()) {
     if (error != nullptr) *error = r.error();
     return false;
@@ -171,12 +233,15 @@ void WriteTowerState(const policies::Tower& tower, json::Writer& w) {
   w.Int(st.observed);
   w.Key("rng_state");
   w.Uint64(st.rng_state);
+  json::Time(w, "minute_start", st.minute_start);
   w.Key("minute_alloc_passes");
   w.Int(st.minute_alloc_passes);
   json::Double(w, "minute_alloc_sum", st.minute_alloc_sum);
-  json::Double(w, "minute_last_p99_ratio", st.minute_last_p99_ratio);
+  json::Double(w, "minute_p99_ratio", st.minute_p99_ratio);
   w.Key("minute_has_p99");
   w.Bool(st.minute_has_p99);
+  w.Key("minute_p99_inside");
+  w.Bool(st.minute_p99_inside);
   w.EndObject();
 }
 
@@ -204,10 +269,12 @@ bool ReadTowerState(const rapidjson::Value& value, policies::Tower& tower, std::
   r.Time("last_choice", t.last_choice);
   r.Int("observed", t.observed);
   r.Uint64("rng_state", t.rng_state);
+  r.Time("minute_start", t.minute_start);
   r.Int("minute_alloc_passes", t.minute_alloc_passes);
   r.Double("minute_alloc_sum", t.minute_alloc_sum);
-  r.Double("minute_last_p99_ratio", t.minute_last_p99_ratio);
+  r.Double("minute_p99_ratio", t.minute_p99_ratio);
   r.Bool("minute_has_p99", t.minute_has_p99);
+  r.Bool("minute_p99_inside", t.minute_p99_inside);
   if (r.ok() && (t.choice.action < 0 || t.choice.action >= policies::kTowerActions)) {
     r.Fail("action", "outside 0..80");
   }
@@ -216,6 +283,43 @@ bool ReadTowerState(const rapidjson::Value& value, policies::Tower& tower, std::
     return false;
   }
   tower.Restore(std::move(t));
+  return true;
+}
+
+}  // namespace recommender::checkpoint
+
+namespace recommender::checkpoint {
+
+std::string WriteTowerModel(const policies::Tower& tower) {
+  rapidjson::StringBuffer buffer;
+  json::Writer w(buffer);
+  w.StartObject();
+  w.Key("format");
+  w.String(kTowerModelFormat);
+  w.Key("version");
+  w.Int(1);
+  w.Key("tower");
+  WriteTowerState(tower, w);
+  w.EndObject();
+  return buffer.GetString();
+}
+
+bool ReadTowerModel(std::string_view text, policies::Tower& tower, std::string* error) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    if (error != nullptr) *error = "not a JSON object";
+    return false;
+  }
+  const auto it = doc.FindMember("tower");
+  if (it == doc.MemberEnd() || !it->value.IsObject()) {
+    if (error != nullptr) *error = "missing tower";
+    return false;
+  }
+  policies::Tower restored(tower.options());
+  if (!ReadTowerState(it->value, restored, error)) return false;
+  restored.StartRun();
+  tower = std::move(restored);
   return true;
 }
 

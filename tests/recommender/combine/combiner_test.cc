@@ -67,9 +67,9 @@ TEST_F(CombinerTest, PicksTheConfiguredPolicies) {
   EXPECT_EQ(r.key, config_.key);
   EXPECT_EQ(r.replicas, 4);
   EXPECT_EQ(r.cpu_cores, 1.5);
-  EXPECT_EQ(r.policy, "queue_balancing");
+  EXPECT_EQ(r.policy, "queue_sizing");
   EXPECT_EQ(r.cpu_policy, "throttle_target");
-  EXPECT_EQ(r.reason, "queue_balancing: queues; throttle_target: throttling");
+  EXPECT_EQ(r.reason, "queue_sizing: queues; throttle_target: throttling");
   EXPECT_EQ(r.computed_at, clock_.Now());
   EXPECT_FALSE(r.stale);
   EXPECT_TRUE(r.steps.empty());
