@@ -370,7 +370,9 @@ int Main(const std::string& command, const Flags& f) {
         sim::Evaluate(app, trace, trace_name, sim::ParsePolicyList(f.policies), options);
     progress.Done();
     std::fputs(sim::FormatScoreboard(board).c_str(), stdout);
-    const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name);
+    // Runs under interference get their own files beside the undisturbed ones.
+    const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name) +
+                             (board.scenario == "none" ? "" : "-" + Stem(board.scenario));
     if (!WriteFile(base + ".csv", sim::ScoreboardCsv(board)) ||
         !WriteFile(base + "-summary.csv", sim::ScoreboardSummaryCsv(board)) ||
         !WriteFile(base + ".html", sim::ScoreboardHtml(board))) {

@@ -54,7 +54,7 @@ class EvaluateCli(unittest.TestCase):
             self.assertIn("seeds 4..5", r.stdout)
             with open(os.path.join(tmp, "hotel-reservation-constant.csv")) as f:
                 rows = f.read().splitlines()[1:]
-            self.assertEqual(sorted((row.split(",")[3], row.split(",")[2]) for row in rows),
+            self.assertEqual(sorted((row.split(",")[4], row.split(",")[3]) for row in rows),
                              [("hpa_cpu", "4"), ("hpa_cpu", "5"), ("static", "4"), ("static", "5")])
             with open(os.path.join(tmp, "hotel-reservation-constant-summary.csv")) as f:
                 self.assertEqual(len(f.read().splitlines()), 3)
