@@ -34,6 +34,11 @@ namespace recommender {
 //       cpu_policy: throttle_target
 //       budget_group: shop
 //       tower_high_cpu_group: true
+//       # Safety overrides (defaults and workloads); unset keeps the policy's own (README):
+//       replica_stabilization_window: 300s   # seconds or a duration; 0: none
+//       replica_max_step: 4                  # replicas per pass; 0: no limit
+//       cpu_stabilization_window: 20s
+//       cpu_max_step_factor: 2               # above 1; 0: no limit
 struct WorkloadFile {
   WorkloadConfig defaults;
   std::vector<WorkloadConfig> workloads;
@@ -76,7 +81,6 @@ struct RecommenderConfig {
   common::Duration staleness = std::chrono::minutes{1};
   common::Duration stabilization_window = std::chrono::minutes{5};
   int64_t max_replica_step = 4;
-  double max_cpu_step_factor = 2;
 
   std::string checkpoint_file;
   common::Duration checkpoint_interval = std::chrono::seconds{10};

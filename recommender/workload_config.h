@@ -4,9 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "recommender/model/workload_key.h"
 
 namespace recommender {
+
+// An operator's override of the safety post-processors for one channel of one workload; an
+// unset field keeps the default of the channel's policy (combine::DefaultSafety).
+struct SafetyOverride {
+  std::optional<common::Duration> stabilization_window;
+  std::optional<double> max_step;  // replicas per pass, or a CPU factor; 0: no limit
+};
 
 // One entry of --config: a workload and how to scale it. Parsed and validated in config.cc.
 struct WorkloadConfig {
@@ -22,6 +30,8 @@ struct WorkloadConfig {
   std::string cpu_policy = "throttle_target";
   std::optional<std::string> budget_group;  // queue_balancing and hab share a pod budget in it
   bool tower_high_cpu_group = false;  // gets the Tower's target1 (Autothrottle's high-CPU group)
+  SafetyOverride replica_safety;
+  SafetyOverride cpu_safety;
 };
 
 // A pod budget shared by the workloads naming it (QueueFlower's C extra pods).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 
 #include "common/text_serializer.h"
 #include "exporter/config.h"
@@ -144,6 +145,27 @@ void ClosedLoop::RunCaptains(double t) {
   }
   FillKernelSample(sim_, captain_sample_);
   captains_->Step(captain_sample_, targets_, At(t));
+
+  // Each Captain writes its own container's quota at this tick, as Autothrottle's daemon writes
+  // the pod cgroup; the recommender's throttle_target cpuCores stays advice and is not applied.
+  const std::vector<exporter::state::KernelSnapshot::Captain> captains = captains_->Snapshot();
+  const App& app = sim_.app();
+  for (const Replica& r : sim_.replicas()) {
+    if (r.state == ReplicaState::kGone) continue;
+    const std::string& container = app.services[r.service].name;
+    const auto key = std::tie(app.k8s_namespace, r.pod, container);
+    const auto it =
+        std::lower_bound(captains.begin(), captains.end(), key, [](const auto& c, const auto& k) {
+          return std::tie(c.k8s_namespace, c.pod, c.container) < k;
+        });
+    if (it == captains.end() || std::tie(it->k8s_namespace, it->pod, it->container) != key) {
+      continue;
+    }
+    if (std::abs(it->recommended_cpu_cores - sim_.cpu().Limit(r.container)) >= kLimitResolution) {
+      sim_.cpu().SetLimit(r.container, it->recommended_cpu_cores, sim_.now());
+      ++scaling_actions_;
+    }
+  }
 }
 
 void ClosedLoop::Collect(double t) {
@@ -177,7 +199,7 @@ void ClosedLoop::Apply() {
       sim_.SetReplicas(s, *rec.replicas);
       ++scaling_actions_;
     }
-    if (!options_.policy.cpu_policy.empty() && rec.cpu_cores &&
+    if (!options_.policy.cpu_policy.empty() && !captains_ && rec.cpu_cores &&
         std::abs(*rec.cpu_cores - sim_.CpuLimit(s)) >= kLimitResolution) {
       sim_.SetCpuLimit(s, *rec.cpu_cores);
       ++scaling_actions_;

@@ -37,7 +37,8 @@ struct ClosedLoopOptions {
 // The real exporter and recommender code in process, fed by a simulation and acting on it:
 //
 //   every 100 ms  the exporters' Captains (exporter::state::Captains) on the cgroup counters,
-//                 with the Tower's targets
+//                 with the Tower's targets; each Captain's limit goes straight to its container
+//                 (CpuModel::SetLimit), as Autothrottle's daemon writes the pod cgroup
 //   every second  the span batch → exporter::state::State; a kernel sample →
 //                 exporter::state::KernelState; then one recommender pass
 //                 (recommender::RecommenderLoop::RunOnce) that scrapes, through an in-process
@@ -45,7 +46,8 @@ struct ClosedLoopOptions {
 //                 exposition code, the Captains' recommendations included) and kube-state-metrics
 //                 series for the simulated Deployments
 //   every policy interval  the published recommendation of the policy's channels is applied:
-//                 replicas (pod start-up and drain in the simulation) and per-pod CPU limits
+//                 replicas (pod start-up and drain in the simulation) and per-pod CPU limits,
+//                 except throttle_target's: its cpuCores is advice, the Captains act themselves
 //
 // Each service is one workload (Deployment and container named after the service). The
 // recommender runs with its defaults for direct scraping: a 1 s pass and a 5 s rate window.

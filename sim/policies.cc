@@ -11,9 +11,11 @@ using std::chrono::seconds;
 
 const std::vector<PolicySpec>& AllPolicies() {
   // Intervals are each policy's own: the HPA sync period and Autothrottle's K8s-CPU periods, the
-  // Captain's 1 s decisions, ScalerEval's 3 s SHOWAR loop; queue_balancing holds each 90 s
-  // allocation and HAB times its own 10 s probes, so both are applied as soon as they change;
-  // queuelens runs at the recommender's 1 s tick (performance.md G6).
+  // VPA's 1 min recommender and updater intervals, the Captain's 1 s decisions (its limits reach
+  // the containers every 100 ms in ClosedLoop, as Autothrottle writes the cgroups), ScalerEval's
+  // 3 s SHOWAR loop; queue_balancing holds each 90 s allocation and HAB times its own 10 s
+  // probes, so both are applied as soon as they change; queuelens runs at the recommender's 1 s
+  // tick (performance.md G6).
   static const std::vector<PolicySpec> kPolicies = {
       {.name = std::string(rp::kHpaCpu),
        .replica_policy = std::string(rp::kHpaCpu),
@@ -30,6 +32,11 @@ const std::vector<PolicySpec>& AllPolicies() {
        .interval = seconds{1},
        .tunable = true,
        .description = "Autothrottle's K8s-CPU-Fast: the same every 1 s over 20 s"},
+      {.name = std::string(rp::kVpa),
+       .cpu_policy = std::string(rp::kVpa),
+       .interval = seconds{60},
+       .description = "Kubernetes VPA: P90 of a decaying usage histogram × 1.15, applied in "
+                      "place only outside its bounds (1 min recommender and updater)"},
       {.name = std::string(rp::kThrottleTarget),
        .cpu_policy = std::string(rp::kThrottleTarget),
        .interval = seconds{1},

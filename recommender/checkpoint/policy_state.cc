@@ -1,5 +1,6 @@
 #include "recommender/checkpoint/policy_state.h"
 
+#include <deque>
 #include <utility>
 
 namespace recommender::checkpoint {
@@ -95,6 +96,11 @@ void WriteShowar(const policies::ShowarMemory& m, json::Writer& w) {
   json::Time(w, "last_evaluation", m.last_evaluation);
   json::Time(w, "last_scale_up", m.last_scale_up);
   json::Double(w, "last_size_cores", m.last_size_cores);
+  w.Key("baseline_learned");
+  w.Bool(m.baseline_learned);
+  json::Double(w, "baseline_mean", m.baseline_mean);
+  json::Double(w, "baseline_variance", m.baseline_variance);
+  json::Time(w, "baseline_updated", m.baseline_updated);
   w.EndObject();
 }
 
@@ -109,6 +115,10 @@ void ReadShowar(json::ObjectReader& parent, policies::ShowarMemory& m) {
   r.Time("last_evaluation", m.last_evaluation);
   r.Time("last_scale_up", m.last_scale_up);
   r.Double("last_size_cores", m.last_size_cores);
+  r.Bool("baseline_learned", m.baseline_learned);
+  r.Double("baseline_mean", m.baseline_mean);
+  r.Double("baseline_variance", m.baseline_variance);
+  r.Time("baseline_updated", m.baseline_updated);
   parent.Adopt(r);
 }
 
@@ -161,6 +171,47 @@ void ReadK8sCpu(json::ObjectReader& parent, const char* key, policies::K8sCpuMem
   parent.Adopt(r);
 }
 
+void WriteVpa(const policies::VpaMemory& m, json::Writer& w) {
+  w.StartObject();
+  json::Doubles(w, "weights", std::deque<double>(m.weights.begin(), m.weights.end()));
+  json::Double(w, "total_weight", m.total_weight);
+  w.Key("min_bucket");
+  w.Int(m.min_bucket);
+  w.Key("max_bucket");
+  w.Int(m.max_bucket);
+  json::Time(w, "reference", m.reference);
+  json::Time(w, "first_sample", m.first_sample);
+  json::Time(w, "last_sample", m.last_sample);
+  json::Double(w, "samples", m.samples);
+  json::Double(w, "limit_to_request", m.limit_to_request);
+  w.EndObject();
+}
+
+void ReadVpa(json::ObjectReader& parent, policies::VpaMemory& m) {
+  const rapidjson::Value* v = parent.Object("vpa");
+  if (v == nullptr) return;
+  json::ObjectReader r(*v, parent.Path("vpa"));
+  std::deque<double> weights;
+  r.Doubles("weights", weights);
+  m.weights.assign(weights.begin(), weights.end());
+  r.Double("total_weight", m.total_weight);
+  r.Int("min_bucket", m.min_bucket);
+  r.Int("max_bucket", m.max_bucket);
+  r.Time("reference", m.reference);
+  r.Time("first_sample", m.first_sample);
+  r.Time("last_sample", m.last_sample);
+  r.Double("samples", m.samples);
+  r.Double("limit_to_request", m.limit_to_request);
+  // Evaluation indexes the buckets by min_bucket and max_bucket.
+  const int buckets = policies::VpaBucketCount(policies::VpaOptions{});
+  if (r.ok() && !m.weights.empty() &&
+      (static_cast<int>(m.weights.size()) != buckets || m.min_bucket < 0 ||
+       m.min_bucket >= buckets || m.max_bucket < 0 || m.max_bucket >= buckets)) {
+    r.Fail("weights", "bucket count or min/max bucket out of range");
+  }
+  parent.Adopt(r);
+}
+
 }  // namespace
 
 void WritePolicyState(const policies::PolicyMemory& memory, json::Writer& w) {
@@ -179,6 +230,8 @@ void WritePolicyState(const policies::PolicyMemory& memory, json::Writer& w) {
   WriteK8sCpu(memory.k8s_cpu, w);
   w.Key("k8s_cpu_fast");
   WriteK8sCpu(memory.k8s_cpu_fast, w);
+  w.Key("vpa");
+  WriteVpa(memory.vpa, w);
   w.EndObject();
 }
 
@@ -193,6 +246,7 @@ bool ReadPolicyState(const rapidjson::Value& value, policies::PolicyMemory& memo
   ReadK8sCpu(r, "k8s_cpu_fast", m.k8s_cpu_fast);
   ReadHab(r, m.hab);
   ReadQueueBalancing(r, m.queue_balancing);
+  ReadVpa(r, m.vpa);
   if (!r.ok()) {
     if (error != nullptr) *error = r.error();
     return false;

@@ -112,7 +112,7 @@ bool ProposesReplicas(std::string_view policy) {
 
 bool ProposesCpu(std::string_view policy) {
   return policy == kThrottleTarget || policy == kShowar || policy == kK8sCpu ||
-         policy == kK8sCpuFast;
+         policy == kK8sCpuFast || policy == kVpa;
 }
 
 const Proposal* WorkloadProposals::Find(std::string_view policy) const {
@@ -189,6 +189,7 @@ std::vector<WorkloadProposals> EvaluatePolicies(const PolicyOptions& options,
     w.proposals.push_back(EvaluateK8sCpu(kK8sCpu, s, m.k8s_cpu, now, options.k8s_cpu));
     w.proposals.push_back(
         EvaluateK8sCpu(kK8sCpuFast, s, m.k8s_cpu_fast, now, options.k8s_cpu_fast));
+    w.proposals.push_back(EvaluateVpa(s, m.vpa, now, options.vpa));
   }
   return out;
 }

@@ -17,6 +17,7 @@
 #include "recommender/policies/showar.h"
 #include "recommender/policies/slo_feedback.h"
 #include "recommender/policies/throttle_target.h"
+#include "recommender/policies/vpa.h"
 #include "recommender/workload_config.h"
 
 namespace recommender::policies {
@@ -31,15 +32,16 @@ inline constexpr std::string_view kShowar = "showar";
 inline constexpr std::string_view kHpaCpu = "hpa_cpu";
 inline constexpr std::string_view kK8sCpu = "k8s_cpu";
 inline constexpr std::string_view kK8sCpuFast = "k8s_cpu_fast";
-inline constexpr std::array<std::string_view, 9> kPolicyNames = {
-    kQueueBalancing, kQueueSizing, kHab,    kThrottleTarget, kSloFeedback,
-    kShowar,         kHpaCpu,      kK8sCpu, kK8sCpuFast};
+inline constexpr std::string_view kVpa = "vpa";
+inline constexpr std::array<std::string_view, 10> kPolicyNames = {
+    kQueueBalancing, kQueueSizing, kHab,        kThrottleTarget, kSloFeedback,
+    kShowar,         kHpaCpu,      kK8sCpu,     kK8sCpuFast,     kVpa};
 
 // Which policies may be named as WorkloadConfig::replica_policy / cpu_policy. slo_feedback is
 // neither: it sets the throttle target that throttle_target applies.
 // queue_balancing, queue_sizing, hab, showar, hpa_cpu
 bool ProposesReplicas(std::string_view policy);
-bool ProposesCpu(std::string_view policy);  // throttle_target, showar, k8s_cpu, k8s_cpu_fast
+bool ProposesCpu(std::string_view policy);  // throttle_target, showar, k8s_cpu, k8s_cpu_fast, vpa
 
 // Tunables of every policy, defaults as in the policy headers.
 struct PolicyOptions {
@@ -52,6 +54,7 @@ struct PolicyOptions {
   HpaCpuOptions hpa_cpu;
   K8sCpuOptions k8s_cpu = K8sCpuOptions::Standard();
   K8sCpuOptions k8s_cpu_fast = K8sCpuOptions::Fast();
+  VpaOptions vpa;
 };
 
 // What the policies remember about one workload between passes. Copyable; checkpointed by
@@ -64,6 +67,7 @@ struct PolicyMemory {
   HpaCpuMemory hpa_cpu;
   K8sCpuMemory k8s_cpu;
   K8sCpuMemory k8s_cpu_fast;
+  VpaMemory vpa;
 };
 
 // Every policy's proposal for one workload, in kPolicyNames order (proposals[i].policy ==
