@@ -68,6 +68,11 @@ class ClosedLoop {
   const std::string& exporter_text() const { return exporter_text_; }
   // The Tower's learned model, to carry into another run.
   std::string TowerModel() const;
+  // The Captains after the latest tick (empty unless the policy sizes CPU with throttle_target).
+  std::vector<exporter::state::KernelSnapshot::Captain> captains() const {
+    return captains_ ? captains_->Snapshot()
+                     : std::vector<exporter::state::KernelSnapshot::Captain>{};
+  }
 
  private:
   void RunCaptains(double t);

@@ -133,6 +133,33 @@ extra: 1
   EXPECT_EQ(problems.size(), expected.size()) << testing::PrintToString(problems);
 }
 
+TEST(WorkloadFileTest, ReadsSafetyOverrides) {
+  std::vector<std::string> problems;
+  const WorkloadFile f = ParseWorkloadFile(R"(
+defaults:
+  cpu_stabilization_window: 20s
+workloads:
+  - {namespace: shop, workload: cart, replica_stabilization_window: 60, replica_max_step: 0,
+     cpu_max_step_factor: 1.5}
+  - {namespace: shop, workload: bad, replica_stabilization_window: -1, replica_max_step: 1.5,
+     cpu_max_step_factor: 1}
+)",
+                                           &problems);
+  ASSERT_EQ(f.workloads.size(), 2u);
+  const WorkloadConfig& cart = f.workloads[0];
+  EXPECT_EQ(cart.replica_safety.stabilization_window, std::chrono::seconds{60});
+  EXPECT_EQ(cart.replica_safety.max_step, 0);
+  EXPECT_EQ(cart.cpu_safety.stabilization_window, std::chrono::seconds{20});  // from defaults
+  EXPECT_EQ(cart.cpu_safety.max_step, 1.5);
+  EXPECT_FALSE(f.defaults.replica_safety.max_step);  // unset: the policy's own
+  const std::vector<std::string> expected = {
+      "workloads[1].replica_stabilization_window: must not be negative",
+      "workloads[1].replica_max_step: must be a whole number, 0 for no limit",
+      "workloads[1].cpu_max_step_factor: must be above 1, or 0 for no limit",
+  };
+  EXPECT_EQ(problems, expected);
+}
+
 TEST(WorkloadFileTest, SyntaxErrorsSayWhere) {
   std::vector<std::string> problems;
   ParseWorkloadFile("workloads:\n  - namespace: [shop\n", &problems);
