@@ -42,7 +42,10 @@ std::string Describe(const policies::Proposal* p, std::string_view name) {
 }  // namespace
 
 ChannelSafety DefaultSafety(std::string_view policy, bool replicas, const SafetyOptions& options) {
-  if (!replicas || policy == policies::kHpaCpu || policy == policies::kShowar) return {};
+  if (!replicas || policy == policies::kHpaCpu || policy == policies::kShowar ||
+      policy == policies::kHab) {
+    return {};
+  }
   return options.replicas;
 }
 

@@ -40,8 +40,9 @@ struct Recommendation {
 //   showar           none: its PID hysteresis band and scale-down cooldown (replicas) and its
 //                    [0.55, 1.15] change band (CPU)
 //   vpa              none: its updater applies only outside [lower bound, upper bound]
-//   other replica    options.replicas (queue_balancing: QueueFlower publishes no rule; the
-//   policies         Kubernetes defaults stand in for the HPA that applies it)
+//   hab              none: its own 10 s probes and 90 s re-bisection
+//   other replica    options.replicas (queue_sizing, queue_balancing: no published rule; the
+//   policies         Kubernetes defaults stand in for the HPA that applies them)
 ChannelSafety DefaultSafety(std::string_view policy, bool replicas, const SafetyOptions& options);
 
 // DefaultSafety with the workload's override applied.

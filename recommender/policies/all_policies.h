@@ -34,8 +34,8 @@ inline constexpr std::string_view kK8sCpu = "k8s_cpu";
 inline constexpr std::string_view kK8sCpuFast = "k8s_cpu_fast";
 inline constexpr std::string_view kVpa = "vpa";
 inline constexpr std::array<std::string_view, 10> kPolicyNames = {
-    kQueueBalancing, kQueueSizing, kHab,        kThrottleTarget, kSloFeedback,
-    kShowar,         kHpaCpu,      kK8sCpu,     kK8sCpuFast,     kVpa};
+    kQueueBalancing, kQueueSizing, kHab,    kThrottleTarget, kSloFeedback,
+    kShowar,         kHpaCpu,      kK8sCpu, kK8sCpuFast,     kVpa};
 
 // Which policies may be named as WorkloadConfig::replica_policy / cpu_policy. slo_feedback is
 // neither: it sets the throttle target that throttle_target applies.

@@ -124,7 +124,8 @@ TEST_F(CombinerTest, EachPolicyKeepsItsSourcesSafety) {
   EXPECT_EQ(window(policies::kQueueBalancing, true), seconds{300});
   EXPECT_EQ(step(policies::kQueueBalancing, true), 4);
   // The HPA's window and rate policies and SHOWAR's hysteresis live in the policies.
-  for (std::string_view p : {policies::kHpaCpu, policies::kShowar}) {
+  EXPECT_EQ(window(policies::kQueueSizing, true), seconds{300});
+  for (std::string_view p : {policies::kHpaCpu, policies::kShowar, policies::kHab}) {
     EXPECT_EQ(window(p, true), common::Duration::zero()) << p;
     EXPECT_EQ(step(p, true), 0) << p;
   }
