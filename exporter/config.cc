@@ -146,6 +146,15 @@ void ExporterConfig::Register(common::FlagSet& f) {
   f.Double("captain.default-target", &captain_default_target,
            "Throttled-period ratio target until the recommender answers, and for workloads it "
            "does not list");
+  f.Bool("captain.apply", &captain_apply,
+         "Write each Captain's limit to its container's cgroup (v2 cpu.max, v1 "
+         "cpu.cfs_quota_us; the period unchanged) for pods annotated "
+         "queuelens.io/cpu-control: captain in the kubelet pod list (needs --kubelet.url and the "
+         "host's cgroupfs writable under --path.sysfs); the original quota is written back on "
+         "opt-out and on SIGTERM");
+  f.Double("captain.min-cpu", &captain_min_cpu,
+           "Floor in cores of every limit --captain.apply writes (a pod's "
+           "queuelens.io/captain-min-cpu annotation may raise it)");
   f.String("recommender.url", &recommender_url,
            "queuelens-recommender's base URL; its GET /api/v1/targets gives the Captains' "
            "throttle targets (empty: --captain.default-target for all)");
@@ -227,6 +236,17 @@ std::vector<std::string> ExporterConfig::Validate() const {
   positive_duration(captain_tick, "captain.tick");
   positive_duration(recommender_interval, "recommender.interval");
   positive_duration(recommender_timeout, "recommender.timeout");
+  if (!(captain_min_cpu >= 0.01 && std::isfinite(captain_min_cpu))) {
+    problems.push_back("--captain.min-cpu must be at least 0.01 (the smallest CFS quota)");
+  }
+  if (captain_apply && !(kernel_enabled && captain_enabled)) {
+    problems.push_back("--captain.apply needs --kernel.enabled and --captain.enabled");
+  }
+  if (captain_apply && kubelet_url.empty()) {
+    problems.push_back(
+        "--captain.apply needs --kubelet.url: only the kubelet's pod list opts "
+        "pods in");
+  }
   if (!(captain_default_target >= 0 && captain_default_target <= 1)) {
     problems.push_back("--captain.default-target must be in [0, 1]");
   }
@@ -317,6 +337,7 @@ kernel::CollectorOptions ExporterConfig::ToCollectorOptions(size_t max_open_file
   o.cgroup_include = kernel_cgroup_include;
   o.cgroup_exclude = kernel_cgroup_exclude;
   o.kubelet_url = kubelet_url;
+  o.kubelet_every_discovery = captain_apply;
   return o;
 }
 
@@ -340,6 +361,7 @@ std::optional<sources::CaptainsRun> ExporterConfig::ToCaptainsRun(
   sources::CaptainsRun run;
   run.options.default_target = captain_default_target;
   run.tick = captain_tick;
+  if (captain_apply) run.apply = state::CaptainApplierOptions{.min_cores = captain_min_cpu};
   if (targets != nullptr) run.targets = [targets] { return targets->Current(); };
   return run;
 }

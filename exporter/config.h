@@ -84,7 +84,10 @@ struct ExporterConfig {
   bool captain_enabled = true;
   common::Duration captain_tick = std::chrono::milliseconds{100};
   double captain_default_target = 0;
-  std::string recommender_url;  // empty: every Captain uses captain_default_target
+  // Write the Captains' limits to the cgroups of pods annotated queuelens.io/cpu-control: captain.
+  bool captain_apply = false;
+  double captain_min_cpu = 0.1;  // cores: the floor of every limit written
+  std::string recommender_url;   // empty: every Captain uses captain_default_target
   common::Duration recommender_interval = std::chrono::seconds{15};
   common::Duration recommender_timeout = std::chrono::seconds{5};
 

@@ -83,6 +83,12 @@ int Run(const exporter::ExporterConfig& config, common::StopSignals& stop) {
                                        : common::MakeCurlHttpGet(config.ToKubeletClientOptions())),
         config.ToKernelStateOptions(), config.ToCaptainsRun(targets.get()));
     kernel->Start(clock, config.kernel_interval);
+    if (config.captain_apply) {
+      spdlog::info(
+          "captain: writing CPU limits (floor {} cores) to pods annotated "
+          "queuelens.io/cpu-control: captain; originals restored on SIGTERM",
+          config.captain_min_cpu);
+    }
     kernel_snapshot = [k = kernel.get()] { return k->Snapshot(); };
     spdlog::info("collecting kernel statistics from {} and {} every {}", config.path_procfs,
                  config.path_sysfs, common::FormatDuration(config.kernel_interval));

@@ -82,6 +82,29 @@ class Reader {
     }
   }
 
+  void Duration(const YAML::Node& n, const std::string& path,
+                std::optional<common::Duration>* out) {
+    const size_t before = problems_->size();
+    double seconds = 0;
+    Seconds(n, path, &seconds);
+    if (problems_->size() != before) return;
+    if (!(seconds >= 0)) {
+      Problem(path, "must not be negative");
+      return;
+    }
+    *out = std::chrono::duration_cast<common::Duration>(std::chrono::duration<double>(seconds));
+  }
+
+  void Step(const YAML::Node& n, const std::string& path, std::optional<double>* out) {
+    std::string s;
+    if (!Scalar(n, path, &s)) return;
+    if (auto v = Number(s)) {
+      *out = *v;
+    } else {
+      Problem(path, "\"" + s + "\" is not a number");
+    }
+  }
+
   // Cores as a number, or Kubernetes millicores: "250m".
   void Cores(const YAML::Node& n, const std::string& path, double* out) {
     std::string s;
@@ -138,6 +161,14 @@ bool ReadSetting(Reader& r, const std::string& key, const YAML::Node& v, const s
     r.String(v, path, &c.replica_policy);
   } else if (key == "cpu_policy") {
     r.String(v, path, &c.cpu_policy);
+  } else if (key == "replica_stabilization_window") {
+    r.Duration(v, path, &c.replica_safety.stabilization_window);
+  } else if (key == "replica_max_step") {
+    r.Step(v, path, &c.replica_safety.max_step);
+  } else if (key == "cpu_stabilization_window") {
+    r.Duration(v, path, &c.cpu_safety.stabilization_window);
+  } else if (key == "cpu_max_step_factor") {
+    r.Step(v, path, &c.cpu_safety.max_step);
   } else if (key == "resize") {
     std::string text;
     r.String(v, path, &text);
@@ -200,6 +231,13 @@ void CheckSettings(const WorkloadConfig& c, const std::string& path, Reader& r) 
     }
     return names;
   };
+  if (const auto& step = c.replica_safety.max_step;
+      step && (!(*step >= 0) || *step != std::floor(*step))) {
+    r.Problem(path + ".replica_max_step", "must be a whole number, 0 for no limit");
+  }
+  if (const auto& step = c.cpu_safety.max_step; step && !(*step == 0 || *step > 1)) {
+    r.Problem(path + ".cpu_max_step_factor", "must be above 1, or 0 for no limit");
+  }
   if (!policies::ProposesReplicas(c.replica_policy)) {
     r.Problem(path + ".replica_policy",
               "\"" + c.replica_policy + "\" is not one of " + list(&policies::ProposesReplicas));
@@ -269,6 +307,8 @@ WorkloadFile ParseWorkloadFile(std::string_view text, std::vector<std::string>* 
           r.String(kv.second, path + ".name", &g.name);
         } else if (k == "extra_pods") {
           r.Int(kv.second, path + ".extra_pods", &g.extra_pods);
+        } else if (k == "entry_workloads") {
+          r.Strings(kv.second, path + ".entry_workloads", &g.entry_workloads);
         } else {
           r.Problem(std::string(path).append(".").append(k), "unknown setting");
         }
@@ -390,10 +430,13 @@ void RecommenderConfig::Register(common::FlagSet& f) {
              "Inputs older than this count as missing: the last good recommendation is held and "
              "marked stale");
   f.Duration("safety.stabilization-window", &stabilization_window,
-             "Scale down only to the highest recommendation of this window");
-  f.Int("safety.max-replica-step", &max_replica_step, "Most replicas added or removed per pass");
-  f.Double("safety.max-cpu-step-factor", &max_cpu_step_factor,
-           "Most a CPU recommendation grows or shrinks per pass, as a factor");
+             "Scale replicas down only to the highest recommendation of this window, for the "
+             "replica policies whose source has no rule of its own (queue_balancing); the other "
+             "policies keep their source's (README, Safety). Per workload: "
+             "replica_stabilization_window and cpu_stabilization_window in --config");
+  f.Int("safety.max-replica-step", &max_replica_step,
+        "Most replicas added or removed per pass, for the same policies; per workload: "
+        "replica_max_step and cpu_max_step_factor in --config");
   f.String("checkpoint.file", &checkpoint_file,
            "File the model windows and policy state are saved to every pass and restored from "
            "at start; empty disables");
@@ -516,9 +559,6 @@ std::vector<std::string> RecommenderConfig::Validate() const {
     problems.push_back("--checkpoint.interval must not be negative");
   }
   if (max_replica_step <= 0) problems.push_back("--safety.max-replica-step must be positive");
-  if (!(max_cpu_step_factor > 1)) {
-    problems.push_back("--safety.max-cpu-step-factor must be above 1");
-  }
   common::CheckLogFlags(log_level, log_format, problems);
   return problems;
 }
@@ -589,9 +629,8 @@ std::vector<std::string> RecommenderConfig::AllowedNames() const {
 combine::SafetyOptions RecommenderConfig::ToSafetyOptions() const {
   combine::SafetyOptions o;
   o.stale_after = staleness;
-  o.stabilization_window = stabilization_window;
-  o.max_replica_step = static_cast<int>(max_replica_step);
-  o.max_cpu_step_factor = max_cpu_step_factor;
+  o.replicas = {.stabilization_window = stabilization_window,
+                .max_step = static_cast<double>(max_replica_step)};
   return o;
 }
 

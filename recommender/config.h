@@ -20,7 +20,7 @@ namespace recommender {
 //   defaults:                 # optional; applies to every workload below and to discovered ones
 //     slo_p99: 300ms          # seconds as a number, or a duration string
 //   budget_groups:
-//     - {name: shop, extra_pods: 16}
+//     - {name: shop, extra_pods: 16, entry_workloads: [cart]}
 //   workloads:
 //     - namespace: shop
 //       workload: cart        # the Deployment
@@ -35,6 +35,11 @@ namespace recommender {
 //       cpu_policy: throttle_target
 //       budget_group: shop
 //       tower_high_cpu_group: true
+//       # Safety overrides (defaults and workloads); unset keeps the policy's own (README):
+//       replica_stabilization_window: 300s   # seconds or a duration; 0: none
+//       replica_max_step: 4                  # replicas per pass; 0: no limit
+//       cpu_stabilization_window: 20s
+//       cpu_max_step_factor: 2               # above 1; 0: no limit
 //       resize: both          # --kubernetes.resize sets requests, limits or both; default none
 //       pod_selector: app=cart  # the workload's pods; default app=<workload>
 struct WorkloadFile {
@@ -79,7 +84,6 @@ struct RecommenderConfig {
   common::Duration staleness = std::chrono::minutes{1};
   common::Duration stabilization_window = std::chrono::minutes{5};
   int64_t max_replica_step = 4;
-  double max_cpu_step_factor = 2;
 
   std::string checkpoint_file;
   common::Duration checkpoint_interval = std::chrono::seconds{10};

@@ -57,6 +57,8 @@ class RecommenderLoop {
   const model::Model& model() const { return model_; }
   const Memories& memories() const { return memories_; }
   const policies::Tower& tower() const { return tower_; }
+  // To seed the Tower with a learned model (checkpoint::ReadTowerModel) before the first pass.
+  policies::Tower& mutable_tower() { return tower_; }
 
  private:
   void ReportInputErrors(const input::FeedReport& report);

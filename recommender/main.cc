@@ -72,6 +72,8 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
   recommender::LoopOptions options;
   options.safety = config.ToSafetyOptions();
   options.budget_groups = config.workloads.budget_groups;
+  // The Tower's minute P99 is taken from the windows of this length inside the minute.
+  options.policies.tower.latency_window = config.EffectiveWindow();
   options.checkpoint_file = config.checkpoint_file;
   options.checkpoint_max_bytes = config.checkpoint_max_bytes;
   options.checkpoint_interval = config.checkpoint_interval;

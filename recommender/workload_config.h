@@ -4,10 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "recommender/model/workload_key.h"
 
 namespace recommender {
 
+// An operator's override of the safety post-processors for one channel of one workload; an
+// unset field keeps the default of the channel's policy (combine::DefaultSafety).
+struct SafetyOverride {
+  std::optional<common::Duration> stabilization_window;
+  std::optional<double> max_step;  // replicas per pass, or a CPU factor; 0: no limit
+};
 // Which values of the container's CPU an in-place resize sets (--kubernetes.resize).
 enum class ResizeFields { kNone, kRequests, kLimits, kBoth };
 
@@ -21,10 +28,12 @@ struct WorkloadConfig {
   int max_replicas = 10;
   double min_cpu_cores = 0.01;
   double max_cpu_cores = 4;
-  std::string replica_policy = "queue_balancing";  // the policy whose proposal is applied
+  std::string replica_policy = "queue_sizing";  // the policy whose proposal is applied
   std::string cpu_policy = "throttle_target";
-  std::optional<std::string> budget_group;  // queue balancing shares a pod budget in the group
+  std::optional<std::string> budget_group;  // queue_balancing and hab share a pod budget in it
   bool tower_high_cpu_group = false;  // gets the Tower's target1 (Autothrottle's high-CPU group)
+  SafetyOverride replica_safety;
+  SafetyOverride cpu_safety;
   ResizeFields resize = ResizeFields::kNone;  // in-place resizes of the workload's pods
   std::string pod_selector;                   // label selector of its pods; empty: app=<workload>
 };
@@ -33,6 +42,9 @@ struct WorkloadConfig {
 struct BudgetGroup {
   std::string name;
   int extra_pods = 0;
+  // Workloads where requests enter the group's call graph (QueueFlower's frontend): their request
+  // rate counts visits per end-to-end request, their latency is HAB's feedback. Empty: unknown.
+  std::vector<std::string> entry_workloads;
 };
 
 }  // namespace recommender

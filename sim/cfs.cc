@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <functional>
 
 namespace sim {
@@ -14,6 +15,28 @@ constexpr double kEpsilon = 1e-12;
 using Job = std::pair<double, CpuModel::Token>;
 // std heap functions build a max-heap; this makes it a min-heap on progress, then token.
 constexpr auto kLater = std::greater<Job>();
+
+// Π_{i<k} (a − i) / (b − i) for whole k and a ≤ b, through log Γ so that it costs the same for
+// any k; 0 once a factor reaches 0.
+double FallingRatio(double a, double b, double k) {
+  if (a - k + 1 <= 0) return 0;
+  return std::exp(std::lgamma(a + 1) - std::lgamma(a - k + 1) + std::lgamma(b - k + 1) -
+                  std::lgamma(b + 1));
+}
+
+struct Odds {
+  double all_run;   // every one of the container's runnable threads is on a core
+  double none_run;  // none is
+};
+
+// Timeslices hand a contended node's cores round its R = cores / rate runnable threads; at any
+// instant the running ones are a uniformly random set of `cores` of them. Of a container's k
+// threads all run with probability Π (cores − i) / (R − i), none with Π (R − cores − i) / (R − i),
+// i < k (hypergeometric; R need not be whole, background load is a mean).
+Odds OddsOf(double k, double cores, double rate) {
+  const double r = cores / rate;
+  return {.all_run = FallingRatio(cores, r, k), .none_run = FallingRatio(r - cores, r, k)};
+}
 
 }  // namespace
 
@@ -36,10 +59,13 @@ uint32_t CpuModel::AddContainer(int node, double limit_cores, double now) {
   Node& n = nodes_[static_cast<size_t>(node)];
   Advance(n, now);
   Container& c = containers_[id];
+  const uint32_t generation = c.generation + 1;
   c = Container{};
+  c.generation = generation;
   c.node = node;
   c.live = true;
   c.quota = limit_cores > 0 ? limit_cores * kCfsPeriod : kInfinity;
+  c.phase = rng_.Uniform() * kCfsPeriod;
   c.sync_time = n.last;
   c.sync_phi = n.phi;
   c.sync_phi_contended = n.phi_contended;
@@ -55,6 +81,7 @@ void CpuModel::RemoveContainer(uint32_t id, double now) {
   Advance(n, now);
   std::erase(n.containers, id);
   c.live = false;
+  c.timer = false;  // its period end, if any, is skipped when it comes
   free_.push_back(id);
   UpdateNode(n);
 }
@@ -73,6 +100,11 @@ void CpuModel::Advance(Node& n, double now) {
     n.phi_contended += progress;
     n.contended_time += dt;
   }
+  if (const double others = n.background + n.antagonist; others > 0) {
+    n.others.other_usage_seconds += others * progress;
+    n.others.other_run_delay_seconds += others * (dt - progress);
+    if (n.rate < 1) n.others.other_timeslices += others * progress / kBaseSlice;
+  }
   n.last = now;
 }
 
@@ -85,12 +117,17 @@ void CpuModel::Sync(Container& c) {
   const double k = c.jobs_count;
   if (k > 0) {
     if (!c.throttled) {
-      c.progress += dphi;
+      c.progress += dphi / n.slowdown;
       c.used += k * dphi;
       c.counters.usage_seconds += k * dphi;
       c.counters.run_delay_seconds += k * (dt - dphi);
       c.counters.timeslices += k * dphi_contended / kBaseSlice;
-      c.counters.pressure_some_seconds += dcontended;
+      if (dcontended > 0) {
+        // At the mean rate while contended: "some" while not all threads run, "full" while none.
+        const Odds o = OddsOf(k, n.cores, dphi_contended / dcontended);
+        c.counters.pressure_some_seconds += dcontended * (1 - o.all_run);
+        c.counters.pressure_full_seconds += dcontended * o.none_run;
+      }
     } else {
       c.counters.throttled_seconds += dt * std::min(k, static_cast<double>(n.cores));
       c.counters.pressure_some_seconds += dt;
@@ -115,7 +152,9 @@ void CpuModel::Unthrottle(Container& c) {
 
 double CpuModel::CompletionPhi(const Container& c) const {
   if (c.jobs.empty()) return kInfinity;
-  return c.sync_phi + std::max(0.0, c.jobs.front().first - c.progress);
+  // Work left, in CPU time at the node's slowdown (constant between syncs: SetInterference syncs).
+  return c.sync_phi + std::max(0.0, c.jobs.front().first - c.progress) *
+                          nodes_[static_cast<size_t>(c.node)].slowdown;
 }
 
 double CpuModel::ThrottlePhi(const Container& c) const {
@@ -128,7 +167,7 @@ void CpuModel::UpdateEvent(Container& c) {
 }
 
 void CpuModel::UpdateNode(Node& n) {
-  const double demand = n.runnable + n.background;
+  const double demand = n.runnable + n.background + n.antagonist;
   n.rate = demand > n.cores ? n.cores / demand : 1.0;
   double best = kInfinity;
   uint32_t which = 0;
@@ -149,6 +188,7 @@ void CpuModel::SetLimit(uint32_t id, double limit_cores, double now) {
   Advance(n, now);
   Sync(c);
   c.quota = limit_cores > 0 ? limit_cores * kCfsPeriod : kInfinity;
+  if (c.jobs_count > 0) StartTimer(c, id, now);
   if (c.throttled && c.used < c.quota) {
     Unthrottle(c);
   } else if (!c.throttled && c.jobs_count > 0 && c.used >= c.quota) {
@@ -161,9 +201,40 @@ void CpuModel::SetLimit(uint32_t id, double limit_cores, double now) {
 void CpuModel::SetBackground(int node, double threads, double now) {
   Node& n = nodes_[static_cast<size_t>(node)];
   // Containers keep their Φ-events; only the rate (and so the time of the next event) changes.
+  // They are brought up to now so that their PSI odds see each background level apart.
   Advance(n, now);
+  for (uint32_t id : n.containers) Sync(containers_[id]);
   n.background = std::max(0.0, threads);
   UpdateNode(n);
+}
+
+void CpuModel::SetInterference(int node, double threads, double slowdown, double now) {
+  Node& n = nodes_[static_cast<size_t>(node)];
+  Advance(n, now);
+  slowdown = std::max(1.0, slowdown);
+  // Up to now under the old load and slowdown (PSI odds per level, work at the old speed).
+  for (uint32_t id : n.containers) Sync(containers_[id]);
+  if (slowdown != n.slowdown) {
+    // Completion points on Φ scale with the slowdown: move the containers' events.
+    n.slowdown = slowdown;
+    for (uint32_t id : n.containers) UpdateEvent(containers_[id]);
+  }
+  n.antagonist = std::max(0.0, threads);
+  UpdateNode(n);
+}
+
+void CpuModel::StartTimer(Container& c, uint32_t id, double now) {
+  if (c.timer || c.quota == kInfinity) return;
+  // The first of the container's boundaries after now; the period that contains now starts
+  // afresh (the kernel refills an idle group's runtime when its timer restarts).
+  auto k = static_cast<uint64_t>(std::max(0.0, std::floor((now - c.phase) / kCfsPeriod) + 1));
+  while (c.phase + static_cast<double>(k) * kCfsPeriod <= now) ++k;
+  while (k > 0 && c.phase + static_cast<double>(k - 1) * kCfsPeriod > now) --k;
+  c.period = k;
+  c.timer = true;
+  c.used = 0;
+  periods_.push_back({c.phase + static_cast<double>(k) * kCfsPeriod, id, c.generation});
+  std::push_heap(periods_.begin(), periods_.end(), PeriodLater);
 }
 
 void CpuModel::StartJob(uint32_t id, double demand, Token token, double now) {
@@ -174,7 +245,7 @@ void CpuModel::StartJob(uint32_t id, double demand, Token token, double now) {
   c.jobs.emplace_back(c.progress + demand, token);
   std::push_heap(c.jobs.begin(), c.jobs.end(), kLater);
   ++c.jobs_count;
-  c.active = true;
+  StartTimer(c, id, now);
   c.counters.timeslices += 1;  // the wakeup schedules the thread once
   if (!c.throttled) {
     ++n.runnable;
@@ -185,7 +256,7 @@ void CpuModel::StartJob(uint32_t id, double demand, Token token, double now) {
 }
 
 double CpuModel::NextTime() const {
-  double t = kInfinity;
+  double t = periods_.empty() ? kInfinity : periods_.front().time;
   for (const Node& n : nodes_) t = std::min(t, n.next_time);
   return t;
 }
@@ -194,6 +265,10 @@ double CpuModel::Step(std::vector<Token>& finished) {
   Node* node = nullptr;
   for (Node& n : nodes_) {
     if (!node || n.next_time < node->next_time) node = &n;
+  }
+  // A period end goes first on a tie: the quota is refilled before the node's event is judged.
+  if (!periods_.empty() && (!node || periods_.front().time <= node->next_time)) {
+    return EndPeriod();
   }
   assert(node && node->next_time < kInfinity);
   const double now = node->next_time;
@@ -218,24 +293,48 @@ double CpuModel::Step(std::vector<Token>& finished) {
   return now;
 }
 
-void CpuModel::PeriodBoundary(double now) {
-  for (Node& n : nodes_) {
-    Advance(n, now);
-    for (uint32_t id : n.containers) {
-      Container& c = containers_[id];
-      if (c.quota == kInfinity) continue;
-      Sync(c);
-      if (c.active || c.jobs_count > 0) ++c.counters.periods;
-      if (c.throttled) {
-        ++c.counters.throttled_periods;
-        Unthrottle(c);
-      }
-      c.used = 0;
-      c.active = c.jobs_count > 0;
-      UpdateEvent(c);
-    }
-    UpdateNode(n);
+double CpuModel::EndPeriod() {
+  std::pop_heap(periods_.begin(), periods_.end(), PeriodLater);
+  const PeriodEnd e = periods_.back();
+  periods_.pop_back();
+  Container& c = containers_[e.container];
+  if (!c.timer || c.generation != e.generation) return e.time;  // removed since
+  Node& n = nodes_[static_cast<size_t>(c.node)];
+  Advance(n, e.time);
+  Sync(c);
+  if (c.quota == kInfinity) {  // the quota was lifted: the timer stops, the period is not counted
+    c.timer = false;
+    return e.time;
   }
+  // The timer runs only in periods in which the container was active.
+  ++c.counters.periods;
+  const bool was_throttled = c.throttled;
+  if (was_throttled) {
+    ++c.counters.throttled_periods;
+    Unthrottle(c);
+  }
+  c.used = 0;
+  if (c.jobs_count > 0) {
+    ++c.period;
+    periods_.push_back(
+        {c.phase + static_cast<double>(c.period) * kCfsPeriod, e.container, c.generation});
+    std::push_heap(periods_.begin(), periods_.end(), PeriodLater);
+  } else {
+    c.timer = false;  // idle: the timer stops until a thread wakes
+  }
+  UpdateEvent(c);
+  // Unthrottling changes the rate; otherwise the container's event only moved later, which
+  // changes the node's next event only if it was this container's.
+  if (was_throttled || n.next_container == e.container) UpdateNode(n);
+  return e.time;
+}
+
+NodeCounters CpuModel::NodeStats(int node, double now) {
+  Node& n = nodes_[static_cast<size_t>(node)];
+  Advance(n, now);
+  NodeCounters out = n.others;
+  out.contended_seconds = n.contended_time;
+  return out;
 }
 
 ContainerCounters CpuModel::Counters(uint32_t id, double now) {

@@ -120,6 +120,16 @@ void CgroupTree::Write(Simulation& sim) {
         std::to_string(Nanos(k.usage_seconds)) + " " + std::to_string(Nanos(k.run_delay_seconds)) +
             " " + std::to_string(static_cast<uint64_t>(k.timeslices)) + "\n");
   }
+  others_ = NodeCounters{};
+  node_contended_.resize(sim.cpu().nodes(), 0);
+  for (size_t n = 0; n < sim.cpu().nodes(); ++n) {
+    const NodeCounters k = sim.cpu().NodeStats(static_cast<int>(n), sim.now());
+    others_.other_usage_seconds += k.other_usage_seconds;
+    others_.other_run_delay_seconds += k.other_run_delay_seconds;
+    others_.other_timeslices += k.other_timeslices;
+    stall = std::max(stall, k.contended_seconds - node_contended_[n]);
+    node_contended_[n] = k.contended_seconds;
+  }
   node_some_seconds_ += stall;
   WriteNode();
 }
@@ -128,15 +138,17 @@ void CgroupTree::WriteNode() {
   Put("proc/pressure/cpu",
       "some avg10=0.00 avg60=0.00 avg300=0.00 total=" + std::to_string(Micros(node_some_seconds_)) +
           "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
-  ContainerCounters sum = retired_;
+  // Sums of what each task's schedstat shows, so the node agrees with its tasks to the ns.
+  uint64_t run = Nanos(retired_.usage_seconds) + Nanos(others_.other_usage_seconds);
+  uint64_t wait = Nanos(retired_.run_delay_seconds) + Nanos(others_.other_run_delay_seconds);
+  auto slices =
+      static_cast<uint64_t>(retired_.timeslices) + static_cast<uint64_t>(others_.other_timeslices);
   for (const auto& [replica, k] : written_) {
-    sum.usage_seconds += k.usage_seconds;
-    sum.run_delay_seconds += k.run_delay_seconds;
-    sum.timeslices += k.timeslices;
+    run += Nanos(k.usage_seconds);
+    wait += Nanos(k.run_delay_seconds);
+    slices += static_cast<uint64_t>(k.timeslices);
   }
   // Nanosecond totals split over the CPUs with the remainder on cpu0, so the sums are exact.
-  const uint64_t run = Nanos(sum.usage_seconds), wait = Nanos(sum.run_delay_seconds);
-  const auto slices = static_cast<uint64_t>(sum.timeslices);
   const auto n = static_cast<uint64_t>(cpus_);
   std::string text = "version 15\ntimestamp 0\n";
   for (uint64_t c = 0; c < n; ++c) {

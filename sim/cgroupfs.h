@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "sim/simulation.h"
 
@@ -15,10 +16,12 @@ namespace sim {
 //
 //   proc/1/mountinfo                    cgroup2 mounted at /sys/fs/cgroup
 //   proc/pressure/cpu                   node PSI "some": each write adds the largest container
-//                                       stall since the last write (a lower bound of the union)
-//   proc/schedstat                      version 15, one line per CPU: the containers' run time,
-//                                       run-queue wait and timeslices (gone ones included),
-//                                       spread evenly over the CPUs
+//                                       stall or node contention since the last write (a lower
+//                                       bound of the union)
+//   proc/schedstat                      version 15, one line per CPU: the run time, run-queue
+//                                       wait and timeslices of the containers (gone ones
+//                                       included) and of the nodes' other threads (background,
+//                                       antagonists), spread evenly over the CPUs
 //   sys/fs/cgroup/cgroup.controllers
 //   sys/fs/cgroup/kubepods.slice/…/cri-containerd-<id>.scope/{cpu.stat,cpu.max,cpu.pressure,
 //                                                             cgroup.threads,cgroup.procs}
@@ -50,6 +53,8 @@ class CgroupTree {
   std::map<uint32_t, ContainerCounters> written_;  // replicas with a directory → last counters
   ContainerCounters retired_;                      // sums of the removed containers' last counters
   double node_some_seconds_ = 0;
+  NodeCounters others_;                 // Σ over the nodes at the last write
+  std::vector<double> node_contended_;  // per node, at the last write
   uint64_t write_errors_ = 0;
 };
 

@@ -1,11 +1,15 @@
 #include "sim/closed_loop.h"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <tuple>
 
 #include "common/text_serializer.h"
 #include "exporter/config.h"
 #include "exporter/exposition/kernel_collectable.h"
 #include "exporter/exposition/state_collectable.h"
+#include "recommender/checkpoint/policy_state.h"
 #include "recommender/config.h"
 #include "recommender/input/feeder.h"
 #include "recommender/input/queries.h"
@@ -26,6 +30,14 @@ constexpr char kBudgetGroup[] = "app";
 constexpr double kLimitResolution = 1e-5;
 
 }  // namespace
+
+std::vector<std::string> EntryServices(const App& app) {
+  std::vector<std::string> out;
+  for (const RequestType& r : app.requests) {
+    if (std::find(out.begin(), out.end(), r.service) == out.end()) out.push_back(r.service);
+  }
+  return out;
+}
 
 std::vector<recommender::WorkloadConfig> WorkloadConfigs(const App& app, const PolicySpec& policy) {
   const recommender::WorkloadConfig defaults;
@@ -74,11 +86,18 @@ ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
 
   recommender::LoopOptions lo;
   lo.safety = rc.ToSafetyOptions();
+  const std::vector<std::string> entry = EntryServices(sim.app());
   if (sim.app().budget_extra_pods > 0) {
-    lo.budget_groups.push_back({.name = kBudgetGroup, .extra_pods = sim.app().budget_extra_pods});
+    lo.budget_groups.push_back({.name = kBudgetGroup,
+                                .extra_pods = sim.app().budget_extra_pods,
+                                .entry_workloads = entry});
   }
   lo.policies.tower.rate_bucket = sim.app().tower_rate_bucket;
   lo.policies.tower.seed = options_.seed;
+  lo.policies.tower.mode = options_.tower.mode;
+  lo.policies.tower.explore = options_.tower.explore;
+  lo.policies.tower.latency_window = rc.EffectiveWindow();
+  lo.policies.tower.entry_workloads = entry;
   if (const auto& target = options_.policy.target_utilization) {
     lo.policies.hpa_cpu.target_utilization = *target;
     lo.policies.k8s_cpu.target_utilization = *target;
@@ -94,6 +113,17 @@ ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
           recommender::input::ScrapeOptions{.window = rc.EffectiveWindow()})),
       recommender::model::Model(configs_, rc.ToModelOptions()), std::move(lo), metrics_,
       snapshots_);
+  if (!options_.tower.model.empty()) {
+    std::string error;
+    if (!recommender::checkpoint::ReadTowerModel(options_.tower.model, loop_->mutable_tower(),
+                                                 &error)) {
+      throw std::invalid_argument("Tower model: " + error);
+    }
+  }
+}
+
+std::string ClosedLoop::TowerModel() const {
+  return recommender::checkpoint::WriteTowerModel(loop_->tower());
 }
 
 common::TimePoint ClosedLoop::At(double t) const {
@@ -115,6 +145,27 @@ void ClosedLoop::RunCaptains(double t) {
   }
   FillKernelSample(sim_, captain_sample_);
   captains_->Step(captain_sample_, targets_, At(t));
+
+  // Each Captain writes its own container's quota at this tick, as Autothrottle's daemon writes
+  // the pod cgroup; the recommender's throttle_target cpuCores stays advice and is not applied.
+  const std::vector<exporter::state::KernelSnapshot::Captain> captains = captains_->Snapshot();
+  const App& app = sim_.app();
+  for (const Replica& r : sim_.replicas()) {
+    if (r.state == ReplicaState::kGone) continue;
+    const std::string& container = app.services[r.service].name;
+    const auto key = std::tie(app.k8s_namespace, r.pod, container);
+    const auto it =
+        std::lower_bound(captains.begin(), captains.end(), key, [](const auto& c, const auto& k) {
+          return std::tie(c.k8s_namespace, c.pod, c.container) < k;
+        });
+    if (it == captains.end() || std::tie(it->k8s_namespace, it->pod, it->container) != key) {
+      continue;
+    }
+    if (std::abs(it->recommended_cpu_cores - sim_.cpu().Limit(r.container)) >= kLimitResolution) {
+      sim_.cpu().SetLimit(r.container, it->recommended_cpu_cores, sim_.now());
+      ++scaling_actions_;
+    }
+  }
 }
 
 void ClosedLoop::Collect(double t) {
@@ -148,7 +199,7 @@ void ClosedLoop::Apply() {
       sim_.SetReplicas(s, *rec.replicas);
       ++scaling_actions_;
     }
-    if (!options_.policy.cpu_policy.empty() && rec.cpu_cores &&
+    if (!options_.policy.cpu_policy.empty() && !captains_ && rec.cpu_cores &&
         std::abs(*rec.cpu_cores - sim_.CpuLimit(s)) >= kLimitResolution) {
       sim_.SetCpuLimit(s, *rec.cpu_cores);
       ++scaling_actions_;

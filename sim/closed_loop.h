@@ -14,21 +14,31 @@
 #include "recommender/loop.h"
 #include "recommender/output/recommender_metrics.h"
 #include "recommender/output/snapshot.h"
+#include "recommender/policies/slo_feedback.h"
 #include "recommender/policies/throttle_target.h"
 #include "sim/policies.h"
 #include "sim/simulation.h"
 
 namespace sim {
 
+// How the Tower runs: Autothrottle warms it with exploring runs, then scores with exploration 0.
+struct TowerRun {
+  recommender::policies::TowerMode mode = recommender::policies::TowerMode::kBandit;
+  double explore = 0.1;
+  std::string model;  // a Tower model (checkpoint::WriteTowerModel) to start from; empty: cold
+};
+
 struct ClosedLoopOptions {
   PolicySpec policy;
   uint64_t seed = 1;
+  TowerRun tower;
 };
 
 // The real exporter and recommender code in process, fed by a simulation and acting on it:
 //
 //   every 100 ms  the exporters' Captains (exporter::state::Captains) on the cgroup counters,
-//                 with the Tower's targets
+//                 with the Tower's targets; each Captain's limit goes straight to its container
+//                 (CpuModel::SetLimit), as Autothrottle's daemon writes the pod cgroup
 //   every second  the span batch → exporter::state::State; a kernel sample →
 //                 exporter::state::KernelState; then one recommender pass
 //                 (recommender::RecommenderLoop::RunOnce) that scrapes, through an in-process
@@ -36,7 +46,8 @@ struct ClosedLoopOptions {
 //                 exposition code, the Captains' recommendations included) and kube-state-metrics
 //                 series for the simulated Deployments
 //   every policy interval  the published recommendation of the policy's channels is applied:
-//                 replicas (pod start-up and drain in the simulation) and per-pod CPU limits
+//                 replicas (pod start-up and drain in the simulation) and per-pod CPU limits,
+//                 except throttle_target's: its cpuCores is advice, the Captains act themselves
 //
 // Each service is one workload (Deployment and container named after the service). The
 // recommender runs with its defaults for direct scraping: a 1 s pass and a 5 s rate window.
@@ -55,6 +66,13 @@ class ClosedLoop {
   }
   // The exporter's text of the latest pass, for inspection.
   const std::string& exporter_text() const { return exporter_text_; }
+  // The Tower's learned model, to carry into another run.
+  std::string TowerModel() const;
+  // The Captains after the latest tick (empty unless the policy sizes CPU with throttle_target).
+  std::vector<exporter::state::KernelSnapshot::Captain> captains() const {
+    return captains_ ? captains_->Snapshot()
+                     : std::vector<exporter::state::KernelSnapshot::Captain>{};
+  }
 
  private:
   void RunCaptains(double t);
@@ -86,6 +104,9 @@ class ClosedLoop {
   uint64_t spans_processed_ = 0;
   uint64_t scaling_actions_ = 0;
 };
+
+// The services the app's request types call first (its entry workloads).
+std::vector<std::string> EntryServices(const App& app);
 
 // The recommender's workload settings for each service of `app`, in App::services order.
 std::vector<recommender::WorkloadConfig> WorkloadConfigs(const App& app, const PolicySpec& policy);

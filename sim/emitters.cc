@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 namespace sim {
 namespace {
@@ -14,6 +16,9 @@ std::string Hex(uint64_t v, int digits) {
   }
   return out;
 }
+
+uint64_t InodeOf(uint32_t replica) { return 1000 + uint64_t{replica}; }
+std::string_view QosOf(const Replica& r) { return r.guaranteed ? "guaranteed" : "burstable"; }
 
 uint64_t Nanos(double seconds) { return static_cast<uint64_t>(std::llround(seconds * 1e9)); }
 
@@ -56,7 +61,7 @@ ContainerIdentity IdentityOf(const Simulation& sim, uint32_t replica) {
   id.pod_uid = Hex(a >> 32, 8) + "-" + Hex((a >> 16) & 0xffff, 4) + "-4" + Hex(a & 0xfff, 3) +
                "-8" + Hex(b >> 52, 3) + "-" + Hex(b & 0xffffffffffffULL, 12);
   for (uint64_t k = 2; k < 6; ++k) id.container_id += Hex(DeriveSeed(a, k), 16);
-  id.qos = r.guaranteed ? "guaranteed" : "burstable";
+  id.qos = QosOf(r);
   std::string uid_ = id.pod_uid;
   for (char& c : uid_) c = c == '-' ? '_' : c;
   id.cgroup =
@@ -64,28 +69,33 @@ ContainerIdentity IdentityOf(const Simulation& sim, uint32_t replica) {
           ? "/kubepods.slice/kubepods-pod" + uid_ + ".slice"
           : "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + uid_ + ".slice";
   id.cgroup += "/cri-containerd-" + id.container_id + ".scope";
-  id.inode = 1000 + replica;
+  id.inode = InodeOf(replica);
   return id;
 }
 
 void FillKernelSample(Simulation& sim, exporter::kernel::KernelSample& out) {
-  out.containers.clear();
   out.cgroup_mode = "v2";
   const App& app = sim.app();
+  // Entries are overwritten in place: their strings keep their buffers, and an entry that already
+  // names the replica keeps its identity, which costs more to build than the rest together.
+  size_t n = 0;
   for (uint32_t i = 0; i < sim.replicas().size(); ++i) {
     const Replica& r = sim.replicas()[i];
     if (r.state == ReplicaState::kGone) continue;
     const ContainerCounters k = sim.Counters(i);
-    const ContainerIdentity id = IdentityOf(sim, i);
-    exporter::kernel::KernelSample::Container& c = out.containers.emplace_back();
+    if (n == out.containers.size()) out.containers.emplace_back();
+    exporter::kernel::KernelSample::Container& c = out.containers[n++];
+    if (c.cgroup_inode != InodeOf(i) || c.qos != QosOf(r) || c.pod != r.pod) {
+      ContainerIdentity id = IdentityOf(sim, i);
+      c.cgroup = std::move(id.cgroup);
+      c.cgroup_inode = id.inode;
+      c.pod_uid = std::move(id.pod_uid);
+      c.container_id = std::move(id.container_id);
+      c.qos = std::move(id.qos);
+      c.pod = r.pod;
+    }
     c.k8s_namespace = app.k8s_namespace;
-    c.pod = r.pod;
     c.container = app.services[r.service].name;
-    c.cgroup = id.cgroup;
-    c.cgroup_inode = id.inode;
-    c.pod_uid = id.pod_uid;
-    c.container_id = id.container_id;
-    c.qos = id.qos;
     c.runtime = "containerd";
     c.usage_ns = Nanos(k.usage_seconds);
     c.periods = k.periods;
@@ -94,13 +104,14 @@ void FillKernelSample(Simulation& sim, exporter::kernel::KernelSample& out) {
     c.pressure_some_ns = Nanos(k.pressure_some_seconds);
     c.pressure_full_ns = Nanos(k.pressure_full_seconds);
     const double limit = sim.cpu().Limit(r.container);
-    if (limit > 0) c.limit_cores = limit;
+    c.limit_cores = limit > 0 ? std::optional<double>(limit) : std::nullopt;
     c.has_tasks = true;
     c.run_ns = Nanos(k.usage_seconds);
     c.wait_ns = Nanos(k.run_delay_seconds);
     c.timeslices = static_cast<uint64_t>(k.timeslices);
     c.threads = static_cast<size_t>(app.services[r.service].threads);
   }
+  out.containers.resize(n);
 }
 
 std::string KubeletPodList(const Simulation& sim) {

@@ -24,7 +24,8 @@ ContainerIdentity IdentityOf(const Simulation& sim, uint32_t replica);
 
 // The kernel sample the exporter's collector would produce now: one container per replica that
 // is not gone, cumulative counters in the kernel's integer units. Node-level values are left out
-// (one simulated exporter sees every node).
+// (one simulated exporter sees every node). `out` is empty or an earlier sample of the same
+// simulation: its entries are reused, and one that already names a replica keeps its identity.
 void FillKernelSample(Simulation& sim, exporter::kernel::KernelSample& out);
 
 // kube-state-metrics series for the app's Deployments (replicas, ready replicas) and for each pod

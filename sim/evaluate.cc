@@ -79,6 +79,7 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   Scoreboard board;
   board.app = app.name;
   board.trace = trace_name;
+  board.scenario = options.run.scenario.name;
   board.seeds = seeds;
   board.slo = app.slo_p99;
   board.tuned = options.tune;

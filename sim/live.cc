@@ -111,7 +111,8 @@ RunResult RunLive(const App& app, const RateTrace& trace, const LiveOptions& opt
   Simulation sim(app, full,
                  {.seed = options.run.seed,
                   .epoch_unix_seconds = epoch,
-                  .emit_spans = !options.otlp_url.empty()});
+                  .emit_spans = !options.otlp_url.empty(),
+                  .scenario = options.run.scenario});
   Recorder recorder(sim, options.run.warmup, 10);
   sim.set_listener(&recorder);
   std::optional<CgroupTree> tree;

@@ -14,11 +14,14 @@
 #include <thread>
 
 #include "common/flags.h"
+#include "recommender/checkpoint/checkpoint.h"
+#include "recommender/policies/all_policies.h"
 #include "sim/app.h"
 #include "sim/evaluate.h"
 #include "sim/live.h"
 #include "sim/policies.h"
 #include "sim/run.h"
+#include "sim/scenario.h"
 #include "sim/scoreboard.h"
 #include "sim/tracegen.h"
 #include "sim/workload.h"
@@ -29,8 +32,10 @@ constexpr char kSummary[] =
     "Simulates a microservice app on a workload trace with the exporter and recommender code in "
     "closed loop.\n\n"
     "  queuelens-sim run --app FILE --trace FILE|constant[:RATE] [--policy NAME]\n"
+    "      [--warmup-runs K] [--tower-checkpoint FILE] [--scenario NAME|PATH]\n"
     "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--seeds N]\n"
-    "      [--seed-base S] [--out DIR]\n"
+    "      [--seed-base S] [--out DIR] [--warmup-runs K] [--tower-checkpoint FILE]\n"
+    "      [--scenario NAME|PATH]\n"
     "  queuelens-sim trace --kind diurnal|bursty|spiky|ramp [--seed S] [--minutes M] --out FILE\n"
     "  queuelens-sim run --live --otlp URL --cgroup-root DIR --recommender URL [--speed X]\n"
     "  queuelens-sim policies\n";
@@ -43,6 +48,7 @@ struct Flags {
   std::string app, trace;
   std::string policy = "queuelens";
   std::string policies = "all";
+  std::string scenario = "none";
   common::Duration duration = common::Duration::zero();
   common::Duration warmup = std::chrono::minutes{3};
   int64_t seed = 1;
@@ -52,6 +58,8 @@ struct Flags {
   int64_t minutes = 60;
   double multiplier = 0;
   bool tune = false;
+  int64_t warmup_runs = 0;
+  std::string tower_checkpoint;
   int64_t jobs = std::max(1u, std::thread::hardware_concurrency());
   std::string out = ".";
   bool live = false;
@@ -68,6 +76,9 @@ struct Flags {
         "5 s), a wiki .csv, or constant[:RATE[:DURATION]] (the app's constant_rps for 1 h).");
     f.String("policy", &policy, "run: the policy (see `queuelens-sim policies`).");
     f.String("policies", &policies, "evaluate: comma-separated policies, or all.");
+    f.String("scenario", &scenario,
+             "Interference: a name from sim/scenarios beside the app's directory (none, "
+             "noisy-node, rolling, memory-bandwidth) or a scenario file.");
     f.Duration("duration", &duration,
                "Trace time simulated after the warm-up; 0 = the whole trace.");
     f.Duration("warmup", &warmup,
@@ -84,6 +95,14 @@ struct Flags {
     f.Int("seed-base", &seed_base,
           "evaluate: the first of the --seeds consecutive seeds; 0 = --seed.");
     f.Int("jobs", &jobs, "evaluate: runs simulated at once.");
+    f.Int("warmup-runs", &warmup_runs,
+          "Warm Autothrottle's Tower first: K exploring runs of throttle_target on the same app "
+          "and trace (seeds seed+1..seed+K; the first half grid exploration, the rest explore "
+          "0.5), then every run starts from the warmed model with explore 0.");
+    f.String("tower-checkpoint", &tower_checkpoint,
+             "A Tower model to start from (a recommender checkpoint or a file this flag wrote); "
+             "scored runs then use explore 0. With --warmup-runs the warmed model is written "
+             "back to it.");
     f.String("out", &out,
              "evaluate: directory for <app>-<trace>.csv (one row per policy and seed), "
              "<app>-<trace>-summary.csv (one row per policy) and <app>-<trace>.html; trace: the "
@@ -189,6 +208,50 @@ bool WriteFile(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+// Autothrottle's protocol for the Tower: a warmed model (from --tower-checkpoint and/or
+// --warmup-runs exploring runs) and scoring with explore 0; without either, the Tower starts cold
+// and explores 0.1 as the recommender does.
+bool PrepareTower(const sim::App& app, const sim::RateTrace& trace, const Flags& f,
+                  sim::RunOptions& run) {
+  namespace rp = recommender::policies;
+  if (f.warmup_runs <= 0 && f.tower_checkpoint.empty()) return true;
+  if (!f.tower_checkpoint.empty()) {
+    std::string error;
+    const auto text = recommender::ReadSmallFile(f.tower_checkpoint, 256 << 20, &error);
+    if (text) {
+      run.tower.model = *text;
+    } else if (!error.empty() || f.warmup_runs <= 0) {
+      std::fprintf(stderr, "queuelens-sim: --tower-checkpoint %s: %s\n", f.tower_checkpoint.c_str(),
+                   error.empty() ? "no such file" : error.c_str());
+      return false;
+    }
+  }
+  if (f.warmup_runs > 0) {
+    const auto policy = sim::FindPolicy(rp::kThrottleTarget);
+    sim::RunOptions warm = run;
+    warm.progress = nullptr;
+    run.tower.model = sim::WarmTower(
+        app, trace, *policy, warm, static_cast<int>(f.warmup_runs),
+        [&](int k, const sim::RunResult& r) {
+          std::fprintf(stderr, "Tower warm-up run %d/%lld (seed %llu): P99 %.1f ms, %.3f core-h\n",
+                       k + 1, static_cast<long long>(f.warmup_runs),
+                       static_cast<unsigned long long>(run.seed + 1 + k), r.summary.p99 * 1e3,
+                       r.summary.core_hours);
+        });
+    if (!f.tower_checkpoint.empty()) {
+      std::string error;
+      if (!recommender::WriteFileAtomically(f.tower_checkpoint, run.tower.model, &error)) {
+        std::fprintf(stderr, "queuelens-sim: --tower-checkpoint %s: %s\n",
+                     f.tower_checkpoint.c_str(), error.c_str());
+        return false;
+      }
+    }
+  }
+  run.tower.mode = rp::TowerMode::kBandit;
+  run.tower.explore = 0;
+  return true;
+}
+
 int Main(const std::string& command, const Flags& f) {
   if (command == "policies") {
     for (const sim::PolicySpec& p : sim::AllPolicies()) {
@@ -225,6 +288,8 @@ int Main(const std::string& command, const Flags& f) {
   run.seed = static_cast<uint64_t>(f.seed);
   run.warmup = common::ToSeconds(f.warmup);
   run.duration = common::ToSeconds(f.duration);
+  run.scenario = sim::LoadScenario(f.scenario, f.app);
+  sim::CheckScenario(run.scenario, app);  // here, not in a worker thread of evaluate
 
   if (command == "run" && f.live) {
     sim::LiveOptions live;
@@ -259,6 +324,7 @@ int Main(const std::string& command, const Flags& f) {
       std::printf("  last error         %s\n", stats.last_error.c_str());
     return 0;
   }
+  if ((command == "run" || command == "evaluate") && !PrepareTower(app, trace, f, run)) return 1;
   if (command == "run") {
     const auto policy = sim::FindPolicy(f.policy);
     if (!policy) {
@@ -273,9 +339,9 @@ int Main(const std::string& command, const Flags& f) {
     progress.Done();
     char heading[512];
     std::snprintf(heading, sizeof heading,
-                  "queuelens-sim run: %s, trace %s (x%g), policy %s, seed %llu", app.name.c_str(),
-                  trace_name.c_str(), multiplier, policy->name.c_str(),
-                  static_cast<unsigned long long>(run.seed));
+                  "queuelens-sim run: %s, trace %s (x%g), policy %s, scenario %s, seed %llu",
+                  app.name.c_str(), trace_name.c_str(), multiplier, policy->name.c_str(),
+                  run.scenario.name.c_str(), static_cast<unsigned long long>(run.seed));
     PrintSummary(r, heading, false);
     return 0;
   }
@@ -304,7 +370,9 @@ int Main(const std::string& command, const Flags& f) {
         sim::Evaluate(app, trace, trace_name, sim::ParsePolicyList(f.policies), options);
     progress.Done();
     std::fputs(sim::FormatScoreboard(board).c_str(), stdout);
-    const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name);
+    // Runs under interference get their own files beside the undisturbed ones.
+    const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name) +
+                             (board.scenario == "none" ? "" : "-" + Stem(board.scenario));
     if (!WriteFile(base + ".csv", sim::ScoreboardCsv(board)) ||
         !WriteFile(base + "-summary.csv", sim::ScoreboardSummaryCsv(board)) ||
         !WriteFile(base + ".html", sim::ScoreboardHtml(board))) {

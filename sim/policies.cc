@@ -11,8 +11,11 @@ using std::chrono::seconds;
 
 const std::vector<PolicySpec>& AllPolicies() {
   // Intervals are each policy's own: the HPA sync period and Autothrottle's K8s-CPU periods, the
-  // Captain's 1 s decisions, ScalerEval's 3 s SHOWAR loop, QueueFlower's 90 s window; queuelens
-  // runs at the recommender's 1 s tick (performance.md G6).
+  // VPA's 1 min recommender and updater intervals, the Captain's 1 s decisions (its limits reach
+  // the containers every 100 ms in ClosedLoop, as Autothrottle writes the cgroups), ScalerEval's
+  // 3 s SHOWAR loop; queue_balancing holds each 90 s allocation and HAB times its own 10 s
+  // probes, so both are applied as soon as they change; queuelens runs at the recommender's 1 s
+  // tick (performance.md G6).
   static const std::vector<PolicySpec> kPolicies = {
       {.name = std::string(rp::kHpaCpu),
        .replica_policy = std::string(rp::kHpaCpu),
@@ -29,6 +32,11 @@ const std::vector<PolicySpec>& AllPolicies() {
        .interval = seconds{1},
        .tunable = true,
        .description = "Autothrottle's K8s-CPU-Fast: the same every 1 s over 20 s"},
+      {.name = std::string(rp::kVpa),
+       .cpu_policy = std::string(rp::kVpa),
+       .interval = seconds{60},
+       .description = "Kubernetes VPA: P90 of a decaying usage histogram × 1.15, applied in "
+                      "place only outside its bounds (1 min recommender and updater)"},
       {.name = std::string(rp::kThrottleTarget),
        .cpu_policy = std::string(rp::kThrottleTarget),
        .interval = seconds{1},
@@ -40,13 +48,21 @@ const std::vector<PolicySpec>& AllPolicies() {
        .description = "SHOWAR: PID on run-queue wait for replicas, μ + 3σ for CPU"},
       {.name = std::string(rp::kQueueBalancing),
        .replica_policy = std::string(rp::kQueueBalancing),
-       .interval = seconds{90},
-       .description = "QueueFlower's queue balancing (Little's-law sizing without a pod budget)"},
+       .interval = seconds{1},
+       .description = "QueueFlower: the app's pod budget by queue and SLA violation, every 90 s"},
+      {.name = std::string(rp::kHab),
+       .replica_policy = std::string(rp::kHab),
+       .interval = seconds{1},
+       .description = "QueueFlower's HAB baseline: offered-load staffing, bisection on latency"},
+      {.name = std::string(rp::kQueueSizing),
+       .replica_policy = std::string(rp::kQueueSizing),
+       .interval = seconds{1},
+       .description = "queuelens: M/M/1-PS sizing against each hop's share of the SLO"},
       {.name = "queuelens",
-       .replica_policy = std::string(rp::kQueueBalancing),
+       .replica_policy = std::string(rp::kQueueSizing),
        .cpu_policy = std::string(rp::kThrottleTarget),
        .interval = seconds{1},
-       .description = "queuelens defaults: queue balancing for replicas, throttle target for CPU"},
+       .description = "queuelens defaults: queue sizing for replicas, throttle target for CPU"},
       {.name = "static",
        .description = "no autoscaling: replicas and limits as the app file declares them"},
   };

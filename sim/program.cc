@@ -1,6 +1,14 @@
 #include "sim/program.h"
 
 namespace sim {
+
+CompiledDistribution::CompiledDistribution(const Distribution& d) : d_(d) {
+  if (d.kind != Distribution::Kind::kLognormal) return;
+  const double sigma2 = std::log1p(d.cv * d.cv);
+  sigma_ = std::sqrt(sigma2);
+  half_sigma2_ = sigma2 / 2;
+}
+
 namespace {
 
 class Compiler {
@@ -21,7 +29,7 @@ class Compiler {
       case Step::Kind::kCpu:
         in.op = Instr::Op::kCpu;
         in.arg = static_cast<uint32_t>(p_.dists.size());
-        p_.dists.push_back(s.cpu);
+        p_.dists.emplace_back(s.cpu);
         p_.code.push_back(in);
         return;
       case Step::Kind::kCall: {

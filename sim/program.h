@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +29,24 @@ struct Instr {
   double delay = 0;
 };
 
+// A Distribution ready to draw from: the lognormal's σ and σ²/2 are worked out once instead of on
+// every draw. The arithmetic is Distribution::Sample's, so a seed draws the same values bit for
+// bit.
+class CompiledDistribution {
+ public:
+  explicit CompiledDistribution(const Distribution& d);
+
+  double Sample(Rng& rng) const {
+    if (d_.kind != Distribution::Kind::kLognormal) return d_.Sample(rng);
+    return d_.mean * std::exp(sigma_ * rng.Normal() - half_sigma2_);
+  }
+
+ private:
+  Distribution d_;
+  double sigma_ = 0;
+  double half_sigma2_ = 0;
+};
+
 struct CompiledOperation {
   uint32_t service = 0;  // index into App::services
   std::string name;
@@ -37,7 +56,7 @@ struct CompiledOperation {
 struct Program {
   std::vector<Instr> code;
   std::vector<uint32_t> branch_starts;
-  std::vector<Distribution> dists;
+  std::vector<CompiledDistribution> dists;
   std::vector<CompiledOperation> ops;  // in App order: service by service, operation by operation
   std::vector<uint32_t> request_ops;   // App::requests[i] → index into ops
 

@@ -21,11 +21,15 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
   const RateTrace full = WithWarmup(measured, options.warmup);
   // Without a policy nothing reads the spans, so they are not made.
   const bool closed_loop = !policy.replica_policy.empty() || !policy.cpu_policy.empty();
-  Simulation sim(app, full, {.seed = options.seed, .emit_spans = closed_loop});
+  Simulation sim(app, full,
+                 {.seed = options.seed, .emit_spans = closed_loop, .scenario = options.scenario});
   Recorder recorder(sim, options.warmup, 10);
   sim.set_listener(&recorder);
   std::optional<ClosedLoop> loop;
-  if (closed_loop) loop.emplace(sim, ClosedLoopOptions{.policy = policy, .seed = options.seed});
+  if (closed_loop) {
+    loop.emplace(sim,
+                 ClosedLoopOptions{.policy = policy, .seed = options.seed, .tower = options.tower});
+  }
 
   const auto ticks = static_cast<int64_t>(std::llround(full.duration() / kTick));
   for (int64_t k = 1; k <= ticks; ++k) {
@@ -53,9 +57,29 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
   r.simulated_seconds = full.duration();
   r.events = sim.events();
   r.spans = loop ? loop->spans_processed() : 0;
+  if (loop) r.tower_model = loop->TowerModel();
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return r;
+}
+
+std::string WarmTower(const App& app, const RateTrace& trace, const PolicySpec& policy,
+                      const RunOptions& options, int runs,
+                      const std::function<void(int, const RunResult&)>& on_run) {
+  namespace rp = recommender::policies;
+  std::string model = options.tower.model;
+  for (int k = 0; k < runs; ++k) {
+    RunOptions o = options;
+    o.seed = options.seed + 1 + static_cast<uint64_t>(k);
+    // Autothrottle: 6 ExploreTower runs, then 6 VwTower runs at explore 0.5.
+    o.tower = {.mode = k < (runs + 1) / 2 ? rp::TowerMode::kGrid : rp::TowerMode::kBandit,
+               .explore = 0.5,
+               .model = model};
+    const RunResult r = RunOne(app, trace, policy, o);
+    model = r.tower_model;
+    if (on_run) on_run(k, r);
+  }
+  return model;
 }
 
 }  // namespace sim

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "sim/app.h"
+#include "sim/closed_loop.h"
 #include "sim/policies.h"
+#include "sim/scenario.h"
 #include "sim/workload.h"
 
 namespace sim {
@@ -15,8 +17,10 @@ struct RunOptions {
   uint64_t seed = 1;
   double warmup = 180;  // seconds of Autothrottle's ramp before the trace; excluded from results
   double duration = 0;  // seconds of trace after the warm-up; 0 = the whole trace
+  Scenario scenario;    // interference; its times count from the start of the warm-up
   // Called about every 10 simulated seconds with the fraction done (for a progress bar).
   std::function<void(double fraction)> progress;
+  TowerRun tower;  // how the Tower explores and what it starts from
 };
 
 // One policy's result, by Autothrottle's protocol: everything after the warm-up.
@@ -56,12 +60,22 @@ struct RunResult {
   double simulated_seconds = 0;
   double wall_seconds = 0;
   uint64_t events = 0;
-  uint64_t spans = 0;  // spans the exporter state processed
+  uint64_t spans = 0;       // spans the exporter state processed
+  std::string tower_model;  // the Tower's learned model at the end (empty without a policy)
 };
 
 // Simulates `app` under `trace` (with the warm-up ramp prepended) with `policy` in closed loop
 // through the exporter and recommender code. Deterministic for a given seed.
 RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& policy,
                  const RunOptions& options);
+
+// Autothrottle's Tower warm-up: `runs` exploring runs of `policy` on the same app and trace with
+// seeds options.seed + 1, + 2, …, each starting from the model the previous one left (the first
+// from options.tower.model). The first half (rounded up) explores the grid (ExploreTower), the
+// rest run the bandit with explore 0.5. Returns the warmed model; a scored run then starts from
+// it with explore 0. `on_run` is told of each finished run (index from 0).
+std::string WarmTower(const App& app, const RateTrace& trace, const PolicySpec& policy,
+                      const RunOptions& options, int runs,
+                      const std::function<void(int, const RunResult&)>& on_run = {});
 
 }  // namespace sim

@@ -114,8 +114,9 @@ std::string SeedsText(const std::vector<uint64_t>& seeds) {
 }
 
 std::string Title(const Scoreboard& board) {
-  return Format("%s, trace %s, %s, SLO P99 %.0f ms", board.app.c_str(), board.trace.c_str(),
-                SeedsText(board.seeds).c_str(), board.slo * 1e3);
+  return Format("%s, trace %s, scenario %s, %s, SLO P99 %.0f ms", board.app.c_str(),
+                board.trace.c_str(), board.scenario.c_str(), SeedsText(board.seeds).c_str(),
+                board.slo * 1e3);
 }
 
 // How to read the table: what is measured, the statistics and the reference.
@@ -437,23 +438,24 @@ std::string ScoreboardCsv(const Scoreboard& board) {
   const PolicyRuns* hpa = board.Find(kBaselinePolicy);
   const std::string ref_name = reference ? reference->name() : "";
   std::string out =
-      "app,trace,seed,policy,setting,requests,core_hours,core_hours_vs_reference,"
+      "app,trace,scenario,seed,policy,setting,requests,core_hours,core_hours_vs_reference,"
       "core_hours_vs_hpa,reference,usage_core_hours,p50_seconds,p99_seconds,slo_seconds,pass,"
-      "violation_minutes,minutes,throttled_ratio,scaling_actions,mean_replicas\n";
+      "violation_minutes,minutes,throttled_ratio,scaling_actions,mean_replicas,"
+      "pending_pod_minutes\n";
   for (const PolicyRuns& p : board.policies) {
     const std::vector<double> vs_ref = CoreHourRatios(p, reference);
     const std::vector<double> vs_hpa = CoreHourRatios(p, hpa);
     for (size_t i = 0; i < p.seeds.size(); ++i) {
       const RunSummary& s = p.seeds[i].summary;
-      out += board.app + "," + board.trace + "," +
+      out += board.app + "," + board.trace + "," + board.scenario + "," +
              std::to_string(i < board.seeds.size() ? board.seeds[i] : 0) + "," + s.policy + "," +
              s.setting + "," + std::to_string(s.requests) + ",";
       out += Format("%.6f,", s.core_hours) + (i < vs_ref.size() ? CsvNumber(vs_ref[i]) : "") + "," +
              (i < vs_hpa.size() ? CsvNumber(vs_hpa[i]) : "") + "," + ref_name + ",";
-      out += Format("%.6f,%.6f,%.6f,%.6f,%s,%d,%d,%.6g,%llu,%.3f\n", s.usage_core_hours, s.p50,
+      out += Format("%.6f,%.6f,%.6f,%.6f,%s,%d,%d,%.6g,%llu,%.3f,%.3f\n", s.usage_core_hours, s.p50,
                     s.p99, s.slo, s.pass ? "true" : "false", s.violation_minutes, s.minutes,
                     s.throttled_ratio, static_cast<unsigned long long>(s.scaling_actions),
-                    s.mean_replicas);
+                    s.mean_replicas, s.pending_pod_minutes);
     }
   }
   return out;
@@ -464,15 +466,15 @@ std::string ScoreboardSummaryCsv(const Scoreboard& board) {
   const PolicyRuns* hpa = board.Find(kBaselinePolicy);
   std::vector<std::string> stems = {"core_hours_vs_reference", "core_hours_vs_hpa"};
   for (const Metric& m : Metrics()) stems.push_back(m.csv);
-  std::string out = "app,trace,policy,setting,seeds,passes,pass,reference";
+  std::string out = "app,trace,scenario,policy,setting,seeds,passes,pass,reference";
   for (const std::string& stem : stems) {
     for (const char* suffix : {"_mean", "_ci95", "_min", "_max"}) out += "," + stem + suffix;
   }
   out += "\n";
   for (const PolicyRuns& p : board.policies) {
-    out += board.app + "," + board.trace + "," + p.name() + "," + p.setting() + "," +
-           std::to_string(p.seeds.size()) + "," + std::to_string(p.passes()) + "," +
-           (p.pass() ? "true" : "false") + "," + (reference ? reference->name() : "");
+    out += board.app + "," + board.trace + "," + board.scenario + "," + p.name() + "," +
+           p.setting() + "," + std::to_string(p.seeds.size()) + "," + std::to_string(p.passes()) +
+           "," + (p.pass() ? "true" : "false") + "," + (reference ? reference->name() : "");
     std::vector<std::vector<double>> columns = {CoreHourRatios(p, reference),
                                                 CoreHourRatios(p, hpa)};
     for (const Metric& m : Metrics()) columns.push_back(Values(p, m.get));

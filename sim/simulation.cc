@@ -41,6 +41,7 @@ Simulation::Simulation(const App& app, const RateTrace& trace, SimulationOptions
       epoch_nanos_(options.epoch_unix_seconds * 1'000'000'000),
       arrivals_(trace, Weights(app), DeriveSeed(options.seed, 1)),
       trace_end_(trace.duration()),
+      cpu_(DeriveSeed(options.seed, 4)),
       trace_hi_(DeriveSeed(options.seed, 2) | 1) {
   for (size_t g = 0; g < app.nodes.size(); ++g) {
     if (app.node_autoscaler && app.nodes[g].name == app.node_autoscaler->group) {
@@ -72,7 +73,10 @@ Simulation::Simulation(const App& app, const RateTrace& trace, SimulationOptions
   for (size_t n = 0; n < nodes_.size(); ++n) {
     if (nodes_[n].pods == 0) NodeEmptied(static_cast<int>(n));
   }
-  queue_.Push(kCfsPeriod, kPeriod, 0);
+  // Its own stream, so a scenario leaves the arrivals as they were.
+  interference_ =
+      InterferenceTimeline(options.scenario, app, DeriveSeed(options.seed, 5), trace_end_);
+  if (!interference_.empty()) queue_.Push(interference_[0].time, kInterference, 0);
   next_arrival_ = arrivals_.Next();
   if (std::isfinite(next_arrival_.time)) queue_.Push(next_arrival_.time, kArrival, 0);
 }
@@ -109,11 +113,6 @@ void Simulation::Dispatch(const EventQueue::Event& e) {
     case kResume:
       Run(e.id);
       break;
-    case kPeriod:
-      cpu_.PeriodBoundary(now_);
-      // Multiples of the period, not a running sum, so boundaries stay exact.
-      queue_.Push(static_cast<double>(++next_period_) * kCfsPeriod, kPeriod, 0);
-      break;
     case kPodReady: {
       Replica& r = replicas_[e.id];
       if (r.state != ReplicaState::kStarting) break;  // removed while starting
@@ -126,6 +125,14 @@ void Simulation::Dispatch(const EventQueue::Event& e) {
       const Background& b = backgrounds_[e.id];
       cpu_.SetBackground(static_cast<int>(e.id), BackgroundAt(b, now_), now_);
       queue_.Push(now_ + b.step, kBackground, e.id);
+      break;
+    }
+    case kInterference: {
+      const InterferenceChange& c = interference_[e.id];
+      cpu_.SetInterference(c.node, c.threads, c.slowdown, now_);
+      if (e.id + 1 < interference_.size()) {
+        queue_.Push(interference_[e.id + 1].time, kInterference, e.id + 1);
+      }
       break;
     }
     case kNodeReady: {

@@ -13,6 +13,7 @@
 #include "sim/engine.h"
 #include "sim/program.h"
 #include "sim/random.h"
+#include "sim/scenario.h"
 #include "sim/workload.h"
 
 namespace sim {
@@ -22,6 +23,8 @@ struct SimulationOptions {
   // Span timestamps: simulated time 0 is this many seconds after the Unix epoch.
   int64_t epoch_unix_seconds = 1'700'000'000;
   bool emit_spans = true;
+  // Interference on the app's nodes, on top of their own background.
+  Scenario scenario;
 };
 
 enum class ReplicaState { kStarting, kReady, kDraining, kGone };
@@ -161,11 +164,11 @@ class Simulation {
     kArrival,
     kDeliver,
     kResume,
-    kPeriod,
     kPodReady,
     kBackground,
     kNodeReady,
-    kNodeUnneeded
+    kNodeUnneeded,
+    kInterference
   };
 
   struct Frame {  // one call at one replica
@@ -270,6 +273,8 @@ class Simulation {
   int nodes_present_ = 0;
   bool provisioning_ = false;  // the node autoscaler is adding a node
   int autoscaled_group_ = -1;
+  // The scenario's changes, applied in order by kInterference events.
+  std::vector<InterferenceChange> interference_;
   std::deque<Replica> replicas_;
   std::vector<ServiceRun> services_;
   std::vector<PendingPod> pending_;  // oldest first
@@ -283,7 +288,6 @@ class Simulation {
   exporter::spans::SpanBatch spans_;
   RequestListener* listener_ = nullptr;
   double now_ = 0;
-  uint64_t next_period_ = 1;
   uint64_t next_span_id_ = 1;
   uint64_t trace_hi_;
   uint64_t events_ = 0;

@@ -91,13 +91,34 @@ std::vector<MetricFamily> KernelFamilies(const state::KernelSnapshot& snap) {
   }
 
   std::vector<MetricFamily> out;
-  out.reserve(29);
+  out.reserve(33);
   for (MetricFamily* f :
        {&wait,        &slices,   &usage,        &periods,  &throttled, &throttled_s,  &limit,
         &psi_some,    &psi_full, &interference, &node_psi, &node_wait, &node_cpus,    &success,
         &duration,    &errors,   &containers,   &threads,  &idle,      &threads_read, &open_files,
         &collections, &info,     &recommended,  &target,   &ratio,     &margin,       &action}) {
     out.push_back(std::move(*f));
+  }
+  if (const auto& a = snap.captain_apply; a.enabled) {
+    MetricFamily applied = Family(kCaptainAppliedCpu, MetricType::Gauge, a.applied.size());
+    for (const auto& c : a.applied) {
+      Add(applied, {{"namespace", c.k8s_namespace}, {"pod", c.pod}, {"container", c.container}})
+          .gauge.value = c.cpu_cores;
+    }
+    MetricFamily writes = Family(kCaptainWrites, MetricType::Counter, 2);
+    Add(writes, {{"kind", "limit"}}).counter.value = static_cast<double>(a.limit_writes);
+    Add(writes, {{"kind", "restore"}}).counter.value = static_cast<double>(a.restore_writes);
+    MetricFamily write_errors =
+        Family(kCaptainWriteErrors, MetricType::Counter, a.write_errors.size());
+    for (const auto& [reason, count] : a.write_errors) {
+      Add(write_errors, {{"reason", std::string(reason)}}).counter.value =
+          static_cast<double>(count);
+    }
+    MetricFamily resizes = Family(kCaptainResizes, MetricType::Counter, 1);
+    Add(resizes, {}).counter.value = static_cast<double>(a.resizes);
+    for (MetricFamily* f : {&applied, &writes, &write_errors, &resizes}) {
+      out.push_back(std::move(*f));
+    }
   }
   return out;
 }

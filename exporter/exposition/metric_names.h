@@ -202,6 +202,26 @@ inline constexpr MetricName kContainerCaptainAction{
     "queuelens_container_captain_action_info",
     "Always 1; action is the Captain's last decision: hold, scale_up, scale_down or rollback."};
 
+// What the Captains wrote to cgroups (exporter/state/captain_applier.h), with --captain.apply.
+inline constexpr MetricName kCaptainAppliedCpu{
+    "queuelens_captain_applied_cpu_cores",
+    "CPU limit in cores in effect for a container whose pod opted in (annotation "
+    "queuelens.io/cpu-control: captain): quota / period of cpu.max (v2) or cpu.cfs_quota_us / "
+    "cpu.cfs_period_us (v1) after the Captain's last write, its limit clamped to [max("
+    "--captain.min-cpu, captain-min-cpu annotation), captain-max-cpu annotation or node CPUs]."};
+inline constexpr MetricName kCaptainWrites{
+    "queuelens_captain_writes_total",
+    "Quota writes to cgroup files that succeeded; kind is limit (a Captain's limit that differed "
+    "from the quota read) or restore (the original quota written back on opt-out or shutdown)."};
+inline constexpr MetricName kCaptainWriteErrors{
+    "queuelens_captain_write_errors_total",
+    "Quota writes that failed, by reason: read_only (EROFS), permission (EACCES, EPERM), "
+    "vanished (the cgroup was removed), invalid (the kernel refused the value) or io."};
+inline constexpr MetricName kCaptainResizes{
+    "queuelens_captain_resizes_total",
+    "Times a quota read was not the one the Captain last wrote (the kubelet resized the pod): "
+    "the new value became the original and the container's Captain restarted from it."};
+
 // Health of the span pipeline.
 inline constexpr MetricName kTracesBuffered{"queuelens_traces_buffered",
                                             "Traces collecting spans before they are finished."};

@@ -196,6 +196,8 @@ std::unique_ptr<Collector::Container> Collector::NewContainer(DiscoveredCgroup c
   }
   c->dir = path == "/" ? layout_.walk_root() : layout_.walk_root() + path;
   KernelSample::Container& v = c->values;
+  v.quota_v2 = layout_.mode == CgroupMode::kV2;
+  v.quota_file = v.quota_v2 ? c->cpu_max.file.path() : c->cfs_quota.file.path();
   v.cgroup = path;
   v.cgroup_inode = cgroup.inode;
   if (cgroup.pod) {
@@ -214,7 +216,7 @@ std::unique_ptr<Collector::Container> Collector::NewContainer(DiscoveredCgroup c
 void Collector::ResolveLabels() {
   const bool unresolved = std::any_of(containers_.begin(), containers_.end(),
                                       [](const auto& c) { return !c->labels_final; });
-  if (!unresolved) return;
+  if (!unresolved && !options_.kubelet_every_discovery) return;
   if (pods_.has_kubelet()) {
     const auto start = std::chrono::steady_clock::now();
     sources_[kKubelet] = {.ran = true, .success = true, .seconds = 0};
@@ -238,7 +240,17 @@ void Collector::ResolveLabels() {
     }
   }
   for (auto& c : containers_) {
-    if (c->labels_final || c->gone) continue;
+    if (c->gone || !c->cgroup.pod) continue;
+    // Only the kubelet's pod list opts a pod in; a failed fetch keeps the last list's word.
+    const KubeletPod* pod = pods_.KubeletPodOf(c->cgroup.pod->pod_uid);
+    // The pod's containers as the kubelet lists them: not its sandbox (pause) container.
+    const bool listed =
+        pod != nullptr &&
+        std::any_of(pod->containers.begin(), pod->containers.end(), [&](const auto& idname) {
+          return idname.first == c->cgroup.pod->container_id;
+        });
+    c->values.cpu_control = listed ? pod->cpu_control : CpuControl{};
+    if (c->labels_final) continue;
     PodMapper::Result r = pods_.Resolve(*c->cgroup.pod);
     c->labels = std::move(r.labels);
     c->labels_final = r.final;
@@ -288,6 +300,7 @@ void Collector::ReadCgroupFiles(Container& c, bool pressure) {
   v.usage_ns = v.periods = v.throttled_periods = v.throttled_ns = std::nullopt;
   v.pressure_some_ns = v.pressure_full_ns = std::nullopt;
   v.limit_cores = std::nullopt;
+  v.quota = std::nullopt;
   const bool v2 = layout_.mode == CgroupMode::kV2;
 
   if (!c.cpu_stat.path().empty()) {
@@ -314,6 +327,7 @@ void Collector::ReadCgroupFiles(Container& c, bool pressure) {
   if (v2) {
     if (ReadOptional(c.cpu_max, kCgroups)) {
       if (const auto quota = ParseCpuMax(buf_.view())) {
+        v.quota = quota;
         v.limit_cores = LimitCores(*quota);
       } else {
         Count(kCgroups, kMalformed, c.cpu_max.file.path());
@@ -323,10 +337,12 @@ void Collector::ReadCgroupFiles(Container& c, bool pressure) {
     const auto quota = ParseSingleInt(buf_.view());
     if (!quota) {
       Count(kCgroups, kMalformed, c.cfs_quota.file.path());
-    } else if (*quota >= 0 && ReadOptional(c.cfs_period, kCgroups)) {
+    } else if (ReadOptional(c.cfs_period, kCgroups)) {
+      // Read even when unlimited: a quota written later keeps this period.
       const auto period = ParseSingleInt(buf_.view());
       if (period && *period > 0) {
-        v.limit_cores = LimitCores({.quota_us = *quota, .period_us = *period});
+        v.quota = CpuQuota{.quota_us = *quota, .period_us = *period};
+        v.limit_cores = LimitCores(*v.quota);
       } else {
         Count(kCgroups, kMalformed, c.cfs_period.file.path());
       }

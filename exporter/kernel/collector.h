@@ -27,6 +27,9 @@ struct CollectorOptions {
   common::Duration discovery_interval = std::chrono::seconds{10};
   std::string cgroup_include, cgroup_exclude;  // see CgroupFilter
   std::string kubelet_url;                     // empty: names from the containers' environment
+  // Fetch the kubelet pod list at every discovery, not only for containers still unnamed, so
+  // changes of the pods' queuelens.io/cpu-control annotations are seen (--captain.apply).
+  bool kubelet_every_discovery = false;
   // Set (--kernel.taskstats): run-queue counters per process, one taskstats query per process
   // of cgroup.procs, batched over every container, instead of one schedstat read per thread.
   ProcessStatsFn process_stats;

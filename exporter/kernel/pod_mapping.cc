@@ -3,6 +3,10 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
 #include "exporter/kernel/parsers.h"
 
 namespace exporter::kernel {
@@ -27,6 +31,25 @@ std::string_view Trimmed(std::string_view s) {
 
 }  // namespace
 
+std::optional<double> ParseCpuQuantity(std::string_view text) {
+  double scale = 1;
+  if (text.ends_with('m')) {
+    text.remove_suffix(1);
+    scale = 1e-3;
+  }
+  if (text.empty() ||
+      !(std::isdigit(static_cast<unsigned char>(text.front())) || text.front() == '.')) {
+    return std::nullopt;
+  }
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value <= 0) {
+    return std::nullopt;
+  }
+  return value * scale;
+}
+
 std::optional<KubeletPods> ParseKubeletPods(std::string_view json, std::string* error) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
@@ -48,6 +71,18 @@ std::optional<KubeletPods> ParseKubeletPods(std::string_view json, std::string* 
     KubeletPod& pod = out[std::string(uid)];
     pod.k8s_namespace = ns;
     pod.name = name;
+    simdjson::dom::object annotations;
+    if (!item["metadata"]["annotations"].get(annotations)) {
+      std::string_view value;
+      pod.cpu_control.captain =
+          !annotations[kCpuControlAnnotation].get(value) && value == "captain";
+      if (!annotations[kCaptainMinCpuAnnotation].get(value)) {
+        pod.cpu_control.min_cores = ParseCpuQuantity(value);
+      }
+      if (!annotations[kCaptainMaxCpuAnnotation].get(value)) {
+        pod.cpu_control.max_cores = ParseCpuQuantity(value);
+      }
+    }
     for (const char* key :
          {"containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"}) {
       simdjson::dom::array statuses;
@@ -126,6 +161,11 @@ PodMapper::RefreshResult PodMapper::RefreshFromKubelet() {
   kubelet_pods_ = std::move(*pods);
   result.ok = true;
   return result;
+}
+
+const KubeletPod* PodMapper::KubeletPodOf(const std::string& uid) const {
+  const auto it = kubelet_pods_.find(uid);
+  return it == kubelet_pods_.end() ? nullptr : &it->second;
 }
 
 void PodMapper::Retain(const std::unordered_set<std::string>& uids) {

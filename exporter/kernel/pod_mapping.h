@@ -17,9 +17,26 @@
 // container name.
 namespace exporter::kernel {
 
+// What a pod's annotations let the node's Captain do with its containers' CPU quota:
+//   queuelens.io/cpu-control: captain   opts the pod in (any other value, or none, opts out)
+//   queuelens.io/captain-min-cpu: 250m  floor of the limits written, in cores or millicores
+//   queuelens.io/captain-max-cpu: "2"   ceiling of the limits written
+inline constexpr std::string_view kCpuControlAnnotation = "queuelens.io/cpu-control";
+inline constexpr std::string_view kCaptainMinCpuAnnotation = "queuelens.io/captain-min-cpu";
+inline constexpr std::string_view kCaptainMaxCpuAnnotation = "queuelens.io/captain-max-cpu";
+struct CpuControl {
+  bool captain = false;
+  std::optional<double> min_cores, max_cores;  // empty: absent or not a CPU quantity
+};
+
+// Pure. A Kubernetes CPU quantity in cores: "2", "1.5", "250m". nullopt for anything else,
+// including negative, zero and non-finite values.
+std::optional<double> ParseCpuQuantity(std::string_view text);
+
 struct KubeletPod {
   std::string k8s_namespace, name;
   std::vector<std::pair<std::string, std::string>> containers;  // (container id, name)
+  CpuControl cpu_control;
 };
 // By pod UID.
 using KubeletPods = std::unordered_map<std::string, KubeletPod>;
@@ -58,6 +75,8 @@ class PodMapper {
   Result Resolve(const PodContainer& container) const;
 
   bool has_kubelet() const { return !kubelet_url_.empty(); }
+  // The pod's entry in the last kubelet pod list; nullptr when it is not there.
+  const KubeletPod* KubeletPodOf(const std::string& uid) const;
   struct RefreshResult {
     bool ok = false;
     std::string_view reason;  // on failure: "fetch" or "malformed"

@@ -180,4 +180,62 @@ uint64_t InodeOf(const std::string& path) {
   return static_cast<uint64_t>(st.st_ino);
 }
 
+std::string_view WriteStatusName(WriteStatus status) {
+  switch (status) {
+    case WriteStatus::kOk:
+      return "ok";
+    case WriteStatus::kReadOnly:
+      return "read_only";
+    case WriteStatus::kPermission:
+      return "permission";
+    case WriteStatus::kVanished:
+      return "vanished";
+    case WriteStatus::kInvalid:
+      return "invalid";
+    case WriteStatus::kIoError:
+      return "io";
+  }
+  return "io";
+}
+
+WriteStatus WriteStatusFromErrno(int err) {
+  switch (err) {
+    case 0:
+      return WriteStatus::kOk;
+    case EROFS:
+      return WriteStatus::kReadOnly;
+    case EACCES:
+    case EPERM:
+      return WriteStatus::kPermission;
+    case ENOENT:
+    case ENOTDIR:
+    case ENODEV:
+    case ESRCH:
+      return WriteStatus::kVanished;
+    case EINVAL:
+    case ERANGE:
+      return WriteStatus::kInvalid;
+    default:
+      return WriteStatus::kIoError;
+  }
+}
+
+WriteStatus WriteFile(const std::string& path, std::string_view content) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return WriteStatusFromErrno(errno);
+  ssize_t n;
+  do {
+    n = ::write(fd, content.data(), content.size());
+  } while (n < 0 && errno == EINTR);
+  // cgroupfs takes a value in one write; a partial one is not a value.
+  const WriteStatus status = n < 0 ? WriteStatusFromErrno(errno)
+                             : static_cast<size_t>(n) != content.size() ? WriteStatus::kIoError
+                                                                        : WriteStatus::kOk;
+  ::close(fd);
+  return status;
+}
+
 }  // namespace exporter::kernel

@@ -94,4 +94,20 @@ ReadStatus ListSubdirs(const std::string& path, std::vector<DirEntry>& out);
 // Inode of a directory; 0 when it cannot be stat'ed.
 uint64_t InodeOf(const std::string& path);
 
+// Why a write did not take. WriteStatusName() is the `reason` label of the write error counter.
+enum class WriteStatus {
+  kOk,
+  kReadOnly,    // EROFS: the filesystem is mounted read-only
+  kPermission,  // EACCES, EPERM
+  kVanished,    // ENOENT, ENOTDIR, ENODEV, ESRCH: the cgroup was removed
+  kInvalid,     // EINVAL, ERANGE: the kernel refused the value
+  kIoError,     // anything else, or a short write
+};
+std::string_view WriteStatusName(WriteStatus status);  // "ok", "read_only", "permission", ...
+WriteStatus WriteStatusFromErrno(int err);
+
+// Replaces the content of the existing file `path` with `content` in one write(2), as cgroupfs
+// takes a control file's new value. Never creates the file.
+WriteStatus WriteFile(const std::string& path, std::string_view content);
+
 }  // namespace exporter::kernel

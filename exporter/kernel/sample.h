@@ -7,6 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/kernel/parsers.h"
+#include "exporter/kernel/pod_mapping.h"
+
 namespace exporter::kernel {
 
 // One kernel collection as the collector hands it over: the kernel's cumulative counters in
@@ -23,6 +26,12 @@ struct KernelSample {
     std::optional<uint64_t> usage_ns, periods, throttled_periods, throttled_ns;
     std::optional<uint64_t> pressure_some_ns, pressure_full_ns;
     std::optional<double> limit_cores;  // empty: unlimited, or unreadable this time
+    // The CFS quota file as read (v2 cpu.max; v1 cpu.cfs_quota_us with cpu.cfs_period_us),
+    // unlimited included; empty when unreadable this time.
+    std::optional<CpuQuota> quota;
+    std::string quota_file;  // where the quota is written: cpu.max or cpu.cfs_quota_us
+    bool quota_v2 = false;   // quota_file is cpu.max ("<quota> <period>")
+    CpuControl cpu_control;  // the pod's annotations in the kubelet pod list
     // Per-thread schedstat sums (exited threads included); valid when has_tasks.
     bool has_tasks = false;
     uint64_t run_ns = 0, wait_ns = 0, timeslices = 0;

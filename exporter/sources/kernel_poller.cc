@@ -12,6 +12,9 @@ KernelPoller::KernelPoller(std::unique_ptr<kernel::Collector> collector,
       captains_run_(std::move(captains)),
       snapshot_(std::make_shared<state::KernelSnapshot>()) {
   if (captains_run_) captains_.emplace(captains_run_->options);
+  if (captains_run_ && captains_run_->apply) {
+    applier_.emplace(*captains_run_->apply, captains_run_->write);
+  }
 }
 
 KernelPoller::~KernelPoller() {
@@ -21,6 +24,7 @@ KernelPoller::~KernelPoller() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (applier_) applier_->RestoreAll();
 }
 
 void KernelPoller::CollectOnce(common::TimePoint now) {
@@ -29,6 +33,7 @@ void KernelPoller::CollectOnce(common::TimePoint now) {
   StepCaptains(sample_, now);
   std::shared_ptr<state::KernelSnapshot> snapshot = state_.Snapshot(now);
   if (captains_) snapshot->captains = captains_->Snapshot();
+  if (applier_) snapshot->captain_apply = applier_->Snapshot();
   std::shared_ptr<const state::KernelSnapshot> published = std::move(snapshot);
   std::lock_guard lock(mu_);
   snapshot_.swap(published);
@@ -47,6 +52,7 @@ void KernelPoller::StepCaptains(const kernel::KernelSample& sample, common::Time
   const std::shared_ptr<const state::ThrottleTargets> targets =
       captains_run_->targets ? captains_run_->targets() : nullptr;
   captains_->Step(sample, targets ? *targets : kNone, now);
+  if (applier_) applier_->Apply(sample, sample.node.cpus, *captains_, now);
 }
 
 void KernelPoller::Start(const common::Clock& clock, common::Duration interval) {

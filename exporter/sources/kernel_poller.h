@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "exporter/kernel/collector.h"
+#include "exporter/state/captain_applier.h"
 #include "exporter/state/captains.h"
 #include "exporter/state/kernel_snapshot.h"
 #include "exporter/state/kernel_state.h"
@@ -21,6 +22,10 @@ struct CaptainsRun {
   common::Duration tick = std::chrono::milliseconds{100};  // one CFS period, as Autothrottle
   // The latest throttle targets (from --recommender.url); null: none yet.
   std::function<std::shared_ptr<const state::ThrottleTargets>()> targets;
+  // Set (--captain.apply): the limits are written to the cgroups of opted-in pods, and the
+  // originals written back when the poller is destroyed.
+  std::optional<state::CaptainApplierOptions> apply;
+  state::QuotaWriter write = kernel::WriteFile;
 };
 
 // Runs a kernel collection every interval on its own thread, applies it to the kernel state and
@@ -34,6 +39,7 @@ class KernelPoller {
                state::KernelStateOptions state_options,
                std::optional<CaptainsRun> captains = std::nullopt);
   ~KernelPoller();
+  // Stops the thread, then writes back the quotas the Captains replaced.
   KernelPoller(const KernelPoller&) = delete;
   KernelPoller& operator=(const KernelPoller&) = delete;
 
@@ -56,6 +62,7 @@ class KernelPoller {
 
   std::optional<CaptainsRun> captains_run_;
   std::optional<state::Captains> captains_;
+  std::optional<state::CaptainApplier> applier_;
   kernel::KernelSample cgroup_sample_;
 
   mutable std::mutex mu_;

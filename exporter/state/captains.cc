@@ -27,8 +27,7 @@ void Captains::Step(const kernel::KernelSample& sample, const ThrottleTargets& t
   const double node_limit = sample.node.cpus > 0 ? sample.node.cpus : co.initial_limit_cores;
   for (const kernel::KernelSample::Container& c : sample.containers) {
     if (!c.usage_ns || !c.throttled_periods) continue;
-    key_.assign(c.k8s_namespace).append(1, '\0').append(c.pod).append(1, '\0').append(c.container);
-    auto [it, fresh] = entries_.try_emplace(key_);
+    auto [it, fresh] = entries_.try_emplace(Key(c.k8s_namespace, c.pod, c.container));
     Entry& e = it->second;
     if (fresh || e.cgroup != c.cgroup || e.inode != c.cgroup_inode) {
       e = Entry{.k8s_namespace = c.k8s_namespace,
@@ -58,6 +57,24 @@ void Captains::Step(const kernel::KernelSample& sample, const ThrottleTargets& t
   }
   std::erase_if(entries_,
                 [&](const auto& kv) { return now - kv.second.last_seen > options_.idle; });
+}
+
+const std::string& Captains::Key(std::string_view k8s_namespace, std::string_view pod,
+                                 std::string_view container) {
+  key_.assign(k8s_namespace).append(1, '\0').append(pod).append(1, '\0').append(container);
+  return key_;
+}
+
+std::optional<double> Captains::Limit(std::string_view k8s_namespace, std::string_view pod,
+                                      std::string_view container) {
+  const auto it = entries_.find(Key(k8s_namespace, pod, container));
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.state.limit;
+}
+
+void Captains::Restart(std::string_view k8s_namespace, std::string_view pod,
+                       std::string_view container) {
+  entries_.erase(Key(k8s_namespace, pod, container));
 }
 
 std::vector<KernelSnapshot::Captain> Captains::Snapshot() const {

@@ -51,7 +51,17 @@ class Captains {
   // Sorted by (namespace, pod, container).
   std::vector<KernelSnapshot::Captain> Snapshot() const;
 
+  // The limit the container's Captain decided last, in cores; nullopt without a Captain.
+  std::optional<double> Limit(std::string_view k8s_namespace, std::string_view pod,
+                              std::string_view container);
+  // Forgets the container's Captain: the next sample starts a new one from the applied limit
+  // (after a pod resize changed it under the Captain).
+  void Restart(std::string_view k8s_namespace, std::string_view pod, std::string_view container);
+
  private:
+  const std::string& Key(std::string_view k8s_namespace, std::string_view pod,
+                         std::string_view container);
+
   struct Entry {
     std::string k8s_namespace, pod, container, cgroup;
     uint64_t inode = 0;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -61,17 +62,30 @@ struct KernelSnapshot {
     std::string_view action;     // of the last decision: hold, scale_up, scale_down, rollback
   };
 
+  // What the Captains wrote to cgroups (exporter/state/captain_applier.h), with --captain.apply.
+  struct CaptainApply {
+    struct Applied {
+      std::string k8s_namespace, pod, container;
+      double cpu_cores = 0;  // the quota in effect over its period
+    };
+    bool enabled = false;
+    std::vector<Applied> applied;  // opted-in containers with a limit, sorted by labels
+    uint64_t limit_writes = 0, restore_writes = 0, resizes = 0;
+    std::vector<std::pair<std::string_view, uint64_t>> write_errors;  // by reason, all reasons
+  };
+
   std::vector<Container> containers;  // sorted by (namespace, pod, container)
   Node node;
   std::vector<Source> sources;
   std::vector<Error> errors;      // cumulative, sorted by (source, reason)
   std::vector<Captain> captains;  // empty when the Captains are off
-  std::string cgroup_mode;        // "v1", "v2", "hybrid" or "none"
-  std::string task_counters;      // "schedstat" (tasks are threads) or "taskstats" (processes)
-  size_t threads = 0;             // tasks tracked over all containers
-  size_t kept_files = 0;          // statistics files held open for pread
-  size_t idle_containers = 0;     // containers not re-read in the last collection (no CPU used)
-  size_t threads_read = 0;        // tasks the last collection read
+  CaptainApply captain_apply;
+  std::string cgroup_mode;     // "v1", "v2", "hybrid" or "none"
+  std::string task_counters;   // "schedstat" (tasks are threads) or "taskstats" (processes)
+  size_t threads = 0;          // tasks tracked over all containers
+  size_t kept_files = 0;       // statistics files held open for pread
+  size_t idle_containers = 0;  // containers not re-read in the last collection (no CPU used)
+  size_t threads_read = 0;     // tasks the last collection read
   uint64_t collections = 0;
 };
 

@@ -1,7 +1,9 @@
 #include "exporter/state/state.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <tuple>
 
@@ -32,6 +34,21 @@ std::vector<uint64_t> Cumulative(const std::vector<uint64_t>& counts) {
   uint64_t running = 0;
   for (size_t i = 0; i < counts.size(); ++i) out[i] = running += counts[i];
   return out;
+}
+
+constexpr size_t kLabelCache = 64;
+
+// A cache slot for `s` from its length and its first and last (up to) eight bytes.
+size_t CacheSlot(std::string_view s) {
+  uint64_t head = 0, tail = 0;
+  if (s.size() >= sizeof(head)) {  // fixed-size copies: single loads, no library call
+    std::memcpy(&head, s.data(), sizeof(head));
+    std::memcpy(&tail, s.data() + s.size() - sizeof(tail), sizeof(tail));
+  } else {
+    for (const char c : s) head = (head << 8) | static_cast<unsigned char>(c);
+  }
+  const uint64_t h = (head ^ (tail * 0xc2b2ae3d27d4eb4full) ^ s.size()) * 0x9e3779b97f4a7c15ull;
+  return static_cast<size_t>(h >> 58);  // the best-mixed bits; 2^6 = kLabelCache
 }
 
 auto Labels(const StateSnapshot::Operation& o) {
@@ -121,16 +138,20 @@ InstanceSeries State::NewInstance() const {
 }
 
 void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
-  // Spans of one resource share their resource strings, so most spans hit the one-entry caches.
-  // Each cache holds its own reference, so its id stays valid while traces finish and release
-  // theirs in between; every buffered span takes one more reference per id.
+  // A batch names few distinct services, pods and operations, but its spans take turns among
+  // them: small caches on their content (slot by length and end bytes) spare most spans the
+  // interner's hash lookup. Each entry holds its own reference, so its id stays valid while traces
+  // finish and release theirs in between; every buffered span takes one more reference per id.
   struct Cached {
     std::string_view text;
     uint32_t id = 0;
   };
-  Cached service, instance, k8s_namespace;
-  auto resolve = [this](Cached& c, std::string_view s) {
-    if (s.data() != c.text.data() || s != c.text) {
+  using Cache = std::array<Cached, kLabelCache>;
+  Cache services, operations, instances, namespaces;
+  auto resolve = [this](Cache& cache, std::string_view s) {
+    Cached& c = cache[CacheSlot(s)];
+    const bool same_view = s.data() == c.text.data() && s.size() == c.text.size();
+    if (!same_view && s != c.text) {
       const uint32_t id = strings_.Intern(s);
       strings_.Release(c.id);
       c = {s, id};
@@ -145,18 +166,18 @@ void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
         .parent_span_id = span.parent_span_id,
         .start_unix_nano = span.start_unix_nano,
         .end_unix_nano = std::max(span.end_unix_nano, span.start_unix_nano),
-        .service = resolve(service, span.service),
-        .operation = strings_.Intern(span.operation),
-        .instance = resolve(instance, span.instance),
-        .k8s_namespace = resolve(k8s_namespace, span.k8s_namespace),
+        .service = resolve(services, span.service),
+        .operation = resolve(operations, span.operation),
+        .instance = resolve(instances, span.instance),
+        .k8s_namespace = resolve(namespaces, span.k8s_namespace),
         .kind = span.kind,
         .error = span.error,
     };
     if (!traces_.Add(span.trace_id, record, now, finish)) ReleaseIds(record);
   }
-  strings_.Release(service.id);
-  strings_.Release(instance.id);
-  strings_.Release(k8s_namespace.id);
+  for (const Cache* cache : {&services, &operations, &instances, &namespaces}) {
+    for (const Cached& c : *cache) strings_.Release(c.id);
+  }
   traces_.FinishReady(now, finish);
 }
 
@@ -182,8 +203,15 @@ void State::FinishTrace(std::span<const SpanRecord> spans, common::TimePoint now
 }
 
 template <typename Map, typename Key>
-typename Map::mapped_type& State::Resolve(Map& map, const Key& key, const Key& overflow_key,
+typename Map::mapped_type& State::Resolve(Map& map,
+                                          SeriesCache<Key, typename Map::mapped_type>& cache,
+                                          const Key& key, const Key& overflow_key,
                                           uint64_t& overflowed, common::TimePoint now) {
+  auto& cached = cache.For(key);
+  if (cached.series != nullptr && cached.key == key) {
+    cached.series->last_update = now;
+    return *cached.series;
+  }
   auto it = map.find(key);
   if (it == map.end()) {
     const bool full = map.size() >= options_.max_series;
@@ -203,6 +231,9 @@ typename Map::mapped_type& State::Resolve(Map& map, const Key& key, const Key& o
       }
     }
   }
+  // Only a key's own series is cached: a key folded into the overflow series counts as
+  // overflowed on every request.
+  if (it->first == key) cached = {key, &it->second};
   it->second.last_update = now;
   return it->second;
 }
@@ -213,16 +244,17 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
   const uint32_t ns = span.k8s_namespace;
   const uint32_t of = overflow_id_;
 
-  OperationSeries& op = Resolve(operations_, OperationKey{ns, span.service, span.operation},
-                                OperationKey{of, of, of}, overflowed_operations_, now);
+  OperationSeries& op =
+      Resolve(operations_, operation_cache_, OperationKey{ns, span.service, span.operation},
+              OperationKey{of, of, of}, overflowed_operations_, now);
   ++op.requests;
   op.errors += span.error ? 1 : 0;
   op.duration.Observe(options_.bucket_bounds, duration);
   op.exclusive.Observe(options_.bucket_bounds, exclusive);
   op.duration_window.At(now).Add(duration);
 
-  ServiceSeries& svc = Resolve(services_, ServiceKey{ns, span.service}, ServiceKey{of, of},
-                               overflowed_services_, now);
+  ServiceSeries& svc = Resolve(services_, service_cache_, ServiceKey{ns, span.service},
+                               ServiceKey{of, of}, overflowed_services_, now);
   ++svc.requests;
   svc.duration_seconds += duration;
   svc.exclusive_seconds += exclusive;
@@ -235,8 +267,9 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
   svc.exclusive_horizon.At(now).Add(exclusive);
 
   if (span.instance != 0) {
-    InstanceSeries& inst = Resolve(instances_, InstanceKey{ns, span.service, span.instance},
-                                   InstanceKey{of, of, of}, overflowed_instances_, now);
+    InstanceSeries& inst =
+        Resolve(instances_, instance_cache_, InstanceKey{ns, span.service, span.instance},
+                InstanceKey{of, of, of}, overflowed_instances_, now);
     ++inst.requests;
     inst.exclusive_seconds += exclusive;
     WindowSums& isums = inst.window.At(now);
@@ -245,7 +278,7 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
     isums.exclusive_seconds += exclusive;
   }
   if (request.caller_service != 0) {
-    ++Resolve(edges_, EdgeKey{request.caller_service, span.service}, EdgeKey{of, of},
+    ++Resolve(edges_, edge_cache_, EdgeKey{request.caller_service, span.service}, EdgeKey{of, of},
               overflowed_edges_, now)
           .calls;
   }
@@ -264,6 +297,10 @@ void State::GarbageCollect(common::TimePoint now) {
   expire(services_);
   expire(instances_);
   expire(edges_);
+  operation_cache_.Clear();
+  service_cache_.Clear();
+  instance_cache_.Clear();
+  edge_cache_.Clear();
   strings_.Compact();
 }
 

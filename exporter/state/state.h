@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -58,9 +59,24 @@ class State {
   // Gives back the interned-string references a buffered span held.
   void ReleaseIds(const SpanRecord& span);
   void Record(const SpanRecord& span, const Request& request, common::TimePoint now);
+  // A direct-mapped cache in front of a series map: most requests find their series with one
+  // key comparison instead of a hash table probe. Entries point into the map's nodes, which stay
+  // put until GarbageCollect erases some and empties the caches.
+  template <typename Key, typename Series>
+  struct SeriesCache {
+    struct Entry {
+      Key key;
+      Series* series = nullptr;
+    };
+    std::array<Entry, 64> entries;
+    Entry& For(const Key& key) { return entries[KeyHash{}(key) % entries.size()]; }
+    void Clear() { entries.fill({}); }
+  };
+
   template <typename Map, typename Key>
-  typename Map::mapped_type& Resolve(Map& map, const Key& key, const Key& overflow_key,
-                                     uint64_t& overflowed, common::TimePoint now);
+  typename Map::mapped_type& Resolve(Map& map, SeriesCache<Key, typename Map::mapped_type>& cache,
+                                     const Key& key, const Key& overflow_key, uint64_t& overflowed,
+                                     common::TimePoint now);
   OperationSeries NewOperation() const;
   ServiceSeries NewService() const;
   InstanceSeries NewInstance() const;
@@ -77,6 +93,10 @@ class State {
   std::unordered_map<ServiceKey, ServiceSeries, KeyHash> services_;
   std::unordered_map<InstanceKey, InstanceSeries, KeyHash> instances_;
   std::unordered_map<EdgeKey, EdgeSeries, KeyHash> edges_;
+  SeriesCache<OperationKey, OperationSeries> operation_cache_;
+  SeriesCache<ServiceKey, ServiceSeries> service_cache_;
+  SeriesCache<InstanceKey, InstanceSeries> instance_cache_;
+  SeriesCache<EdgeKey, EdgeSeries> edge_cache_;
 
   uint64_t traces_finished_ = 0;
   uint64_t series_expired_ = 0;

@@ -1,5 +1,6 @@
 #include "exporter/state/trace_buffer.h"
 
+#include <algorithm>
 #include <bit>
 #include <random>
 
@@ -9,7 +10,8 @@ TraceBuffer::TraceBuffer(TraceBufferOptions options)
     : options_(options), seed_(std::random_device{}() | 1) {
   if (options_.max_traces == 0) options_.max_traces = 1;
   // Load factor at most 1/2 keeps linear probes short.
-  const size_t index_size = std::bit_ceil(options_.max_traces * 2);
+  max_index_ = std::bit_ceil(options_.max_traces * 2);
+  const size_t index_size = std::min(max_index_, kInitialIndex);
   index_.assign(index_size, kEmpty);
   index_mask_ = index_size - 1;
   fifo_.assign(options_.max_traces, 0);
@@ -46,6 +48,18 @@ void TraceBuffer::EraseIndex(size_t pos) {
       hole = next;
     }
     next = (next + 1) & index_mask_;
+  }
+}
+
+void TraceBuffer::GrowIndex() {
+  const size_t size = std::min(max_index_, index_.size() * 2);
+  index_.assign(size, kEmpty);
+  index_mask_ = size - 1;
+  for (size_t k = 0; k < live_; ++k) {
+    const uint32_t slot_no = fifo_[(fifo_head_ + k) % fifo_.size()];
+    size_t pos = Hash(slots_[slot_no].id) & index_mask_;
+    while (index_[pos] != kEmpty) pos = (pos + 1) & index_mask_;
+    index_[pos] = slot_no;
   }
 }
 

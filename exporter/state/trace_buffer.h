@@ -34,6 +34,8 @@ struct TraceBufferOptions {
 // until the trace has waited `wait` since its first span; then hands the trace out whole. Traces
 // leave in arrival order. Caps are enforced by finishing the oldest traces early ("evicted").
 // Steady state allocates nothing: slots keep their span vectors, the index is open addressing.
+// The index grows with the traces live at once (up to what max_traces needs) rather than
+// starting at that size: a small index stays in cache, and each span's lookup is one access.
 class TraceBuffer {
  public:
   explicit TraceBuffer(TraceBufferOptions options);
@@ -69,11 +71,14 @@ class TraceBuffer {
   };
   static constexpr uint32_t kEmpty = 0xffffffffu;
   static constexpr size_t kKeepCapacity = 256;
+  static constexpr size_t kInitialIndex = 1024;
 
   size_t Hash(const spans::TraceId& id) const;
   // Index position holding `id`, or the empty position where it would go.
   size_t Probe(const spans::TraceId& id) const;
   void EraseIndex(size_t pos);
+  // Doubles the index and re-inserts the live traces.
+  void GrowIndex();
   uint32_t TakeSlot(const spans::TraceId& id, common::TimePoint now);
   template <typename Finish>
   void FinishOldest(Finish& finish);
@@ -84,6 +89,7 @@ class TraceBuffer {
   std::vector<uint32_t> free_slots_;
   std::vector<uint32_t> index_;  // open addressing, linear probing; slot number or kEmpty
   size_t index_mask_;
+  size_t max_index_;            // the size that holds max_traces at a load factor of 1/2
   std::vector<uint32_t> fifo_;  // ring of slot numbers in arrival order
   size_t fifo_head_ = 0;
   size_t live_ = 0;
@@ -101,6 +107,9 @@ bool TraceBuffer::Add(const spans::TraceId& trace_id, const SpanRecord& span, co
     if (live_ >= options_.max_traces) {
       FinishOldest(finish);
       ++evicted_;
+      pos = Probe(trace_id);
+    } else if ((live_ + 1) * 2 > index_.size()) {
+      GrowIndex();
       pos = Probe(trace_id);
     }
     index_[pos] = TakeSlot(trace_id, now);

@@ -20,7 +20,8 @@ namespace recommender {
 namespace {
 
 constexpr std::string_view kFormat = "queuelens-recommender-checkpoint";
-constexpr int kVersion = 1;
+// 2 added the state of queue_balancing, hab, vpa and SHOWAR's baseline, and the Tower's minute.
+constexpr int kVersion = 2;
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 using Series = model::WorkloadState::Series;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "rapidjson/document.h"
 #include "recommender/checkpoint/json.h"
@@ -19,5 +20,13 @@ bool ReadPolicyState(const rapidjson::Value& value, policies::PolicyMemory& memo
 // Samples, current choice, RNG state and the partial minute; the Tower's options are not saved.
 void WriteTowerState(const policies::Tower& tower, json::Writer& w);
 bool ReadTowerState(const rapidjson::Value& value, policies::Tower& tower, std::string* error);
+
+// The Tower's learned model on its own, to carry a warmed Tower into another run:
+//   {"format": "queuelens-tower-model", "version": 1, "tower": {...as WriteTowerState}}
+inline constexpr char kTowerModelFormat[] = "queuelens-tower-model";
+std::string WriteTowerModel(const policies::Tower& tower);
+// Reads the "tower" object of such a document or of a recommender checkpoint, keeps its samples
+// and starts a new run (Tower::StartRun) with `tower`'s options. On failure `tower` is unchanged.
+bool ReadTowerModel(std::string_view text, policies::Tower& tower, std::string* error);
 
 }  // namespace recommender::checkpoint

@@ -15,14 +15,15 @@ struct ChannelLimits {
 // Runs the post-processors on one value; returns the output and whether it was held.
 std::optional<double> Process(std::optional<double> proposed, bool fresh, double current,
                               const ChannelLimits& limits, ChannelMemory& memory,
-                              common::TimePoint now, const SafetyOptions& options, bool* held,
+                              common::TimePoint now, const ChannelSafety& safety, bool* held,
                               std::vector<std::string>& steps) {
   std::optional<double> value = ApplyStaleness(proposed, fresh, current, memory, held, steps);
   if (!value) return std::nullopt;
-  double x = Stabilize(*value, now, options.stabilization_window, memory.window, steps);
+  double x = Stabilize(*value, now, safety.stabilization_window, memory.window, steps);
   if (!*held) {
-    x = limits.integral ? LimitReplicaStep(x, memory.last_output, options.max_replica_step, steps)
-                        : LimitCpuStep(x, memory.last_output, options.max_cpu_step_factor, steps);
+    x = limits.integral
+            ? LimitReplicaStep(x, memory.last_output, static_cast<int>(safety.max_step), steps)
+            : LimitCpuStep(x, memory.last_output, safety.max_step, steps);
   }
   x = Clamp(x, limits.min, limits.max, steps);
   if (limits.integral) x = std::round(x);
@@ -39,6 +40,22 @@ std::string Describe(const policies::Proposal* p, std::string_view name) {
 }
 
 }  // namespace
+
+ChannelSafety DefaultSafety(std::string_view policy, bool replicas, const SafetyOptions& options) {
+  if (!replicas || policy == policies::kHpaCpu || policy == policies::kShowar ||
+      policy == policies::kHab) {
+    return {};
+  }
+  return options.replicas;
+}
+
+ChannelSafety EffectiveSafety(std::string_view policy, bool replicas, const SafetyOverride& custom,
+                              const SafetyOptions& options) {
+  ChannelSafety s = DefaultSafety(policy, replicas, options);
+  if (custom.stabilization_window) s.stabilization_window = *custom.stabilization_window;
+  if (custom.max_step) s.max_step = *custom.max_step;
+  return s;
+}
 
 Recommendation Combine(const WorkloadConfig& config, const policies::WorkloadProposals& proposals,
                        const model::WorkloadSignals& signals, SafetyMemory& memory,
@@ -65,11 +82,14 @@ Recommendation Combine(const WorkloadConfig& config, const policies::WorkloadPro
               {.min = static_cast<double>(config.min_replicas),
                .max = static_cast<double>(config.max_replicas),
                .integral = true},
-              memory.replicas, now, options, &replicas_held, replica_steps);
-  const std::optional<double> c =
-      Process(cpu, fresh, signals.cpu_limit_cores,
-              {.min = config.min_cpu_cores, .max = config.max_cpu_cores, .integral = false},
-              memory.cpu, now, options, &cpu_held, cpu_steps);
+              memory.replicas, now,
+              EffectiveSafety(config.replica_policy, true, config.replica_safety, options),
+              &replicas_held, replica_steps);
+  const std::optional<double> c = Process(
+      cpu, fresh, signals.cpu_limit_cores,
+      {.min = config.min_cpu_cores, .max = config.max_cpu_cores, .integral = false}, memory.cpu,
+      now, EffectiveSafety(config.cpu_policy, false, config.cpu_safety, options), &cpu_held,
+      cpu_steps);
   if (r) rec.replicas = static_cast<int>(*r);
   rec.cpu_cores = c;
   rec.stale = replicas_held || cpu_held;

@@ -45,7 +45,7 @@ double Stabilize(double value, common::TimePoint now, common::Duration window,
 
 double LimitReplicaStep(double value, std::optional<double> last, int max_step,
                         std::vector<std::string>& steps) {
-  if (!last) return value;
+  if (!last || max_step <= 0) return value;
   const double out = std::clamp(value, *last - max_step, *last + max_step);
   if (out != value) Record(steps, "step", value, out);
   return out;
@@ -53,7 +53,7 @@ double LimitReplicaStep(double value, std::optional<double> last, int max_step,
 
 double LimitCpuStep(double value, std::optional<double> last, double factor,
                     std::vector<std::string>& steps) {
-  if (!last || !(*last > 0)) return value;
+  if (!last || !(*last > 0) || !(factor > 1)) return value;
   const double out = std::clamp(value, *last / factor, *last * factor);
   if (out != value) Record(steps, "step", value, out);
   return out;

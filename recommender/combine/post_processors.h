@@ -10,12 +10,20 @@
 
 namespace recommender::combine {
 
+// The scale-down stabilisation and step limit the post-processors apply to one channel.
+struct ChannelSafety {
+  common::Duration stabilization_window{};  // zero: none
+  // Replicas: most added or removed per pass; CPU: a factor > 1 per pass. Zero: no limit.
+  double max_step = 0;
+};
+
 struct SafetyOptions {
   common::Duration stale_after = std::chrono::seconds{60};
-  // Kubernetes' default scale-down stabilisation (behavior.scaleDown.stabilizationWindowSeconds).
-  common::Duration stabilization_window = std::chrono::seconds{300};
-  int max_replica_step = 4;
-  double max_cpu_step_factor = 2;  // Autothrottle's Captain at most doubles or halves per decision
+  // For the replica policies whose source has no rule of its own (queue_balancing): Kubernetes'
+  // default scale-down stabilisation (behavior.scaleDown.stabilizationWindowSeconds), since the
+  // HPA that applies queuelens' replicas runs with its own window at 0 (deploy/hpa-common), and
+  // at most 4 replicas per pass. Every CPU policy has a rule of its own (combine::DefaultSafety).
+  ChannelSafety replicas{.stabilization_window = std::chrono::seconds{300}, .max_step = 4};
 };
 
 // Safety state of one value (replicas or CPU) of one workload.
@@ -46,11 +54,11 @@ std::optional<double> ApplyStaleness(std::optional<double> proposed, bool fresh,
 double Stabilize(double value, common::TimePoint now, common::Duration window,
                  std::deque<policies::TimedValue>& history, std::vector<std::string>& steps);
 
-// |value − last| ≤ max_step; no limit without a previous output.
+// |value − last| ≤ max_step; no limit without a previous output or with max_step ≤ 0.
 double LimitReplicaStep(double value, std::optional<double> last, int max_step,
                         std::vector<std::string>& steps);
 
-// last/factor ≤ value ≤ last·factor; no limit without a previous output.
+// last/factor ≤ value ≤ last·factor; no limit without a previous output or with factor ≤ 1.
 double LimitCpuStep(double value, std::optional<double> last, double factor,
                     std::vector<std::string>& steps);
 

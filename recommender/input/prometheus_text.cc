@@ -1,16 +1,28 @@
 #include "recommender/input/prometheus_text.h"
 
+#include <array>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <unordered_set>
 
 namespace recommender::input {
 namespace {
 
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-}
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+// Character classes as one table lookup each: names are most of an exposition's bytes.
+constexpr uint8_t kNameStart = 1, kNameChar = 2, kColon = 4;
+constexpr std::array<uint8_t, 256> kClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    const bool digit = c >= '0' && c <= '9';
+    t[static_cast<size_t>(c)] = static_cast<uint8_t>(
+        (letter ? kNameStart | kNameChar : 0) | (digit ? kNameChar : 0) | (c == ':' ? kColon : 0));
+  }
+  return t;
+}();
+uint8_t ClassOf(char c) { return kClass[static_cast<unsigned char>(c)]; }
+
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 // A cursor over one line; every Read* returns false and leaves an error on bad input.
@@ -31,9 +43,11 @@ class LineReader {
   // Metric names may contain ':'; label names may not.
   std::string_view ReadName(bool allow_colon) {
     const size_t start = pos_;
-    if (AtEnd() || !IsNameStart(s_[pos_]) || (!allow_colon && s_[pos_] == ':')) return {};
+    // A label name stops at ':' as at any other character outside the name class.
+    const uint8_t stop = allow_colon ? 0 : kColon;
+    if (AtEnd() || (ClassOf(s_[pos_]) & (kNameStart | stop)) != kNameStart) return {};
     ++pos_;
-    while (!AtEnd() && IsNameChar(s_[pos_]) && (allow_colon || s_[pos_] != ':')) ++pos_;
+    while (!AtEnd() && (ClassOf(s_[pos_]) & (kNameChar | stop)) == kNameChar) ++pos_;
     return s_.substr(start, pos_ - start);
   }
 
@@ -43,22 +57,36 @@ class LineReader {
     return s_.substr(start, pos_ - start);
   }
 
-  // A double-quoted label value with the escapes \\ \" \n; the opening quote is current.
-  bool ReadQuoted(std::string* out, const char** error) {
+  // A double-quoted label value with the escapes \\ \" \n; the opening quote is current. Without
+  // escapes the value is a view into the line; with them it is unescaped onto the end of
+  // `scratch`, which must have room for the whole line so that earlier views stay valid.
+  bool ReadQuoted(std::string& scratch, std::string_view* out, const char** error) {
     Skip();
+    const size_t start = pos_;
+    const size_t quote = s_.find('"', start);
+    if (quote != std::string_view::npos &&
+        s_.substr(start, quote - start).find('\\') == std::string_view::npos) {
+      *out = s_.substr(start, quote - start);
+      pos_ = quote + 1;
+      return true;
+    }
+    const size_t begin = scratch.size();
     while (!AtEnd()) {
       const char c = s_[pos_++];
-      if (c == '"') return true;
+      if (c == '"') {
+        *out = std::string_view(scratch).substr(begin);
+        return true;
+      }
       if (c != '\\') {
-        out->push_back(c);
+        scratch.push_back(c);
         continue;
       }
       if (AtEnd()) break;
       const char e = s_[pos_++];
       if (e == '\\' || e == '"') {
-        out->push_back(e);
+        scratch.push_back(e);
       } else if (e == 'n') {
-        out->push_back('\n');
+        scratch.push_back('\n');
       } else {
         *error = "invalid escape sequence in label value";
         return false;
@@ -129,7 +157,9 @@ std::string UnescapeHelp(std::string_view text) {
 
 class Parser {
  public:
-  Parser(ParsedText& out, const ParseLimits& limits) : out_(out), limits_(limits) {}
+  using Sink = std::function<void(const SampleView&)>;
+  Parser(ParsedText& out, const ParseLimits& limits, const Sink& sink)
+      : out_(out), limits_(limits), sink_(sink) {}
 
   // Returns false when a cap says to stop.
   bool Line(std::string_view line, size_t number) {
@@ -139,7 +169,7 @@ class Parser {
     r.SkipBlanks();
     if (r.AtEnd()) return true;
     if (r.Peek() == '#') return Comment(r, number);
-    return Sample(r, number);
+    return Sample(r, number, line);
   }
 
  private:
@@ -194,19 +224,23 @@ class Parser {
     return true;
   }
 
-  bool Sample(LineReader& r, size_t number) {
-    if (out_.samples.size() >= limits_.max_samples) {
+  bool Sample(LineReader& r, size_t number, std::string_view line) {
+    if (samples_ >= limits_.max_samples) {
       out_.truncated = true;
       return false;
     }
-    TextSample s;
+    SampleView s;
     s.name = r.ReadName(true);
     if (s.name.empty()) return Fail(number, "invalid metric name");
+    // Unescaped label values never outgrow the line, so the buffer does not move under the views.
+    scratch_.clear();
+    scratch_.reserve(line.size());
+    labels_.clear();
     // A bare name needs a blank before the value; after "}" the value may follow at once.
     bool separated = r.SkipBlanks() > 0;
     if (r.Peek() == '{') {
       r.Skip();
-      if (const char* error = Labels(r, s.labels)) return Fail(number, error);
+      if (const char* error = Labels(r)) return Fail(number, error);
       r.SkipBlanks();
       separated = true;
     }
@@ -221,12 +255,14 @@ class Parser {
       r.SkipBlanks();
     }
     if (!r.AtEnd()) return Fail(number, "unexpected text after the sample");
-    out_.samples.push_back(std::move(s));
+    s.labels = labels_;
+    ++samples_;
+    sink_(s);
     return true;
   }
 
-  // Reads `name="value", ...}`; returns an error or nullptr.
-  const char* Labels(LineReader& r, input::Labels& labels) {
+  // Reads `name="value", ...}` into labels_; returns an error or nullptr.
+  const char* Labels(LineReader& r) {
     while (true) {
       r.SkipBlanks();
       if (r.Peek() == '}') {
@@ -240,14 +276,14 @@ class Parser {
       r.Skip();
       r.SkipBlanks();
       if (r.Peek() != '"') return "expected '\"' to open a label value";
-      std::string value;
+      std::string_view value;
       const char* error = nullptr;
-      if (!r.ReadQuoted(&value, &error)) return error;
-      for (const auto& [n, v] : labels) {
-        if (n == name) return "duplicate label name";
+      if (!r.ReadQuoted(scratch_, &value, &error)) return error;
+      for (const LabelView& l : labels_) {
+        if (l.name == name) return "duplicate label name";
       }
-      if (labels.size() >= limits_.max_labels) return "more labels than the limit";
-      labels.emplace_back(std::string(name), std::move(value));
+      if (labels_.size() >= limits_.max_labels) return "more labels than the limit";
+      labels_.push_back({name, value});
       r.SkipBlanks();
       if (r.Peek() == ',') {
         r.Skip();
@@ -259,6 +295,10 @@ class Parser {
 
   ParsedText& out_;
   const ParseLimits& limits_;
+  const Sink& sink_;
+  size_t samples_ = 0;
+  std::vector<LabelView> labels_;  // the current sample's, reused
+  std::string scratch_;            // its unescaped label values, reused
   std::unordered_set<std::string> seen_help_, seen_type_;
 };
 
@@ -267,6 +307,13 @@ class Parser {
 std::string_view LabelValue(const Labels& labels, std::string_view name) {
   for (const auto& [n, v] : labels) {
     if (n == name) return v;
+  }
+  return {};
+}
+
+std::string_view LabelValue(std::span<const LabelView> labels, std::string_view name) {
+  for (const LabelView& l : labels) {
+    if (l.name == name) return l.value;
   }
   return {};
 }
@@ -287,9 +334,10 @@ const TextFamily* ParsedText::FamilyOf(const TextSample& sample) const {
   return nullptr;
 }
 
-ParsedText ParsePrometheusText(std::string_view text, const ParseLimits& limits) {
+ParsedText StreamPrometheusText(std::string_view text, const ParseLimits& limits,
+                                const std::function<void(const SampleView&)>& on_sample) {
   ParsedText out;
-  Parser parser(out, limits);
+  Parser parser(out, limits, on_sample);
   size_t number = 0;
   size_t start = 0;
   while (start < text.size()) {
@@ -297,6 +345,20 @@ ParsedText ParsePrometheusText(std::string_view text, const ParseLimits& limits)
     if (!parser.Line(text.substr(start, end - start), ++number)) break;
     start = end + 1;
   }
+  return out;
+}
+
+ParsedText ParsePrometheusText(std::string_view text, const ParseLimits& limits) {
+  std::vector<TextSample> samples;
+  ParsedText out = StreamPrometheusText(text, limits, [&samples](const SampleView& v) {
+    TextSample& s = samples.emplace_back();
+    s.name = v.name;
+    s.labels.reserve(v.labels.size());
+    for (const LabelView& l : v.labels) s.labels.emplace_back(l.name, l.value);
+    s.value = v.value;
+    s.timestamp_ms = v.timestamp_ms;
+  });
+  out.samples = std::move(samples);
   return out;
 }
 

@@ -2,7 +2,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,6 +23,22 @@ enum class MetricType { kUntyped, kCounter, kGauge, kHistogram, kSummary };
 struct TextSample {
   std::string name;  // the sample's own name: foo_bucket, foo_sum, foo_total, ...
   Labels labels;
+  double value = 0;
+  std::optional<int64_t> timestamp_ms;
+};
+
+// A label as StreamPrometheusText hands it out: views into the text, or into the parser's own
+// buffer for a value with escape sequences.
+struct LabelView {
+  std::string_view name;
+  std::string_view value;  // unescaped
+};
+std::string_view LabelValue(std::span<const LabelView> labels, std::string_view name);
+
+// A sample as StreamPrometheusText hands it out; its views are valid during the call only.
+struct SampleView {
+  std::string_view name;
+  std::span<const LabelView> labels;
   double value = 0;
   std::optional<int64_t> timestamp_ms;
 };
@@ -62,5 +80,11 @@ std::optional<double> ParseFloatValue(std::string_view text);
 // millisecond timestamps. A malformed line is skipped, counted and described in `errors`; the
 // rest of the text is still read. Pure: no I/O.
 ParsedText ParsePrometheusText(std::string_view text, const ParseLimits& limits = {});
+
+// The same parse, but each sample goes to `on_sample` as it is read instead of into `samples`
+// (which stays empty), with no allocation per sample: for readers that use each sample once.
+// ParseLimits::max_samples counts the samples handed out.
+ParsedText StreamPrometheusText(std::string_view text, const ParseLimits& limits,
+                                const std::function<void(const SampleView&)>& on_sample);
 
 }  // namespace recommender::input

@@ -6,7 +6,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <set>
 #include <tuple>
 #include <unordered_map>
 
@@ -25,7 +24,7 @@ bool CounterTracker::Plausible(double rise, common::TimePoint since) const {
 }
 
 std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double value) {
-  auto it = raw_.find(raw_key);
+  auto it = raw_.find(KeyView(raw_key));
   if (it == raw_.end()) return std::nullopt;
   Raw& r = it->second;
   r.aggregate->observed = true;
@@ -55,15 +54,17 @@ std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double 
 Invalid CounterTracker::Track(std::string_view raw_key, std::string_view aggregate_key,
                               double value) {
   if (const Invalid bad = CheckCounterValue(value); bad != Invalid::kNone) return bad;
-  auto a = aggregates_.find(aggregate_key);
+  const KeyView aggregate(aggregate_key);
+  auto a = aggregates_.find(aggregate);
   if (a == aggregates_.end()) {
-    a = aggregates_.emplace(std::string(aggregate_key), Aggregate{}).first;
+    a = aggregates_.emplace(Key{aggregate.hash, std::string(aggregate_key)}, Aggregate{}).first;
   }
   a->second.observed = true;
   ++a->second.series;
+  const KeyView raw(raw_key);
   raw_.emplace(
-      std::string(raw_key),
-      Raw{.last = value, .seen = now_, .aggregate = &a->second, .aggregate_key = &a->first});
+      Key{raw.hash, std::string(raw_key)},
+      Raw{.last = value, .seen = now_, .aggregate = &a->second, .aggregate_key = &a->first.text});
   return Invalid::kNone;
 }
 
@@ -72,7 +73,7 @@ std::vector<std::string_view> CounterTracker::Miss(std::string_view raw_prefix) 
   const common::TimePoint horizon = now_ - window_;
   for (auto& [key, r] : raw_) {
     // A series EndRound is about to forget no longer counts in any rate.
-    if (r.seen < horizon || !key.starts_with(raw_prefix)) continue;
+    if (r.seen < horizon || !key.text.starts_with(raw_prefix)) continue;
     r.aggregate->refused = true;
     keys.insert(*r.aggregate_key);
   }
@@ -116,7 +117,7 @@ size_t CounterTracker::EndRound() {
 }
 
 const CounterTracker::Aggregate* CounterTracker::Find(std::string_view key) const {
-  auto it = aggregates_.find(key);
+  auto it = aggregates_.find(KeyView(key));
   return it == aggregates_.end() || it->second.points.size() < 2 ? nullptr : &it->second;
 }
 
@@ -180,7 +181,7 @@ void Sum(double& acc, double v) {
   if (std::isfinite(v)) acc = std::isnan(acc) ? v : acc + v;
 }
 
-bool Named(const TextSample& s, std::string_view base, std::string_view suffix = {}) {
+bool Named(const SampleView& s, std::string_view base, std::string_view suffix = {}) {
   const std::string_view n = s.name;
   return n.size() == base.size() + suffix.size() && n.starts_with(base) && n.ends_with(suffix);
 }
@@ -198,7 +199,7 @@ class Round {
   Round(CounterTracker& counters, common::TimePoint now, FetchResult& result)
       : counters_(counters), now_(now), result_(result) {}
 
-  void Add(size_t target, const TextSample& s) {
+  void Add(size_t target, const SampleView& s) {
     const std::string_view ns = LabelValue(s.labels, "namespace");
     if (s.name.starts_with("queuelens_container_")) return Container(target, s, ns);
     if (s.name.starts_with("kube_")) return Kube(s, ns);
@@ -330,7 +331,9 @@ class Round {
     bool requests = false;
     double queue_length = kAbsent;
     double uncongested = kAbsent;
-    std::set<std::string, std::less<>> duration_le, exclusive_le;
+    // A histogram's "le" values in string order, as a flat sorted array: looked up once per
+    // bucket sample, so a binary search over adjacent strings beats a tree's nodes.
+    std::vector<std::string> duration_le, exclusive_le;
     std::vector<std::string> instances;
     Invalid invalid = Invalid::kNone;
   };
@@ -342,12 +345,19 @@ class Round {
   };
 
   ServiceAcc& Service(std::string_view ns, std::string_view svc) {
+    // A service's samples come together (a histogram's buckets, sum and count): check the last
+    // one found before hashing. Map nodes do not move.
+    if (last_service_ != nullptr && last_service_->service == svc &&
+        last_service_->k8s_namespace == ns) {
+      return *last_service_;
+    }
     auto it = services_.find(Key(key_, {ns, svc}));
     if (it == services_.end()) {
       it = services_.emplace(key_, ServiceAcc{}).first;
       it->second.k8s_namespace = ns;
       it->second.service = svc;
     }
+    last_service_ = &it->second;
     return it->second;
   }
   ContainerAcc& ContainerAt(std::string_view ns, std::string_view pod, std::string_view c) {
@@ -363,7 +373,7 @@ class Round {
 
   // The raw series is identified by target, name and labels; its aggregate by `parts`, which
   // is only spelled out the first time the series is seen. Returns why the value was refused.
-  Invalid Count(size_t target, const TextSample& s, std::initializer_list<std::string_view> parts) {
+  Invalid Count(size_t target, const SampleView& s, std::initializer_list<std::string_view> parts) {
     raw_.clear();
     raw_.append(std::to_string(target)).push_back(kSep);
     raw_.append(s.name);
@@ -380,23 +390,24 @@ class Round {
 
   // A gauge's value; a non-finite one is counted and refused (exporters omit what they cannot
   // compute) and reads as absent.
-  double Gauge(const TextSample& s, Invalid& invalid) {
+  double Gauge(const SampleView& s, Invalid& invalid) {
     if (std::isfinite(s.value)) return s.value;
     result_.CountInvalid(Invalid::kGaugeNonFinite);
     Refuse(invalid, Invalid::kGaugeNonFinite);
     return kAbsent;
   }
 
-  Invalid Bucket(size_t target, const TextSample& s, std::string_view kind, std::string_view ns,
-                 std::string_view svc, std::set<std::string, std::less<>>& les) {
+  Invalid Bucket(size_t target, const SampleView& s, std::string_view kind, std::string_view ns,
+                 std::string_view svc, std::vector<std::string>& les) {
     const std::string_view le = LabelValue(s.labels, "le");
     if (!ParseFloatValue(le)) return Invalid::kNone;
-    if (!les.contains(le)) les.emplace(le);
+    const auto at = std::lower_bound(les.begin(), les.end(), le, std::less<>());
+    if (at == les.end() || *at != le) les.emplace(at, le);
     return Count(target, s, {kind, ns, svc, le});
   }
 
   double Quantile(double quantile, std::string_view kind, std::string_view ns, std::string_view svc,
-                  const std::set<std::string, std::less<>>& les) {
+                  const std::vector<std::string>& les) {
     std::vector<HistogramBucket> buckets;
     buckets.reserve(les.size());
     for (const std::string& le : les) {
@@ -407,7 +418,7 @@ class Round {
     return HistogramQuantile(quantile, std::move(buckets));
   }
 
-  void Container(size_t target, const TextSample& s, std::string_view ns) {
+  void Container(size_t target, const SampleView& s, std::string_view ns) {
     const std::string_view pod = LabelValue(s.labels, "pod");
     const std::string_view container = LabelValue(s.labels, "container");
     if (pod.empty()) return;
@@ -436,7 +447,7 @@ class Round {
     }
   }
 
-  void Kube(const TextSample& s, std::string_view ns) {
+  void Kube(const SampleView& s, std::string_view ns) {
     if (Named(s, q::kKsmReplicas) || Named(s, q::kKsmReadyReplicas)) {
       const std::string_view deployment = LabelValue(s.labels, "deployment");
       if (deployment.empty()) return;
@@ -465,6 +476,7 @@ class Round {
   FetchResult& result_;
   std::string raw_, key_;  // reused key buffers
   Map<ServiceAcc> services_;
+  ServiceAcc* last_service_ = nullptr;
   Map<ContainerAcc> containers_;
   Map<DeploymentObservation> deployments_;
 };
@@ -515,13 +527,13 @@ size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& 
         if (end == std::string_view::npos) end = body.size();
       }
       const std::string_view slice = body.substr(start, end - start);
-      const ParsedText text = ParsePrometheusText(slice, options.limits);
+      const ParsedText text = StreamPrometheusText(
+          slice, options.limits, [&round, i](const SampleView& s) { round.Add(i, s); });
       malformed += text.malformed_lines;
       truncated = truncated || text.truncated;
       if (first_error.empty() && !text.errors.empty()) {
         first_error = Renumber(text.errors.front(), lines_before);
       }
-      for (const TextSample& s : text.samples) round.Add(i, s);
       lines_before += static_cast<size_t>(std::count(slice.begin(), slice.end(), '\n')) + 1;
       start = end + 1;
     }

@@ -79,12 +79,32 @@ class CounterTracker {
     Aggregate* aggregate = nullptr;
     const std::string* aggregate_key = nullptr;
   };
+  // Keys carry their hash. Raw keys are long and share long prefixes, so a probe that compares
+  // hashes before text, and never hashes a stored key again to find its bucket, saves most of a
+  // lookup's cost.
+  struct Key {
+    size_t hash = 0;
+    std::string text;
+  };
+  struct KeyView {
+    size_t hash = 0;
+    std::string_view text;
+    explicit KeyView(std::string_view s) : hash(std::hash<std::string_view>{}(s)), text(s) {}
+  };
   struct Hash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(const Key& k) const { return k.hash; }
+    size_t operator()(const KeyView& k) const { return k.hash; }
+  };
+  struct Equal {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return a.hash == b.hash && std::string_view(a.text) == std::string_view(b.text);
+    }
   };
   template <class V>
-  using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+  using Map = std::unordered_map<Key, V, Hash, Equal>;
 
   const Aggregate* Find(std::string_view key) const;
   bool Plausible(double rise, common::TimePoint since) const;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+#include <string>
 
 #include "control/stats.h"
 #include "recommender/policies/all_policies.h"
@@ -18,58 +20,86 @@ double Share(double value, double total) { return total > 0 ? value / total : 0.
 // ceil() that ignores rounding noise from the division (2.0000000001 stays 2).
 int CeilReplicas(double x) { return static_cast<int>(std::ceil(x - 1e-9)); }
 
+uint64_t SplitMix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 }  // namespace
 
-std::vector<int> LargestRemainderAllocation(std::span<const double> shares, int pods) {
+std::vector<int> QueueFlowerAllocation(std::span<const double> shares, int pods, uint64_t seed) {
   std::vector<int> x(shares.size(), 0);
   const double total = std::accumulate(shares.begin(), shares.end(), 0.0);
   if (!(total > 0) || pods <= 0) return x;
-  std::vector<double> remainder(shares.size());
-  int given = 0;
+  int left = pods;
   for (size_t i = 0; i < shares.size(); ++i) {
-    const double exact = pods * shares[i] / total;
-    x[i] = static_cast<int>(std::floor(exact));
-    remainder[i] = exact - x[i];
-    given += x[i];
+    x[i] = static_cast<int>(std::floor(pods * shares[i] / total));
+    left -= x[i];
   }
-  std::vector<size_t> order(shares.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (remainder[a] != remainder[b]) return remainder[a] > remainder[b];
-    return shares[a] > shares[b];
-  });
-  for (size_t k = 0; given < pods && k < order.size(); ++k, ++given) ++x[order[k]];
+  uint64_t state = seed;
+  for (; left > 0; --left) {
+    const double u =
+        static_cast<double>(SplitMix64(state) >> 11) * 0x1.0p-53 * total;  // uniform in [0, ΣB)
+    double cumulative = 0;
+    size_t pick = shares.size() - 1;
+    for (size_t i = 0; i < shares.size(); ++i) {
+      cumulative += shares[i];
+      if (shares[i] > 0 && u < cumulative) {
+        pick = i;
+        break;
+      }
+    }
+    // Rounding can leave u just past the last cumulative sum: the last member with a share.
+    while (shares[pick] <= 0 && pick > 0) --pick;
+    ++x[pick];
+  }
   return x;
 }
 
 std::vector<Proposal> EvaluateQueueBalancingGroup(std::span<const WorkloadConfig> configs,
                                                   std::span<const model::WorkloadSignals> signals,
-                                                  std::span<const size_t> members, int extra_pods,
+                                                  std::span<const size_t> members,
+                                                  std::span<const size_t> entry, int extra_pods,
+                                                  uint64_t seed,
                                                   const QueueBalancingOptions& options) {
+  double entry_rate = 0;
+  for (size_t e : entry) {
+    if (std::isfinite(signals[e].request_rate)) entry_rate += signals[e].request_rate;
+  }
   std::vector<Proposal> proposals(members.size());
-  std::vector<size_t> active;  // positions in `members` with a queue estimate
+  std::vector<size_t> active;  // positions in `members` with a mean exclusive time
   int kept = 0;
   for (size_t m = 0; m < members.size(); ++m) {
     proposals[m].policy = std::string(kQueueBalancing);
     const model::WorkloadSignals& s = signals[members[m]];
-    if (std::isfinite(s.queue_length)) {
+    if (std::isfinite(s.mean_exclusive_seconds)) {
       active.push_back(m);
     } else {
       if (s.current_replicas >= 1) kept += static_cast<int>(s.current_replicas) - 1;
-      proposals[m].reason = "no queue estimate; keeps its current pods out of the budget";
+      proposals[m].reason = "no mean exclusive time; keeps its current pods out of the budget";
     }
   }
   const int budget = std::max(0, extra_pods - kept);
 
-  std::vector<double> q(active.size()), a(active.size()), t(active.size());
+  // Per-trace mean and tail exclusive times, and the flow's totals.
+  std::vector<double> visits(active.size()), q(active.size()), tail(active.size());
+  double flow_mean = 0, flow_tail = 0;
+  for (size_t k = 0; k < active.size(); ++k) {
+    const model::WorkloadSignals& s = signals[members[active[k]]];
+    visits[k] = entry_rate > 0 && std::isfinite(s.request_rate) ? s.request_rate / entry_rate : 1.0;
+    q[k] = NonNegative(visits[k] * s.mean_exclusive_seconds);
+    tail[k] = NonNegative(visits[k] * s.tail_exclusive_seconds);
+    flow_mean += q[k];
+    flow_tail += tail[k];
+  }
+  std::vector<double> a(active.size()), t(active.size());
   double sum_q = 0, sum_a = 0, sum_t = 0;
   for (size_t k = 0; k < active.size(); ++k) {
-    const size_t i = members[active[k]];
-    const model::WorkloadSignals& s = signals[i];
-    const double slo = configs[i].slo_p99_seconds;
-    q[k] = NonNegative(s.queue_length);
-    a[k] = NonNegative(s.mean_latency_seconds - options.mean_slo_fraction * slo);
-    t[k] = NonNegative(s.p99_latency_seconds - slo);
+    const double slo = configs[members[active[k]]].slo_p99_seconds;
+    a[k] = NonNegative(flow_mean - options.mean_slo_fraction * slo);
+    t[k] = NonNegative(flow_tail - slo);
     sum_q += q[k];
     sum_a += a[k];
     sum_t += t[k];
@@ -81,14 +111,16 @@ std::vector<Proposal> EvaluateQueueBalancingGroup(std::span<const WorkloadConfig
            options.tail_violation_weight * Share(t[k], sum_t);
   }
   const double sum_b = std::accumulate(b.begin(), b.end(), 0.0);
-  const std::vector<int> x = LargestRemainderAllocation(b, budget);
+  const std::vector<int> x = QueueFlowerAllocation(b, budget, seed);
   for (size_t k = 0; k < active.size(); ++k) {
     Proposal& p = proposals[active[k]];
-    p.terms.reserve(10);
-    p.Term("queue", q[k]);
+    p.terms.reserve(12);
+    p.Term("visits", visits[k]);
+    p.Term("queue_seconds", q[k]);
     p.Term("queue_share", Share(q[k], sum_q));
     p.Term("mean_violation_seconds", a[k]);
     p.Term("mean_violation_share", Share(a[k], sum_a));
+    p.Term("tail_seconds", tail[k]);
     p.Term("tail_violation_seconds", t[k]);
     p.Term("tail_violation_share", Share(t[k], sum_t));
     p.Term("weight", b[k]);
@@ -102,11 +134,30 @@ std::vector<Proposal> EvaluateQueueBalancingGroup(std::span<const WorkloadConfig
   return proposals;
 }
 
-Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const WorkloadConfig& config,
-                            const QueueBalancingOptions& options) {
+std::vector<double> SloShares(std::span<const WorkloadConfig> configs,
+                              std::span<const model::WorkloadSignals> signals) {
+  std::vector<double> offered(signals.size(), model::kMissing);
+  std::map<std::string_view, double> total;
+  for (size_t i = 0; i < signals.size(); ++i) {
+    const model::WorkloadSignals& s = signals[i];
+    const double o = s.request_rate * s.uncongested_seconds;
+    if (!std::isfinite(o) || o < 0) continue;
+    offered[i] = o;
+    total[configs[i].key.k8s_namespace] += o;
+  }
+  std::vector<double> shares(signals.size(), model::kMissing);
+  for (size_t i = 0; i < signals.size(); ++i) {
+    const double sum = total[configs[i].key.k8s_namespace];
+    if (std::isfinite(offered[i]) && sum > 0) shares[i] = offered[i] / sum;
+  }
+  return shares;
+}
+
+Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const WorkloadConfig& config,
+                             double slo_share, const QueueSizingOptions& options) {
   Proposal p;
-  p.policy = std::string(kQueueBalancing);
-  p.terms.reserve(9);
+  p.policy = std::string(kQueueSizing);
+  p.terms.reserve(11);
   const double busy =
       signals.request_rate == 0 ? 0.0 : signals.request_rate * signals.mean_exclusive_seconds;
   const double s0 = signals.uncongested_seconds;
@@ -119,7 +170,9 @@ Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const Workloa
     p.reason = "no uncongested service time";
     return p;
   }
-  const double w_target = config.slo_p99_seconds / std::log(100.0);
+  const double share = std::isfinite(slo_share) ? slo_share : 1.0;
+  const double slo = config.slo_p99_seconds * share;
+  const double w_target = slo / std::log(100.0);
   const double c_target = std::max(options.min_target_concurrency, w_target / s0 - 1);
   const double rho_target = c_target / (1 + c_target);
   const bool known_replicas = std::isfinite(n) && n >= 1;
@@ -128,6 +181,8 @@ Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const Workloa
   const double utilization_replicas = offered / rho_target;
   const double queue_replicas = busy / c_target;
   const int replicas = std::max(1, CeilReplicas(std::max(utilization_replicas, queue_replicas)));
+  p.Term("slo_share", share);
+  p.Term("hop_slo_seconds", slo);
   p.Term("exclusive_inflight", busy);
   p.Term("uncongested_seconds", s0);
   p.Term("target_sojourn_seconds", w_target);
@@ -141,9 +196,9 @@ Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const Workloa
   p.reason = "Little's law: " + control::FormatNumber(busy) + " in service, offered load " +
              control::FormatNumber(offered) +
              (known_replicas ? " on " + control::FormatNumber(n) + " replicas" : "") +
-             " at target utilisation " + control::FormatNumber(rho_target) + ", " +
-             control::FormatNumber(queue_replicas) + " at " + control::FormatNumber(c_target) +
-             " per replica";
+             " at target utilisation " + control::FormatNumber(rho_target) + " (hop SLO " +
+             control::FormatNumber(slo) + " s), " + control::FormatNumber(queue_replicas) + " at " +
+             control::FormatNumber(c_target) + " per replica";
   return p;
 }
 

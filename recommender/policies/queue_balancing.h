@@ -1,32 +1,75 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <span>
 #include <vector>
 
+#include "common/clock.h"
 #include "recommender/model/signals.h"
 #include "recommender/policies/proposal.h"
 #include "recommender/workload_config.h"
 
 namespace recommender::policies {
 
-// QueueFlower's queue-balancing allocation, and Little's-law sizing for workloads without a budget.
-//
-// With a budget group of C extra pods, for each member s with a queue estimate:
-//   Q_s = queue_length
-//   A_s = max(0, mean_latency − mean_slo_fraction·slo_p99)   mean-SLO violation, seconds
-//   T_s = max(0, p99_latency − slo_p99)                       tail-SLO violation, seconds
+// queue_balancing: QueueFlower's allocation of a budget group's C extra pods (prop_schedule_sla2).
+// QueueFlower works on one trace table per request flow; queuelens has one flow per group (all
+// requests entering at the group's entry workloads). For each member s with a mean exclusive time:
+//   v_s = request_rate_s / Σ_entry request_rate     visits per end-to-end request (1 without an
+//                                                   entry rate)
+//   q_s = v_s·mean_exclusive_s                      mean per-trace exclusive time: QueueFlower's
+//                                                   queue estimate (latency as queue), seconds
+//   t_s = v_s·tail_exclusive_s                      per-trace tail: the p90 of exclusive time
+//                                                   stands in for the mean above the 0.9-quantile
+//   Q_s = q_s
+//   A_s = max(0, Σ_s' q_s' − mean_slo_fraction·slo_p99_s)   every member gets the flow's whole
+//   T_s = max(0, Σ_s' t_s' − slo_p99_s)                     estimate minus its SLA
 //   B_s = w_q·Q_s/ΣQ + w_a·A_s/ΣA + w_t·T_s/ΣT                a share is 0 when its Σ is 0
-//   x_s = floor(C'·B_s/ΣB), and the C' − Σx leftover pods go one each to the largest remainders
-//         C'·B_s/ΣB − x_s (ties: larger B_s, then config order); every x_s = 0 when ΣB = 0
+//   x_s = floor(C'·B_s/ΣB); the C' − Σx leftover pods go one at a time to a member drawn with
+//         probability B_s/ΣB (with replacement); every x_s = 0 when ΣB = 0
 //   replicas_s = x_s + 1
-// QueueFlower hands the leftover out at random; largest remainder makes it deterministic.
-// A missing (NaN) violation input counts as 0. A member with no queue estimate gets no proposal
-// and keeps its current extra pods (current_replicas − 1) out of the budget: C' = C − kept.
-// QueueFlower's mean SLA table is not published: the mean target is a fraction of the P99 SLO.
-//
-// Without a budget, each replica is a processor-sharing server (M/M/1-PS) with service time S0:
+// QueueFlower's SLA tables are not published: the mean SLA is a fraction of the P99 SLO and the
+// tail SLA the P99 SLO. Sums take finite values only. The draw is splitmix64 seeded by `seed`
+// (the recommender passes the pass time), so a pass is reproducible. A member without a mean
+// exclusive time gets no proposal and keeps its current extra pods (current_replicas − 1) out of
+// the budget: C' = C − kept. The group is allocated every `interval` (QueueFlower's 90 s loop) and
+// each member's proposal is held in between (QueueBalancingMemory).
+struct QueueBalancingOptions {
+  double queue_weight = 0.5;
+  double mean_violation_weight = 0.3;
+  double tail_violation_weight = 0.2;
+  double mean_slo_fraction = 0.5;
+  common::Duration interval = std::chrono::seconds{90};
+};
+
+// A member's last allocation, held until the group's next one.
+struct QueueBalancingMemory {
+  bool allocated = false;
+  common::TimePoint allocated_at{};
+  int replicas = 0;  // 0: the allocation proposed none for this member
+  Terms terms;
+};
+
+// One proposal per member of `members` (indices into configs/signals), for one budget group.
+// `entry` are the indices of the group's entry workloads (may be empty).
+std::vector<Proposal> EvaluateQueueBalancingGroup(std::span<const WorkloadConfig> configs,
+                                                  std::span<const model::WorkloadSignals> signals,
+                                                  std::span<const size_t> members,
+                                                  std::span<const size_t> entry, int extra_pods,
+                                                  uint64_t seed,
+                                                  const QueueBalancingOptions& options = {});
+
+// The allocation step alone: x_s = floor(C·B_s/ΣB), then the leftover drawn ∝ B_s.
+std::vector<int> QueueFlowerAllocation(std::span<const double> shares, int pods, uint64_t seed);
+
+// queue_sizing: replicas for workloads without a pod budget, each replica a processor-sharing
+// server (M/M/1-PS) with service time S0, against its share of the end-to-end SLO.
+//   SLO split along the call graph (the workloads of one namespace are one application):
+//     o_s = request_rate_s·S0_s   the time hop s adds to end-to-end requests per second of
+//                                 traffic, uncongested (= λ_entry·v_s·S0_s)
+//     slo_s = slo_p99_s·o_s/Σ_s' o_s'    Σ over a chain visited once per request = the SLO
 //   S0 = uncongested_seconds (the service time without queueing)
-//   W* = slo_p99 / ln(100)      the mean sojourn whose exponential tail puts P99 at the SLO
+//   W* = slo_s / ln(100)        the mean sojourn whose exponential tail puts P99 at slo_s
 //   W  = S0/(1 − ρ) = W*  ⇒  ρ* = 1 − S0/W*, and a server holds ρ/(1 − ρ) requests, so
 //   c* = W*/S0 − 1              target concurrency per replica, floored at min_target_concurrency;
 //                               ρ* = c*/(1 + c*)
@@ -38,29 +81,22 @@ namespace recommender::policies {
 //   utilization_replicas = offered_load/ρ*   the same load at the target utilisation
 //   queue_replicas       = B/c*              enough replicas to hold the B requests at the target
 //   replicas = max(1, ceil(max(utilization_replicas, queue_replicas)))
-// Both terms equal n at ρ̂ = ρ*. Below it the utilisation term is the larger and lands on the
-// offered load in one step (sizing by B/c* alone would fall to about 1/c* of it, the next burst
-// finding too few pods); above it the queue term is the larger and grows without bound as the
-// backlog builds, where the utilisation term can grow by at most 1/ρ* per decision.
-// A request rate of 0 means B = 0; no proposal without S0.
-struct QueueBalancingOptions {
-  double queue_weight = 0.5;
-  double mean_violation_weight = 0.3;
-  double tail_violation_weight = 0.2;
-  double mean_slo_fraction = 0.5;
+// The split uses uncongested times so that a congested hop does not claim a larger target (and
+// fewer replicas) for itself. Both terms equal n at ρ̂ = ρ*. Below it the utilisation term is the
+// larger and lands on the offered load in one step; above it the queue term is the larger and
+// grows without bound as the backlog builds. A request rate of 0 means B = 0; no proposal without
+// S0. `slo_share` is o_s/Σo (1 when the workload is alone or the split is unknown).
+struct QueueSizingOptions {
   double min_target_concurrency = 0.1;
 };
 
-// One proposal per member of `members` (indices into configs/signals), for one budget group.
-std::vector<Proposal> EvaluateQueueBalancingGroup(std::span<const WorkloadConfig> configs,
-                                                  std::span<const model::WorkloadSignals> signals,
-                                                  std::span<const size_t> members, int extra_pods,
-                                                  const QueueBalancingOptions& options = {});
+Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const WorkloadConfig& config,
+                             double slo_share, const QueueSizingOptions& options = {});
 
-Proposal EvaluateLittlesLaw(const model::WorkloadSignals& signals, const WorkloadConfig& config,
-                            const QueueBalancingOptions& options = {});
-
-// The allocation step alone: x_s for the weights `shares` (B_s), C pods, largest remainder.
-std::vector<int> LargestRemainderAllocation(std::span<const double> shares, int pods);
+// The SLO shares o_s/Σo of the workloads grouped by their configs' namespace, aligned with
+// `signals`; a workload without request rate or S0 gets NaN (and the others of its namespace
+// share among themselves).
+std::vector<double> SloShares(std::span<const WorkloadConfig> configs,
+                              std::span<const model::WorkloadSignals> signals);
 
 }  // namespace recommender::policies

@@ -9,16 +9,46 @@
 namespace recommender::policies {
 namespace {
 
+// Learns the uncongested run-queue wait; returns whether this observation counted as one.
+bool LearnBaseline(const model::WorkloadSignals& signals, ShowarMemory& memory,
+                   common::TimePoint now, const ShowarOptions& o) {
+  const double runq = signals.runqueue_wait_per_timeslice_seconds;
+  const double per_pod_cap =
+      std::isfinite(signals.cpu_limit_cores) ? signals.cpu_limit_cores : signals.cpu_request_cores;
+  if (!std::isfinite(runq) || !(signals.current_replicas >= 1) || !(per_pod_cap > 0) ||
+      !std::isfinite(signals.cpu_usage_cores)) {
+    return false;
+  }
+  const double utilization = signals.cpu_usage_cores / (signals.current_replicas * per_pod_cap);
+  if (utilization > o.low_utilization || signals.throttled_ratio > 0) return false;
+  if (!memory.baseline_learned) {
+    memory.baseline_learned = true;
+    memory.baseline_mean = runq;
+    memory.baseline_variance = 0;
+  } else {
+    const double dt = std::max(0.0, common::ToSeconds(now - memory.baseline_updated));
+    const double a = 1 - std::exp(-dt / common::ToSeconds(o.baseline_time_constant));
+    const double diff = runq - memory.baseline_mean;
+    memory.baseline_mean += a * diff;
+    memory.baseline_variance = (1 - a) * (memory.baseline_variance + a * diff * diff);
+  }
+  memory.baseline_updated = now;
+  return true;
+}
+
 // Horizontal part; returns the proposed replicas or nullopt when the inputs are missing.
 std::optional<int> Horizontal(const model::WorkloadSignals& signals, const WorkloadConfig& config,
                               ShowarMemory& memory, common::TimePoint now, const ShowarOptions& o,
                               Proposal& p) {
-  const bool runqueue = std::isfinite(signals.runqueue_wait_per_timeslice_seconds);
+  const bool uncongested = LearnBaseline(signals, memory, now, o);
+  const bool runqueue =
+      std::isfinite(signals.runqueue_wait_per_timeslice_seconds) && memory.baseline_learned;
+  const double baseline_stdev = std::sqrt(memory.baseline_variance);
   double measured = model::kMissing;
   double target = model::kMissing;
   if (runqueue) {
     measured = signals.runqueue_wait_per_timeslice_seconds;
-    target = o.runqueue_target_seconds;
+    target = memory.baseline_mean + o.sigma_multiple * baseline_stdev;
   } else if (std::isfinite(signals.p95_latency_seconds)) {
     measured = signals.p95_latency_seconds;
     target = config.slo_p99_seconds;
@@ -50,12 +80,14 @@ std::optional<int> Horizontal(const model::WorkloadSignals& signals, const Workl
   const double step = std::max(1.0, o.beta * current);
   const double band = o.alpha / 2 * target;
   int replicas = current;
-  double cooldown_hold = 0;
+  double cooldown_hold = 0, zero_signal_hold = 0;
   if (y > band) {
     replicas = static_cast<int>(std::ceil(current + step));
   } else if (y < -band) {
-    if (memory.last_scale_up != common::TimePoint{} &&
-        now - memory.last_scale_up < o.scale_down_cooldown) {
+    if (runqueue && measured == 0) {
+      zero_signal_hold = 1;
+    } else if (memory.last_scale_up != common::TimePoint{} &&
+               now - memory.last_scale_up < o.scale_down_cooldown) {
       cooldown_hold = 1;
     } else {
       replicas = std::max(1, static_cast<int>(std::ceil(current - step)));
@@ -64,11 +96,15 @@ std::optional<int> Horizontal(const model::WorkloadSignals& signals, const Workl
   p.Term("measured", measured);
   p.Term("target", target);
   p.Term("runqueue_signal", runqueue ? 1 : 0);
+  p.Term("baseline_mean_seconds", memory.baseline_learned ? memory.baseline_mean : model::kMissing);
+  p.Term("baseline_stdev_seconds", memory.baseline_learned ? baseline_stdev : model::kMissing);
+  p.Term("uncongested", uncongested ? 1 : 0);
   p.Term("error", error);
   p.Term("derivative", derivative);
   p.Term("pid_output", y);
   p.Term("band", band);
   p.Term("cooldown_hold", cooldown_hold);
+  p.Term("zero_signal_hold", zero_signal_hold);
   p.Term("current_replicas", current);
   return replicas;
 }

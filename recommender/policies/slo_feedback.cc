@@ -51,24 +51,50 @@ double Tower::BucketOf(double rps) const {
   return std::round(rps / options_.rate_bucket) * options_.rate_bucket;
 }
 
+common::Duration Tower::Hold() const {
+  return options_.mode == TowerMode::kGrid ? std::max(options_.grid_hold, options_.interval)
+                                           : options_.interval;
+}
+
 bool Tower::Tick(const TowerPass& pass, common::TimePoint now) {
-  if (std::isfinite(pass.alloc_cores)) {
-    state_.minute_alloc_sum += pass.alloc_cores;
-    ++state_.minute_alloc_passes;
+  if (state_.has_choice && now >= state_.minute_start) {
+    if (std::isfinite(pass.alloc_cores)) {
+      state_.minute_alloc_sum += pass.alloc_cores;
+      ++state_.minute_alloc_passes;
+    }
+    if (std::isfinite(pass.p99_ratio)) {
+      const bool inside = now - state_.minute_start >= options_.latency_window;
+      if (inside && state_.minute_p99_inside) {
+        state_.minute_p99_ratio = std::max(state_.minute_p99_ratio, pass.p99_ratio);
+      } else if (inside || !state_.minute_p99_inside) {
+        state_.minute_p99_ratio = pass.p99_ratio;
+      }
+      state_.minute_p99_inside = state_.minute_p99_inside || inside;
+      state_.minute_has_p99 = true;
+    }
   }
-  if (std::isfinite(pass.p99_ratio)) {
-    state_.minute_last_p99_ratio = pass.p99_ratio;
-    state_.minute_has_p99 = true;
-  }
-  if (state_.has_choice && now - state_.last_choice < options_.interval) return false;
+  if (state_.has_choice && now - state_.last_choice < Hold()) return false;
   if (state_.has_choice && state_.minute_has_p99 && state_.minute_alloc_passes > 0) {
-    Observe(state_.minute_last_p99_ratio, state_.minute_alloc_sum / state_.minute_alloc_passes);
+    Observe(state_.minute_p99_ratio, state_.minute_alloc_sum / state_.minute_alloc_passes);
   }
   state_.minute_alloc_sum = 0;
   state_.minute_alloc_passes = 0;
+  state_.minute_p99_ratio = 0;
   state_.minute_has_p99 = false;
+  state_.minute_p99_inside = false;
+  // The outcome is the last `interval` of the hold (the whole of it outside grid exploration).
+  state_.minute_start = now + (Hold() - options_.interval);
   Choose(std::isfinite(pass.rps) ? pass.rps : state_.choice_rps, now);
   return true;
+}
+
+void Tower::StartRun() {
+  TowerState next;
+  next.samples = std::move(state_.samples);
+  next.rng_state = options_.seed;
+  next.choice.action = std::clamp(options_.initial_action, 0, kTowerActions - 1);
+  next.choice.best_cost = kNaN;
+  state_ = std::move(next);
 }
 
 void Tower::Observe(double p99_ratio, double alloc_cores) {
@@ -130,8 +156,32 @@ std::optional<double> Tower::MedianCost(int action, double rps) const {
   return control::Median(std::move(mine));
 }
 
+int Tower::LeastExplored() {
+  std::array<int, kTowerActions> count{};
+  for (const TowerSample& s : state_.samples) ++count[static_cast<size_t>(s.action)];
+  const int least = *std::min_element(count.begin(), count.end());
+  std::vector<int> candidates;
+  for (int a = 0; a < kTowerActions; ++a) {
+    if (count[static_cast<size_t>(a)] == least) candidates.push_back(a);
+  }
+  const auto k = static_cast<size_t>(NextUniform() * static_cast<double>(candidates.size()));
+  return candidates[std::min(k, candidates.size() - 1)];
+}
+
 const TowerChoice& Tower::Choose(double rps, common::TimePoint now) {
   if (!std::isfinite(rps)) rps = state_.choice_rps;
+  if (options_.mode == TowerMode::kGrid) {
+    TowerChoice c;
+    c.action = LeastExplored();
+    c.bucket_rps = BucketOf(rps);
+    c.best_cost = kNaN;
+    c.explored = true;
+    state_.choice = c;
+    state_.choice_rps = rps;
+    state_.has_choice = true;
+    state_.last_choice = now;
+    return state_.choice;
+  }
   const double bucket = BucketOf(rps);
   TowerChoice c;
   c.action = state_.choice.action;
@@ -192,12 +242,13 @@ void Tower::AppendTerms(Proposal& p) const {
   p.Term("candidates", state_.choice.candidates);
   p.Term("explored", state_.choice.explored ? 1 : 0);
   p.Term("samples", static_cast<double>(state_.samples.size()));
+  p.Term("explore", options_.mode == TowerMode::kGrid ? 1.0 : options_.explore);
 }
 
 Proposal EvaluateSloFeedback(const Tower& tower, const WorkloadConfig& config) {
   Proposal p;
   p.policy = std::string(kSloFeedback);
-  p.terms.reserve(11);
+  p.terms.reserve(12);
   const double target = tower.TargetFor(config);
   p.Term("group", config.tower_high_cpu_group ? 1 : 2);
   p.Term("target", target);

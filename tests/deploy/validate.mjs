@@ -99,6 +99,7 @@ const TASKSTATS_KEDA = "overlays/keda on node-taskstats";
 const overlays = [
   ["base", path.join(DEPLOY, "base")],
   ["node-taskstats", path.join(DEPLOY, "node-taskstats")],
+  ["node-captain", path.join(DEPLOY, "node-captain")],
   ...fs
     .readdirSync(path.join(DEPLOY, "overlays"), { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -339,14 +340,25 @@ const TASKSTATS_RENDERS = new Set(["node-taskstats", TASKSTATS_KEDA]);
 const isTaskstatsExporter = (name, w) =>
   TASKSTATS_RENDERS.has(name) && key(w) === "DaemonSet/queuelens/queuelens-exporter-node";
 
+// And node-captain's node exporter, which writes CPU quotas: uid 0 (the owner of the cgroup
+// control files) and the host's cgroupfs read-write, no capability and no host namespace.
+const isCaptainExporter = (name, w) =>
+  name === "node-captain" && key(w) === "DaemonSet/queuelens/queuelens-exporter-node";
+const CAPTAIN_WRITABLE = { hostPath: "/sys/fs/cgroup", mountPath: "/host/sys/fs/cgroup" };
+
 test("queuelens containers run unprivileged", () => {
   for (const [name, objs] of rendered) {
     for (const w of objs.filter(podSpec)) {
       const spec = podSpec(w);
       const taskstats = isTaskstatsExporter(name, w);
+      const captain = isCaptainExporter(name, w);
       assert.equal(spec.hostNetwork ?? false, taskstats, `${name}: ${key(w)}`);
       assert.equal(spec.hostPID ?? false, taskstats, `${name}: ${key(w)}`);
-      assert.equal(spec.securityContext?.runAsNonRoot, !taskstats, `${name}: ${key(w)} runAsNonRoot`);
+      assert.equal(
+        spec.securityContext?.runAsNonRoot,
+        !taskstats && !captain,
+        `${name}: ${key(w)} runAsNonRoot`,
+      );
       for (const c of spec.containers) {
         const sc = c.securityContext ?? {};
         assert.equal(sc.allowPrivilegeEscalation, false, `${name}: ${key(w)}/${c.name}`);
@@ -363,8 +375,12 @@ test("queuelens containers run unprivileged", () => {
         const mounts = spec.containers
           .flatMap((c) => c.volumeMounts ?? [])
           .filter((m) => m.name === v.name);
+        // node-captain's one writable mount: the host's cgroupfs, where the quotas are.
+        const writable = captain && v.hostPath.path === CAPTAIN_WRITABLE.hostPath;
         assert.ok(
-          mounts.every((m) => m.readOnly === true),
+          mounts.every((m) =>
+            writable ? m.mountPath === CAPTAIN_WRITABLE.mountPath && !m.readOnly : m.readOnly === true,
+          ),
           `${name}: ${key(w)} mounts host ${v.hostPath.path} writable`,
         );
       }
@@ -635,5 +651,45 @@ test("node-taskstats: the base with the node exporter on taskstats, nothing else
     rendered.get(TASKSTATS_KEDA).map(key).sort(),
     rendered.get("overlays/keda").map(key).sort(),
     "stacked on node-taskstats, the keda overlay renders the same objects",
+  );
+});
+
+test("node-captain: the base with the node exporter writing quotas, nothing else changed", () => {
+  const base = rendered.get("base");
+  const objs = rendered.get("node-captain");
+  const ds = find(objs, "DaemonSet", "queuelens", "queuelens-exporter-node");
+  const spec = podSpec(ds);
+  assert.equal(spec.securityContext.runAsUser, 0, "uid 0 owns the cgroup control files");
+  const exporter = spec.containers[0];
+  assert.deepEqual(exporter.securityContext.capabilities, { drop: ["ALL"] }, "no capability");
+  assert.equal(exporter.args.filter((a) => a === "--captain.apply").length, 1);
+  // The quotas are written under --path.sysfs: the writable mount is its fs/cgroup.
+  const sysfs = exporter.args.find((a) => a.startsWith("--path.sysfs=")).split("=")[1];
+  assert.equal(`${sysfs}/fs/cgroup`, CAPTAIN_WRITABLE.mountPath);
+  const writable = exporter.volumeMounts.filter((m) => !m.readOnly);
+  assert.deepEqual(
+    writable.map((m) => [m.mountPath, spec.volumes.find((v) => v.name === m.name).hostPath.path]),
+    [[CAPTAIN_WRITABLE.mountPath, CAPTAIN_WRITABLE.hostPath]],
+    "the host's cgroupfs is the one writable mount",
+  );
+  // --captain.apply needs the kubelet's pod list (only it opts pods in).
+  assert.ok(exporter.args.some((a) => a.startsWith("--kubelet.url=")));
+
+  const baseDs = find(base, "DaemonSet", "queuelens", "queuelens-exporter-node");
+  const strip = (d) => {
+    const c = structuredClone(d);
+    const s = podSpec(c);
+    delete s.securityContext.runAsNonRoot;
+    delete s.securityContext.runAsUser;
+    delete s.terminationGracePeriodSeconds;
+    s.containers[0].args = s.containers[0].args.filter((a) => a !== "--captain.apply");
+    s.containers[0].volumeMounts = s.containers[0].volumeMounts.filter((m) => m.name !== "cgroup");
+    s.volumes = s.volumes.filter((v) => v.name !== "cgroup");
+    return c;
+  };
+  assert.deepEqual(strip(ds), strip(baseDs), "the DaemonSet differs in more");
+  assert.deepEqual(
+    objs.filter((o) => key(o) !== "DaemonSet/queuelens/queuelens-exporter-node"),
+    base.filter((o) => key(o) !== "DaemonSet/queuelens/queuelens-exporter-node"),
   );
 });

@@ -160,10 +160,10 @@ class RecommenderEndToEnd(unittest.TestCase):
         self.assertIsInstance(body["replicas"], int)
         self.assertGreaterEqual(body["replicas"], 1)
         self.assertLessEqual(body["replicas"], 20)
-        self.assertEqual(body["policy"], "queue_balancing")
+        self.assertEqual(body["policy"], "queue_sizing")
         self.assertIsInstance(body["stale"], bool)
         self.assertRegex(body["computedAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-        self.assertIn("queue_balancing", body["reason"])
+        self.assertIn("queue_sizing", body["reason"])
         # search was not configured: --discover made it a workload of its own.
         status, body = wait_for(
             lambda: get_json(self.recommender.url + "/api/v1/recommendations/hotel/search"),
@@ -191,7 +191,7 @@ class RecommenderEndToEnd(unittest.TestCase):
         self.assertRegex(text, r'queuelens_recommended_replicas\{namespace="hotel",'
                                r'workload="frontend"\} \d+')
         self.assertIn('queuelens_policy_proposal_replicas{namespace="hotel",workload="frontend",'
-                      'policy="queue_balancing"}', text)
+                      'policy="queue_sizing"}', text)
         self.assertIn('queuelens_recommender_loop_step_seconds_count{step="feed"}', text)
         promtool = shutil.which("promtool")
         if promtool:

@@ -181,5 +181,29 @@ TEST_F(ConfigTest, ValidateCatchesSettingsThatFailLater) {
       }));
 }
 
+// --captain.apply writes nothing unless the kubelet's pod list can opt pods in.
+TEST_F(ConfigTest, CaptainApplyIsOffByDefaultAndNeedsTheKubelet) {
+  ASSERT_EQ(Parse({}), common::FlagSet::Outcome::kOk) << error_;
+  EXPECT_FALSE(config_.captain_apply);
+  EXPECT_FALSE(config_.ToCollectorOptions(100).kubelet_every_discovery);
+  ASSERT_EQ(Parse({"--kernel.enabled", "--captain.apply", "--captain.min-cpu=0.001"}),
+            common::FlagSet::Outcome::kOk)
+      << error_;
+  EXPECT_THAT(config_.Validate(),
+              UnorderedElementsAreArray({
+                  "--captain.min-cpu must be at least 0.01 (the smallest CFS quota)",
+                  "--captain.apply needs --kubelet.url: only the kubelet's pod list opts pods in",
+              }));
+  ASSERT_EQ(Parse({"--kernel.enabled", "--captain.apply", "--captain.min-cpu=0.25",
+                   "--kubelet.url=http://127.0.0.1:10255/pods"}),
+            common::FlagSet::Outcome::kOk)
+      << error_;
+  EXPECT_THAT(config_.Validate(), IsEmpty());
+  EXPECT_TRUE(config_.ToCollectorOptions(100).kubelet_every_discovery);
+  const auto run = config_.ToCaptainsRun(nullptr);
+  ASSERT_TRUE(run && run->apply);
+  EXPECT_EQ(run->apply->min_cores, 0.25);
+}
+
 }  // namespace
 }  // namespace exporter

@@ -60,7 +60,7 @@ TEST(WorkloadFileTest, ReadsYamlWithDefaults) {
   EXPECT_THAT(gw.services, ElementsAre("gateway"));  // default: the workload name
   EXPECT_EQ(gw.container, "gateway");
   EXPECT_DOUBLE_EQ(gw.slo_p99_seconds, 0.3);
-  EXPECT_EQ(gw.replica_policy, "queue_balancing");
+  EXPECT_EQ(gw.replica_policy, "queue_sizing");
   EXPECT_FALSE(gw.budget_group);
   ASSERT_EQ(f.budget_groups.size(), 1u);
   EXPECT_EQ(f.budget_groups[0].extra_pods, 16);
@@ -119,7 +119,8 @@ extra: 1
       "workloads[0].namespace: \"Shop_1\" is not a Kubernetes name",
       "workloads[0].min_replicas: must be at least 1",
       "workloads[0].max_cpu: must not be below min_cpu",
-      "workloads[0].replica_policy: \"magic\" is not one of queue_balancing, showar, hpa_cpu",
+      "workloads[0].replica_policy: \"magic\" is not one of queue_balancing, queue_sizing, hab, "
+      "showar, hpa_cpu",
       "workloads[0].cpu_policy: \"queue_balancing\" is not one of throttle_target, showar, "
       "k8s_cpu, k8s_cpu_fast",
       "workloads[0].budget_group: \"nope\" is not in budget_groups",
@@ -131,6 +132,33 @@ extra: 1
     EXPECT_THAT(problems, testing::Contains(HasSubstr(e))) << e;
   }
   EXPECT_EQ(problems.size(), expected.size()) << testing::PrintToString(problems);
+}
+
+TEST(WorkloadFileTest, ReadsSafetyOverrides) {
+  std::vector<std::string> problems;
+  const WorkloadFile f = ParseWorkloadFile(R"(
+defaults:
+  cpu_stabilization_window: 20s
+workloads:
+  - {namespace: shop, workload: cart, replica_stabilization_window: 60, replica_max_step: 0,
+     cpu_max_step_factor: 1.5}
+  - {namespace: shop, workload: bad, replica_stabilization_window: -1, replica_max_step: 1.5,
+     cpu_max_step_factor: 1}
+)",
+                                           &problems);
+  ASSERT_EQ(f.workloads.size(), 2u);
+  const WorkloadConfig& cart = f.workloads[0];
+  EXPECT_EQ(cart.replica_safety.stabilization_window, std::chrono::seconds{60});
+  EXPECT_EQ(cart.replica_safety.max_step, 0);
+  EXPECT_EQ(cart.cpu_safety.stabilization_window, std::chrono::seconds{20});  // from defaults
+  EXPECT_EQ(cart.cpu_safety.max_step, 1.5);
+  EXPECT_FALSE(f.defaults.replica_safety.max_step);  // unset: the policy's own
+  const std::vector<std::string> expected = {
+      "workloads[1].replica_stabilization_window: must not be negative",
+      "workloads[1].replica_max_step: must be a whole number, 0 for no limit",
+      "workloads[1].cpu_max_step_factor: must be above 1, or 0 for no limit",
+  };
+  EXPECT_EQ(problems, expected);
 }
 
 TEST(WorkloadFileTest, SyntaxErrorsSayWhere) {

@@ -120,9 +120,7 @@ class ValidityHarness {
     mo.interval = std::chrono::seconds{1};
     LoopOptions lo;
     // No stabilisation and no step limit: a wrong proposal shows at once in the output.
-    lo.safety.stabilization_window = common::Duration::zero();
-    lo.safety.max_replica_step = 1000;
-    lo.safety.max_cpu_step_factor = 1000;
+    lo.safety.replicas = {};
     input::ScrapeOptions so;
     so.window = std::chrono::seconds{5};
     so.max_series = 200;

@@ -22,7 +22,7 @@ TEST(RecommenderLoopTest, APassPublishesARecommendationWithEveryStepTimed) {
   const output::WorkloadView& cart = h.Cart();
   ASSERT_TRUE(cart.recommendation.replicas);
   EXPECT_GE(*cart.recommendation.replicas, 1);
-  EXPECT_EQ(cart.recommendation.policy, "queue_balancing");
+  EXPECT_EQ(cart.recommendation.policy, "queue_sizing");
   EXPECT_FALSE(cart.recommendation.stale);
   EXPECT_EQ(cart.signals.request_rate, 100);
   EXPECT_EQ(cart.signals.current_replicas, 2);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """queuelens-sim evaluate and trace as a user runs them: --out is created when missing, an --out
 that cannot be created fails at once, before any simulation; --seeds gives a row per policy and
-seed; trace writes the same file for the same seed.
+seed; trace writes the same file for the same seed; --scenario takes a shipped name or a file,
+and a bad one fails before any simulation.
 
 usage: cli_test.py QUEUELENS_SIM REPO_ROOT
 """
@@ -53,7 +54,7 @@ class EvaluateCli(unittest.TestCase):
             self.assertIn("seeds 4..5", r.stdout)
             with open(os.path.join(tmp, "hotel-reservation-constant.csv")) as f:
                 rows = f.read().splitlines()[1:]
-            self.assertEqual(sorted((row.split(",")[3], row.split(",")[2]) for row in rows),
+            self.assertEqual(sorted((row.split(",")[4], row.split(",")[3]) for row in rows),
                              [("hpa_cpu", "4"), ("hpa_cpu", "5"), ("static", "4"), ("static", "5")])
             with open(os.path.join(tmp, "hotel-reservation-constant-summary.csv")) as f:
                 self.assertEqual(len(f.read().splitlines()), 3)
@@ -78,6 +79,33 @@ class TraceCli(unittest.TestCase):
             r = trace("--kind", "noisy", "--out", os.path.join(tmp, "x.txt"))
             self.assertEqual(r.returncode, 2)
             self.assertIn("--kind diurnal|bursty|spiky|ramp", r.stderr)
+
+
+class ScenarioCli(unittest.TestCase):
+    def test_a_shipped_scenario_is_found_by_name(self):
+        r = subprocess.run(
+            [SIM, "run", "--app", APP, "--trace", "constant", "--policy", "static",
+             "--warmup", "10s", "--duration", "20s", "--scenario", "rolling"],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("scenario rolling", r.stdout)
+
+    def test_an_unknown_scenario_fails(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = evaluate(tmp, "--scenario", "no-such-scenario")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("cannot read scenario", r.stderr)
+
+    def test_a_scenario_on_a_node_the_app_lacks_fails_before_simulating(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "far.yaml")
+            with open(path, "w") as f:
+                f.write("name: far\nantagonists:\n"
+                        "  - {kind: cpu, node: 9, on: 1m, off: 1m, threads: 4}\n")
+            r = evaluate(tmp, "--scenario", path)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("antagonists[0].node", r.stderr)
+            self.assertNotIn("hpa_cpu", r.stdout)
 
 
 if __name__ == "__main__":

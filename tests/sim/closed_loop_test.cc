@@ -52,6 +52,44 @@ TEST(ClosedLoopTest, ThrottleTargetRaisesAThrottledLimit) {
   EXPECT_GT(r.series.cores.back(), 2.4);
 }
 
+TEST(ClosedLoopTest, CaptainLimitReachesTheContainerTheSameTick) {
+  const App app = Overloaded();
+  Simulation sim(app, ConstantTrace(600, 20), {.seed = 1});
+  ClosedLoop loop(sim, {.policy = *FindPolicy(recommender::policies::kThrottleTarget)});
+  int changes = 0, off_interval_changes = 0;
+  double last = sim.cpu().Limit(sim.replicas()[0].container);
+  for (int k = 1; k <= 100; ++k) {
+    sim.RunUntil(k * 0.1);
+    loop.Tick(k * 0.1);
+    const auto captains = loop.captains();
+    ASSERT_EQ(captains.size(), 1u);
+    const double limit = sim.cpu().Limit(sim.replicas()[0].container);
+    // What the Captain decided at this tick is the container's quota now, not at the next
+    // policy interval (every 10 ticks) through the recommender.
+    EXPECT_DOUBLE_EQ(limit, captains[0].recommended_cpu_cores) << "tick " << k;
+    if (limit != last) {
+      ++changes;
+      if (k % 10 != 0) ++off_interval_changes;
+    }
+    last = limit;
+  }
+  EXPECT_GT(changes, 0);
+  EXPECT_GT(off_interval_changes, 0);
+  EXPECT_DOUBLE_EQ(sim.CpuLimit(0), 1);  // the pod spec is not rewritten, as with cgroup writes
+}
+
+TEST(ClosedLoopTest, VpaIsABaselineThatLeavesAPodInsideItsBoundsAlone) {
+  const std::optional<PolicySpec> vpa = FindPolicy(recommender::policies::kVpa);
+  ASSERT_TRUE(vpa);
+  EXPECT_EQ(vpa->cpu_policy, "vpa");
+  EXPECT_TRUE(vpa->replica_policy.empty());
+  EXPECT_FALSE(vpa->tunable);
+  // Two minutes of history: confidence 2/1440, lower bound ≈ 0.4 core, so a 1-core pod stays.
+  const RunResult r = RunOne(Overloaded(), ConstantTrace(600, 130), *vpa, Short(130));
+  EXPECT_EQ(r.summary.scaling_actions, 0u);
+  EXPECT_NEAR(r.series.cores.back(), 1, 1e-9);
+}
+
 TEST(ClosedLoopTest, RecommenderScrapesTheExporterText) {
   const App app = Overloaded();
   Simulation sim(app, ConstantTrace(100, 20), {.seed = 1});

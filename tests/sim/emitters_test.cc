@@ -101,6 +101,37 @@ TEST(EmittersTest, AResizeKeepsThePodsCgroupSoTheExportersCounterDoesNotJump) {
   EXPECT_NE(sample.containers[2].cgroup.find("kubepods-burstable.slice"), std::string::npos);
 }
 
+TEST(EmittersTest, AReusedSampleEqualsAFreshOneAsReplicasComeAndGo) {
+  Busy b;
+  exporter::kernel::KernelSample reused;
+  FillKernelSample(b.sim, reused);
+  const auto check = [&] {
+    exporter::kernel::KernelSample fresh;
+    FillKernelSample(b.sim, fresh);
+    FillKernelSample(b.sim, reused);
+    ASSERT_EQ(reused.containers.size(), fresh.containers.size());
+    for (size_t i = 0; i < fresh.containers.size(); ++i) {
+      const auto& a = reused.containers[i];
+      const auto& f = fresh.containers[i];
+      EXPECT_EQ(a.pod, f.pod);
+      EXPECT_EQ(a.cgroup, f.cgroup);
+      EXPECT_EQ(a.cgroup_inode, f.cgroup_inode);
+      EXPECT_EQ(a.pod_uid, f.pod_uid);
+      EXPECT_EQ(a.container_id, f.container_id);
+      EXPECT_EQ(a.qos, f.qos);
+      EXPECT_EQ(a.usage_ns, f.usage_ns);
+      EXPECT_EQ(a.limit_cores, f.limit_cores);
+    }
+  };
+  b.sim.SetReplicas(0, 1);  // the second pod drains and goes
+  b.sim.RunUntil(4);
+  check();
+  b.sim.SetCpuLimit(0, 0);  // no limit: new pods are Burstable and report none
+  b.sim.SetReplicas(0, 3);
+  b.sim.RunUntil(6);
+  check();
+}
+
 TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
   Busy b;
   TempDir dir;
@@ -224,6 +255,35 @@ TEST(EmittersTest, KubeStateMetricsTextParses) {
   EXPECT_EQ(values["kube_pod_container_resource_limits/" + PodName("svc", 2)], 0.5);
   EXPECT_EQ(values["kube_pod_container_resource_requests/" + PodName("svc", 0)],
             0.5);  // request = limit
+}
+
+TEST(EmittersTest, NodeSchedstatAndPressureIncludeAntagonists) {
+  const App app = testing::SingleServiceApp(
+      4, 4, {.kind = Distribution::Kind::kConstant, .mean = 0.002, .cv = 0});
+  Scenario noisy;
+  noisy.antagonists.push_back({.on = {.kind = Holding::Kind::kConstant, .mean = 1e6},
+                               .off = {.kind = Holding::Kind::kConstant, .mean = 1},
+                               .threads = 8});
+  Simulation sim(app, ConstantTrace(200, 5), {.seed = 2, .scenario = noisy});
+  sim.RunUntil(5);
+  TempDir dir;
+  CgroupTree tree(dir.path(), 4);
+  tree.Write(sim);
+  exporter::kernel::Collector collector(exporter::kernel::FsRoot(dir.path() + "/proc"),
+                                        exporter::kernel::FsRoot(dir.path() + "/sys"), {}, nullptr);
+  exporter::kernel::KernelSample sample;
+  collector.Collect(common::TimePoint{}, sample);
+  ASSERT_EQ(sample.containers.size(), 1u);
+  ASSERT_TRUE(sample.node.runqueue_wait_ns.has_value());
+  // Eight batch threads on four cores wait most of the time; the pod's threads little.
+  const NodeCounters others = sim.cpu().NodeStats(0, 5);
+  EXPECT_GT(others.other_run_delay_seconds, 8 * 5 * 0.5);
+  EXPECT_EQ(*sample.node.runqueue_wait_ns,
+            sample.containers[0].wait_ns +
+                static_cast<uint64_t>(std::llround(others.other_run_delay_seconds * 1e9)));
+  // The node was contended all along: system-wide PSI "some" is the whole time.
+  ASSERT_TRUE(sample.node.pressure_some_ns.has_value());
+  EXPECT_NEAR(static_cast<double>(*sample.node.pressure_some_ns) / 1e9, 5, 1e-5);
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ TEST(ScoreboardTest, ReferenceIsTheCheapestBaselinePassingInEverySeed) {
 
 TEST(ScoreboardTest, TablePrintsMeansIntervalsPassCountsAndBothRatios) {
   const std::string table = FormatScoreboard(ThreeSeeds());
-  EXPECT_THAT(table, HasSubstr("app, trace t.txt, seeds 4..6, SLO P99 100 ms"));
+  EXPECT_THAT(table, HasSubstr("app, trace t.txt, scenario none, seeds 4..6, SLO P99 100 ms"));
   EXPECT_THAT(table, HasSubstr("measured: 60 min after a 3 min warm-up"));
   EXPECT_THAT(table, HasSubstr("over 3 seeds (Student t, 2 degrees of freedom, t = 4.303)"));
   EXPECT_THAT(table, HasSubstr("reference: k8s_cpu_fast (target 0.6)"));
@@ -118,13 +118,14 @@ TEST(ScoreboardTest, CsvHasARowPerPolicyAndSeedAndTheSummaryOnePerPolicy) {
   const Scoreboard b = ThreeSeeds();
   const std::string runs = ScoreboardCsv(b);
   EXPECT_EQ(Count(runs, "\n"), 1u + 4 * 3);
-  EXPECT_THAT(runs, HasSubstr("app,t.txt,5,queuelens,,0,6.000000,0.75,0.6,k8s_cpu_fast,"));
+  EXPECT_THAT(runs, HasSubstr("app,t.txt,none,5,queuelens,,0,6.000000,0.75,0.6,k8s_cpu_fast,"));
   const std::string summary = ScoreboardSummaryCsv(b);
   EXPECT_EQ(Count(summary, "\n"), 1u + 4);
-  EXPECT_THAT(summary, HasSubstr("app,trace,policy,setting,seeds,passes,pass,reference,"
+  EXPECT_THAT(summary, HasSubstr("app,trace,scenario,policy,setting,seeds,passes,pass,reference,"
                                  "core_hours_vs_reference_mean,core_hours_vs_reference_ci95,"));
-  EXPECT_THAT(summary, HasSubstr("app,t.txt,k8s_cpu,,3,2,false,k8s_cpu_fast,0.625,0,0.625,0.625,"
-                                 "0.5,0,0.5,0.5,5,0,5,5,"));
+  EXPECT_THAT(summary,
+              HasSubstr("app,t.txt,none,k8s_cpu,,3,2,false,k8s_cpu_fast,0.625,0,0.625,0.625,"
+                        "0.5,0,0.5,0.5,5,0,5,5,"));
 }
 
 TEST(ScoreboardTest, HtmlPlotsBandsAcrossSeedsAndPendingPods) {

@@ -324,25 +324,21 @@ TEST(ValidationTest, ProcessorSharingCheckRejectsFcfs) {
 // ---------------------------------------------------------------------------------------------
 // 2. CFS bandwidth control, by hand.
 //
-// Period phase: CFS periods end at kPhase + k · kCfsPeriod. CpuModel has one period grid for the
-// whole cluster, which is phase 0; every hand-computed time below assumes phase 0 (with a
-// per-container phase, these cases are for a container of phase 0).
+// Period phase: a container's CFS periods end at p + k · kCfsPeriod, p its own phase
+// (CpuModel::PeriodPhase). The hand-computed times below are relative to p: kPhase = 0 is the
+// container's first boundary.
 constexpr double kPhase = 0;
 constexpr double kExact = 1e-9;  // seconds: the model is exact up to rounding
 
-// Steps `cpu` from `from` to `until`, ending each CFS period on the way (a period ending at
-// `until` included); finish time of each finished job, by token, goes to `finished_at`.
-void Drive(CpuModel& cpu, double from, double until, std::vector<double>& finished_at) {
+// Steps `cpu` to `until`; the model ends the CFS periods on the way (a period ending at `until`
+// included, up to rounding). The finish time of each finished job, by token, goes to
+// `finished_at`.
+void Drive(CpuModel& cpu, double until, std::vector<double>& finished_at) {
   std::vector<CpuModel::Token> done;
-  for (auto k = static_cast<int64_t>(std::floor((from - kPhase) / kCfsPeriod + 1e-9)) + 1;; ++k) {
-    const double boundary = kPhase + static_cast<double>(k) * kCfsPeriod;
-    while (cpu.NextTime() <= std::min(boundary, until)) {
-      done.clear();
-      const double t = cpu.Step(done);
-      for (CpuModel::Token token : done) finished_at[token] = t;
-    }
-    if (boundary > until + kExact) break;
-    cpu.PeriodBoundary(boundary);
+  while (cpu.NextTime() <= until + kExact) {
+    done.clear();
+    const double t = cpu.Step(done);
+    for (CpuModel::Token token : done) finished_at[token] = t;
   }
 }
 
@@ -394,16 +390,20 @@ struct CfsOutcome {
 }
 
 // One container of `limit` cores on a node of `cores`, jobs of `demand` seconds of CPU started
-// at `start` (one thread each), observed until `until`.
+// at `start` (one thread each), observed until `until`; times relative to the container's phase.
 CfsOutcome RunCfs(int cores, double limit, int jobs, double demand, double start, double until) {
   CpuModel cpu;
   const uint32_t c = cpu.AddContainer(cpu.AddNode(cores), limit, 0);
+  const double p = cpu.PeriodPhase(c);
   CfsOutcome out;
   out.finished_at.assign(static_cast<size_t>(jobs), kInfinity);
-  Drive(cpu, 0, start, out.finished_at);
-  for (int j = 0; j < jobs; ++j) cpu.StartJob(c, demand, static_cast<CpuModel::Token>(j), start);
-  Drive(cpu, start, until, out.finished_at);
-  out.counters = cpu.Counters(c, until);
+  Drive(cpu, p + start, out.finished_at);
+  for (int j = 0; j < jobs; ++j) {
+    cpu.StartJob(c, demand, static_cast<CpuModel::Token>(j), p + start);
+  }
+  Drive(cpu, p + until, out.finished_at);
+  for (double& t : out.finished_at) t -= p;
+  out.counters = cpu.Counters(c, p + until);
   return out;
 }
 
@@ -483,13 +483,13 @@ TEST(ValidationTest, CfsCheckRejectsPerThreadQuota) {
 
 // When one request runs alone on a 0.5-core replica, its latency is the hand computation for a
 // single thread: CPU at full speed until the period's quota is used, then nothing until the next
-// boundary. Phase 0, as above.
-double SingleThreadFinish(double arrival, double demand, double limit) {
+// boundary. Periods end at phase + k · kCfsPeriod.
+double SingleThreadFinish(double arrival, double demand, double limit, double phase) {
   const double quota = limit * kCfsPeriod;
-  auto k = static_cast<int64_t>(std::floor((arrival - kPhase) / kCfsPeriod));
+  auto k = static_cast<int64_t>(std::floor((arrival - phase) / kCfsPeriod));
   double t = arrival, left = demand;
   for (;;) {
-    const double period_end = kPhase + static_cast<double>(k + 1) * kCfsPeriod;
+    const double period_end = phase + static_cast<double>(k + 1) * kCfsPeriod;
     const double run = std::min({left, quota, period_end - t});
     left -= run;
     if (left <= kExact) return t + run;
@@ -501,8 +501,10 @@ double SingleThreadFinish(double arrival, double demand, double limit) {
 // Requests of 80 ms of CPU arriving at about 1/s: most run alone, from a period in which the
 // replica used no CPU before them, and each of those must end when the hand computation says.
 // (start, end) of every request of a 4-thread replica of `limit` cores whose requests need
-// `demand` seconds of CPU, arriving at about 1/s for 120 s.
-std::vector<std::pair<double, double>> ThrottledRequests(double demand, double limit) {
+// `demand` seconds of CPU, arriving at about 1/s for 120 s; the replica's period phase goes to
+// `phase`.
+std::vector<std::pair<double, double>> ThrottledRequests(double demand, double limit,
+                                                         double& phase) {
   class Requests final : public RequestListener {
    public:
     void OnRequestDone(uint32_t, double start, double end) override {
@@ -513,6 +515,7 @@ std::vector<std::pair<double, double>> ThrottledRequests(double demand, double l
   Simulation sim(SingleServiceApp(4, 4, {.mean = demand}, limit), ConstantTrace(1, 120),
                  {.seed = 3, .emit_spans = false});
   sim.set_listener(&requests);
+  phase = sim.cpu().PeriodPhase(sim.replicas()[0].container);
   sim.RunUntil(sim.end() + 1);
   std::sort(requests.done.begin(), requests.done.end());
   return requests.done;
@@ -522,14 +525,14 @@ std::vector<std::pair<double, double>> ThrottledRequests(double demand, double l
 // next request came after it finished) ends within `tolerance` of SingleThreadFinish. At least 40
 // must have run alone and 20 of those been throttled, so both paths are exercised.
 ::testing::AssertionResult CheckLoneRequests(const std::vector<std::pair<double, double>>& r,
-                                             double demand, double limit, double tolerance) {
+                                             double phase, double demand, double limit,
+                                             double tolerance) {
   int alone = 0, throttled = 0;
   for (size_t i = 1; i + 1 < r.size(); ++i) {
-    const double period_start =
-        kPhase + std::floor((r[i].first - kPhase) / kCfsPeriod) * kCfsPeriod;
+    const double period_start = phase + std::floor((r[i].first - phase) / kCfsPeriod) * kCfsPeriod;
     if (r[i - 1].second > period_start || r[i + 1].first < r[i].second) continue;
     ++alone;
-    const double expected = SingleThreadFinish(r[i].first, demand, limit);
+    const double expected = SingleThreadFinish(r[i].first, demand, limit, phase);
     if (std::abs(r[i].second - expected) > tolerance) {
       return ::testing::AssertionFailure() << "request at " << r[i].first << " s ended at "
                                            << r[i].second << " s, expected " << expected << " s";
@@ -543,12 +546,16 @@ std::vector<std::pair<double, double>> ThrottledRequests(double demand, double l
 
 // Requests of 80 ms of CPU on a 0.5-core replica.
 TEST(ValidationTest, ThrottledRequestLatencyMatchesHandComputation) {
-  EXPECT_TRUE(CheckLoneRequests(ThrottledRequests(0.08, 0.5), 0.08, 0.5, kExact));
+  double phase = 0;
+  const auto requests = ThrottledRequests(0.08, 0.5, phase);
+  EXPECT_TRUE(CheckLoneRequests(requests, phase, 0.08, 0.5, kExact));
 }
 
 // A replica whose quota is 60 ms instead of 50 ms, checked against the 0.5-core computation.
 TEST(ValidationTest, ThrottledRequestCheckRejectsWrongQuota) {
-  EXPECT_FALSE(CheckLoneRequests(ThrottledRequests(0.08, 0.6), 0.08, 0.5, kExact));
+  double phase = 0;
+  const auto requests = ThrottledRequests(0.08, 0.6, phase);
+  EXPECT_FALSE(CheckLoneRequests(requests, phase, 0.08, 0.5, kExact));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,22 +564,34 @@ TEST(ValidationTest, ThrottledRequestCheckRejectsWrongQuota) {
 // C cores, B background threads (another tenant), R runnable threads of one container without a
 // quota: each thread runs at min(1, C / (R + B)) and waits the rest, so over T seconds
 // run_delay = R · (1 − min(1, C / (R + B))) · T and usage = R · min(1, C / (R + B)) · T. PSI as
-// sim/cfs.h defines it: "some" is the whole time when R + B > C, "full" only counts throttling.
-// (The kernel's "some" is the time at least one of the container's threads actually waits and
-// its "full" the time all of them wait at once: for R = 1 both are run_delay, which the model's
-// fluid sharing reports as "some" = T and "full" = 0.)
+// sim/cfs.h defines it: the cores run a random C of the N = R + B runnable threads at any instant,
+// so "some" (not all R run) is T · (1 − Π_{i<R} (C − i) / (N − i)) and "full" (none runs)
+// T · Π_{i<R} (N − C − i) / (N − i); for R = 1 both are the run_delay.
 struct Load {
   int cores;
   double background;
   int runnable;
 };
 
+// Of `runnable` threads among `total` on `cores`: the probabilities that all run and none does.
+std::pair<double, double> RunOdds(int runnable, double total, int cores) {
+  if (total <= cores) return {1, 0};
+  double all = 1, none = 1;
+  for (int i = 0; i < runnable; ++i) {
+    all *= std::max(0.0, (cores - i) / (total - i));
+    none *= std::max(0.0, (total - cores - i) / (total - i));
+  }
+  return {all, none};
+}
+
 ContainerCounters ExpectedUnderLoad(const Load& l, double seconds) {
   const double rate = std::min(1.0, l.cores / (l.runnable + l.background));
+  const auto [all, none] = RunOdds(l.runnable, l.runnable + l.background, l.cores);
   ContainerCounters e;
   e.usage_seconds = l.runnable * rate * seconds;
   e.run_delay_seconds = l.runnable * (1 - rate) * seconds;
-  e.pressure_some_seconds = rate < 1 ? seconds : 0;
+  e.pressure_some_seconds = (1 - all) * seconds;
+  e.pressure_full_seconds = none * seconds;
   return e;
 }
 
@@ -584,7 +603,7 @@ ContainerCounters RunUnderLoad(const Load& l, double seconds, bool apply_backgro
   if (apply_background) cpu.SetBackground(node, l.background, 0);
   for (int j = 0; j < l.runnable; ++j) cpu.StartJob(c, 1e6, static_cast<CpuModel::Token>(j), 0);
   std::vector<double> unused(static_cast<size_t>(l.runnable));
-  Drive(cpu, 0, seconds, unused);
+  Drive(cpu, seconds, unused);
   return cpu.Counters(c, seconds);
 }
 
@@ -598,7 +617,8 @@ TEST(ValidationTest, RunQueueWaitUnderBackgroundLoad) {
 }
 
 // Background that changes: 6 threads for 1 s, 14 for 1 s, none for 1 s, with 2 runnable threads on
-// 4 cores: rates 1/2, 1/4, 1; run_delay 2 · (1/2 + 3/4 + 0) s; PSI some the first 2 s.
+// 4 cores: rates 1/2, 1/4, 1; run_delay 2 · (1/2 + 3/4 + 0) s; PSI from the odds of 2 threads
+// among 8, then 16.
 TEST(ValidationTest, RunQueueWaitFollowsChangingBackground) {
   CpuModel cpu;
   const int node = cpu.AddNode(4);
@@ -609,34 +629,40 @@ TEST(ValidationTest, RunQueueWaitFollowsChangingBackground) {
   const double backgrounds[] = {6, 14, 0};
   for (int s = 0; s < 3; ++s) {
     cpu.SetBackground(node, backgrounds[s], s);
-    Drive(cpu, s, s + 1, unused);
+    Drive(cpu, s + 1, unused);
   }
+  const auto [all8, none8] = RunOdds(2, 8, 4);
+  const auto [all16, none16] = RunOdds(2, 16, 4);
   EXPECT_TRUE(CheckCounters(cpu.Counters(c, 3),
                             {.usage_seconds = 2 * (0.5 + 0.25 + 1),
                              .run_delay_seconds = 2 * (0.5 + 0.75),
-                             .pressure_some_seconds = 2},
+                             .pressure_some_seconds = (1 - all8) + (1 - all16),
+                             .pressure_full_seconds = none8 + none16},
                             kExact));
 }
 
 // Contention and throttling together: 4 threads of a 1-core container with 4 background threads
 // on 4 cores run at 1/2 and burn the 100 ms quota in 50 ms (waiting 4 × 25 ms), then are
-// throttled for 50 ms on 4 run queues. Per period: PSI some 100 ms, full 50 ms.
+// throttled for 50 ms on 4 run queues. Per period: PSI some and full the 50 ms throttled, plus
+// the odds of 4 threads among 8 over the 50 ms contended. Times from the container's phase.
 TEST(ValidationTest, RunQueueWaitAndThrottlingTogether) {
   CpuModel cpu;
   const int node = cpu.AddNode(4);
   const uint32_t c = cpu.AddContainer(node, 1, 0);
+  const double p = cpu.PeriodPhase(c);
   cpu.SetBackground(node, 4, 0);
-  for (CpuModel::Token j = 0; j < 4; ++j) cpu.StartJob(c, 1e6, j, 0);
+  for (CpuModel::Token j = 0; j < 4; ++j) cpu.StartJob(c, 1e6, j, p);
   std::vector<double> unused(4);
-  Drive(cpu, 0, 1, unused);
-  EXPECT_TRUE(CheckCounters(cpu.Counters(c, 1),
+  Drive(cpu, p + 1, unused);
+  const auto [all, none] = RunOdds(4, 8, 4);
+  EXPECT_TRUE(CheckCounters(cpu.Counters(c, p + 1),
                             {.usage_seconds = 1,
                              .periods = 10,
                              .throttled_periods = 10,
                              .throttled_seconds = 10 * 4 * 0.05,
                              .run_delay_seconds = 10 * 4 * 0.5 * 0.05,
-                             .pressure_some_seconds = 1,
-                             .pressure_full_seconds = 10 * 0.05},
+                             .pressure_some_seconds = 10 * (0.05 + 0.05 * (1 - all)),
+                             .pressure_full_seconds = 10 * (0.05 + 0.05 * none)},
                             kExact));
 }
 

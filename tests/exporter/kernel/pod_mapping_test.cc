@@ -41,6 +41,41 @@ TEST(ParseKubeletPodsTest, RejectsWhatIsNotAPodList) {
   EXPECT_TRUE(pods->empty());
 }
 
+TEST(ParseKubeletPodsTest, ReadsTheCaptainAnnotations) {
+  std::string error;
+  const auto pods = ParseKubeletPods(
+      R"({"items": [
+        {"metadata": {"uid": "a", "name": "a", "annotations": {
+          "queuelens.io/cpu-control": "captain", "queuelens.io/captain-min-cpu": "250m",
+          "queuelens.io/captain-max-cpu": "2"}}},
+        {"metadata": {"uid": "b", "name": "b", "annotations": {
+          "queuelens.io/cpu-control": "off", "queuelens.io/captain-max-cpu": "lots"}}},
+        {"metadata": {"uid": "c", "name": "c", "annotations": {
+          "queuelens.io/cpu-control": "captain", "queuelens.io/captain-min-cpu": "-1"}}},
+        {"metadata": {"uid": "d", "name": "d"}}]})",
+      &error);
+  ASSERT_TRUE(pods) << error;
+  const CpuControl& a = pods->at("a").cpu_control;
+  EXPECT_TRUE(a.captain);
+  EXPECT_EQ(a.min_cores, 0.25);
+  EXPECT_EQ(a.max_cores, 2.0);
+  EXPECT_FALSE(pods->at("b").cpu_control.captain);  // only "captain" opts in
+  EXPECT_FALSE(pods->at("b").cpu_control.max_cores);
+  EXPECT_TRUE(pods->at("c").cpu_control.captain);  // a bad bound is ignored, not the opt-in
+  EXPECT_FALSE(pods->at("c").cpu_control.min_cores);
+  EXPECT_FALSE(pods->at("d").cpu_control.captain);
+}
+
+TEST(ParseCpuQuantityTest, CoresAndMillicores) {
+  EXPECT_EQ(ParseCpuQuantity("2"), 2.0);
+  EXPECT_EQ(ParseCpuQuantity("1.5"), 1.5);
+  EXPECT_EQ(ParseCpuQuantity("250m"), 0.25);
+  EXPECT_EQ(ParseCpuQuantity(".5"), 0.5);
+  for (const char* bad : {"", "m", "0", "-1", "1Ki", "1e400", "x", "+1", " 1"}) {
+    EXPECT_FALSE(ParseCpuQuantity(bad)) << bad;
+  }
+}
+
 PodContainer Container(std::string uid, std::string id) {
   return {.pod_uid = std::move(uid), .container_id = std::move(id)};
 }

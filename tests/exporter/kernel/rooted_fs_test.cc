@@ -92,5 +92,31 @@ TEST(ListSubdirsTest, ListsDirectoriesOnlyWithTheirInodes) {
   EXPECT_EQ(InodeOf((tree.root() / "missing").string()), 0u);
 }
 
+TEST(WriteFileTest, ReplacesTheContentOfAnExistingFileOnly) {
+  FixtureTree tree("v2_systemd");
+  const std::string path =
+      (tree.root() / "sys/fs/cgroup/system.slice/containerd.service/cpu.max").string();
+  EXPECT_EQ(WriteFile(path, "50000 100000"), WriteStatus::kOk);
+  EXPECT_EQ(fixtures::ReadText(path), "50000 100000");
+  EXPECT_EQ(WriteFile(path, "max 100000"), WriteStatus::kOk);
+  EXPECT_EQ(fixtures::ReadText(path), "max 100000");
+  // A removed cgroup: its files are gone, and none is created.
+  const std::string gone = (tree.root() / "sys/fs/cgroup/nowhere/cpu.max").string();
+  EXPECT_EQ(WriteFile(gone, "1000 100000"), WriteStatus::kVanished);
+  EXPECT_FALSE(std::filesystem::exists(gone));
+}
+
+TEST(WriteStatusFromErrnoTest, MapsErrnoToTheCountedReasons) {
+  EXPECT_EQ(WriteStatusFromErrno(EROFS), WriteStatus::kReadOnly);
+  EXPECT_EQ(WriteStatusFromErrno(EACCES), WriteStatus::kPermission);
+  EXPECT_EQ(WriteStatusFromErrno(EPERM), WriteStatus::kPermission);
+  EXPECT_EQ(WriteStatusFromErrno(ENOENT), WriteStatus::kVanished);
+  EXPECT_EQ(WriteStatusFromErrno(ENODEV), WriteStatus::kVanished);
+  EXPECT_EQ(WriteStatusFromErrno(EINVAL), WriteStatus::kInvalid);
+  EXPECT_EQ(WriteStatusFromErrno(EIO), WriteStatus::kIoError);
+  EXPECT_EQ(WriteStatusName(WriteStatus::kReadOnly), "read_only");
+  EXPECT_EQ(WriteStatusName(WriteStatus::kInvalid), "invalid");
+}
+
 }  // namespace
 }  // namespace exporter::kernel

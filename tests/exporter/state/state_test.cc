@@ -198,6 +198,33 @@ TEST_F(StateTest, IdleSeriesExpireAndTheirStringsAreReclaimed) {
   }
 }
 
+TEST_F(StateTest, ASeriesThatExpiredStartsAgainWhenItsKeyReturns) {
+  State state(StateOptions{.series_idle = std::chrono::minutes{5}});
+  const auto feed = [&](uint64_t trace, const std::string& op, common::TimePoint t) {
+    spans::SpanBatch batch;
+    AddSpans(batch, {{trace, 1, 0, "api", op, SpanKind::kServer, 0, 10}});
+    state.Add(batch, t);
+    state.Flush(t);
+  };
+  const auto requests = [&](common::TimePoint t, const std::string& op) -> uint64_t {
+    for (const auto& o : state.Snapshot(t)->operations) {
+      if (o.operation == op) return o.requests;
+    }
+    return 0;
+  };
+  feed(1, "kept", now_);
+  feed(2, "kept", now_);
+  feed(3, "expires", now_);
+  const common::TimePoint later = now_ + std::chrono::minutes{10};
+  feed(4, "kept", later);
+  state.GarbageCollect(later);
+  EXPECT_EQ(requests(later, "expires"), 0u);
+  feed(5, "expires", later);
+  feed(6, "kept", later);
+  EXPECT_EQ(requests(later, "expires"), 1u);  // a new series, not the expired one
+  EXPECT_EQ(requests(later, "kept"), 4u);
+}
+
 TEST_F(StateTest, NamesFoldedIntoOverflowAreFreedWhenTheirTraceIsFinished) {
   State state(StateOptions{.max_series = 10});
   for (int round = 0; round < 10; ++round) {

@@ -136,5 +136,24 @@ TEST(TraceBufferTest, MatchesAReferenceModelUnderRandomChurn) {
   EXPECT_EQ(finished_spans, added);
 }
 
+TEST(TraceBufferTest, IndexGrowsWithTheLiveTracesAndFindsEachOneAfterwards) {
+  // Far more live traces than the initial index holds: every growth re-inserts them all.
+  TraceBuffer buffer({.wait = seconds{5}, .max_traces = 100'000});
+  Collected done;
+  const common::TimePoint t0{seconds{1000}};
+  constexpr uint64_t kTraces = 20'000;
+  for (uint64_t t = 1; t <= kTraces; ++t) buffer.Add(Id(t), Span(t), t0, done.Fn());
+  // A second span for each, found through the grown index.
+  for (uint64_t t = kTraces; t >= 1; --t) buffer.Add(Id(t), Span(t + kTraces), t0, done.Fn());
+  EXPECT_EQ(buffer.traces(), kTraces);
+  EXPECT_EQ(buffer.spans(), 2 * kTraces);
+  buffer.FinishReady(t0 + seconds{5}, done.Fn());
+  ASSERT_EQ(done.traces.size(), kTraces);
+  for (uint64_t t = 1; t <= kTraces; ++t) {
+    EXPECT_EQ(done.traces[t - 1], (std::vector<uint64_t>{t, t + kTraces})) << t;
+  }
+  EXPECT_EQ(buffer.evicted_traces(), 0u);
+}
+
 }  // namespace
 }  // namespace exporter::state

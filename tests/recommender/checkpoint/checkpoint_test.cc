@@ -91,9 +91,9 @@ TEST_F(CheckpointTest, RestoreIsAllOrNothing) {
   };
   rejected(good.substr(0, good.size() / 2), "not JSON");
   rejected("[]", "not a queuelens recommender checkpoint");
-  std::string v2 = good;
-  v2.replace(v2.find("\"version\":1"), 11, "\"version\":2");
-  rejected(v2, "unsupported checkpoint version");
+  std::string v1 = good;
+  v1.replace(v1.find("\"version\":2"), 11, "\"version\":1");
+  rejected(v1, "unsupported checkpoint version");
   std::string bad_series = good;
   bad_series.replace(bad_series.find("\"request_rate\""), 14, "\"requests_rate\"");
   rejected(bad_series, "requests_rate: unknown series");

@@ -67,9 +67,9 @@ TEST_F(CombinerTest, PicksTheConfiguredPolicies) {
   EXPECT_EQ(r.key, config_.key);
   EXPECT_EQ(r.replicas, 4);
   EXPECT_EQ(r.cpu_cores, 1.5);
-  EXPECT_EQ(r.policy, "queue_balancing");
+  EXPECT_EQ(r.policy, "queue_sizing");
   EXPECT_EQ(r.cpu_policy, "throttle_target");
-  EXPECT_EQ(r.reason, "queue_balancing: queues; throttle_target: throttling");
+  EXPECT_EQ(r.reason, "queue_sizing: queues; throttle_target: throttling");
   EXPECT_EQ(r.computed_at, clock_.Now());
   EXPECT_FALSE(r.stale);
   EXPECT_TRUE(r.steps.empty());
@@ -97,18 +97,85 @@ TEST_F(CombinerTest, StepLimitAppliesBetweenCalls) {
   clock_.Advance(seconds{1});
   const Recommendation r = Run(10, 3);
   EXPECT_EQ(r.replicas, 6);
-  EXPECT_EQ(r.cpu_cores, 2);
+  EXPECT_EQ(r.cpu_cores, 3);  // the Captain's limit passes as it decides
 }
 
 TEST_F(CombinerTest, ScaleDownIsStabilised) {
   Run(8, 2);
   clock_.Advance(seconds{60});
-  EXPECT_EQ(Run(2, 0.5).replicas, 8);
+  const Recommendation held = Run(2, 0.5);
+  EXPECT_EQ(held.replicas, 8);
+  EXPECT_EQ(held.cpu_cores, 0.5);  // throttle_target: no window
   clock_.Advance(seconds{240});
   // 300 s after it the 8 leaves the window; the step limit then allows 8 − 4 = 4.
   EXPECT_EQ(Run(2, 0.5).replicas, 4);
   clock_.Advance(seconds{1});
   EXPECT_EQ(Run(2, 0.5).replicas, 2);
+}
+
+TEST_F(CombinerTest, EachPolicyKeepsItsSourcesSafety) {
+  const SafetyOptions o;
+  const auto window = [&](std::string_view policy, bool replicas) {
+    return DefaultSafety(policy, replicas, o).stabilization_window;
+  };
+  const auto step = [&](std::string_view policy, bool replicas) {
+    return DefaultSafety(policy, replicas, o).max_step;
+  };
+  EXPECT_EQ(window(policies::kQueueBalancing, true), seconds{300});
+  EXPECT_EQ(step(policies::kQueueBalancing, true), 4);
+  // The HPA's window and rate policies and SHOWAR's hysteresis live in the policies.
+  EXPECT_EQ(window(policies::kQueueSizing, true), seconds{300});
+  for (std::string_view p : {policies::kHpaCpu, policies::kShowar, policies::kHab}) {
+    EXPECT_EQ(window(p, true), common::Duration::zero()) << p;
+    EXPECT_EQ(step(p, true), 0) << p;
+  }
+  for (std::string_view p : {policies::kThrottleTarget, policies::kShowar, policies::kK8sCpu,
+                             policies::kK8sCpuFast, policies::kVpa}) {
+    EXPECT_EQ(window(p, false), common::Duration::zero()) << p;
+    EXPECT_EQ(step(p, false), 0) << p;
+  }
+}
+
+TEST_F(CombinerTest, WorkloadOverridesThePolicyDefault) {
+  config_.replica_safety.max_step = 1;
+  config_.cpu_safety = {.stabilization_window = seconds{60}, .max_step = 2};
+  Run(2, 2);
+  clock_.Advance(seconds{1});
+  Recommendation r = Run(5, 0.2);
+  EXPECT_EQ(r.replicas, 3);   // one step
+  EXPECT_EQ(r.cpu_cores, 2);  // held by the 60 s window
+  clock_.Advance(seconds{60});
+  r = Run(5, 0.2);
+  EXPECT_EQ(r.cpu_cores, 1);  // out of the window, at most halved
+}
+
+TEST_F(CombinerTest, K8sCpuFastScalesDownAfterItsOwn20Seconds) {
+  // The policy and the combiner together, once a second: 2 cores of use for 10 s, then 0.2.
+  config_.cpu_policy = policies::kK8sCpuFast;
+  config_.max_cpu_cores = 8;
+  policies::K8sCpuMemory k8s;
+  const policies::K8sCpuOptions fast = policies::K8sCpuOptions::Fast();
+  signals_.current_replicas = 1;
+  std::optional<double> out_at_28, out_at_30;
+  for (int t = 0; t <= 30; ++t) {
+    signals_.cpu_usage_cores = t < 10 ? 2 : 0.2;
+    const policies::Proposal p =
+        policies::EvaluateK8sCpu(policies::kK8sCpuFast, signals_, k8s, clock_.Now(), fast);
+    policies::WorkloadProposals w = Proposals(3, 1);
+    for (policies::Proposal& q : w.proposals) {
+      if (q.policy == policies::kK8sCpuFast) q = p;
+    }
+    signals_.observed_at = clock_.Now();
+    const Recommendation r = Combine(config_, w, signals_, memory_, clock_.Now(), options_);
+    if (t == 28) out_at_28 = r.cpu_cores;
+    if (t == 30) out_at_30 = r.cpu_cores;
+    clock_.Advance(seconds{1});
+  }
+  // usage / 0.5: 4 cores while the 2-core second (t = 9) is in the policy's last 20 periods
+  // (t = 9..28), then 0.4, not 4 until t = 309.
+  EXPECT_EQ(out_at_28, 4);
+  ASSERT_TRUE(out_at_30);
+  EXPECT_NEAR(*out_at_30, 0.4, 1e-12);
 }
 
 TEST_F(CombinerTest, StaleInputsHoldTheLastGoodValue) {

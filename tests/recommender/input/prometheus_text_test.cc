@@ -116,6 +116,46 @@ TEST(PrometheusTextTest, ReadsHelpTypeLabelsEscapesAndTimestamps) {
   EXPECT_EQ(p.samples[4].value, -1000);
 }
 
+TEST(PrometheusTextTest, StreamHandsOutTheSamplesParseKeeps) {
+  // Several escaped values on one line: each view must still read right when the sample is handed
+  // out, after the later values were unescaped too.
+  const std::string text =
+      "# TYPE x counter\n"
+      "x{a=\"1\\\\2\",b=\"plain\",c=\"q\\\"\\n\",d=\"\\\\\"} 4 17\n"
+      "bad{a=\"\\q\"} 1\n"
+      "y 2\n"
+      "z{only=\"one\"} 3\n";
+  ParseLimits limits;
+  limits.max_samples = 2;
+  std::vector<TextSample> streamed;
+  const ParsedText p = StreamPrometheusText(text, limits, [&](const SampleView& v) {
+    TextSample& s = streamed.emplace_back();
+    s.name = v.name;
+    for (const LabelView& l : v.labels) s.labels.emplace_back(l.name, l.value);
+    s.value = v.value;
+    s.timestamp_ms = v.timestamp_ms;
+    EXPECT_EQ(LabelValue(v.labels, "b"), v.name == "x" ? "plain" : "");
+  });
+  EXPECT_TRUE(p.samples.empty());
+  EXPECT_TRUE(p.truncated);  // z is the third sample
+  EXPECT_EQ(p.malformed_lines, 1u);
+  ASSERT_EQ(p.families.size(), 1u);
+  ASSERT_EQ(streamed.size(), 2u);
+  EXPECT_THAT(streamed[0].labels, ElementsAre(Pair("a", "1\\2"), Pair("b", "plain"),
+                                              Pair("c", "q\"\n"), Pair("d", "\\")));
+  EXPECT_EQ(streamed[0].timestamp_ms, 17);
+  EXPECT_EQ(streamed[1].name, "y");
+
+  const ParsedText kept = ParsePrometheusText(text, limits);
+  ASSERT_EQ(kept.samples.size(), streamed.size());
+  for (size_t i = 0; i < streamed.size(); ++i) {
+    EXPECT_EQ(kept.samples[i].name, streamed[i].name);
+    EXPECT_EQ(kept.samples[i].labels, streamed[i].labels);
+    EXPECT_EQ(kept.samples[i].value, streamed[i].value);
+  }
+  EXPECT_EQ(kept.errors, p.errors);
+}
+
 TEST(PrometheusTextTest, ReadsSpecialValuesAndHistograms) {
   const ParsedText p = ParsePrometheusText(
       "# TYPE latency histogram\n"

@@ -41,18 +41,18 @@ TEST(RecommenderMetricsTest, RendersEveryWorkloadPolicyAndTerm) {
   EXPECT_EQ(m.at("queuelens_recommended_cpu_cores{namespace=shop,workload=cart,container=cart,}"),
             0.75);
   EXPECT_EQ(m.at("queuelens_policy_proposal_replicas{namespace=shop,workload=cart,policy=queue_"
-                 "balancing,}"),
+                 "sizing,}"),
             5);
   EXPECT_EQ(
       m.at("queuelens_policy_proposal_replicas{namespace=shop,workload=cart,policy=hpa_cpu,}"), 4);
   EXPECT_EQ(m.at("queuelens_policy_proposal_cpu_cores{namespace=shop,workload=cart,policy="
                  "throttle_target,}"),
             0.75);
-  EXPECT_EQ(m.at("queuelens_policy_term{namespace=shop,workload=cart,policy=queue_balancing,term="
+  EXPECT_EQ(m.at("queuelens_policy_term{namespace=shop,workload=cart,policy=queue_sizing,term="
                  "inflight,}"),
             12.5);
   EXPECT_FALSE(
-      m.contains("queuelens_policy_term{namespace=shop,workload=cart,policy=queue_balancing,term="
+      m.contains("queuelens_policy_term{namespace=shop,workload=cart,policy=queue_sizing,term="
                  "unreached,}"));
   EXPECT_EQ(m.at("queuelens_recommendation_stale{namespace=hotel,workload=search,}"), 1);
   EXPECT_EQ(m.at("queuelens_recommendation_stale{namespace=shop,workload=cart,}"), 0);
@@ -97,11 +97,11 @@ TEST(RecommenderMetricsTest, LoopMetricsCountIntoTheRegistry) {
 
 TEST(StatusPageTest, ShowsCurrentVersusRecommendedAndWhy) {
   const std::string page = RenderStatusPage(FixedSnapshot());
-  EXPECT_THAT(page, HasSubstr("<td>shop/cart</td><td>3</td><td>5</td><td>queue_balancing</td>"));
+  EXPECT_THAT(page, HasSubstr("<td>shop/cart</td><td>3</td><td>5</td><td>queue_sizing</td>"));
   EXPECT_THAT(page, HasSubstr("hotel/search (discovered)"));
   EXPECT_THAT(page, HasSubstr("Little's law: 12.5 in flight / 2.6 per replica"));
   EXPECT_THAT(page, HasSubstr("nothing to hold &lt;no data&gt;"));  // escaped
-  EXPECT_THAT(page, HasSubstr("queue_balancing (applied)"));
+  EXPECT_THAT(page, HasSubstr("queue_sizing (applied)"));
   EXPECT_THAT(page, HasSubstr("Connection refused"));
   EXPECT_THAT(RenderStatusPage(Snapshot{}), HasSubstr("No recommendation pass has completed yet"));
 }

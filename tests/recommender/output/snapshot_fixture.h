@@ -26,7 +26,7 @@ inline Snapshot FixedSnapshot() {
   cart.signals.current_replicas = 3;
   cart.signals.cpu_limit_cores = 0.5;
   cart.signals.p99_latency_seconds = 0.12;
-  policies::Proposal qb{.policy = "queue_balancing", .replicas = 5};
+  policies::Proposal qb{.policy = "queue_sizing", .replicas = 5};
   qb.Term("inflight", 12.5);
   qb.Term("target_concurrency", 2.6);
   qb.Term("unreached", std::numeric_limits<double>::quiet_NaN());
@@ -39,9 +39,9 @@ inline Snapshot FixedSnapshot() {
   cart.recommendation.key = cart.config.key;
   cart.recommendation.replicas = 5;
   cart.recommendation.cpu_cores = 0.75;
-  cart.recommendation.policy = "queue_balancing";
+  cart.recommendation.policy = "queue_sizing";
   cart.recommendation.cpu_policy = "throttle_target";
-  cart.recommendation.reason = "queue_balancing: Little's law: 12.5 in flight / 2.6 per replica";
+  cart.recommendation.reason = "queue_sizing: Little's law: 12.5 in flight / 2.6 per replica";
   cart.recommendation.computed_at = at;
 
   WorkloadView search;
@@ -51,12 +51,12 @@ inline Snapshot FixedSnapshot() {
   search.discovered = true;
   search.signals.key = search.config.key;
   search.recommendation.key = search.config.key;
-  search.recommendation.policy = "queue_balancing";
+  search.recommendation.policy = "queue_sizing";
   search.recommendation.cpu_policy = "throttle_target";
   search.recommendation.reason = "replicas stale: nothing to hold <no data>";
   search.recommendation.computed_at = at;
   search.recommendation.stale = true;
-  search.proposals = {policies::Proposal{.policy = "queue_balancing", .reason = "no inputs"}};
+  search.proposals = {policies::Proposal{.policy = "queue_sizing", .reason = "no inputs"}};
 
   s.workloads = {search, cart};  // sorted by key: hotel < shop
   s.tower = {.has_choice = true,

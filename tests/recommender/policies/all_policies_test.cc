@@ -48,7 +48,7 @@ model::WorkloadSignals Signals(double queue, double usage_per_pod, common::TimeP
 }
 
 TEST(AllPoliciesTest, NamesAndRoles) {
-  for (std::string_view name : {"queue_balancing", "showar", "hpa_cpu"}) {
+  for (std::string_view name : {"queue_balancing", "queue_sizing", "hab", "showar", "hpa_cpu"}) {
     EXPECT_TRUE(ProposesReplicas(name)) << name;
   }
   for (std::string_view name : {"throttle_target", "showar", "k8s_cpu", "k8s_cpu_fast"}) {
@@ -80,14 +80,18 @@ TEST(AllPoliciesTest, EveryPolicyProposesForEveryWorkloadInListOrder) {
       EXPECT_EQ(out[i].proposals[k].policy, kPolicyNames[k]);
     }
   }
-  // The pool shares 8 pods by queue (1:3): 2 + 1 and 6 + 1.
+  // The pool shares 8 pods by per-trace exclusive time (10 : 30 ms, no violations): 2 + 1 and
+  // 6 + 1. HAB sizes the pool too; outside it neither proposes.
   EXPECT_EQ(out[0].Find("queue_balancing")->replicas, 3);
   EXPECT_EQ(out[1].Find("queue_balancing")->replicas, 7);
-  // No group, or an unknown one: Little's law (W* = 0.5/ln 100 ≈ 0.109 s, c* ≈ 9.86,
-  // ρ* ≈ 0.908): 2 replicas holding 8 run at ρ̂ = 0.8, an offered load of 1.6 → 1.76 → 2.
-  EXPECT_EQ(out[2].Find("queue_balancing")->replicas, 2);
-  EXPECT_EQ(out[3].Find("queue_balancing")->replicas, 2);
-  EXPECT_GT(TermOf(*out[2].Find("queue_balancing"), "target_concurrency"), 9);
+  EXPECT_TRUE(out[0].Find("hab")->replicas);
+  EXPECT_FALSE(out[2].Find("queue_balancing")->replicas);
+  EXPECT_FALSE(out[3].Find("hab")->replicas);
+  // queue_sizing everywhere, each of the four equal hops with a quarter of the 0.5 s SLO:
+  // W* = 0.125/ln 100 ≈ 27 ms, c* ≈ 1.71; 8 requests inside need 8/1.71 = 4.67 → 5 replicas.
+  EXPECT_DOUBLE_EQ(TermOf(*out[2].Find("queue_sizing"), "slo_share"), 0.25);
+  EXPECT_EQ(out[2].Find("queue_sizing")->replicas, 5);
+  EXPECT_EQ(out[3].Find("queue_sizing")->replicas, 5);
   EXPECT_EQ(out[0].Find("nope"), nullptr);
   // The Tower chose at the first pass and throttle_target uses its target.
   EXPECT_TRUE(tower.has_choice());
@@ -111,15 +115,70 @@ std::string Serialise(const PolicyMemory& memory) {
   return buffer.GetString();
 }
 
+TEST(AllPoliciesTest, QueueBalancingAllocatesEveryNinetySecondsAndHoldsInBetween) {
+  common::FakeClock clock;
+  const std::vector<WorkloadConfig> configs = {Config("a", "pool"), Config("b", "pool")};
+  const std::vector<BudgetGroup> groups = {{.name = "pool", .extra_pods = 8}};
+  std::vector<PolicyMemory> memory(configs.size());
+  Tower tower;
+  const auto run = [&](double queue_a, double queue_b) {
+    const std::vector<model::WorkloadSignals> signals = {Signals(queue_a, 0.2, clock.Now()),
+                                                         Signals(queue_b, 0.2, clock.Now())};
+    return EvaluatePolicies(PolicyOptions{}, configs, signals, groups, memory, tower, clock.Now());
+  };
+  // 1 : 3 → 2 + 1 and 6 + 1.
+  auto out = run(1, 3);
+  EXPECT_EQ(out[0].Find("queue_balancing")->replicas, 3);
+  // 89 s later the queues have turned round, but the allocation stands.
+  clock.Advance(seconds{89});
+  out = run(3, 1);
+  EXPECT_EQ(out[0].Find("queue_balancing")->replicas, 3);
+  EXPECT_EQ(out[1].Find("queue_balancing")->replicas, 7);
+  EXPECT_NE(out[0].Find("queue_balancing")->reason.find("held"), std::string::npos);
+  EXPECT_DOUBLE_EQ(TermOf(*out[0].Find("queue_balancing"), "extra_pods"), 2);
+  clock.Advance(seconds{1});
+  out = run(3, 1);
+  EXPECT_EQ(out[0].Find("queue_balancing")->replicas, 7);
+  EXPECT_EQ(out[1].Find("queue_balancing")->replicas, 3);
+}
+
+TEST(AllPoliciesTest, TheTowerLearnsFromTheEntryWorkloadsP99) {
+  // front is the entry (P99 50 ms against 0.5 s); back's P99 of 300 ms is not end to end.
+  common::FakeClock clock;
+  const std::vector<WorkloadConfig> configs = {Config("front", "pool"), Config("back", "pool")};
+  std::vector<model::WorkloadSignals> signals = {Signals(1, 0.2, clock.Now()),
+                                                 Signals(1, 0.2, clock.Now())};
+  signals[0].p99_latency_seconds = 0.05;
+  for (const bool with_entry : {true, false}) {
+    std::vector<BudgetGroup> groups = {{.name = "pool", .extra_pods = 2}};
+    if (with_entry) groups[0].entry_workloads = {"front"};
+    std::vector<PolicyMemory> memory(configs.size());
+    PolicyOptions options;
+    options.tower.drop_samples = 0;
+    Tower tower(options.tower);
+    for (int i = 0; i <= 60; ++i) {
+      EvaluatePolicies(options, configs, signals, groups, memory, tower, clock.Now());
+      clock.Advance(seconds{1});
+    }
+    ASSERT_EQ(tower.samples().size(), 1u);
+    // Without an entry, the worst of all: back's 0.3/0.5.
+    EXPECT_DOUBLE_EQ(tower.samples()[0].p99_ratio, with_entry ? 0.1 : 0.6);
+    EXPECT_DOUBLE_EQ(tower.samples()[0].alloc_cores, 2 * 2 * 1.0);  // Σ replicas·limit
+    // The context is the end-to-end rate: the entry's, else the sum over all.
+    EXPECT_DOUBLE_EQ(tower.samples()[0].rps, with_entry ? 100 : 200);
+  }
+}
+
 TEST(AllPoliciesTest, PolicyMemoryJsonRoundTripContinuesIdentically) {
   common::FakeClock clock;
-  const std::vector<WorkloadConfig> configs = {Config("a")};
+  const std::vector<WorkloadConfig> configs = {Config("a", "pool")};
+  const std::vector<BudgetGroup> groups = {{.name = "pool", .extra_pods = 4}};
   std::vector<PolicyMemory> memory(1);
   Tower tower;
   for (int i = 0; i < 40; ++i) {
     const std::vector<model::WorkloadSignals> signals = {
         Signals(2 + i % 3, 0.2 + 0.05 * (i % 4), clock.Now())};
-    EvaluatePolicies(PolicyOptions{}, configs, signals, {}, memory, tower, clock.Now());
+    EvaluatePolicies(PolicyOptions{}, configs, signals, groups, memory, tower, clock.Now());
     clock.Advance(seconds{5});
   }
   const std::string text = Serialise(memory[0]);
@@ -132,13 +191,14 @@ TEST(AllPoliciesTest, PolicyMemoryJsonRoundTripContinuesIdentically) {
   EXPECT_EQ(Serialise(restored[0]), text);
   EXPECT_FALSE(restored[0].hpa_cpu.recommendations.empty());
   EXPECT_FALSE(restored[0].k8s_cpu.recommendations.empty());
+  EXPECT_NE(restored[0].hab.stage, HabMemory::Stage::kIdle);
 
   Tower tower_copy = tower;
   const std::vector<model::WorkloadSignals> signals = {Signals(9, 0.9, clock.Now())};
   const auto a =
-      EvaluatePolicies(PolicyOptions{}, configs, signals, {}, memory, tower, clock.Now());
-  const auto b =
-      EvaluatePolicies(PolicyOptions{}, configs, signals, {}, restored, tower_copy, clock.Now());
+      EvaluatePolicies(PolicyOptions{}, configs, signals, groups, memory, tower, clock.Now());
+  const auto b = EvaluatePolicies(PolicyOptions{}, configs, signals, groups, restored, tower_copy,
+                                  clock.Now());
   for (size_t k = 0; k < kPolicyNames.size(); ++k) {
     EXPECT_EQ(a[0].proposals[k].replicas, b[0].proposals[k].replicas) << kPolicyNames[k];
     EXPECT_EQ(a[0].proposals[k].cpu_cores, b[0].proposals[k].cpu_cores) << kPolicyNames[k];

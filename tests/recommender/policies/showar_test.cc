@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "common/clock.h"
 #include "tests/recommender/policies/term.h"
 #include "tests/support/fake_clock.h"
@@ -11,12 +13,29 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr double kTarget = 0.001;  // default run-queue target
+// The run-queue target the PID tests start from: a learned uncongested wait of 1 ms, σ = 0.
+constexpr double kTarget = 0.001;
 
 model::WorkloadSignals RunqSignals(double runq, double replicas) {
   model::WorkloadSignals s;
   s.runqueue_wait_per_timeslice_seconds = runq;
   s.current_replicas = replicas;
+  return s;
+}
+
+ShowarMemory Learned(double mean) {
+  ShowarMemory m;
+  m.baseline_learned = true;
+  m.baseline_mean = mean;
+  return m;
+}
+
+// Signals of pods at `utilization` of a 1-core limit.
+model::WorkloadSignals Loaded(double runq, double replicas, double utilization) {
+  model::WorkloadSignals s = RunqSignals(runq, replicas);
+  s.cpu_limit_cores = 1;
+  s.cpu_usage_cores = utilization * replicas;
+  s.throttled_ratio = 0;
   return s;
 }
 
@@ -26,8 +45,9 @@ class ShowarTest : public ::testing::Test {
     return EvaluateShowar(s, config_, memory_, clock_.Now(), options_);
   }
 
+  ShowarMemory memory_ = Learned(kTarget);
+
   WorkloadConfig config_;
-  ShowarMemory memory_;
   ShowarOptions options_;
   common::FakeClock clock_;
 };
@@ -45,15 +65,14 @@ TEST_F(ShowarTest, HoldsInsideTheHysteresisBand) {
   EXPECT_EQ(Eval(RunqSignals(1.004 * kTarget, 3)).replicas, 3);
   clock_.Advance(seconds{3});
   EXPECT_EQ(Eval(RunqSignals(1.004 * kTarget, 3)).replicas, 3);
-  ShowarMemory fresh;
-  memory_ = fresh;
+  memory_ = Learned(kTarget);
   EXPECT_EQ(Eval(RunqSignals(0.996 * kTarget, 3)).replicas, 3);
 }
 
 TEST_F(ShowarTest, ScalesDownBelowTheBand) {
   EXPECT_EQ(Eval(RunqSignals(0.99 * kTarget, 4)).replicas, 1);  // β = 1: max(1, ceil(4 − 4))
   options_.beta = 0.5;
-  memory_ = ShowarMemory{};
+  memory_ = Learned(kTarget);
   EXPECT_EQ(Eval(RunqSignals(0.99 * kTarget, 4)).replicas, 2);  // ceil(4 − 2)
 }
 
@@ -76,6 +95,58 @@ TEST_F(ShowarTest, NoScaleDownWithinCooldownOfAScaleUp) {
   clock_.Advance(seconds{241});
   memory_.has_previous = false;
   EXPECT_EQ(Eval(RunqSignals(0.5 * kTarget, 4)).replicas, 1);
+}
+
+TEST_F(ShowarTest, LearnsTheTargetFromUncongestedWait) {
+  memory_ = ShowarMemory{};
+  Proposal p = Eval(Loaded(2e-4, 2, 0.1));
+  EXPECT_DOUBLE_EQ(TermOf(p, "uncongested"), 1);
+  EXPECT_DOUBLE_EQ(TermOf(p, "target"), 2e-4);  // the first observation, σ = 0
+  clock_.Advance(seconds{60});
+  p = Eval(Loaded(4e-4, 2, 0.3));
+  const double a = 1 - std::exp(-60.0 / 300);
+  const double mean = 2e-4 + a * 2e-4;
+  const double stdev = std::sqrt((1 - a) * a * 2e-4 * 2e-4);
+  EXPECT_NEAR(TermOf(p, "baseline_mean_seconds"), mean, 1e-15);
+  EXPECT_NEAR(TermOf(p, "baseline_stdev_seconds"), stdev, 1e-15);
+  EXPECT_NEAR(TermOf(p, "target"), mean + 3 * stdev, 1e-15);
+  // Busy or throttled pods do not move the baseline.
+  clock_.Advance(seconds{60});
+  p = Eval(Loaded(5e-3, 2, 0.9));
+  EXPECT_DOUBLE_EQ(TermOf(p, "uncongested"), 0);
+  EXPECT_NEAR(TermOf(p, "baseline_mean_seconds"), mean, 1e-15);
+  model::WorkloadSignals throttled = Loaded(5e-3, 2, 0.1);
+  throttled.throttled_ratio = 0.2;
+  EXPECT_DOUBLE_EQ(TermOf(Eval(throttled), "uncongested"), 0);
+}
+
+TEST_F(ShowarTest, WithoutABaselineTheRunQueueIsNotUsed) {
+  memory_ = ShowarMemory{};
+  config_.slo_p99_seconds = 0.2;
+  model::WorkloadSignals s = Loaded(5e-3, 2, 0.9);  // busy: nothing learned
+  s.p95_latency_seconds = 0.1;
+  const Proposal p = Eval(s);
+  EXPECT_DOUBLE_EQ(TermOf(p, "runqueue_signal"), 0);
+  EXPECT_DOUBLE_EQ(TermOf(p, "target"), 0.2);
+}
+
+TEST_F(ShowarTest, ZeroRunQueueWaitHoldsInsteadOfScalingDown) {
+  // y = 10·(0 − 1 ms) is far below the band, yet no wait means no contention: hold.
+  const Proposal p = Eval(Loaded(0, 4, 0.9));
+  EXPECT_EQ(p.replicas, 4);
+  EXPECT_DOUBLE_EQ(TermOf(p, "zero_signal_hold"), 1);
+  EXPECT_LT(TermOf(p, "pid_output"), -TermOf(p, "band"));
+  // A wait below the band does scale down, by the hysteresis rule.
+  clock_.Advance(seconds{3});
+  memory_.has_previous = false;
+  EXPECT_EQ(Eval(Loaded(0.5 * kTarget, 4, 0.9)).replicas, 1);
+}
+
+TEST_F(ShowarTest, AZeroBaselineTreatsAnyWaitAsContention) {
+  memory_ = ShowarMemory{};
+  EXPECT_EQ(Eval(Loaded(0, 2, 0.1)).replicas, 2);  // learns 0 and holds
+  clock_.Advance(seconds{3});
+  EXPECT_EQ(Eval(Loaded(1e-6, 2, 0.9)).replicas, 4);
 }
 
 TEST_F(ShowarTest, FallsBackToP95AgainstTheSlo) {
