@@ -233,10 +233,11 @@ bool PrepareTower(const sim::App& app, const sim::RateTrace& trace, const Flags&
     run.tower.model = sim::WarmTower(
         app, trace, *policy, warm, static_cast<int>(f.warmup_runs),
         [&](int k, const sim::RunResult& r) {
-          std::fprintf(stderr, "Tower warm-up run %d/%lld (seed %llu): P99 %.1f ms, %.3f core-h\n",
-                       k + 1, static_cast<long long>(f.warmup_runs),
-                       static_cast<unsigned long long>(run.seed + 1 + k), r.summary.p99 * 1e3,
-                       r.summary.core_hours);
+          std::fprintf(
+              stderr, "Tower warm-up run %d/%lld (seed %llu): P99 %.1f ms, %.3f core-h\n", k + 1,
+              static_cast<long long>(f.warmup_runs),
+              static_cast<unsigned long long>(run.seed) + 1 + static_cast<unsigned long long>(k),
+              r.summary.p99 * 1e3, r.summary.core_hours);
         });
     if (!f.tower_checkpoint.empty()) {
       std::string error;

@@ -34,7 +34,7 @@ std::vector<double> Weights(const App& app) {
 
 }  // namespace
 
-Simulation::Simulation(const App& app, const RateTrace& trace, SimulationOptions options)
+Simulation::Simulation(const App& app, const RateTrace& trace, const SimulationOptions& options)
     : app_(app),
       program_(Compile(app)),
       options_(options),

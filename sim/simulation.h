@@ -84,7 +84,7 @@ class Simulation {
  public:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 
-  Simulation(const App& app, const RateTrace& trace, SimulationOptions options);
+  Simulation(const App& app, const RateTrace& trace, const SimulationOptions& options);
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 

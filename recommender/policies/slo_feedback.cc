@@ -37,7 +37,7 @@ std::vector<int> Neighbours(int action) {
 
 }  // namespace
 
-Tower::Tower(TowerOptions options) : options_(options) {
+Tower::Tower(TowerOptions options) : options_(std::move(options)) {
   state_.rng_state = options_.seed;
   state_.choice.action = std::clamp(options_.initial_action, 0, kTowerActions - 1);
   state_.choice.best_cost = kNaN;
