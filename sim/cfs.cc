@@ -187,16 +187,6 @@ void CpuModel::UpdateNode(Node& n) {
   }
   n.next_container = best == kInfinity ? 0 : n.containers[which];
   n.next_time = best == kInfinity ? kInfinity : n.last + std::max(0.0, best - n.phi) / n.rate;
-  const auto index = static_cast<size_t>(&n - nodes_.data());
-  if (index == earliest_) {  // it may have moved later: find the earliest again
-    earliest_ = 0;
-    for (size_t i = 1; i < nodes_.size(); ++i) {
-      if (nodes_[i].next_time < nodes_[earliest_].next_time) earliest_ = i;
-    }
-  } else if (n.next_time < nodes_[earliest_].next_time ||
-             (n.next_time == nodes_[earliest_].next_time && index < earliest_)) {
-    earliest_ = index;
-  }
 }
 
 void CpuModel::SetLimit(uint32_t id, double limit_cores, double now) {
@@ -273,12 +263,16 @@ void CpuModel::StartJob(uint32_t id, double demand, Token token, double now) {
 }
 
 double CpuModel::NextTime() const {
-  const double t = periods_.empty() ? kInfinity : periods_.front().time;
-  return nodes_.empty() ? t : std::min(t, nodes_[earliest_].next_time);
+  double t = periods_.empty() ? kInfinity : periods_.front().time;
+  for (const Node& n : nodes_) t = std::min(t, n.next_time);
+  return t;
 }
 
 double CpuModel::Step(std::vector<Token>& finished) {
-  Node* node = nodes_.empty() ? nullptr : &nodes_[earliest_];
+  Node* node = nullptr;
+  for (Node& n : nodes_) {
+    if (!node || n.next_time < node->next_time) node = &n;
+  }
   // A period end goes first on a tie: the quota is refilled before the node's event is judged.
   if (!periods_.empty() && (!node || periods_.front().time <= node->next_time)) {
     return EndPeriod();

@@ -179,9 +179,6 @@ class CpuModel {
 
   Rng rng_;
   std::vector<Node> nodes_;
-  // The node with the earliest next_time (the first such on a tie), kept as UpdateNode moves them,
-  // so that NextTime() and Step() do not scan the nodes on every event.
-  size_t earliest_ = 0;
   std::vector<Container> containers_;
   std::vector<uint32_t> free_;
   std::vector<PeriodEnd> periods_;  // min-heap on time, then container
