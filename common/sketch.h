@@ -79,12 +79,17 @@ class LatencySketch {
   ~LatencySketch() = default;
 
   // `value` in seconds. NaN is ignored.
-  void Add(double value) {
-    if (!(value > kMinIndexable && value <= kMaxIndexable)) [[unlikely]] {
+  void Add(double value) { AddToBucket(value, Bucket(value)); }
+
+  // Add() in two steps, for a value that goes into several sketches sharing one mapping: Bucket()
+  // maps it once, AddToBucket() counts it in each sketch.
+  int Bucket(double value) const { return Indexable(value) ? mapping_->Index(value) : 0; }
+  // `index` = Bucket(value) of a sketch with the same mapping.
+  void AddToBucket(double value, int index) {
+    if (!Indexable(value)) [[unlikely]] {
       AddOutOfRange(value);
       return;
     }
-    const int index = mapping_->Index(value);
     const auto offset = static_cast<uint32_t>(index - base_);
     if (offset >= static_cast<uint32_t>(capacity_)) [[unlikely]] {
       Cover(index, index);
@@ -114,6 +119,7 @@ class LatencySketch {
   size_t MemoryBytes() const;
 
  private:
+  static bool Indexable(double value) { return value > kMinIndexable && value <= kMaxIndexable; }
   void AddOutOfRange(double value);
 
   void Increment(uint32_t offset) {

@@ -70,7 +70,9 @@ uint32_t CpuModel::AddContainer(int node, double limit_cores, double now) {
   c.sync_phi = n.phi;
   c.sync_phi_contended = n.phi_contended;
   c.sync_contended_time = n.contended_time;
+  c.slot = static_cast<uint32_t>(n.containers.size());
   n.containers.push_back(id);
+  n.events.push_back(c.event_phi);
   return id;
 }
 
@@ -79,7 +81,12 @@ void CpuModel::RemoveContainer(uint32_t id, double now) {
   assert(c.live && c.jobs_count == 0);
   Node& n = nodes_[static_cast<size_t>(c.node)];
   Advance(n, now);
-  std::erase(n.containers, id);
+  // Keep the order of the others: ties between equal events go to the earlier container.
+  n.containers.erase(n.containers.begin() + c.slot);
+  n.events.erase(n.events.begin() + c.slot);
+  for (size_t i = c.slot; i < n.containers.size(); ++i) {
+    containers_[n.containers[i]].slot = static_cast<uint32_t>(i);
+  }
   c.live = false;
   c.timer = false;  // its period end, if any, is skipped when it comes
   free_.push_back(id);
@@ -164,21 +171,21 @@ double CpuModel::ThrottlePhi(const Container& c) const {
 
 void CpuModel::UpdateEvent(Container& c) {
   c.event_phi = c.throttled ? kInfinity : std::min(CompletionPhi(c), ThrottlePhi(c));
+  nodes_[static_cast<size_t>(c.node)].events[c.slot] = c.event_phi;
 }
 
 void CpuModel::UpdateNode(Node& n) {
   const double demand = n.runnable + n.background + n.antagonist;
   n.rate = demand > n.cores ? n.cores / demand : 1.0;
   double best = kInfinity;
-  uint32_t which = 0;
-  for (uint32_t id : n.containers) {
-    const double e = containers_[id].event_phi;
-    if (e < best) {
-      best = e;
-      which = id;
+  size_t which = 0;
+  for (size_t i = 0; i < n.events.size(); ++i) {
+    if (n.events[i] < best) {
+      best = n.events[i];
+      which = i;
     }
   }
-  n.next_container = which;
+  n.next_container = best == kInfinity ? 0 : n.containers[which];
   n.next_time = best == kInfinity ? kInfinity : n.last + std::max(0.0, best - n.phi) / n.rate;
 }
 

@@ -81,7 +81,14 @@ Simulation::Simulation(const App& app, const RateTrace& trace, const SimulationO
   if (std::isfinite(next_arrival_.time)) queue_.Push(next_arrival_.time, kArrival, 0);
 }
 
-int64_t Simulation::ToUnixNanos(double t) const { return epoch_nanos_ + std::llround(t * 1e9); }
+int64_t Simulation::ToUnixNanos(double t) const {
+  // std::llround without the library call (two per span): x − trunc(x) is exact, so comparing it
+  // with 0.5 rounds halves away from zero exactly as llround does.
+  const double x = t * 1e9;
+  const auto whole = static_cast<int64_t>(x);
+  const double fraction = x - static_cast<double>(whole);
+  return epoch_nanos_ + whole + (fraction >= 0.5 ? 1 : 0) - (fraction <= -0.5 ? 1 : 0);
+}
 
 void Simulation::RunUntil(double t) {
   for (;;) {

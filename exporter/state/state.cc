@@ -251,7 +251,10 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
   op.errors += span.error ? 1 : 0;
   op.duration.Observe(options_.bucket_bounds, duration);
   op.exclusive.Observe(options_.bucket_bounds, exclusive);
-  op.duration_window.At(now).Add(duration);
+  // Every sketch here shares mapping_: each value is mapped to its bucket once.
+  common::LatencySketch& op_durations = op.duration_window.At(now);
+  const int duration_bucket = op_durations.Bucket(duration);
+  op_durations.AddToBucket(duration, duration_bucket);
 
   ServiceSeries& svc = Resolve(services_, service_cache_, ServiceKey{ns, span.service},
                                ServiceKey{of, of}, overflowed_services_, now);
@@ -262,9 +265,11 @@ void State::Record(const SpanRecord& span, const Request& request, common::TimeP
   ++sums.count;
   sums.duration_seconds += duration;
   sums.exclusive_seconds += exclusive;
-  svc.duration_window.At(now).Add(duration);
-  svc.exclusive_window.At(now).Add(exclusive);
-  svc.exclusive_horizon.At(now).Add(exclusive);
+  svc.duration_window.At(now).AddToBucket(duration, duration_bucket);
+  common::LatencySketch& svc_exclusives = svc.exclusive_window.At(now);
+  const int exclusive_bucket = svc_exclusives.Bucket(exclusive);
+  svc_exclusives.AddToBucket(exclusive, exclusive_bucket);
+  svc.exclusive_horizon.At(now).AddToBucket(exclusive, exclusive_bucket);
 
   if (span.instance != 0) {
     InstanceSeries& inst =

@@ -6,22 +6,39 @@ namespace exporter::state {
 namespace {
 
 constexpr uint32_t kNone = 0xffffffffu;
+// Traces up to this many spans find parents by scanning: fewer steps than sorting an id index.
+constexpr uint32_t kScanSpans = 32;
 
 void IndexTrace(std::span<const SpanRecord> spans, TraceScratch& s) {
   const auto n = static_cast<uint32_t>(spans.size());
-  s.by_id.clear();
-  for (uint32_t i = 0; i < n; ++i) s.by_id.emplace_back(spans[i].span_id, i);
-  std::sort(s.by_id.begin(), s.by_id.end());
-
   s.parent.assign(n, kNone);
   s.child_begin.assign(n + 1, 0);
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint64_t pid = spans[i].parent_span_id;
-    if (pid == 0) continue;
-    auto it = std::lower_bound(s.by_id.begin(), s.by_id.end(), std::make_pair(pid, 0u));
-    if (it != s.by_id.end() && it->first == pid && it->second != i) {
-      s.parent[i] = it->second;
-      ++s.child_begin[it->second + 1];
+  // A span's parent is the first span (lowest index) with its parent id, unless that is itself.
+  auto link = [&](uint32_t i, uint32_t p) {
+    if (p == i) return;
+    s.parent[i] = p;
+    ++s.child_begin[p + 1];
+  };
+  if (n <= kScanSpans) {
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t pid = spans[i].parent_span_id;
+      if (pid == 0) continue;
+      for (uint32_t j = 0; j < n; ++j) {
+        if (spans[j].span_id == pid) {
+          link(i, j);
+          break;
+        }
+      }
+    }
+  } else {
+    s.by_id.clear();
+    for (uint32_t i = 0; i < n; ++i) s.by_id.emplace_back(spans[i].span_id, i);
+    std::sort(s.by_id.begin(), s.by_id.end());
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t pid = spans[i].parent_span_id;
+      if (pid == 0) continue;
+      auto it = std::lower_bound(s.by_id.begin(), s.by_id.end(), std::make_pair(pid, 0u));
+      if (it != s.by_id.end() && it->first == pid) link(i, it->second);
     }
   }
   for (uint32_t i = 0; i < n; ++i) s.child_begin[i + 1] += s.child_begin[i];

@@ -292,5 +292,22 @@ TEST(WindowedSketchTest, QuantileCoversOnlyLiveSubWindows) {
   EXPECT_TRUE(std::isnan(WindowQuantile(window, now + seconds{3600}, 0.5, scratch)));
 }
 
+TEST(LatencySketchTest, BucketThenAddToBucketMatchesAdd) {
+  const SketchMapping mapping(0.01);
+  LatencySketch added(&mapping), first(&mapping), second(&mapping);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const double v : {0.0012, 0.5, 3e-10, 0.0, -1.0, nan, 2e9, 0.0012, 7.25, 1e-6}) {
+    added.Add(v);
+    const int bucket = first.Bucket(v);
+    first.AddToBucket(v, bucket);
+    second.AddToBucket(v, bucket);
+  }
+  for (const LatencySketch* s : {&first, &second}) {
+    EXPECT_EQ(s->count(), added.count());
+    EXPECT_EQ(s->sum(), added.sum());
+    for (const double q : {0.0, 0.1, 0.5, 0.9, 1.0}) EXPECT_EQ(s->Quantile(q), added.Quantile(q));
+  }
+}
+
 }  // namespace
 }  // namespace common

@@ -325,5 +325,39 @@ TEST(CfsTest, FinishesJobsInOrderOfRemainingWork) {
   EXPECT_NEAR(times[1], 0.4, 1e-12);
 }
 
+TEST(CfsTest, NodesStepInTimeOrderAndTiesGoToTheLowerNode) {
+  CpuModel cpu;
+  const int a = cpu.AddNode(1), b = cpu.AddNode(2), c = cpu.AddNode(1);
+  cpu.StartJob(cpu.AddContainer(c, 0, 0), 0.002, 3, 0);
+  cpu.StartJob(cpu.AddContainer(b, 0, 0), 0.001, 21, 0);
+  cpu.StartJob(cpu.AddContainer(b, 0, 0), 0.002, 22, 0);
+  cpu.StartJob(cpu.AddContainer(a, 0, 0), 0.002, 1, 0);
+  // b goes first, then a, b and c tie at 2 ms.
+  std::vector<CpuModel::Token> finished;
+  for (const CpuModel::Token token : {21u, 1u, 22u, 3u}) {
+    finished.clear();
+    EXPECT_EQ(cpu.Step(finished), token == 21 ? 0.001 : 0.002);
+    EXPECT_EQ(finished, std::vector<CpuModel::Token>{token});
+  }
+  EXPECT_EQ(cpu.NextTime(), kInfinity);
+}
+
+TEST(CfsTest, TiesOnANodeGoToTheEarlierContainerAfterARemoval) {
+  CpuModel cpu;
+  const int node = cpu.AddNode(4);
+  const uint32_t x = cpu.AddContainer(node, 0, 0);
+  const uint32_t y = cpu.AddContainer(node, 0, 0);
+  const uint32_t z = cpu.AddContainer(node, 0, 0);
+  cpu.RemoveContainer(x, 0);
+  cpu.StartJob(z, 0.001, 30, 0);
+  cpu.StartJob(y, 0.001, 20, 0);
+  std::vector<CpuModel::Token> finished;
+  cpu.Step(finished);
+  EXPECT_EQ(finished, std::vector<CpuModel::Token>{20});
+  cpu.Step(finished);
+  EXPECT_EQ(finished, (std::vector<CpuModel::Token>{20, 30}));
+  EXPECT_EQ(cpu.NextTime(), kInfinity);
+}
+
 }  // namespace
 }  // namespace sim

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 
@@ -61,6 +62,15 @@ class Latencies final : public RequestListener {
   void OnRequestDone(uint32_t, double start, double end) override { values.push_back(end - start); }
   std::vector<double> values;
 };
+
+TEST(SimulationTest, UnixNanosRoundHalvesAwayFromZeroAsLlround) {
+  const App app = ForkApp();
+  Simulation sim(app, ConstantTrace(1, 1), {.seed = 1});
+  for (const double t : {0.0, 1e-9, 1.5e-9, 2.5e-9, 0.49999999999999994e-9, 3779.9999999995,
+                         1234.5678901234567, -1.5e-9, -2.4e-9, 1e5 + 0.5e-9}) {
+    EXPECT_EQ(sim.ToUnixNanos(t), sim.epoch_nanos() + std::llround(t * 1e9)) << t;
+  }
+}
 
 TEST(SimulationTest, ParallelCallsOverlapAndAsyncCallsAreNotAwaited) {
   const App app = ForkApp();

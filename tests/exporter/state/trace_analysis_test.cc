@@ -130,5 +130,31 @@ TEST(FindRequestsTest, ScratchIsReusableAcrossTraces) {
   }
 }
 
+// Small traces find parents by scanning, large ones through a sorted index: both take the first
+// span (lowest index) with the parent's id, and a span never becomes its own parent.
+TEST(FindRequestsTest, DuplicateIdsResolveToTheFirstSpanInSmallAndLargeTraces) {
+  for (const int padding : {0, 40}) {
+    std::vector<SpanRecord> spans = {
+        MakeSpan(1, 0, kA, SpanKind::kServer, 0, 100),
+        MakeSpan(2, 1, kB, SpanKind::kServer, 10, 50),
+        MakeSpan(2, 1, kC, SpanKind::kServer, 60, 90),    // same id: never a parent
+        MakeSpan(3, 2, kA, SpanKind::kInternal, 20, 30),  // parent: the kB span
+        MakeSpan(7, 7, kC, SpanKind::kInternal, 0, 10),   // first id-7 span is itself
+        MakeSpan(7, 0, kC, SpanKind::kInternal, 0, 10),
+    };
+    for (int i = 0; i < padding; ++i) {
+      spans.push_back(MakeSpan(100 + static_cast<uint64_t>(i), 0, kA, SpanKind::kServer, 0, 1));
+    }
+    const auto r = Analyse(spans);
+    SCOPED_TRACE(padding);
+    ASSERT_EQ(r.size(), 6u + static_cast<size_t>(padding));
+    EXPECT_EQ(r[0].exclusive_nano, 100 - 40 - 30);  // both id-2 spans are its children
+    EXPECT_EQ(r[3].span_index, 3u);
+    EXPECT_EQ(r[3].caller_service, kB);
+    EXPECT_EQ(r[4].span_index, 4u);  // no parent, so a request although internal
+    EXPECT_EQ(r[4].caller_service, 0u);
+  }
+}
+
 }  // namespace
 }  // namespace exporter::state
