@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "common/text_serializer.h"
 #include "exporter/config.h"
@@ -144,6 +146,18 @@ void ClosedLoop::RunCaptains(double t) {
     targets_.entries[s].target = tower.TargetFor(configs_[s]);
   }
   FillKernelSample(sim_, captain_sample_);
+  // A Captain starts with its container when the pod turns ready, from the pod's limit: a pod still
+  // starting takes no requests, and a Captain run on its idle container would shrink the limit to
+  // its floor before the first request arrives.
+  std::vector<std::string_view> starting;
+  for (const Replica& r : sim_.replicas()) {
+    if (r.state == ReplicaState::kStarting) starting.push_back(r.pod);
+  }
+  if (!starting.empty()) {
+    std::erase_if(captain_sample_.containers, [&](const auto& c) {
+      return std::find(starting.begin(), starting.end(), c.pod) != starting.end();
+    });
+  }
   captains_->Step(captain_sample_, targets_, At(t));
 
   // Each Captain writes its own container's quota at this tick, as Autothrottle's daemon writes

@@ -38,7 +38,8 @@ struct ClosedLoopOptions {
 //
 //   every 100 ms  the exporters' Captains (exporter::state::Captains) on the cgroup counters,
 //                 with the Tower's targets; each Captain's limit goes straight to its container
-//                 (CpuModel::SetLimit), as Autothrottle's daemon writes the pod cgroup
+//                 (CpuModel::SetLimit), as Autothrottle's daemon writes the pod cgroup; a pod's
+//                 Captain starts when the pod turns ready, from the pod's limit
 //   every second  the span batch → exporter::state::State; a kernel sample →
 //                 exporter::state::KernelState; then one recommender pass
 //                 (recommender::RecommenderLoop::RunOnce) that scrapes, through an in-process

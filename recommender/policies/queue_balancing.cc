@@ -157,7 +157,7 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
                              double slo_share, const QueueSizingOptions& options) {
   Proposal p;
   p.policy = std::string(kQueueSizing);
-  p.terms.reserve(11);
+  p.terms.reserve(12);
   const double busy =
       signals.request_rate == 0 ? 0.0 : signals.request_rate * signals.mean_exclusive_seconds;
   const double s0 = signals.uncongested_seconds;
@@ -177,10 +177,16 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
   const double rho_target = c_target / (1 + c_target);
   const bool known_replicas = std::isfinite(n) && n >= 1;
   const double rho = known_replicas ? busy / (n + busy) : model::kMissing;
-  const double offered = known_replicas ? n * rho : signals.request_rate * s0;
+  // Under the Captains the exclusive time holds their throttling, which is not load (see header).
+  const bool captain_cpu = config.cpu_policy == kThrottleTarget &&
+                           std::isfinite(signals.node_recommended_cpu_cores) &&
+                           signals.node_recommended_cpu_cores > 0;
+  const double offered = known_replicas && !captain_cpu ? n * rho : signals.request_rate * s0;
   const double utilization_replicas = offered / rho_target;
   const double queue_replicas = busy / c_target;
-  const int replicas = std::max(1, CeilReplicas(std::max(utilization_replicas, queue_replicas)));
+  const double sized =
+      captain_cpu ? utilization_replicas : std::max(utilization_replicas, queue_replicas);
+  const int replicas = std::max(1, CeilReplicas(sized));
   p.Term("slo_share", share);
   p.Term("hop_slo_seconds", slo);
   p.Term("exclusive_inflight", busy);
@@ -192,13 +198,16 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
   p.Term("offered_load", offered);
   p.Term("utilization_replicas", utilization_replicas);
   p.Term("queue_replicas", queue_replicas);
+  p.Term("captain_cpu", captain_cpu ? 1.0 : 0.0);
   p.replicas = replicas;
-  p.reason = "Little's law: " + control::FormatNumber(busy) + " in service, offered load " +
-             control::FormatNumber(offered) +
-             (known_replicas ? " on " + control::FormatNumber(n) + " replicas" : "") +
-             " at target utilisation " + control::FormatNumber(rho_target) + " (hop SLO " +
-             control::FormatNumber(slo) + " s), " + control::FormatNumber(queue_replicas) + " at " +
-             control::FormatNumber(c_target) + " per replica";
+  p.reason =
+      "Little's law: " + control::FormatNumber(busy) + " in service, offered load " +
+      control::FormatNumber(offered) +
+      (known_replicas && !captain_cpu ? " on " + control::FormatNumber(n) + " replicas" : "") +
+      " at target utilisation " + control::FormatNumber(rho_target) + " (hop SLO " +
+      control::FormatNumber(slo) + " s), " + control::FormatNumber(queue_replicas) + " at " +
+      control::FormatNumber(c_target) + " per replica" +
+      (captain_cpu ? " (not applied: the Captains throttle the CPU)" : "");
   return p;
 }
 

@@ -77,7 +77,7 @@ std::vector<int> QueueFlowerAllocation(std::span<const double> shares, int pods,
 //        service itself (Little's law on exclusive time: waiting on callees is not its load)
 //   n  = current_replicas,  utilization ρ̂ = B/(n + B)   the ρ at which n servers hold B
 //   offered_load = n·ρ̂        busy servers; with n unknown (no kube-state-metrics, no pod label
-//                             on spans) request_rate·S0 instead
+//                             on spans) or under the Captains (below) request_rate·S0 instead
 //   utilization_replicas = offered_load/ρ*   the same load at the target utilisation
 //   queue_replicas       = B/c*              enough replicas to hold the B requests at the target
 //   replicas = max(1, ceil(max(utilization_replicas, queue_replicas)))
@@ -86,6 +86,16 @@ std::vector<int> QueueFlowerAllocation(std::span<const double> shares, int pods,
 // larger and lands on the offered load in one step; above it the queue term is the larger and
 // grows without bound as the backlog builds. A request rate of 0 means B = 0; no proposal without
 // S0. `slo_share` is o_s/Σo (1 when the workload is alone or the split is unknown).
+// Throttled time is not load: exclusive time also counts the time a request's container is held
+// by its CFS quota. When the workload's CPU policy is throttle_target and the exporters' Captains
+// report a limit for it (node_recommended_cpu_cores), each container's quota follows its own
+// pod's load, so that wait is the CPU half's to remove and more replicas do not shorten it: each
+// new pod's quota shrinks with its share, and B, ρ̂ and the queue term would turn the Captains'
+// throttling into replicas, which the Captains answer by throttling the smaller pods harder.
+// There (captain_cpu = 1) the load is measured as work at the unthrottled service time,
+//   offered_load = request_rate·S0,   replicas = max(1, ceil(offered_load/ρ*))
+// and queue_replicas is reported but not applied. With any other CPU policy the quota does not
+// follow the pod's load and the queue term stands.
 struct QueueSizingOptions {
   double min_target_concurrency = 0.1;
 };

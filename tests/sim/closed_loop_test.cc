@@ -78,6 +78,34 @@ TEST(ClosedLoopTest, CaptainLimitReachesTheContainerTheSameTick) {
   EXPECT_DOUBLE_EQ(sim.CpuLimit(0), 1);  // the pod spec is not rewritten, as with cgroup writes
 }
 
+TEST(ClosedLoopTest, ACaptainStartsWhenItsPodTurnsReady) {
+  App app = Overloaded();
+  app.pod_startup = 5;
+  Simulation sim(app, ConstantTrace(100, 20), {.seed = 1});
+  ClosedLoop loop(sim, {.policy = *FindPolicy(recommender::policies::kThrottleTarget)});
+  bool was_starting = false, became_ready = false;
+  for (int k = 1; k <= 150; ++k) {
+    if (k == 10) sim.SetReplicas(0, 2);
+    sim.RunUntil(k * 0.1);
+    loop.Tick(k * 0.1);
+    if (sim.replicas().size() < 2) continue;
+    const Replica& added = sim.replicas()[1];
+    if (added.state == ReplicaState::kStarting) {
+      // Idle while it starts: a Captain on it would shrink its quota towards the floor.
+      was_starting = true;
+      EXPECT_EQ(loop.captains().size(), 1u) << "tick " << k;
+      EXPECT_DOUBLE_EQ(sim.cpu().Limit(added.container), sim.CpuLimit(0)) << "tick " << k;
+    } else if (added.state == ReplicaState::kReady && !became_ready) {
+      // Its first quota is the Captain's first step from the pod's limit, not from a floor.
+      became_ready = true;
+      EXPECT_EQ(loop.captains().size(), 2u);
+      EXPECT_GT(sim.cpu().Limit(added.container), 0.5 * sim.CpuLimit(0));
+    }
+  }
+  EXPECT_TRUE(was_starting);
+  EXPECT_TRUE(became_ready);
+}
+
 TEST(ClosedLoopTest, VpaIsABaselineThatLeavesAPodInsideItsBoundsAlone) {
   const std::optional<PolicySpec> vpa = FindPolicy(recommender::policies::kVpa);
   ASSERT_TRUE(vpa);

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
+#include "recommender/policies/all_policies.h"
 #include "tests/recommender/policies/term.h"
 
 namespace recommender::policies {
@@ -228,6 +230,30 @@ TEST(QueueSizingTest, ABacklogScalesWithTheQueueBeyondOneOverTheTarget) {
   EXPECT_NEAR(TermOf(p, "queue_replicas"), 10, 1e-9);
   EXPECT_EQ(p.replicas, 10);
   EXPECT_EQ(EvaluateQueueSizing(LittleSignals(41, 0.01, 2), LittleConfig(), 1).replicas, 11);
+}
+
+TEST(QueueSizingTest, UnderTheCaptainsThrottledTimeIsNotLoad) {
+  // The backlog of the test above (40 requests on 2 replicas), here made by a quota that the
+  // Captains hold under the demand: 100/s of 10 ms work are 1 busy server, 1.25 at ρ* = 0.8.
+  model::WorkloadSignals s = LittleSignals(40, 0.01, 2);
+  s.node_recommended_cpu_cores = 0.5;
+  WorkloadConfig config = LittleConfig();
+  config.cpu_policy = std::string(kThrottleTarget);
+  const Proposal p = EvaluateQueueSizing(s, config, 1);
+  EXPECT_EQ(TermOf(p, "captain_cpu"), 1);
+  EXPECT_NEAR(TermOf(p, "offered_load"), 1, 1e-12);
+  EXPECT_NEAR(TermOf(p, "utilization_replicas"), 1.25, 1e-12);
+  EXPECT_NEAR(TermOf(p, "queue_replicas"), 10, 1e-9);  // reported, not applied
+  EXPECT_EQ(p.replicas, 2);
+  // A CPU channel that does not follow each pod's load keeps the queue term.
+  config.cpu_policy = std::string(kVpa);
+  const Proposal q = EvaluateQueueSizing(s, config, 1);
+  EXPECT_EQ(TermOf(q, "captain_cpu"), 0);
+  EXPECT_EQ(q.replicas, 10);
+  // So does throttle_target without a Captain's report for the workload.
+  config.cpu_policy = std::string(kThrottleTarget);
+  s.node_recommended_cpu_cores = model::kMissing;
+  EXPECT_EQ(EvaluateQueueSizing(s, config, 1).replicas, 10);
 }
 
 TEST(QueueSizingTest, TimeWaitingOnCalleesIsNotLoad) {
