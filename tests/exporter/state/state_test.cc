@@ -207,7 +207,9 @@ TEST_F(StateTest, ASeriesThatExpiredStartsAgainWhenItsKeyReturns) {
     state.Flush(t);
   };
   const auto requests = [&](common::TimePoint t, const std::string& op) -> uint64_t {
-    for (const auto& o : state.Snapshot(t)->operations) {
+    // Held: a range-for over a temporary's member would outlive the temporary.
+    const auto snapshot = state.Snapshot(t);
+    for (const auto& o : snapshot->operations) {
       if (o.operation == op) return o.requests;
     }
     return 0;
