@@ -1,6 +1,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,5 +29,12 @@ void AppendHtmlRow(std::string& out, std::initializer_list<std::string_view> cel
 std::string HtmlNumber(double v);
 // Seconds as milliseconds with three significant digits ("12.5 ms"); "–" when not finite.
 std::string HtmlMilliseconds(double seconds);
+
+// A small inline SVG chart (no script, so it renders wherever the page does): every series is a
+// line over the same evenly spaced x positions, the first solid and the others dashed, on one
+// y scale from 0 (or the lowest value, if negative) to the highest; a non-finite value is a gap.
+// `title` heads it with the latest value of the first series and the scale's top.
+void AppendSparkline(std::string& out, std::string_view title,
+                     std::initializer_list<std::span<const double>> series);
 
 }  // namespace common

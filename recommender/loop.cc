@@ -152,9 +152,11 @@ void RecommenderLoop::RunOnce(common::TimePoint now) {
     view.discovered = model_.discovered(i);
     view.signals = signals[i];
     view.proposals = std::move(proposals[i].proposals);
+    view.trend = trends_.Observe(signals[i], view.recommendation, now);
   }
   // Workloads the model dropped take their memories with them.
   std::erase_if(memories_, [&](const auto& kv) { return !model_.Find(kv.first); });
+  trends_.Retain([&](const model::WorkloadKey& key) { return model_.Find(key).has_value(); });
   timer.Done("combine");
 
   std::sort(snapshot->workloads.begin(), snapshot->workloads.end(),

@@ -70,6 +70,7 @@ class RecommenderLoop {
   output::SnapshotHolder& snapshots_;
   policies::Tower tower_;
   Memories memories_;
+  output::TrendRecorder trends_;
   uint64_t passes_ = 0;
   common::TimePoint last_checkpoint_{};
   std::map<std::string, std::string> failing_inputs_;  // input → last message, for logs

@@ -8,7 +8,9 @@ the trace unfolds. Ctrl-C stops everything it started.
 
 Environment: DEMO_SECONDS=N stops after N seconds (default: run until Ctrl-C or the trace ends);
 DEMO_SPEED=X simulated seconds per second (default 2); DEMO_APP, DEMO_TRACE pick sim/apps/*.yaml
-and sim/traces/* (defaults hotel-reservation, bursty.txt).
+and sim/traces/* (defaults hotel-reservation, bursty.txt); DEMO_WARMUP the simulator's warm-up ramp
+before the trace (default 30s, so the trace's load, and the first decisions, come within the
+first minute).
 """
 import os
 import shutil
@@ -27,6 +29,15 @@ def ms(v):
     return "%8.1f" % (v * 1e3) if v is not None else "       -"
 
 
+def last_change(c):
+    """"CPU 0.50 -> 0.42 by throttle_target" from a recommendation's lastChange, or ""."""
+    if not c:
+        return ""
+    channel = "CPU" if c["channel"] == "cpuCores" else "replicas"
+    fmt = "%.2f" if channel == "CPU" else "%.0f"
+    return "%s %s -> %s by %s" % (channel, fmt % c["from"], fmt % c["to"], c["policy"])
+
+
 def print_table(s, t):
     services = {x["service"]: x for x in stack.get_json(s.exporter_url + "/api/v1/services")
                 .get("services", [])}
@@ -35,8 +46,9 @@ def print_table(s, t):
     pods = s.pods()
     front = services.get("frontend", {})
     print("t=%4.0fs   load %6.0f req/s at the frontend" % (t, front.get("arrivalRate") or 0))
-    print("  %-16s %8s %9s %9s %8s  %-15s %s" % ("service", "req/s", "inflight", "queue",
-                                                  "p99 ms", "replicas", "CPU limit"))
+    print("  %-16s %8s %9s %9s %8s  %-15s %-9s %s" % ("service", "req/s", "inflight", "queue",
+                                                       "p99 ms", "replicas", "CPU limit",
+                                                       "last change"))
     for name in sorted(set(services) | set(recs)):
         x = services.get(name, {})
         r = recs.get(name, {})
@@ -44,9 +56,10 @@ def print_table(s, t):
         replicas = "%d -> %s%s" % (ready, r.get("replicas", "-"),
                                    " (stale)" if r.get("stale") else "")
         cpu = "%.2f" % r["cpuCores"] if r.get("cpuCores") else "-"
-        print("  %-16s %8.1f %9.2f %9.2f %s  %-15s %s" % (
+        print("  %-16s %8.1f %9.2f %9.2f %s  %-15s %-9s %s" % (
             name, x.get("arrivalRate") or 0, x.get("inflight") or 0, x.get("queueLength") or 0,
-            ms((x.get("durationSeconds") or {}).get("p99")), replicas, cpu))
+            ms((x.get("durationSeconds") or {}).get("p99")), replicas, cpu,
+            last_change(r.get("lastChange"))))
     print(flush=True)
 
 
@@ -55,7 +68,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="queuelens-demo-")
     s = stack.Stack(tmp, app=os.environ.get("DEMO_APP", "hotel-reservation"),
                     trace=os.environ.get("DEMO_TRACE", "bursty.txt"),
-                    speed=float(os.environ.get("DEMO_SPEED", "2")))
+                    speed=float(os.environ.get("DEMO_SPEED", "2")),
+                    warmup=os.environ.get("DEMO_WARMUP", "30s"))
     stop = {"now": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
@@ -74,7 +88,8 @@ def main():
         print("  simulator     %s, trace %s, x%g speed; its spans go to %s"
               % (os.path.basename(s.app_file), os.path.basename(s.trace_file), s.speed,
                  s.otlp_url))
-        print("The first minutes are the trace's warm-up ramp. Ctrl-C stops.\n", flush=True)
+        print("The first %s of simulated time are the warm-up ramp; the status pages explain each "
+              "decision. Ctrl-C stops.\n" % s.warmup, flush=True)
         start = time.monotonic()
         next_table = start + TABLE_EVERY_S
         while not stop["now"] and s.sim.running():

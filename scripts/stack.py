@@ -77,13 +77,15 @@ class Stack:
 
     def __init__(self, workdir, app="hotel-reservation", trace="bursty.txt", speed=1.0,
                  multiplier=0, prometheus=True, bin_dir=os.path.join(ROOT, "build", "bin"),
-                 scrape_interval="2s", rule_interval="2s", rule_files=None, extra_jobs=None):
+                 scrape_interval="2s", rule_interval="2s", rule_files=None, extra_jobs=None,
+                 warmup=None):
         self.dir = workdir
         self.app_file = os.path.join(ROOT, "sim", "apps", app + ".yaml")
         self.trace_file = trace if os.path.isabs(trace) or trace.startswith("constant") \
             else os.path.join(ROOT, "sim", "traces", trace)
         self.speed = speed
         self.multiplier = multiplier
+        self.warmup = warmup  # the simulator's warm-up ramp ("30s"); None: its default
         self.want_prometheus = prometheus
         self.bin = bin_dir
         self.scrape_interval = scrape_interval
@@ -164,6 +166,8 @@ class Stack:
                     "--apply-interval", "2s"]
         if self.multiplier > 0:
             sim_argv += ["--multiplier", str(self.multiplier)]
+        if self.warmup is not None:
+            sim_argv += ["--warmup", self.warmup]
         self.sim = self._start("sim", sim_argv)
 
         self._wait_http(self.sim, self.kube_state_url)

@@ -41,6 +41,26 @@ void WriteRecommendation(Writer& w, const WorkloadView& v) {
   WriteString(w, FormatRfc3339(r.computed_at));
   w.Key("stale");
   w.Bool(r.stale);
+  // Which half acted last, for people reading the JSON; KEDA reads only the fields above.
+  w.Key("lastChange");
+  const bool cpu_later = v.trend.cpu.at > v.trend.replicas.at;
+  const ChannelChange& c = cpu_later ? v.trend.cpu : v.trend.replicas;
+  if (c.at == common::TimePoint{}) {
+    w.Null();
+  } else {
+    w.StartObject();
+    w.Key("channel");
+    WriteString(w, cpu_later ? "cpuCores" : "replicas");
+    w.Key("from");
+    w.Double(c.from);
+    w.Key("to");
+    w.Double(c.to);
+    w.Key("policy");
+    WriteString(w, c.policy);
+    w.Key("at");
+    WriteString(w, FormatRfc3339(c.at));
+    w.EndObject();
+  }
   w.EndObject();
 }
 

@@ -11,6 +11,7 @@
 #include "recommender/combine/combiner.h"
 #include "recommender/input/observations.h"
 #include "recommender/model/signals.h"
+#include "recommender/output/trend.h"
 #include "recommender/policies/proposal.h"
 #include "recommender/workload_config.h"
 
@@ -24,6 +25,7 @@ struct WorkloadView {
   model::WorkloadSignals signals;
   std::vector<policies::Proposal> proposals;  // every policy, in kPolicyNames order
   combine::Recommendation recommendation;
+  WorkloadTrend trend;  // the last minutes and the last change per channel, for the status page
 };
 
 struct TowerView {

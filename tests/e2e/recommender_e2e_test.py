@@ -28,7 +28,7 @@ ROOT = sys.argv[3] if len(sys.argv) > 3 else "."
 SENDER = os.path.join(ROOT, "tests/e2e/otlp_send.mjs")
 DEADLINE_S = 30
 KEDA_KEYS = {"namespace", "workload", "replicas", "cpuCores", "policy", "reason", "computedAt",
-             "stale"}
+             "stale", "lastChange"}
 
 
 def http(method, url, body=None, headers=None, timeout=5):

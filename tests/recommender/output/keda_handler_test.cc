@@ -50,15 +50,18 @@ TEST(KedaHandlerTest, ShapeIsTheMetricsApiContract) {
   d.Parse(RenderRecommendationJson(FixedSnapshot().workloads[1]).c_str());
   ASSERT_TRUE(d.IsObject());
   for (const char* key : {"namespace", "workload", "replicas", "cpuCores", "policy", "reason",
-                          "computedAt", "stale"}) {
+                          "computedAt", "stale", "lastChange"}) {
     EXPECT_TRUE(d.HasMember(key)) << key;
   }
-  EXPECT_EQ(d.MemberCount(), 8u);
+  EXPECT_EQ(d.MemberCount(), 9u);
   EXPECT_TRUE(d["replicas"].IsInt());
   EXPECT_EQ(d["replicas"].GetInt(), 5);
   EXPECT_DOUBLE_EQ(d["cpuCores"].GetDouble(), 0.75);
   EXPECT_STREQ(d["computedAt"].GetString(), "2026-08-22T10:00:00.250Z");
   EXPECT_FALSE(d["stale"].GetBool());
+  ASSERT_TRUE(d["lastChange"].IsObject());
+  EXPECT_STREQ(d["lastChange"]["channel"].GetString(), "replicas");
+  EXPECT_DOUBLE_EQ(d["lastChange"]["to"].GetDouble(), 5);
 }
 
 TEST(KedaHandlerTest, ListsEveryWorkload) {
@@ -72,6 +75,7 @@ TEST(KedaHandlerTest, ListsEveryWorkload) {
   EXPECT_STREQ(d["recommendations"][0]["workload"].GetString(), "search");
   EXPECT_TRUE(d["recommendations"][0]["replicas"].IsNull());
   EXPECT_TRUE(d["recommendations"][0]["stale"].GetBool());
+  EXPECT_TRUE(d["recommendations"][0]["lastChange"].IsNull());  // never changed
   EXPECT_EQ(HandleRecommendations(FixedSnapshot(), Get("/api/v1/recommendations/")).status, 200);
 }
 

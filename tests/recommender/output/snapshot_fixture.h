@@ -43,6 +43,11 @@ inline Snapshot FixedSnapshot() {
   cart.recommendation.cpu_policy = "throttle_target";
   cart.recommendation.reason = "queue_sizing: Little's law: 12.5 in flight / 2.6 per replica";
   cart.recommendation.computed_at = at;
+  cart.trend.replicas = {.at = at - std::chrono::seconds{30},
+                         .from = 3,
+                         .to = 5,
+                         .policy = "queue_sizing",
+                         .reason = cart.recommendation.reason};
 
   WorkloadView search;
   search.config.key = {"hotel", "search"};
