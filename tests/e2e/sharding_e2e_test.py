@@ -40,6 +40,7 @@ ROOT = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".")
 GEN_CORPUS = sys.argv[3] if len(sys.argv) > 3 else "build/bin/queuelens-gen-corpus"
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "dashboards"))
+# exporter_e2e_test takes the exporter binary from argv[1] as well.
 from exporter_e2e_test import ExporterProcess, http, parse_metrics, value  # noqa: E402
 import panel_queries  # noqa: E402
 import stack  # noqa: E402
