@@ -7,7 +7,8 @@
 //   - for references that must resolve: Services to pods and ports, ServiceMonitors to Services,
 //     volumes to ConfigMaps, Secrets and claims, bindings to ServiceAccounts, the APIService to its
 //     Service, images to the Dockerfile's targets, KEDA and HPA targets to the recommender's
-//     workloads; and for generated objects that match alerts/ and dashboards/.
+//     workloads; and for generated objects that match alerts/ and dashboards/;
+//   - that sharded-spans routes spans by trace ID to a StatefulSet of exporters.
 // usage: node validate.mjs REPO_ROOT     (KUBECTL=/path/to/kubectl picks another kubectl)
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -115,6 +116,7 @@ test("kubectl kustomize renders the base and every overlay", (t) => {
     "inplace-resize",
     "keda",
     "prometheus-adapter",
+    "sharded-spans",
     "vpa-recommender",
   ]);
   const stacked = kedaOnNodeTaskstats();
@@ -400,9 +402,10 @@ test("images are the Dockerfile's targets at the project's version", () => {
       for (const c of podSpec(w).containers) {
         const m = c.image.match(/^queuelens-([a-z]+):(.+)$/);
         if (!m) {
+          // Third-party images, at a pinned version.
           assert.match(
             c.image,
-            /^registry\.k8s\.io\/prometheus-adapter\/prometheus-adapter:v\d/,
+            /^(registry\.k8s\.io\/prometheus-adapter\/prometheus-adapter:v|otel\/opentelemetry-collector(-contrib)?:)\d+\.\d+\.\d+$/,
             `${key(w)}: ${c.image}`,
           );
           continue;
@@ -692,4 +695,93 @@ test("node-captain: the base with the node exporter writing quotas, nothing else
     objs.filter((o) => key(o) !== "DaemonSet/queuelens/queuelens-exporter-node"),
     base.filter((o) => key(o) !== "DaemonSet/queuelens/queuelens-exporter-node"),
   );
+});
+
+// The collector configuration a pod mounts at the directory its --config= names.
+function collectorConfig(objs, w, container) {
+  const spec = podSpec(w);
+  const file = container.args.find((a) => a.startsWith("--config=")).slice("--config=".length);
+  const mount = container.volumeMounts.find((m) => file.startsWith(m.mountPath + "/"));
+  const volume = spec.volumes.find((v) => v.name === mount.name);
+  const cm = find(objs, "ConfigMap", w.metadata.namespace, volume.configMap.name);
+  return YAML.parse(cm.data[file.slice(mount.mountPath.length + 1)]);
+}
+
+const portOf = (address) => Number(address.slice(address.lastIndexOf(":") + 1));
+
+test("sharded-spans: a trace's spans all reach one exporter, by trace ID", () => {
+  const objs = rendered.get("overlays/sharded-spans");
+  assert.equal(find(objs, "Deployment", "queuelens", "queuelens-exporter-spans"), undefined);
+  const shards = find(objs, "StatefulSet", "queuelens", "queuelens-exporter-spans");
+  assert.ok(shards.spec.replicas >= 2);
+
+  // The router: traces pipeline into the loadbalancing exporter, by trace ID.
+  const router = find(objs, "Deployment", "queuelens", "queuelens-span-router");
+  const config = collectorConfig(objs, router, podSpec(router).containers[0]);
+  assert.deepEqual(config.service.pipelines.traces.exporters, ["loadbalancing"]);
+  const lb = config.exporters.loadbalancing;
+  assert.ok(
+    lb.routing_key === undefined || lb.routing_key === "traceID",
+    `routing_key ${lb.routing_key}: only traceID keeps a trace in one exporter`,
+  );
+  assert.ok(lb.protocol.otlp, "the loadbalancing exporter sends OTLP/gRPC");
+
+  // Its backends: the headless Service of the StatefulSet, on the receiver beside each shard.
+  const { hostname, port = 4317 } = lb.resolver.dns;
+  const [svcName, svcNs] = hostname.split(".");
+  assert.equal(hostname, `${svcName}.${svcNs}.svc.cluster.local`);
+  const headless = find(objs, "Service", svcNs, svcName);
+  assert.ok(headless, `${hostname} is no Service here`);
+  assert.equal(headless.spec.clusterIP, "None", "DNS must return every shard, not a virtual IP");
+  assert.equal(shards.spec.serviceName, svcName);
+  assert.ok(matches(headless.spec.selector, shards.spec.template.metadata.labels));
+  const svcPort = headless.spec.ports.find((p) => p.port === port);
+  assert.ok(svcPort, `${key(headless)} has no port ${port}`);
+  const [exporter, receiver] = ["queuelens-exporter", "otel/"].map((prefix) =>
+    podSpec(shards).containers.find((c) => c.image.startsWith(prefix)),
+  );
+  assert.ok(
+    (receiver.ports ?? []).some((p) => p.name === svcPort.targetPort),
+    `${svcPort.targetPort} is no port of the receiver beside each shard`,
+  );
+  // The receiver takes OTLP/gRPC on that port and passes it to this pod's exporter only.
+  const rc = collectorConfig(objs, shards, receiver);
+  const grpc = rc.receivers.otlp.protocols.grpc.endpoint;
+  assert.equal(
+    portOf(grpc),
+    receiver.ports.find((p) => p.name === svcPort.targetPort).containerPort,
+  );
+  const otlpFlag = exporter.args.find((a) => a.startsWith("--otlp.listen-address="));
+  const listen = otlpFlag.slice("--otlp.listen-address=".length);
+  assert.match(listen, /^127\.0\.0\.1:/, "spans reach a shard through the router only");
+  const target = new URL(rc.exporters.otlphttp.endpoint);
+  assert.equal(target.hostname, "127.0.0.1");
+  assert.equal(Number(target.port), portOf(listen));
+  assert.deepEqual(rc.service.pipelines.traces.exporters, ["otlphttp"]);
+
+  // Nothing else takes spans: the base Service has lost its OTLP port, the router has them.
+  const base = find(objs, "Service", "queuelens", "queuelens-exporter-spans");
+  assert.deepEqual(
+    base.spec.ports.map((p) => p.name),
+    ["http"],
+  );
+  const routerSvc = find(objs, "Service", "queuelens", "queuelens-span-router");
+  assert.deepEqual(routerSvc.spec.ports.map((p) => p.port).sort(), [4317, 4318]);
+
+  // Each shard's series stay apart under honorLabels.
+  const sm = find(objs, "ServiceMonitor", "queuelens", "queuelens-exporter-spans");
+  assert.ok(
+    sm.spec.endpoints[0].relabelings.some(
+      (r) => r.targetLabel === "shard" && r.sourceLabels?.includes("__meta_kubernetes_pod_name"),
+    ),
+  );
+});
+
+test("no collector configuration under deploy/ routes spans by service name", () => {
+  const files = execFileSync("find", [DEPLOY, "-type", "f"], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
+  for (const f of files) {
+    assert.doesNotMatch(fs.readFileSync(f, "utf8"), /^\s*routing_key:\s*"?service\b/m, f);
+  }
 });
