@@ -211,6 +211,26 @@ TEST(ClosedLoopActuation, AResizeTakesEffectAfterItsDelays) {
   EXPECT_NEAR(resize - direct, ActuationOptions{}.delay(), 0.1 + 1e-9);
 }
 
+TEST(ClosedLoopActuation, AResizeBeyondTheNodeIsInfeasibleAndNotRepeated) {
+  App app = Overloaded();
+  app.nodes[0].allocatable = 2;  // the Guaranteed pod may grow from 1 core to 2, not to 4
+  Simulation sim(app, ConstantTrace(600, 60), {.seed = 1});
+  ActuationOptions resize;
+  resize.mode = CpuActuation::kResize;
+  ClosedLoop loop(sim, {.policy = *FindPolicy(rp::kK8sCpuFast), .actuation = resize});
+  ASSERT_TRUE(sim.replicas()[0].guaranteed);
+  for (int k = 1; k <= 600; ++k) {
+    sim.RunUntil(k * 0.1);
+    loop.Tick(k * 0.1);
+    ASSERT_LE(sim.cpu().Limit(sim.replicas()[0].container), 2) << "tick " << k;
+  }
+  const CpuActuator& a = *loop.actuator();
+  EXPECT_GE(a.infeasible(), 1u);
+  // The recommendation stays at 4 cores: the refused size is not sent again every pass.
+  EXPECT_GT(a.skipped_hysteresis() + a.skipped_infeasible(), 40u);
+  EXPECT_LE(a.patches(), 3u);
+}
+
 TEST(ClosedLoopActuation, CaptainIsThrottleTargetsOwnAndRefusedForOthers) {
   const App app = Overloaded();
   Simulation sim(app, ConstantTrace(600, 10), {.seed = 1});
