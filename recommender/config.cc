@@ -469,7 +469,11 @@ void RecommenderConfig::Register(common::FlagSet& f) {
   f.String("vpa.recommender-name", &actuate.vpa_recommender_name,
            "The recommender name VPA objects select queuelens by");
   f.Duration("vpa.bounds-window", &actuate.vpa_bounds_window,
-             "lowerBound/upperBound span the recommendation's range over this window");
+             "throttle_target's lowerBound/upperBound span the recommendation's range over "
+             "this window");
+  f.Double("vpa.default-band", &actuate.vpa_default_band,
+           "lowerBound/upperBound = recommendation × (1 ± this) for a CPU policy without a "
+           "spread of its own (showar: μ ± 3σ, vpa: its bounds, throttle_target: the window)");
   f.Bool("leader-elect", &actuate.leader_elect,
          "Elect one replica (coordination.k8s.io/v1 Lease) to patch pods and VPA status; every "
          "replica serves recommendations");
@@ -498,6 +502,9 @@ std::vector<std::string> RecommenderConfig::Validate() const {
   if (web_listen_address.empty()) problems.push_back("--web.listen-address must not be empty");
   if (!(actuate.resize_hysteresis >= 0 && actuate.resize_hysteresis < 1)) {
     problems.push_back("--kubernetes.resize-hysteresis must be in [0, 1)");
+  }
+  if (!(actuate.vpa_default_band >= 0 && actuate.vpa_default_band < 1)) {
+    problems.push_back("--vpa.default-band must be in [0, 1)");
   }
   if (!(actuate.resize_rate > 0)) problems.push_back("--kubernetes.resize-rate must be positive");
   if (!actuate.kube.api_url.empty()) url(actuate.kube.api_url, "kubernetes.api-url");

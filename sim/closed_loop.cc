@@ -73,8 +73,20 @@ ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
       configs_(WorkloadConfigs(sim.app(), options_.policy)),
       spans_(exporter::ExporterConfig{}.ToStateOptions()),
       kernel_(exporter::ExporterConfig{}.ToKernelStateOptions()),
+      actuation_(EffectiveActuation(options_.actuation.mode, options_.policy)),
       metrics_(registry_) {
-  if (options_.policy.cpu_policy == rp::kThrottleTarget) {
+  if (const std::string error = ActuationError(actuation_, options_.policy); !error.empty()) {
+    throw std::invalid_argument(error);
+  }
+  if (!options_.policy.cpu_policy.empty() &&
+      (actuation_ == CpuActuation::kResize || actuation_ == CpuActuation::kVpa)) {
+    std::vector<recommender::model::WorkloadKey> keys;
+    for (const auto& c : configs_) keys.push_back(c.key);
+    ActuationOptions actuation = options_.actuation;
+    actuation.mode = actuation_;
+    actuator_.emplace(actuation, std::move(keys));
+  }
+  if (options_.policy.cpu_policy == rp::kThrottleTarget && actuation_ == CpuActuation::kCaptain) {
     captains_.emplace(exporter::state::CaptainsOptions{});
     // One Deployment and container per service, as WorkloadConfigs names them.
     for (const auto& service : sim.app().services) {
@@ -135,6 +147,7 @@ common::TimePoint ClosedLoop::At(double t) const {
 void ClosedLoop::Tick(double t) {
   ++tick_;
   if (captains_) RunCaptains(t);
+  if (actuator_) scaling_actions_ += LandResizes(*actuator_, sim_);
   if (tick_ % 10 == 0) Collect(t);
   if (tick_ % ticks_per_interval_ == 0) Apply();
 }
@@ -198,6 +211,7 @@ void ClosedLoop::Collect(double t) {
   common::AppendText(exporter::exposition::KernelFamilies(*kernel), exporter_text_);
   kube_text_ = KubeStateMetricsText(sim_);
   loop_->RunOnce(now);
+  if (actuator_) actuator_->Pass(t, *snapshots_.Get(), ListPods(sim_));
 }
 
 void ClosedLoop::Apply() {
@@ -213,8 +227,8 @@ void ClosedLoop::Apply() {
       sim_.SetReplicas(s, *rec.replicas);
       ++scaling_actions_;
     }
-    if (!options_.policy.cpu_policy.empty() && !captains_ && rec.cpu_cores &&
-        std::abs(*rec.cpu_cores - sim_.CpuLimit(s)) >= kLimitResolution) {
+    if (!options_.policy.cpu_policy.empty() && actuation_ == CpuActuation::kDirect &&
+        rec.cpu_cores && std::abs(*rec.cpu_cores - sim_.CpuLimit(s)) >= kLimitResolution) {
       sim_.SetCpuLimit(s, *rec.cpu_cores);
       ++scaling_actions_;
     }

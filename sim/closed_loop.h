@@ -16,6 +16,7 @@
 #include "recommender/output/snapshot.h"
 #include "recommender/policies/slo_feedback.h"
 #include "recommender/policies/throttle_target.h"
+#include "sim/actuation.h"
 #include "sim/policies.h"
 #include "sim/simulation.h"
 
@@ -32,6 +33,7 @@ struct ClosedLoopOptions {
   PolicySpec policy;
   uint64_t seed = 1;
   TowerRun tower;
+  ActuationOptions actuation;  // how the CPU recommendation reaches the pods
 };
 
 // The real exporter and recommender code in process, fed by a simulation and acting on it:
@@ -47,8 +49,11 @@ struct ClosedLoopOptions {
 //                 exposition code, the Captains' recommendations included) and kube-state-metrics
 //                 series for the simulated Deployments
 //   every policy interval  the published recommendation of the policy's channels is applied:
-//                 replicas (pod start-up and drain in the simulation) and per-pod CPU limits,
-//                 except throttle_target's: its cpuCores is advice, the Captains act themselves
+//                 replicas (pod start-up and drain in the simulation) and, with
+//                 CpuActuation::kDirect, per-pod CPU limits
+// CPU otherwise (ActuationOptions::mode): kCaptain, the Captains' limits above (throttle_target's
+// cpuCores is then advice); kResize and kVpa, a CpuActuator pass after every recommender pass and
+// its resizes landed at every tick. A policy the mode cannot run throws std::invalid_argument.
 //
 // Each service is one workload (Deployment and container named after the service). The
 // recommender runs with its defaults for direct scraping: a 1 s pass and a 5 s rate window.
@@ -61,6 +66,8 @@ class ClosedLoop {
 
   uint64_t spans_processed() const { return spans_processed_; }
   uint64_t scaling_actions() const { return scaling_actions_; }
+  // The resize or VPA actuator (kResize, kVpa), for its counters.
+  const std::optional<CpuActuator>& actuator() const { return actuator_; }
   // The recommender's latest published pass.
   std::shared_ptr<const recommender::output::Snapshot> recommendations() const {
     return snapshots_.Get();
@@ -94,6 +101,8 @@ class ClosedLoop {
   std::optional<exporter::state::Captains> captains_;
   exporter::kernel::KernelSample captain_sample_;
   exporter::state::ThrottleTargets targets_;
+  CpuActuation actuation_;
+  std::optional<CpuActuator> actuator_;
 
   std::string exporter_text_;
   std::string kube_text_;

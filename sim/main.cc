@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "common/flags.h"
 #include "recommender/checkpoint/checkpoint.h"
 #include "recommender/policies/all_policies.h"
+#include "sim/actuation.h"
 #include "sim/app.h"
 #include "sim/evaluate.h"
 #include "sim/live.h"
@@ -33,9 +35,10 @@ constexpr char kSummary[] =
     "closed loop.\n\n"
     "  queuelens-sim run --app FILE --trace FILE|constant[:RATE] [--policy NAME]\n"
     "      [--warmup-runs K] [--tower-checkpoint FILE] [--scenario NAME|PATH]\n"
+    "      [--cpu-actuation policy|direct|captain|resize|vpa]\n"
     "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--seeds N]\n"
     "      [--seed-base S] [--out DIR] [--warmup-runs K] [--tower-checkpoint FILE]\n"
-    "      [--scenario NAME|PATH]\n"
+    "      [--scenario NAME|PATH] [--cpu-actuation policy|direct|captain|resize|vpa]\n"
     "  queuelens-sim trace --kind diurnal|bursty|spiky|ramp [--seed S] [--minutes M] --out FILE\n"
     "  queuelens-sim run --live --otlp URL --cgroup-root DIR --recommender URL [--speed X]\n"
     "  queuelens-sim policies\n";
@@ -67,6 +70,13 @@ struct Flags {
   std::string kubelet_listen = "127.0.0.1:10255";
   double speed = 1;
   common::Duration apply_interval = std::chrono::seconds{5};
+  std::string cpu_actuation = "policy";
+  common::Duration api_delay =
+      std::chrono::milliseconds{std::llround(sim::ActuationOptions{}.api_seconds * 1e3)};
+  common::Duration kubelet_delay =
+      std::chrono::milliseconds{std::llround(sim::ActuationOptions{}.kubelet_seconds * 1e3)};
+  common::Duration vpa_updater_interval =
+      std::chrono::milliseconds{std::llround(sim::ActuationOptions{}.vpa_updater_seconds * 1e3)};
 
   void Register(common::FlagSet& f) {
     f.String("app", &app, "App file (sim/apps/*.yaml).");
@@ -122,6 +132,19 @@ struct Flags {
     f.String("recommender", &recommender,
              "live: recommender base URL, e.g. http://localhost:8471.");
     f.Double("speed", &speed, "live: simulated seconds per wall-clock second.");
+    f.String("cpu-actuation", &cpu_actuation,
+             "run, evaluate: how CPU recommendations reach the pods: policy (each policy's own: "
+             "captain for throttle_target, else direct), direct (every pod at each policy "
+             "interval), captain (the exporters' Captains every 100 ms; throttle_target only), "
+             "resize (the recommender's --kubernetes.resize: hysteresis, patch rate, then the "
+             "API and kubelet delays) or vpa (VPA status, then the VPA updater in place every "
+             "--vpa-updater-interval for pods outside the bounds).");
+    f.Duration("resize-api-delay", &api_delay,
+               "resize, vpa: API round trip of one pods/resize PATCH.");
+    f.Duration("resize-kubelet-delay", &kubelet_delay,
+               "resize, vpa: from the accepted PATCH to the new limit in force on the node.");
+    f.Duration("vpa-updater-interval", &vpa_updater_interval,
+               "vpa: the VPA updater's period (its --updater-interval).");
     f.Duration("apply-interval", &apply_interval,
                "live: how often the recommendations are fetched and applied (wall clock).");
   }
@@ -289,6 +312,34 @@ int Main(const std::string& command, const Flags& f) {
   run.seed = static_cast<uint64_t>(f.seed);
   run.warmup = common::ToSeconds(f.warmup);
   run.duration = common::ToSeconds(f.duration);
+  const std::optional<sim::CpuActuation> actuation = sim::ParseCpuActuation(f.cpu_actuation);
+  if (!actuation || f.api_delay < common::Duration::zero() ||
+      f.kubelet_delay < common::Duration::zero() ||
+      f.vpa_updater_interval <= common::Duration::zero()) {
+    std::fprintf(stderr,
+                 "queuelens-sim %s: --cpu-actuation must be policy, direct, captain, resize or "
+                 "vpa, the delays at least 0 and --vpa-updater-interval positive\n",
+                 command.c_str());
+    return 2;
+  }
+  run.actuation.mode = *actuation;
+  run.actuation.api_seconds = common::ToSeconds(f.api_delay);
+  run.actuation.kubelet_seconds = common::ToSeconds(f.kubelet_delay);
+  run.actuation.vpa_updater_seconds = common::ToSeconds(f.vpa_updater_interval);
+  // Refused here, not minutes into a run or in a worker thread of evaluate.
+  const auto refuse = [&](const std::vector<sim::PolicySpec>& policies) {
+    for (const sim::PolicySpec& p : policies) {
+      if (const std::string error = sim::ActuationError(*actuation, p); !error.empty()) {
+        std::fprintf(stderr, "queuelens-sim %s: %s\n", command.c_str(), error.c_str());
+        return true;
+      }
+    }
+    return false;
+  };
+  if (command == "run" && !f.live) {
+    if (const auto p = sim::FindPolicy(f.policy); p && refuse({*p})) return 2;
+  }
+  if (command == "evaluate" && refuse(sim::ParsePolicyList(f.policies))) return 2;
   run.scenario = sim::LoadScenario(f.scenario, f.app);
   sim::CheckScenario(run.scenario, app);  // here, not in a worker thread of evaluate
 
@@ -339,10 +390,15 @@ int Main(const std::string& command, const Flags& f) {
     const sim::RunResult r = sim::RunOne(app, trace, *policy, run);
     progress.Done();
     char heading[512];
-    std::snprintf(heading, sizeof heading,
-                  "queuelens-sim run: %s, trace %s (x%g), policy %s, scenario %s, seed %llu",
-                  app.name.c_str(), trace_name.c_str(), multiplier, policy->name.c_str(),
-                  run.scenario.name.c_str(), static_cast<unsigned long long>(run.seed));
+    std::snprintf(
+        heading, sizeof heading,
+        "queuelens-sim run: %s, trace %s (x%g), policy %s, scenario %s, CPU via %s, "
+        "seed %llu",
+        app.name.c_str(), trace_name.c_str(), multiplier, policy->name.c_str(),
+        run.scenario.name.c_str(),
+        std::string(sim::CpuActuationName(sim::EffectiveActuation(run.actuation.mode, *policy)))
+            .c_str(),
+        static_cast<unsigned long long>(run.seed));
     PrintSummary(r, heading, false);
     return 0;
   }
@@ -373,7 +429,8 @@ int Main(const std::string& command, const Flags& f) {
     std::fputs(sim::FormatScoreboard(board).c_str(), stdout);
     // Runs under interference get their own files beside the undisturbed ones.
     const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name) +
-                             (board.scenario == "none" ? "" : "-" + Stem(board.scenario));
+                             (board.scenario == "none" ? "" : "-" + Stem(board.scenario)) +
+                             (board.actuation == "policy" ? "" : "-cpu-" + board.actuation);
     if (!WriteFile(base + ".csv", sim::ScoreboardCsv(board)) ||
         !WriteFile(base + "-summary.csv", sim::ScoreboardSummaryCsv(board)) ||
         !WriteFile(base + ".html", sim::ScoreboardHtml(board))) {

@@ -27,8 +27,10 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
   sim.set_listener(&recorder);
   std::optional<ClosedLoop> loop;
   if (closed_loop) {
-    loop.emplace(sim,
-                 ClosedLoopOptions{.policy = policy, .seed = options.seed, .tower = options.tower});
+    loop.emplace(sim, ClosedLoopOptions{.policy = policy,
+                                        .seed = options.seed,
+                                        .tower = options.tower,
+                                        .actuation = options.actuation});
   }
 
   const auto ticks = static_cast<int64_t>(std::llround(full.duration() / kTick));
@@ -50,6 +52,9 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
     char buf[32];
     std::snprintf(buf, sizeof(buf), "target %.2g", *policy.target_utilization);
     r.summary.setting = buf;
+  }
+  if (const std::string label = ActuationLabel(options.actuation.mode, policy); !label.empty()) {
+    r.summary.setting += (r.summary.setting.empty() ? "" : "; ") + label;
   }
   r.summary.scaling_actions = loop ? loop->scaling_actions() : 0;
   r.series = recorder.Series();

@@ -20,13 +20,16 @@ struct RunOptions {
   Scenario scenario;    // interference; its times count from the start of the warm-up
   // Called about every 10 simulated seconds with the fraction done (for a progress bar).
   std::function<void(double fraction)> progress;
-  TowerRun tower;  // how the Tower explores and what it starts from
+  TowerRun tower;              // how the Tower explores and what it starts from
+  ActuationOptions actuation;  // how CPU recommendations reach the pods
 };
 
 // One policy's result, by Autothrottle's protocol: everything after the warm-up.
 struct RunSummary {
   std::string policy;
-  std::string setting;             // e.g. "target 0.6" for a tuned baseline; empty otherwise
+  // e.g. "target 0.6" for a tuned baseline, "cpu resize" for a CPU actuation not the policy's
+  // own (ActuationLabel); empty otherwise
+  std::string setting;
   uint64_t requests = 0;           // requests sent after the warm-up, unfinished ones included
   double core_hours = 0;           // time-weighted sum of the pods' CPU limits
   double usage_core_hours = 0;     // CPU used

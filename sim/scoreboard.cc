@@ -114,9 +114,10 @@ std::string SeedsText(const std::vector<uint64_t>& seeds) {
 }
 
 std::string Title(const Scoreboard& board) {
-  return Format("%s, trace %s, scenario %s, %s, SLO P99 %.0f ms", board.app.c_str(),
-                board.trace.c_str(), board.scenario.c_str(), SeedsText(board.seeds).c_str(),
-                board.slo * 1e3);
+  return Format("%s, trace %s, scenario %s, %s%s, SLO P99 %.0f ms", board.app.c_str(),
+                board.trace.c_str(), board.scenario.c_str(),
+                board.actuation == "policy" ? "" : ("CPU via " + board.actuation + ", ").c_str(),
+                SeedsText(board.seeds).c_str(), board.slo * 1e3);
 }
 
 // How to read the table: what is measured, the statistics and the reference.

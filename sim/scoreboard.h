@@ -45,7 +45,8 @@ inline constexpr std::array<std::string_view, 4> kReferenceCandidates = {"hpa_cp
 struct Scoreboard {
   std::string app;
   std::string trace;
-  std::string scenario = "none";  // the interference scenario every run had
+  std::string scenario = "none";     // the interference scenario every run had
+  std::string actuation = "policy";  // --cpu-actuation of every run (CpuActuationName)
   std::vector<uint64_t> seeds;
   double slo = 0;      // seconds
   bool tuned = false;  // baselines ran at their --tune'd targets

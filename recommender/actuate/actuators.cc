@@ -53,7 +53,8 @@ Actuators::Actuators(ActuatorOptions options, prometheus::Registry& registry,
                      const common::Clock& clock)
     : options_(std::move(options)),
       clock_(clock),
-      client_(InCluster(options_.kube), [this](common::Duration d) { SleepFor(d); }),
+      client_(
+          InCluster(options_.kube), [this](common::Duration d) { SleepFor(d); }, clock_),
       failures_(Build<prometheus::Counter>(registry, kKubeFailures)),
       retries_(Build<prometheus::Counter>(registry, kKubeRetries)),
       patches_(Build<prometheus::Counter>(registry, kResizePatches)),
@@ -177,11 +178,8 @@ void Actuators::Pass(const output::Snapshot& snapshot, common::TimePoint now) {
   // The recent range of every workload's CPU recommendation, for the VPA's bounds.
   for (const output::WorkloadView& w : snapshot.workloads) {
     if (!w.recommendation.cpu_cores) continue;
-    auto& recent = recent_cpu_[w.config.key];
-    recent.emplace_back(now, *w.recommendation.cpu_cores);
-    while (!recent.empty() && now - recent.front().first > options_.vpa_bounds_window) {
-      recent.pop_front();
-    }
+    recent_cpu_.try_emplace(w.config.key, options_.vpa_bounds_window)
+        .first->second.Add(now, *w.recommendation.cpu_cores);
   }
   std::erase_if(recent_cpu_, [&](const auto& kv) {
     return !snapshot.Find(kv.first.k8s_namespace, kv.first.workload);
@@ -305,15 +303,12 @@ void Actuators::WriteVpas(const output::Snapshot& snapshot, common::TimePoint no
     if (w != nullptr && w->recommendation.cpu_cores) {
       const VpaContainerPolicy* policy = v.PolicyFor(w->config.container);
       if (policy == nullptr || (!policy->off && policy->controls_cpu)) {
-        double low = *w->recommendation.cpu_cores, high = low;
-        if (auto it = recent_cpu_.find(w->config.key); it != recent_cpu_.end()) {
-          for (const auto& [t, cpu] : it->second) {
-            low = std::min(low, cpu);
-            high = std::max(high, cpu);
-          }
-        }
+        const auto it = recent_cpu_.find(w->config.key);
+        const RecentRange none(options_.vpa_bounds_window);
+        const CpuSpread spread = PolicySpread(*w, it != recent_cpu_.end() ? it->second : none,
+                                              options_.vpa_default_band);
         recs.push_back(
-            VpaBounds(w->config.container, *w->recommendation.cpu_cores, low, high, policy));
+            VpaBounds(w->config.container, *w->recommendation.cpu_cores, spread, policy));
       }
     }
     const std::string provided = recs.empty() ? "False" : "True";

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +30,10 @@ struct ActuatorOptions {
   bool vpa = false;
   std::string vpa_recommender_name = "queuelens";
   common::Duration vpa_bounds_window = std::chrono::hours{1};
+  // The bounds' half-width, as a fraction of the recommendation, for a CPU policy that reports
+  // no spread of its own (PolicySpread): the resize hysteresis, so that a VPA updater acts on
+  // the changes an in-place resize would.
+  double vpa_default_band = 0.1;
   common::Duration vpa_watch_timeout = std::chrono::minutes{5};
   bool leader_elect = false;
   std::string lease_name = "queuelens-recommender";
@@ -98,7 +101,7 @@ class Actuators {
   // Only the pass thread touches these.
   RateLimiter limiter_;
   InfeasibleMemory infeasible_;
-  std::map<model::WorkloadKey, std::deque<std::pair<common::TimePoint, double>>> recent_cpu_;
+  std::map<model::WorkloadKey, RecentRange> recent_cpu_;
   uint64_t last_pass_ = 0;
 
   mutable std::mutex mu_;            // guards what follows

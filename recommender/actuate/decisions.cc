@@ -5,6 +5,7 @@
 #include <set>
 
 #include "recommender/output/quantity.h"
+#include "recommender/policies/all_policies.h"
 
 namespace recommender::actuate {
 
@@ -48,17 +49,68 @@ void InfeasibleMemory::Keep(const std::vector<std::string>& live) {
   std::erase_if(refused_, [&](const auto& kv) { return !keep.contains(kv.first); });
 }
 
-VpaRecommendation VpaBounds(const std::string& container, double target, double recent_low,
-                            double recent_high, const VpaContainerPolicy* policy) {
+void RecentRange::Add(common::TimePoint now, double cores) {
+  values_.emplace_back(now, cores);
+  while (!values_.empty() && now - values_.front().first > window_) values_.pop_front();
+}
+
+std::pair<double, double> RecentRange::Range() const {
+  if (values_.empty()) return {std::nan(""), std::nan("")};
+  double low = values_.front().second, high = low;
+  for (const auto& [t, v] : values_) {
+    low = std::min(low, v);
+    high = std::max(high, v);
+  }
+  return {low, high};
+}
+
+CpuSpread PolicySpread(const output::WorkloadView& w, const RecentRange& recent,
+                       double default_band) {
+  const double target = w.recommendation.cpu_cores.value_or(std::nan(""));
+  const policies::Proposal* proposal = nullptr;
+  for (const policies::Proposal& p : w.proposals) {
+    if (p.policy == w.config.cpu_policy) proposal = &p;
+  }
+  const auto term = [&](std::string_view name) -> std::optional<double> {
+    if (proposal == nullptr) return std::nullopt;
+    for (const auto& [n, v] : proposal->terms) {
+      if (n == name && std::isfinite(v)) return v;
+    }
+    return std::nullopt;
+  };
+  const std::string& policy = w.config.cpu_policy;
+  if (policy == policies::kShowar) {
+    const auto mean = term("mean_cores"), stdev = term("stdev_cores");
+    if (mean && stdev) {
+      return {std::max(0.0, *mean - 3 * *stdev), *mean + 3 * *stdev, "showar_3sigma"};
+    }
+  } else if (policy == policies::kVpa) {
+    const auto low = term("lower_bound_cores"), high = term("upper_bound_cores");
+    if (low && high) return {*low, *high, "vpa_bounds"};
+  } else if (policy == policies::kThrottleTarget && !recent.empty()) {
+    const auto [low, high] = recent.Range();
+    return {low, high, "recent_range"};
+  }
+  return {target * (1 - default_band), target * (1 + default_band), "default_band"};
+}
+
+VpaCores VpaBoundsCores(double target, const CpuSpread& spread, const VpaContainerPolicy* policy) {
   const auto cap = [&](double v) {
     if (policy != nullptr && policy->min_cpu) v = std::max(v, *policy->min_cpu);
     if (policy != nullptr && policy->max_cpu) v = std::min(v, *policy->max_cpu);
     return v;
   };
-  const double lower = std::min(recent_low, target);
-  const double upper = std::max(recent_high, target);
-  return {container, output::FormatQuantity(cap(target)), output::FormatQuantity(cap(lower)),
-          output::FormatQuantity(cap(upper)), output::FormatQuantity(target)};
+  // A NaN bound (no spread) collapses to the target.
+  const double lower = std::isnan(spread.low) ? target : std::min(spread.low, target);
+  const double upper = std::isnan(spread.high) ? target : std::max(spread.high, target);
+  return {cap(target), cap(lower), cap(upper), target};
+}
+
+VpaRecommendation VpaBounds(const std::string& container, double target, const CpuSpread& spread,
+                            const VpaContainerPolicy* policy) {
+  const VpaCores c = VpaBoundsCores(target, spread, policy);
+  return {container, output::FormatQuantity(c.target), output::FormatQuantity(c.lower),
+          output::FormatQuantity(c.upper), output::FormatQuantity(c.uncapped)};
 }
 
 LeaseElector::LeaseElector(std::string identity, common::Duration lease_duration)

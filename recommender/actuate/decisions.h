@@ -1,12 +1,15 @@
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
 #include "recommender/actuate/kube_objects.h"
+#include "recommender/output/snapshot.h"
 
 // The pure decisions of the actuators: whether to resize a pod, how fast, what to write to a VPA
 // and who leads. Time is passed in.
@@ -53,11 +56,51 @@ class InfeasibleMemory {
   std::map<std::string, Entry> refused_;
 };
 
-// A workload's CPU recommendation as a VPA container recommendation: target capped by the
-// container policy's minAllowed/maxAllowed, uncappedTarget before that, lower/upper bounds from
-// the recommendation's recent range (never past the target) capped likewise.
-VpaRecommendation VpaBounds(const std::string& container, double target, double recent_low,
-                            double recent_high, const VpaContainerPolicy* policy);
+// The values a workload's CPU recommendation took within `window`, oldest first.
+class RecentRange {
+ public:
+  explicit RecentRange(common::Duration window) : window_(window) {}
+  void Add(common::TimePoint now, double cores);
+  bool empty() const { return values_.empty(); }
+  // The smallest and largest value kept; {NaN, NaN} when empty.
+  std::pair<double, double> Range() const;
+
+ private:
+  common::Duration window_;
+  std::deque<std::pair<common::TimePoint, double>> values_;
+};
+
+// Where a CPU policy places normal demand around its recommendation, for a VPA's bounds.
+struct CpuSpread {
+  double low = 0;
+  double high = 0;
+  std::string source;  // "showar_3sigma", "vpa_bounds", "recent_range" or "default_band"
+};
+
+// The spread of `w`'s CPU policy, from the terms of its proposal:
+//   showar           μ ± 3σ of the usage its size is μ + 3σ of (mean_cores, stdev_cores)
+//   vpa              its own estimator's lower and upper bound (when finite)
+//   throttle_target  the recent range of the recommendation, i.e. of the Captains' limits
+//   otherwise        recommendation · (1 ± default_band)
+// `recent` is the workload's RecentRange; a policy without its terms falls back to the default.
+CpuSpread PolicySpread(const output::WorkloadView& w, const RecentRange& recent,
+                       double default_band);
+
+// A VPA container recommendation in cores.
+struct VpaCores {
+  double target = 0;
+  double lower = 0;
+  double upper = 0;
+  double uncapped = 0;
+};
+
+// A workload's CPU recommendation as a VPA container recommendation: uncappedTarget is the
+// recommendation, lower/upper bounds the spread widened to include it; then target and bounds
+// are capped by the container policy's minAllowed/maxAllowed, as VPA's recommender caps them.
+VpaCores VpaBoundsCores(double target, const CpuSpread& spread, const VpaContainerPolicy* policy);
+// The same as the quantities written to the VPA's status.
+VpaRecommendation VpaBounds(const std::string& container, double target, const CpuSpread& spread,
+                            const VpaContainerPolicy* policy);
 
 // Leader election on a coordination.k8s.io/v1 Lease, as a state machine: each step takes the
 // Lease as read (nullopt: none exists) and says what to write. Expiry is judged by when this

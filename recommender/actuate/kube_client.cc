@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -32,7 +34,8 @@ struct Transfer {
   KubeResponse* response;
   const std::function<void(std::string_view)>* on_line;
   const std::atomic<bool>* stop;
-  std::string pending;  // a streamed event not yet ended by a newline
+  std::string pending;      // a streamed event not yet ended by a newline
+  std::string retry_after;  // the header's value, parsed once the response is complete
   bool too_large = false;
 };
 
@@ -73,12 +76,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) {
       value.remove_suffix(1);
     }
-    // Delay-seconds only; the HTTP-date form falls back to the client's own backoff.
-    int seconds = 0;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec == std::errc() && end == value.data() + value.size() && seconds >= 0) {
-      t->response->retry_after = std::chrono::seconds{seconds};
-    }
+    t->retry_after = value;
   }
   return size * count;
 }
@@ -125,6 +123,83 @@ std::string KubeResponse::Reason() const {
   return status >= 500 ? "5xx" : "4xx";
 }
 
+namespace {
+
+// "Sun", "Nov", ...: the index of `text` in `names`, or -1.
+template <size_t N>
+int IndexOf(std::string_view text, const std::array<std::string_view, N>& names) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == text) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// Exactly `digits` decimal digits at `text[at]`.
+std::optional<int> Digits(std::string_view text, size_t at, size_t digits) {
+  if (at + digits > text.size()) return std::nullopt;
+  int v = 0;
+  for (size_t i = at; i < at + digits; ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    v = v * 10 + (text[i] - '0');
+  }
+  return v;
+}
+
+// IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7): fixed width, GMT only.
+// In seconds: a year up to 9999 overflows no nanosecond clock this way.
+std::optional<std::chrono::sys_seconds> ParseImfFixdate(std::string_view text) {
+  static constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                            "Thu", "Fri", "Sat"};
+  static constexpr std::array<std::string_view, 12> kMonths = {
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  const int weekday = IndexOf(text.substr(0, 3), kDays);
+  const int month = IndexOf(text.substr(8, 3), kMonths);
+  const auto day = Digits(text, 5, 2), year = Digits(text, 12, 4);
+  const auto hour = Digits(text, 17, 2), minute = Digits(text, 20, 2), second = Digits(text, 23, 2);
+  if (weekday < 0 || month < 0 || !day || !year || !hour || !minute || !second) return std::nullopt;
+  // 60 is a leap second, which the date form allows.
+  if (*hour > 23 || *minute > 59 || *second > 60) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year{*year},
+                                         std::chrono::month{static_cast<unsigned>(month + 1)},
+                                         std::chrono::day{static_cast<unsigned>(*day)}};
+  if (!date.ok()) return std::nullopt;
+  const std::chrono::sys_days days(date);
+  if (std::chrono::weekday(days).c_encoding() != static_cast<unsigned>(weekday)) {
+    return std::nullopt;
+  }
+  return std::chrono::sys_seconds(days) + std::chrono::hours{*hour} +
+         std::chrono::minutes{*minute} + std::chrono::seconds{*second};
+}
+
+}  // namespace
+
+std::optional<common::Duration> ParseRetryAfter(std::string_view value, common::TimePoint now,
+                                                common::Duration cap) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    // delay-seconds: 1*DIGIT, so a value too large for any integer is still a (huge) delay.
+    int64_t seconds = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc::result_out_of_range ||
+        seconds >= std::chrono::duration_cast<std::chrono::seconds>(cap).count()) {
+      return cap;
+    }
+    return std::min<common::Duration>(std::chrono::seconds{seconds}, cap);
+  }
+  const std::optional<std::chrono::sys_seconds> at = ParseImfFixdate(value);
+  if (!at) return std::nullopt;
+  const auto now_s = std::chrono::floor<std::chrono::seconds>(now);
+  if (*at <= now_s) return common::Duration::zero();
+  if (*at - now_s >= std::chrono::duration_cast<std::chrono::seconds>(cap)) return cap;
+  return std::min<common::Duration>(common::TimePoint(*at) - now, cap);
+}
+
 std::optional<common::Duration> RetryDelay(const KubeResponse& response, int attempt,
                                            common::Duration max_backoff) {
   const bool retryable =
@@ -135,8 +210,8 @@ std::optional<common::Duration> RetryDelay(const KubeResponse& response, int att
   return std::min(delay, max_backoff);
 }
 
-KubeClient::KubeClient(KubeClientOptions options, Sleep sleep)
-    : options_(std::move(options)), sleep_(std::move(sleep)) {
+KubeClient::KubeClient(KubeClientOptions options, Sleep sleep, const common::Clock& clock)
+    : options_(std::move(options)), sleep_(std::move(sleep)), clock_(clock) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
@@ -222,6 +297,10 @@ KubeResponse KubeClient::Once(std::string_view method, const std::string& path,
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
+  if (!transfer.retry_after.empty()) {
+    response.retry_after =
+        ParseRetryAfter(transfer.retry_after, clock_.Now(), options_.max_backoff);
+  }
   if (transfer.too_large) {
     response.error = "response larger than " + std::to_string(kMaxBody) + " bytes";
   } else if (rc == CURLE_ABORTED_BY_CALLBACK && stop != nullptr && stop->load()) {

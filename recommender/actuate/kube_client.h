@@ -33,12 +33,20 @@ struct KubeResponse {
   int status = 0;  // 0 when no response arrived
   std::string body;
   std::string error;                            // transport failure; empty otherwise
-  std::optional<common::Duration> retry_after;  // the Retry-After header, in seconds
+  std::optional<common::Duration> retry_after;  // the Retry-After header (ParseRetryAfter)
   int attempts = 1;
   bool ok() const { return error.empty() && status >= 200 && status < 300; }
   // "429", "409", "5xx", "transport", "4xx" for counters; "" when ok.
   std::string Reason() const;
 };
+
+// Pure: the delay a Retry-After header value asks for (RFC 9110 §10.2.3): delay-seconds
+// ("120"), or an HTTP-date in the IMF-fixdate form ("Sun, 06 Nov 1994 08:49:37 GMT") taken
+// against `now`; a date already past is 0, a delay beyond `cap` (or too large to represent) is
+// `cap`. Surrounding spaces are ignored; anything else malformed (negative or fractional
+// seconds, another date form, an invalid calendar day) is nullopt.
+std::optional<common::Duration> ParseRetryAfter(std::string_view value, common::TimePoint now,
+                                                common::Duration cap);
 
 // Pure: whether a response is worth retrying and after how long: 429 and 5xx and transport
 // failures, after Retry-After when given, else 0.5 s doubled per attempt, at most `max_backoff`.
@@ -50,8 +58,9 @@ std::optional<common::Duration> RetryDelay(const KubeResponse& response, int att
 class KubeClient {
  public:
   using Sleep = std::function<void(common::Duration)>;
-  // `sleep` waits between retries; tests pass one that records instead of waiting.
-  KubeClient(KubeClientOptions options, Sleep sleep);
+  // `sleep` waits between retries; tests pass one that records instead of waiting. `clock`
+  // dates Retry-After; it must outlive the client.
+  KubeClient(KubeClientOptions options, Sleep sleep, const common::Clock& clock);
 
   // One call with retries (RetryDelay). `path` starts with "/".
   KubeResponse Call(std::string_view method, const std::string& path, std::string_view body = {},
@@ -73,6 +82,7 @@ class KubeClient {
 
   KubeClientOptions options_;
   Sleep sleep_;
+  const common::Clock& clock_;
 };
 
 }  // namespace recommender::actuate

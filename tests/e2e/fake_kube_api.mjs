@@ -164,6 +164,15 @@ function vpaStatus(res, key, body) {
   const updated = mergePatch(cur, body);
   if (!check(`VerticalPodAutoscaler ${key}`, () => {
     if (!validateVpa(updated)) throw new Error(ajv.errorsText(validateVpa.errors));
+    // What VPA's updater relies on: lowerBound ≤ target ≤ upperBound, each within the container
+    // policy's minAllowed/maxAllowed (uncappedTarget is not capped).
+    for (const r of updated.status?.recommendation?.containerRecommendations ?? []) {
+      const [lo, t, hi] = [r.lowerBound, r.target, r.upperBound].map((q) => cores(q?.cpu));
+      if (!(lo <= t && t <= hi)) throw new Error(`${r.containerName}: bounds ${lo} ${t} ${hi} out of order`);
+      const pol = updated.spec.resourcePolicy?.containerPolicies?.find((c) => c.containerName === r.containerName);
+      const min = cores(pol?.minAllowed?.cpu), max = cores(pol?.maxAllowed?.cpu);
+      if (lo < min || hi > max) throw new Error(`${r.containerName}: bounds outside [${min}, ${max}]`);
+    }
   })) return status(res, 422, "Invalid", "schema");
   if (faults.vpa500) {
     faults.vpa500 = false;

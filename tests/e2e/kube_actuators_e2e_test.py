@@ -4,7 +4,8 @@
 every body against the Pod and Lease schemas (kubernetes-models) and the VPA CRD's schema. Two
 replicas with their own tokens share a Lease; the leader resizes shop/cart's pods and writes its
 VPA's status through a 409, a 429 with Retry-After, a 500 and an expired watch (410); the
-follower only reads the Lease; token rotation, an Infeasible resize that is not sent again, and a
+follower only reads the Lease; the VPA's bounds come from --vpa.default-band (k8s_cpu has no
+spread of its own); token rotation, an Infeasible resize that is not sent again, and a
 failover when the leader stops are checked, with the metrics and status page.
 
 usage: kube_actuators_e2e_test.py RECOMMENDER_BINARY REPO_ROOT
@@ -70,14 +71,16 @@ class KubeActuators(unittest.TestCase):
         config = os.path.join(cls.dir.name, "config.json")
         with open(config, "w") as f:
             json.dump({"workloads": [{"namespace": "shop", "workload": "cart", "max_replicas": 50,
-                                      "min_cpu": "1500m", "max_cpu": 2, "resize": "both"}]}, f)
+                                      "min_cpu": "1500m", "max_cpu": 2, "resize": "both",
+                                      "cpu_policy": "k8s_cpu"}]}, f)
 
         def start(r):
             return rec.start_recommender(
                 "--exporter.url=" + cls.exporter.url, "--config=" + config, "--interval=200ms",
                 "--model.window=2s", "--kubernetes.api-url=" + cls.api.url,
                 "--kubernetes.token-file=" + cls.tokens[r], "--kubernetes.resize",
-                "--kubernetes.resize-hysteresis=0.1", "--vpa.write-status", "--leader-elect",
+                "--kubernetes.resize-hysteresis=0.1", "--vpa.write-status", "--vpa.default-band=0.2",
+                "--leader-elect",
                 "--leader-elect.identity=replica-" + r, "--leader-elect.lease-namespace=queuelens",
                 "--leader-elect.lease-duration=3s")
         cls.a = start("a")
@@ -134,6 +137,11 @@ class KubeActuators(unittest.TestCase):
         rec_ = vpa["cart"]["status"]["recommendation"]["containerRecommendations"]
         self.assertEqual([r["containerName"] for r in rec_], ["cart"])
         self.assertEqual(set(rec_[0]), {"containerName", "target", "lowerBound", "upperBound", "uncappedTarget"})
+        # k8s_cpu reports no spread of its own: the bounds are the recommendation (min_cpu, 1.5)
+        # ± --vpa.default-band, within the container policy's [100m, 2].
+        self.assertEqual({k: rec_[0][k]["cpu"] for k in ("target", "lowerBound", "upperBound", "uncappedTarget")},
+                         {"target": "1500m", "lowerBound": "1200m", "upperBound": "1800m",
+                          "uncappedTarget": "1500m"})
         self.assertEqual([c["type"] for c in vpa["cart"]["status"]["conditions"]], ["RecommendationProvided"])
         self.assertEqual(vpa["cart"]["status"]["conditions"][0]["status"], "True")
         cart_writes = [json.loads(e["body"])["status"] for e in self.writes(s, VPA_STATUS)

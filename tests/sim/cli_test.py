@@ -2,7 +2,8 @@
 """queuelens-sim evaluate and trace as a user runs them: --out is created when missing, an --out
 that cannot be created fails at once, before any simulation; --seeds gives a row per policy and
 seed; trace writes the same file for the same seed; --scenario takes a shipped name or a file,
-and a bad one fails before any simulation.
+and a bad one fails before any simulation; --cpu-actuation names rows and files, and refuses
+captain for a policy the Captains cannot run.
 
 usage: cli_test.py QUEUELENS_SIM REPO_ROOT
 """
@@ -58,6 +59,27 @@ class EvaluateCli(unittest.TestCase):
                              [("hpa_cpu", "4"), ("hpa_cpu", "5"), ("static", "4"), ("static", "5")])
             with open(os.path.join(tmp, "hotel-reservation-constant-summary.csv")) as f:
                 self.assertEqual(len(f.read().splitlines()), 3)
+
+    def test_a_cpu_actuation_names_its_rows_and_files(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = evaluate(tmp, "--policies", "k8s_cpu_fast,hpa_cpu", "--cpu-actuation", "resize")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("CPU via resize", r.stdout)
+            with open(os.path.join(tmp, "hotel-reservation-constant-cpu-resize.csv")) as f:
+                rows = f.read().splitlines()[1:]
+            # hpa_cpu has no CPU channel: its row is the same under every mode.
+            self.assertEqual(sorted((row.split(",")[4], row.split(",")[5]) for row in rows),
+                             [("hpa_cpu", ""), ("k8s_cpu_fast", "cpu resize")])
+
+    def test_captain_for_another_cpu_policy_fails_before_simulating(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = evaluate(tmp, "--policies", "throttle_target,k8s_cpu", "--cpu-actuation", "captain")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("policy k8s_cpu sizes CPU with k8s_cpu", r.stderr)
+            self.assertEqual(os.listdir(tmp), [])
+            r = evaluate(tmp, "--cpu-actuation", "kubelet")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--cpu-actuation must be", r.stderr)
 
 
 class TraceCli(unittest.TestCase):

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 namespace recommender::actuate {
 namespace {
 
@@ -54,15 +57,94 @@ TEST(InfeasibleMemory, HoldsTheRefusedSizeAndLargerUntilTheRetry) {
 
 TEST(VpaBounds, CapsTargetAndBoundsButNotTheUncappedTarget) {
   VpaContainerPolicy policy{.container = "app", .min_cpu = 0.2, .max_cpu = 1.0};
-  const VpaRecommendation r = VpaBounds("app", 1.5, 0.1, 2.0, &policy);
+  const VpaRecommendation r = VpaBounds("app", 1.5, {0.1, 2.0, "default_band"}, &policy);
   EXPECT_EQ(r.container, "app");
   EXPECT_EQ(r.target, "1");
   EXPECT_EQ(r.lower_bound, "200m");
   EXPECT_EQ(r.upper_bound, "1");
   EXPECT_EQ(r.uncapped_target, "1500m");
-  const VpaRecommendation free = VpaBounds("app", 0.5, 0.7, 0.4, nullptr);
+  const VpaRecommendation free = VpaBounds("app", 0.5, {0.7, 0.4, "recent_range"}, nullptr);
   EXPECT_EQ(free.lower_bound, "500m");  // bounds never exclude the target
   EXPECT_EQ(free.upper_bound, "500m");
+  const VpaCores cores = VpaBoundsCores(0.5, {0.3, 0.9, "showar_3sigma"}, nullptr);
+  EXPECT_DOUBLE_EQ(cores.lower, 0.3);
+  EXPECT_DOUBLE_EQ(cores.upper, 0.9);
+  EXPECT_DOUBLE_EQ(cores.target, 0.5);
+  EXPECT_DOUBLE_EQ(cores.uncapped, 0.5);
+}
+
+TEST(RecentRange, KeepsTheWindow) {
+  RecentRange r(std::chrono::minutes{1});
+  EXPECT_TRUE(r.empty());
+  EXPECT_TRUE(std::isnan(r.Range().first));
+  r.Add(kT0, 2.0);
+  r.Add(kT0 + seconds{30}, 0.5);
+  r.Add(kT0 + seconds{50}, 1.0);
+  EXPECT_EQ(r.Range(), (std::pair<double, double>{0.5, 2.0}));
+  r.Add(kT0 + seconds{61}, 1.2);  // 2.0 is older than a minute now
+  EXPECT_EQ(r.Range(), (std::pair<double, double>{0.5, 1.2}));
+}
+
+output::WorkloadView ViewWith(const std::string& policy, double cpu, policies::Terms terms) {
+  output::WorkloadView w;
+  w.config.cpu_policy = policy;
+  w.recommendation.cpu_cores = cpu;
+  policies::Proposal other;
+  other.policy = "k8s_cpu";
+  other.terms = {{"mean_cores", 9}, {"stdev_cores", 9}};  // not the workload's CPU policy
+  w.proposals.push_back(other);
+  policies::Proposal own;
+  own.policy = policy;
+  own.terms = std::move(terms);
+  w.proposals.push_back(own);
+  return w;
+}
+
+TEST(PolicySpread, ShowarIsThreeSigmaAroundTheMean) {
+  const RecentRange recent(std::chrono::hours{1});
+  const CpuSpread s = PolicySpread(
+      ViewWith("showar", 1.3, {{"mean_cores", 1.0}, {"stdev_cores", 0.1}}), recent, 0.1);
+  EXPECT_EQ(s.source, "showar_3sigma");
+  EXPECT_DOUBLE_EQ(s.low, 0.7);
+  EXPECT_DOUBLE_EQ(s.high, 1.3);
+  // A wide σ does not go below zero.
+  EXPECT_DOUBLE_EQ(
+      PolicySpread(ViewWith("showar", 1, {{"mean_cores", 0.2}, {"stdev_cores", 0.5}}), recent, 0.1)
+          .low,
+      0);
+}
+
+TEST(PolicySpread, VpaUsesItsOwnBoundsWhenFinite) {
+  const RecentRange recent(std::chrono::hours{1});
+  const CpuSpread s = PolicySpread(
+      ViewWith("vpa", 1, {{"lower_bound_cores", 0.6}, {"upper_bound_cores", 1.8}}), recent, 0.1);
+  EXPECT_EQ(s.source, "vpa_bounds");
+  EXPECT_DOUBLE_EQ(s.low, 0.6);
+  EXPECT_DOUBLE_EQ(s.high, 1.8);
+  // No confidence yet: VPA's upper bound is infinite, which no quantity can say.
+  const CpuSpread young =
+      PolicySpread(ViewWith("vpa", 1,
+                            {{"lower_bound_cores", 0.6},
+                             {"upper_bound_cores", std::numeric_limits<double>::infinity()}}),
+                   recent, 0.1);
+  EXPECT_EQ(young.source, "default_band");
+}
+
+TEST(PolicySpread, ThrottleTargetUsesTheRecentRangeElseTheDefaultBand) {
+  RecentRange recent(std::chrono::hours{1});
+  EXPECT_EQ(PolicySpread(ViewWith("throttle_target", 1, {}), recent, 0.1).source, "default_band");
+  recent.Add(kT0, 0.8);
+  recent.Add(kT0 + seconds{1}, 1.4);
+  const CpuSpread s = PolicySpread(ViewWith("throttle_target", 1, {}), recent, 0.1);
+  EXPECT_EQ(s.source, "recent_range");
+  EXPECT_DOUBLE_EQ(s.low, 0.8);
+  EXPECT_DOUBLE_EQ(s.high, 1.4);
+  const CpuSpread band = PolicySpread(ViewWith("k8s_cpu", 2, {}), recent, 0.25);
+  EXPECT_EQ(band.source, "default_band");
+  EXPECT_DOUBLE_EQ(band.low, 1.5);
+  EXPECT_DOUBLE_EQ(band.high, 2.5);
+  // SHOWAR before it has usage to size on.
+  EXPECT_EQ(PolicySpread(ViewWith("showar", 2, {}), recent, 0.1).source, "default_band");
 }
 
 TEST(LeaseElector, CreatesRenewsAndLosesOnFailedWrites) {
