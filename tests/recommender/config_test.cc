@@ -8,6 +8,8 @@
 #include <fstream>
 #include <limits>
 
+#include "tests/support/temp_dir.h"
+
 namespace recommender {
 namespace {
 
@@ -190,7 +192,8 @@ TEST(RecommenderConfigTest, ValidatesFlagsAndReadsTheFile) {
 
   RecommenderConfig ok;
   ok.exporter_urls = {"http://a/metrics"};
-  ok.config_file = (std::filesystem::path(::testing::TempDir()) / "workloads.yaml").string();
+  const testing_support::ScopedTempDir dir("config_test");
+  ok.config_file = dir.File("workloads.yaml");
   std::ofstream(ok.config_file) << kYaml;
   EXPECT_THAT(ok.Validate(), IsEmpty());
   EXPECT_THAT(ok.LoadWorkloads(), IsEmpty());

@@ -4,7 +4,6 @@
 #include "sim/emitters.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -20,24 +19,12 @@
 #include "sim/cgroupfs.h"
 #include "sim/live.h"
 #include "tests/sim/test_apps.h"
+#include "tests/support/temp_dir.h"
 
 namespace sim {
 namespace {
 
 using testing::ConstantTrace;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "queuelens-sim-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Two replicas of one throttled service after two busy seconds.
 struct Busy {
@@ -134,7 +121,7 @@ TEST(EmittersTest, AReusedSampleEqualsAFreshOneAsReplicasComeAndGo) {
 
 TEST(EmittersTest, ExporterCollectorReadsTheCgroupTree) {
   Busy b;
-  TempDir dir;
+  const testing_support::ScopedTempDir dir("queuelens-sim");
   CgroupTree tree(dir.path(), 4);
   tree.Write(b.sim);
   ASSERT_EQ(tree.write_errors(), 0u);
@@ -266,7 +253,7 @@ TEST(EmittersTest, NodeSchedstatAndPressureIncludeAntagonists) {
                                .threads = 8});
   Simulation sim(app, ConstantTrace(200, 5), {.seed = 2, .scenario = noisy});
   sim.RunUntil(5);
-  TempDir dir;
+  const testing_support::ScopedTempDir dir("queuelens-sim");
   CgroupTree tree(dir.path(), 4);
   tree.Write(sim);
   exporter::kernel::Collector collector(exporter::kernel::FsRoot(dir.path() + "/proc"),

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "tests/recommender/loop_fixture.h"
+#include "tests/support/temp_dir.h"
 
 namespace recommender {
 namespace {
@@ -16,21 +17,13 @@ namespace fs = std::filesystem;
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("checkpoint_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    file_ = (dir_ / "state.json").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { file_ = dir_.File("state.json"); }
 
   std::string Checkpoint(const LoopHarness& h, common::TimePoint now) const {
     return WriteCheckpoint(h.loop->model(), h.loop->tower(), h.loop->memories(), now);
   }
 
-  fs::path dir_;
+  testing_support::ScopedTempDir dir_{"checkpoint_test"};
   std::string file_;
 };
 
@@ -126,9 +119,9 @@ TEST_F(CheckpointTest, FilesAreWrittenAtomicallyAndReadWithinALimit) {
 
   EXPECT_FALSE(ReadSmallFile(file_, 2, &error));
   EXPECT_THAT(error, HasSubstr("larger than 2 bytes"));
-  EXPECT_FALSE(ReadSmallFile((dir_ / "absent").string(), 100, &error));
+  EXPECT_FALSE(ReadSmallFile(dir_.File("absent"), 100, &error));
   EXPECT_TRUE(error.empty());  // missing: a fresh start, not an error
-  EXPECT_FALSE(WriteFileAtomically((dir_ / "no/such/dir/state.json").string(), "x", &error));
+  EXPECT_FALSE(WriteFileAtomically(dir_.File("no/such/dir/state.json"), "x", &error));
   EXPECT_THAT(error, HasSubstr("cannot create"));
 }
 
