@@ -122,7 +122,7 @@ class KedaGrpcServer::Impl final : public es::ExternalScaler::Service {
     ScalerTarget target;
     if (ScalerStatus s = Resolve(*ref, &target); !s.ok()) return ToGrpc(s);
     const Evaluation e = Evaluate(target);
-    if (!e.status.ok()) return ToGrpc(e.status);
+    if (!e.activity.ok()) return ToGrpc(e.activity);
     out->set_result(e.active);
     return grpc::Status::OK;
   }
@@ -153,17 +153,17 @@ class KedaGrpcServer::Impl final : public es::ExternalScaler::Service {
            "metric \"" + request->metricname() + "\" is not this trigger's " + target.metric_name});
     }
     const Evaluation e = Evaluate(target);
-    if (!e.status.ok()) return ToGrpc(e.status);
+    if (!e.value.status.ok()) return ToGrpc(e.value.status);
     es::MetricValue* value = out->add_metricvalues();
     value->set_metricname(request->metricname());
-    value->set_metricvalue(IntegerValue(e.value));
-    value->set_metricvaluefloat(e.value);
+    value->set_metricvalue(IntegerValue(e.value.value));
+    value->set_metricvaluefloat(e.value.value);
     return grpc::Status::OK;
   }
 
   // Sends the activity at once, then on every change of activity or of the trigger's value (so
-  // KEDA acts on it without waiting for its polling interval). A workload that turns stale is
-  // not pushed until it is fresh again; one that disappears ends the stream with NOT_FOUND.
+  // KEDA acts on it without waiting for its polling interval). A workload whose inputs go missing
+  // is not pushed until they are back; one that disappears ends the stream with NOT_FOUND.
   grpc::Status StreamIsActive(grpc::ServerContext* context, const es::ScaledObjectRef* ref,
                               grpc::ServerWriter<es::IsActiveResponse>* writer) override {
     ScalerTarget target;
@@ -181,20 +181,22 @@ class KedaGrpcServer::Impl final : public es::ExternalScaler::Service {
 
  private:
   struct Evaluation {
-    ScalerStatus status;
-    double value = 0;
+    ScalerStatus activity;  // of `active`
     bool active = true;
+    ScalerReading value;  // the trigger's value; `view` is not kept (the snapshot is released)
   };
 
   Evaluation Evaluate(const ScalerTarget& target) {
     const std::shared_ptr<const Snapshot> snapshot = snapshots_.Get();
     const common::TimePoint now = clock_.Now();
-    const ScalerReading r = ReadScalerMetric(*snapshot, target, now, options_.max_age);
-    Evaluation e{.status = r.status, .value = r.value};
-    if (r.status.ok()) {
+    const ScalerReading inputs = ReadActivityInputs(*snapshot, target.key, now, options_.max_age);
+    Evaluation e{.activity = inputs.status,
+                 .value = ReadScalerMetric(*snapshot, target, now, options_.max_age)};
+    if (inputs.status.ok()) {
       std::lock_guard lock(tracker_mu_);
-      e.active = tracker_.IsActive(*r.view, now);
+      e.active = tracker_.IsActive(*inputs.view, now);
     }
+    e.value.view = nullptr;
     return e;
   }
 
@@ -227,11 +229,13 @@ class KedaGrpcServer::Impl final : public es::ExternalScaler::Service {
       }
       if (context.IsCancelled()) return grpc::Status::CANCELLED;
       const Evaluation e = Evaluate(target);
-      if (e.status.code == ScalerCode::kNotFound || (!e.status.ok() && !last)) {
-        return ToGrpc(e.status);
+      if (e.activity.code == ScalerCode::kNotFound || (!e.activity.ok() && !last)) {
+        return ToGrpc(e.activity);
       }
-      if (!e.status.ok()) continue;  // held: no value is made up while stale
-      const PushedState state{.active = e.active, .value = e.value};
+      if (!e.activity.ok()) continue;  // held: no activity is made up while inputs are missing
+      const PushedState state{
+          .active = e.active,
+          .value = e.value.status.ok() ? std::optional(e.value.value) : std::nullopt};
       if (!ShouldPush(last, state)) continue;
       es::IsActiveResponse response;
       response.set_result(state.active);

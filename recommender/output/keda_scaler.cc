@@ -70,6 +70,26 @@ bool MatchesMetricName(std::string_view requested, const ScalerTarget& target) {
          requested.substr(i + 1) == target.metric_name;
 }
 
+ScalerReading ReadActivityInputs(const Snapshot& snapshot, const model::WorkloadKey& key,
+                                 common::TimePoint now, common::Duration max_age) {
+  ScalerReading r;
+  r.view = snapshot.Find(key.k8s_namespace, key.workload);
+  const std::string name = key.k8s_namespace + "/" + key.workload;
+  if (r.view == nullptr) {
+    r.status = {ScalerCode::kNotFound, "unknown workload " + name};
+  } else if (now - snapshot.computed_at > max_age) {
+    r.status = {ScalerCode::kUnavailable,
+                "no recommendation pass for " +
+                    std::to_string(common::ToSeconds(now - snapshot.computed_at)) + " s"};
+  } else if (const model::WorkloadSignals& s = r.view->signals;
+             s.observed_at == common::TimePoint{} || now - s.observed_at > max_age) {
+    r.status = {ScalerCode::kUnavailable, name + " has no recent inputs"};
+  } else if (!s.invalid_input.empty()) {
+    r.status = {ScalerCode::kUnavailable, name + "'s inputs were refused: " + s.invalid_input};
+  }
+  return r;
+}
+
 ScalerReading ReadScalerMetric(const Snapshot& snapshot, const ScalerTarget& target,
                                common::TimePoint now, common::Duration max_age) {
   ScalerReading r;

@@ -66,6 +66,12 @@ struct ScalerReading {
 ScalerReading ReadScalerMetric(const Snapshot& snapshot, const ScalerTarget& target,
                                common::TimePoint now, common::Duration max_age);
 
+// Whether `key`'s activity can be told from `snapshot` (value unused): kNotFound for an unknown
+// workload; kUnavailable when the snapshot is older than `max_age` or the workload's inputs are
+// (or were refused). Not the recommendation's staleness: an idle workload may have no proposal.
+ScalerReading ReadActivityInputs(const Snapshot& snapshot, const model::WorkloadKey& key,
+                                 common::TimePoint now, common::Duration max_age);
+
 // KEDA reads the float fields only when > 0, else the int64 ones; this is the int64 value.
 int64_t IntegerValue(double value);
 
@@ -92,7 +98,8 @@ class ActivityTracker {
 // What one StreamIsActive stream last sent.
 struct PushedState {
   bool active = false;
-  double value = 0;  // the target's value: a change makes KEDA read GetMetrics again
+  // The target's value, nullopt while unavailable: a change makes KEDA read GetMetrics again.
+  std::optional<double> value;
   bool operator==(const PushedState&) const = default;
 };
 

@@ -132,6 +132,30 @@ TEST_F(ReadScalerMetricTest, MissingSignalIsUnavailableNotZero) {
   EXPECT_EQ(r.status.code, ScalerCode::kUnavailable);
 }
 
+TEST_F(ReadScalerMetricTest, ActivityNeedsFreshInputsNotAFreshRecommendation) {
+  const model::WorkloadKey cart{"shop", "cart"};
+  // An idle workload may have no proposal: its recommendation is held, its inputs are fresh.
+  snapshot_.workloads[1].recommendation.stale = true;
+  EXPECT_TRUE(ReadActivityInputs(snapshot_, cart, now_, max_age_).status.ok());
+  EXPECT_EQ(ReadActivityInputs(snapshot_, {"shop", "nope"}, now_, max_age_).status.code,
+            ScalerCode::kNotFound);
+  // hotel/search never had inputs.
+  EXPECT_EQ(ReadActivityInputs(snapshot_, {"hotel", "search"}, now_, max_age_).status.code,
+            ScalerCode::kUnavailable);
+  snapshot_.workloads[1].signals.invalid_input = "counter_negative";
+  EXPECT_EQ(ReadActivityInputs(snapshot_, cart, now_, max_age_).status.code,
+            ScalerCode::kUnavailable);
+  snapshot_.workloads[1].signals.invalid_input.clear();
+  snapshot_.workloads[1].signals.observed_at = now_ - max_age_ - seconds{1};
+  EXPECT_EQ(ReadActivityInputs(snapshot_, cart, now_, max_age_).status.code,
+            ScalerCode::kUnavailable);
+  snapshot_.workloads[1].signals.observed_at = now_;
+  EXPECT_EQ(
+      ReadActivityInputs(snapshot_, cart, snapshot_.computed_at + max_age_ + seconds{1}, max_age_)
+          .status.code,
+      ScalerCode::kUnavailable);
+}
+
 TEST(IntegerValueTest, RoundsToNearest) {
   EXPECT_EQ(IntegerValue(5), 5);
   EXPECT_EQ(IntegerValue(2.5), 3);
@@ -209,6 +233,7 @@ TEST(ShouldPushTest, FirstTimeAndOnEveryChange) {
   EXPECT_FALSE(ShouldPush(a, a));
   EXPECT_TRUE(ShouldPush(a, PushedState{.active = false, .value = 3}));
   EXPECT_TRUE(ShouldPush(a, PushedState{.active = true, .value = 4}));
+  EXPECT_TRUE(ShouldPush(a, PushedState{.active = true, .value = std::nullopt}));
 }
 
 }  // namespace
