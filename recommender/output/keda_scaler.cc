@@ -92,32 +92,21 @@ ScalerReading ReadActivityInputs(const Snapshot& snapshot, const model::Workload
 
 ScalerReading ReadScalerMetric(const Snapshot& snapshot, const ScalerTarget& target,
                                common::TimePoint now, common::Duration max_age) {
-  ScalerReading r;
-  r.view = snapshot.Find(target.key.k8s_namespace, target.key.workload);
+  // Every metric needs a recent pass and fresh inputs (without them replicas are held anyway).
+  ScalerReading r = ReadActivityInputs(snapshot, target.key, now, max_age);
+  if (!r.status.ok()) return r;
   const std::string name = target.key.k8s_namespace + "/" + target.key.workload;
-  if (r.view == nullptr) {
-    r.status = {ScalerCode::kNotFound, "unknown workload " + name};
-    return r;
-  }
   const combine::Recommendation& rec = r.view->recommendation;
-  if (now - snapshot.computed_at > max_age) {
-    r.status = {ScalerCode::kUnavailable,
-                "no recommendation pass for " +
-                    std::to_string(common::ToSeconds(now - snapshot.computed_at)) + " s"};
-    return r;
-  }
-  if (!rec.replicas) {
-    r.status = {ScalerCode::kUnavailable, name + " has no recommendation yet"};
-    return r;
-  }
-  if (rec.stale) {
-    r.status = {ScalerCode::kUnavailable, name + " is held stale: " + rec.reason};
-    return r;
-  }
   switch (target.metric) {
     case ScalerMetric::kReplicas:
-      r.value = *rec.replicas;
-      break;
+      if (!rec.replicas) {
+        r.status = {ScalerCode::kUnavailable, name + " has no recommendation yet"};
+      } else if (rec.replicas_stale) {
+        r.status = {ScalerCode::kUnavailable, name + " is held stale: " + rec.reason};
+      } else {
+        r.value = *rec.replicas;
+      }
+      return r;
     case ScalerMetric::kQueueLength:
       r.value = r.view->signals.queue_length;
       break;

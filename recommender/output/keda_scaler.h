@@ -59,18 +59,17 @@ struct ScalerReading {
   const WorkloadView* view = nullptr;  // into the snapshot read; set unless kNotFound
 };
 
-// The target's current value in `snapshot`. kNotFound for an unknown workload; kUnavailable while
-// the workload has no replicas yet, when its recommendation is held stale, when the snapshot was
-// computed more than `max_age` before `now` (the loop stopped publishing), and when the signal a
-// queue_length or inflight trigger reads is missing.
-ScalerReading ReadScalerMetric(const Snapshot& snapshot, const ScalerTarget& target,
-                               common::TimePoint now, common::Duration max_age);
-
 // Whether `key`'s activity can be told from `snapshot` (value unused): kNotFound for an unknown
 // workload; kUnavailable when the snapshot is older than `max_age` or the workload's inputs are
 // (or were refused). Not the recommendation's staleness: an idle workload may have no proposal.
 ScalerReading ReadActivityInputs(const Snapshot& snapshot, const model::WorkloadKey& key,
                                  common::TimePoint now, common::Duration max_age);
+
+// The target's current value in `snapshot`: every ReadActivityInputs error, and kUnavailable
+// while the workload has no replicas yet, while its replica count is held stale, and when the
+// signal a queue_length or inflight trigger reads is missing.
+ScalerReading ReadScalerMetric(const Snapshot& snapshot, const ScalerTarget& target,
+                               common::TimePoint now, common::Duration max_age);
 
 // KEDA reads the float fields only when > 0, else the int64 ones; this is the int64 value.
 int64_t IntegerValue(double value);

@@ -107,14 +107,19 @@ TEST_F(ReadScalerMetricTest, UnknownWorkloadIsNotFound) {
 }
 
 TEST_F(ReadScalerMetricTest, NoValueStaleOrOldIsUnavailable) {
+  snapshot_.workloads[1].signals.observed_at = snapshot_.computed_at;
   // hotel/search has never had replicas.
   EXPECT_EQ(
       ReadScalerMetric(snapshot_, Resolved("search", "hotel", {}), now_, max_age_).status.code,
       ScalerCode::kUnavailable);
+  // A held CPU value alone does not hold the replica count.
   snapshot_.workloads[1].recommendation.stale = true;
+  EXPECT_TRUE(
+      ReadScalerMetric(snapshot_, Resolved("cart", "shop", {}), now_, max_age_).status.ok());
+  snapshot_.workloads[1].recommendation.replicas_stale = true;
   EXPECT_EQ(ReadScalerMetric(snapshot_, Resolved("cart", "shop", {}), now_, max_age_).status.code,
             ScalerCode::kUnavailable);
-  snapshot_.workloads[1].recommendation.stale = false;
+  snapshot_.workloads[1].recommendation.replicas_stale = false;
   EXPECT_TRUE(ReadScalerMetric(snapshot_, Resolved("cart", "shop", {}),
                                snapshot_.computed_at + max_age_, max_age_)
                   .status.ok());
