@@ -174,7 +174,7 @@ class KedaGrpcServer::Impl final : public es::ExternalScaler::Service {
               "at most " + std::to_string(options_.max_streams) +
                   " StreamIsActive calls are open (--grpc.max-streams)"};
     }
-    const grpc::Status status = Stream(*context, target, *writer);
+    grpc::Status status = Stream(*context, target, *writer);
     open_streams_.fetch_sub(1);
     return status;
   }
