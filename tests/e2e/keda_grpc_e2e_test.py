@@ -117,9 +117,13 @@ class Recommender:
         self.ports = {}
         wanted = {"web": r"serving /metrics.*\(port (\d+)\)",
                   "grpc": r"serving the KEDA external scaler.*\(port (\d+)\)"}
+        env = dict(os.environ)
+        if "TSAN_OPTIONS" in env:  # the tsan preset: Debian's gRPC is not instrumented
+            env["TSAN_OPTIONS"] += ":suppressions=" + os.path.join(
+                ROOT, "tests/e2e/keda_grpc_tsan.supp")
         self.proc = subprocess.Popen(
             [RECOMMENDER, "--web.listen-address=127.0.0.1:0", "--grpc.listen-address=127.0.0.1:0",
-             *flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             *flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
         ready = threading.Event()
 
         def read():
