@@ -40,5 +40,5 @@ ENTRYPOINT ["/usr/local/bin/queuelens-exporter"]
 
 FROM runtime AS recommender
 COPY --from=build /out/bin/queuelens-recommender /usr/local/bin/queuelens-recommender
-EXPOSE 8471 6443
+EXPOSE 8471 6443 9098
 ENTRYPOINT ["/usr/local/bin/queuelens-recommender"]

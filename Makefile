@@ -72,7 +72,7 @@ test: deps build build-asan build-tsan fuzz-build $(E2E_DIR)/node_modules/.packa
 	ctest --preset asan -j2
 	ctest --preset tsan -j2
 
-bench: build
+bench: build $(E2E_DIR)/node_modules/.package-lock.json
 	scripts/bench.sh
 
 demo: build

@@ -153,6 +153,8 @@ bool ReadSetting(Reader& r, const std::string& key, const YAML::Node& v, const s
     r.Int(v, path, &c.min_replicas);
   } else if (key == "max_replicas") {
     r.Int(v, path, &c.max_replicas);
+  } else if (key == "allow_zero") {
+    r.Bool(v, path, &c.allow_zero);
   } else if (key == "min_cpu") {
     r.Cores(v, path, &c.min_cpu_cores);
   } else if (key == "max_cpu") {
@@ -393,6 +395,23 @@ void RecommenderConfig::Register(common::FlagSet& f) {
   f.String("requestheader.allowed-names", &requestheader_allowed_names,
            "Comma-separated common names accepted on those client certificates (e.g. "
            "front-proxy-client); empty accepts any name the CA signed");
+  f.String("grpc.listen-address", &grpc_listen_address,
+           "Address for KEDA's external scaler gRPC service (trigger types external and "
+           "external-push), e.g. :9098; empty disables it");
+  f.Int("grpc.max-streams", &grpc_max_streams,
+        "Most StreamIsActive calls open at once; more get RESOURCE_EXHAUSTED");
+  f.Duration("grpc.idle-time", &grpc_idle_time,
+             "IsActive turns false once a workload whose config sets allow_zero has had no "
+             "requests for this long (KEDA then scales it to zero)");
+  f.String("grpc.tls-cert-file", &grpc_tls_cert_file,
+           "PEM certificate chain of the gRPC service; empty serves plaintext (the trigger's "
+           "enableTLS and caCert go with it)");
+  f.String("grpc.tls-key-file", &grpc_tls_key_file, "PEM private key of --grpc.tls-cert-file");
+  f.String("grpc.tls-client-ca-file", &grpc_tls_client_ca_file,
+           "PEM CA that signs KEDA's client certificate (tlsClientCert); a certificate shown "
+           "must verify against it");
+  f.Bool("grpc.tls-require-client-cert", &grpc_tls_require_client_cert,
+         "Refuse gRPC connections without a client certificate --grpc.tls-client-ca-file signed");
   f.String(
       "prometheus.url", &prometheus_url,
       "Prometheus to read exporter metrics from via its HTTP API, e.g. http://prometheus:9090");
@@ -537,6 +556,24 @@ std::vector<std::string> RecommenderConfig::Validate() const {
         requestheader_allowed_names.empty())) {
     problems.push_back("--tls.* and --requestheader.* only apply with --apiserver.listen-address");
   }
+  if (grpc_listen_address.empty() &&
+      !(grpc_tls_cert_file.empty() && grpc_tls_key_file.empty() &&
+        grpc_tls_client_ca_file.empty() && !grpc_tls_require_client_cert)) {
+    problems.push_back("--grpc.tls-* only apply with --grpc.listen-address");
+  }
+  if (grpc_tls_cert_file.empty() != grpc_tls_key_file.empty()) {
+    problems.push_back("--grpc.tls-cert-file and --grpc.tls-key-file go together");
+  }
+  if (!grpc_tls_client_ca_file.empty() && grpc_tls_cert_file.empty()) {
+    problems.push_back("--grpc.tls-client-ca-file needs --grpc.tls-cert-file");
+  }
+  if (grpc_tls_require_client_cert && grpc_tls_client_ca_file.empty()) {
+    problems.push_back("--grpc.tls-require-client-cert needs --grpc.tls-client-ca-file");
+  }
+  if (grpc_max_streams <= 0 || grpc_max_streams > 10'000) {
+    problems.push_back("--grpc.max-streams must be in [1, 10000]");
+  }
+  positive(grpc_idle_time, "grpc.idle-time");
   if (prometheus_url.empty() && exporter_urls.empty() && !check_config) {
     problems.push_back("no input: set --prometheus.url or --exporter.url");
   }
@@ -638,6 +675,20 @@ combine::SafetyOptions RecommenderConfig::ToSafetyOptions() const {
   o.stale_after = staleness;
   o.replicas = {.stabilization_window = stabilization_window,
                 .max_step = static_cast<double>(max_replica_step)};
+  return o;
+}
+
+output::KedaGrpcOptions RecommenderConfig::ToKedaGrpcOptions() const {
+  output::KedaGrpcOptions o;
+  o.listen_address = grpc_listen_address;
+  o.max_streams = static_cast<int>(grpc_max_streams);
+  o.idle_time = grpc_idle_time;
+  // Values outlive a few missed passes (as the recommendation's own staleness), not more.
+  o.max_age = staleness + 2 * EffectiveInterval();
+  o.cert_file = grpc_tls_cert_file;
+  o.key_file = grpc_tls_key_file;
+  o.client_ca_file = grpc_tls_client_ca_file;
+  o.require_client_cert = grpc_tls_require_client_cert;
   return o;
 }
 

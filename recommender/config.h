@@ -11,6 +11,7 @@
 #include "recommender/combine/post_processors.h"
 #include "recommender/input/scrape_source.h"
 #include "recommender/model/model.h"
+#include "recommender/output/keda_grpc.h"
 #include "recommender/workload_config.h"
 
 namespace recommender {
@@ -29,6 +30,7 @@ namespace recommender {
 //       slo_p99: 200ms
 //       min_replicas: 1
 //       max_replicas: 20
+//       allow_zero: true      # KEDA external scaler: idle for --grpc.idle-time → inactive
 //       min_cpu: 100m         # cores as a number, or Kubernetes millicores "250m"
 //       max_cpu: 2
 //       replica_policy: queue_balancing
@@ -64,6 +66,15 @@ struct RecommenderConfig {
   std::string tls_key_file;
   std::string requestheader_client_ca_file;
   std::string requestheader_allowed_names;  // comma-separated; empty: any common name
+
+  // KEDA's external scaler (gRPC); off while grpc_listen_address is empty.
+  std::string grpc_listen_address;
+  int64_t grpc_max_streams = 100;
+  common::Duration grpc_idle_time = std::chrono::minutes{5};
+  std::string grpc_tls_cert_file;
+  std::string grpc_tls_key_file;
+  std::string grpc_tls_client_ca_file;
+  bool grpc_tls_require_client_cert = false;
 
   std::string prometheus_url;
   common::Duration prometheus_timeout = std::chrono::seconds{10};
@@ -110,6 +121,7 @@ struct RecommenderConfig {
   input::ScrapeOptions ToScrapeOptions() const;
   combine::SafetyOptions ToSafetyOptions() const;
   std::vector<std::string> AllowedNames() const;  // requestheader_allowed_names, split
+  output::KedaGrpcOptions ToKedaGrpcOptions() const;
 };
 
 }  // namespace recommender

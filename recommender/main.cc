@@ -19,6 +19,7 @@
 #include "recommender/input/scrape_source.h"
 #include "recommender/loop.h"
 #include "recommender/output/http_routes.h"
+#include "recommender/output/keda_grpc.h"
 #include "recommender/output/metric_names.h"
 #include "recommender/output/recommender_metrics.h"
 
@@ -113,6 +114,14 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
     spdlog::info("serving external.metrics.k8s.io/v1beta1 over TLS on {} (port {})",
                  config.apiserver_listen_address, common::JoinPorts(apiserver->Ports()));
   }
+  std::unique_ptr<recommender::output::KedaGrpcServer> keda_grpc;
+  if (!config.grpc_listen_address.empty()) {
+    keda_grpc = std::make_unique<recommender::output::KedaGrpcServer>(config.ToKedaGrpcOptions(),
+                                                                      snapshots, clock);
+    spdlog::info("serving the KEDA external scaler (gRPC{}) on {} (port {})",
+                 config.grpc_tls_cert_file.empty() ? "" : ", TLS", config.grpc_listen_address,
+                 keda_grpc->port());
+  }
   const common::Duration interval = config.EffectiveInterval();
   spdlog::info("reading {} every {} (rate window {}) for {} configured workload(s){}",
                config.prometheus_url.empty() ? "exporters directly" : config.prometheus_url,
@@ -122,6 +131,7 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
   std::thread passes([&] { loop.Run(clock, interval); });
   if (actuators) actuators->Start(snapshots);
   stop.Wait();
+  if (keda_grpc) keda_grpc->Stop();  // ends the open streams first: KEDA reconnects elsewhere
   if (actuators) actuators->Stop();
   loop.Stop();
   passes.join();

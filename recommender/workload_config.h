@@ -26,6 +26,9 @@ struct WorkloadConfig {
   double slo_p99_seconds = 0.5;
   int min_replicas = 1;
   int max_replicas = 10;
+  // KEDA's external scaler may report the workload inactive after --grpc.idle-time without
+  // requests, so KEDA scales it to zero (minReplicaCount: 0); min_replicas applies while active.
+  bool allow_zero = false;
   double min_cpu_cores = 0.01;
   double max_cpu_cores = 4;
   std::string replica_policy = "queue_sizing";  // the policy whose proposal is applied

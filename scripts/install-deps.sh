@@ -9,6 +9,7 @@ build_pkgs=(
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev rapidjson-dev libsimdjson-dev
   libspdlog-dev zlib1g-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev clang-format clang-tidy
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # the KEDA external scaler
 )
 test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client)
 

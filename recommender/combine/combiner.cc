@@ -93,6 +93,7 @@ Recommendation Combine(const WorkloadConfig& config, const policies::WorkloadPro
   if (r) rec.replicas = static_cast<int>(*r);
   rec.cpu_cores = c;
   rec.stale = replicas_held || cpu_held;
+  rec.replicas_stale = replicas_held;
 
   rec.reason = Describe(rp, config.replica_policy) + "; " + Describe(cp, config.cpu_policy);
   if (!signals.invalid_input.empty()) {

@@ -24,7 +24,8 @@ struct Recommendation {
   std::string cpu_policy;           // WorkloadConfig::cpu_policy
   std::string reason;               // the winning proposals' reasons, then each step applied
   common::TimePoint computed_at{};
-  bool stale = false;
+  bool stale = false;              // either value held
+  bool replicas_stale = false;     // the replica count held (KEDA's external scaler refuses it)
   std::vector<std::string> steps;  // post-processors that changed a value, e.g. "clamp: 12 -> 10"
 };
 

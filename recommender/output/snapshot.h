@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -64,8 +65,20 @@ class SnapshotHolder {
  public:
   SnapshotHolder() : current_(std::make_shared<const Snapshot>()) {}
   void Publish(std::shared_ptr<const Snapshot> snapshot) {
+    std::function<void()> on_publish;
+    {
+      std::lock_guard lock(mu_);
+      current_.swap(snapshot);  // the previous one is freed with `snapshot`, after the unlock
+      on_publish = on_publish_;
+    }
+    if (on_publish) on_publish();
+  }
+  // Called after every Publish, on the publishing thread, outside the lock; it must return at
+  // once (the KEDA gRPC streams use it to wake up). Set before the loop starts, cleared after it
+  // stopped.
+  void SetOnPublish(std::function<void()> on_publish) {
     std::lock_guard lock(mu_);
-    current_.swap(snapshot);  // the previous one is freed with `snapshot`, after the unlock
+    on_publish_ = std::move(on_publish);
   }
   std::shared_ptr<const Snapshot> Get() const {
     std::lock_guard lock(mu_);
@@ -75,6 +88,7 @@ class SnapshotHolder {
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> current_;
+  std::function<void()> on_publish_;
 };
 
 }  // namespace recommender::output

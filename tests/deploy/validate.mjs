@@ -115,6 +115,7 @@ test("kubectl kustomize renders the base and every overlay", (t) => {
     "hpa-external-metrics",
     "inplace-resize",
     "keda",
+    "keda-external",
     "prometheus-adapter",
     "sharded-spans",
     "vpa-recommender",
@@ -529,6 +530,44 @@ test("keda: a metrics-api and a prometheus ScaledObject on recommended replicas"
       );
       assert.equal(t.metadata.threshold, "1");
     }
+  }
+});
+
+test("keda-external: external-push ScaledObjects on the recommender's gRPC port", () => {
+  const objs = rendered.get("overlays/keda-external");
+  assert.equal(byKind(objs, "APIService").length, 0, "KEDA serves the external-metrics API itself");
+  const workloads = recommenderWorkloads(objs);
+  const recommender = podSpec(find(objs, "Deployment", "queuelens", "queuelens-recommender"))
+    .containers[0];
+  const flag = recommender.args.find((a) => a.startsWith("--grpc.listen-address="));
+  assert.ok(flag, "the recommender serves gRPC");
+  const listenPort = Number(flag.split(":").pop());
+  const containerPort = recommender.ports.find((p) => p.containerPort === listenPort);
+  assert.ok(containerPort, `no container port ${listenPort}`);
+  const scaledObjects = byKind(objs, "ScaledObject");
+  assert.ok(scaledObjects.length > 0);
+  for (const so of scaledObjects) {
+    const ns = so.metadata.namespace;
+    const [t] = so.spec.triggers;
+    assert.equal(so.spec.triggers.length, 1, key(so));
+    assert.equal(t.type, "external-push", key(so));
+    assert.equal(t.metricType, "AverageValue", key(so));
+    assert.ok(so.spec.minReplicaCount >= 1, `${key(so)}: the example workloads keep a replica`);
+    // The workload the scaler resolves: metadata, else the ScaledObject's name and namespace.
+    const workload = `${t.metadata.namespace ?? ns}/${t.metadata.workload ?? so.metadata.name}`;
+    assert.ok(workloads.has(workload), `${key(so)}: the recommender does not size ${workload}`);
+    assert.equal(t.metadata.workload ?? so.metadata.name, so.spec.scaleTargetRef.name, key(so));
+    assert.ok(["replicas", undefined].includes(t.metadata.metric), key(so));
+    const [host, port] = t.metadata.scalerAddress.split(":");
+    const [svcName, svcNs] = host.split(".");
+    const svc = find(objs, "Service", svcNs, svcName);
+    assert.ok(svc, `${key(so)}: ${host} is no Service here`);
+    const svcPort = svc.spec.ports.find((p) => p.port === Number(port));
+    assert.ok(svcPort, `${key(so)}: port ${port}`);
+    assert.ok(
+      [containerPort.name, containerPort.containerPort].includes(svcPort.targetPort),
+      `${key(so)}: Service port ${port} does not reach the gRPC listener`,
+    );
   }
 });
 

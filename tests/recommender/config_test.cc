@@ -36,6 +36,7 @@ workloads:
     cpu_policy: k8s_cpu_fast
     budget_group: shop
     tower_high_cpu_group: true
+    allow_zero: true
   - namespace: shop
     workload: gateway
 )";
@@ -58,7 +59,9 @@ TEST(WorkloadFileTest, ReadsYamlWithDefaults) {
   EXPECT_EQ(cart.cpu_policy, "k8s_cpu_fast");
   EXPECT_EQ(cart.budget_group, "shop");
   EXPECT_TRUE(cart.tower_high_cpu_group);
+  EXPECT_TRUE(cart.allow_zero);
   const WorkloadConfig& gw = f.workloads[1];
+  EXPECT_FALSE(gw.allow_zero);
   EXPECT_THAT(gw.services, ElementsAre("gateway"));  // default: the workload name
   EXPECT_EQ(gw.container, "gateway");
   EXPECT_DOUBLE_EQ(gw.slo_p99_seconds, 0.3);
@@ -289,6 +292,29 @@ TEST(RecommenderConfigTest, ExternalMetricsApiFlags) {
   EXPECT_THAT(c.AllowedNames(), ElementsAre("front-proxy-client", "aggregator"));
   c.apiserver_listen_address.clear();
   EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("only apply with --apiserver.listen-address")));
+}
+
+TEST(RecommenderConfigTest, KedaGrpcFlags) {
+  RecommenderConfig c;
+  c.exporter_urls = {"http://a/metrics"};
+  c.discover = true;
+  c.grpc_tls_cert_file = "/tls/tls.crt";
+  EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("only apply with --grpc.listen-address"),
+                                        HasSubstr("go together")));
+  c.grpc_listen_address = ":9098";
+  c.grpc_tls_key_file = "/tls/tls.key";
+  EXPECT_THAT(c.Validate(), IsEmpty());
+  c.grpc_tls_require_client_cert = true;
+  EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("needs --grpc.tls-client-ca-file")));
+  c.grpc_tls_client_ca_file = "/tls/ca.crt";
+  c.grpc_max_streams = 0;
+  EXPECT_THAT(c.Validate(), ElementsAre(HasSubstr("--grpc.max-streams")));
+  c.grpc_max_streams = 5;
+  EXPECT_THAT(c.Validate(), IsEmpty());
+  const output::KedaGrpcOptions o = c.ToKedaGrpcOptions();
+  EXPECT_EQ(o.max_streams, 5);
+  EXPECT_TRUE(o.require_client_cert);
+  EXPECT_EQ(o.max_age, c.staleness + 2 * c.EffectiveInterval());
 }
 
 }  // namespace
