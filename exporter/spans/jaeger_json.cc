@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -263,7 +264,13 @@ class JaegerReader {
   }
 
   static void ReadSpanTags(array tags, Span& s) {
+    std::string_view sampler_type;
+    double sampler_param = 0;
     ForEachTag(tags, [&](std::string_view key, element value) {
+      if (key.starts_with("sampler.")) {
+        ReadSamplerTag(key, value, sampler_type, sampler_param);
+        return;
+      }
       if (key == "span.kind") {
         std::string_view kind;
         if (value.get_string().get(kind) == SUCCESS) s.kind = KindFromTag(kind);
@@ -277,6 +284,25 @@ class JaegerReader {
         }
       }
     });
+    s.SetSampling(ParseJaegerSampler(sampler_type, sampler_param));
+  }
+
+  // Jaeger clients tag the root span with sampler.type and sampler.param (a number, or a string
+  // from clients that stringify tags).
+  static void ReadSamplerTag(std::string_view key, element value, std::string_view& type,
+                             double& param) {
+    std::string_view text;
+    if (key == "sampler.type") {
+      if (value.get_string().get(text) == SUCCESS) type = text;
+    } else if (key == "sampler.param") {
+      double number = 0;
+      if (value.get_double().get(number) == SUCCESS) {
+        param = number;
+      } else if (value.get_string().get(text) == SUCCESS) {
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+        param = ec == std::errc{} && end == text.data() + text.size() ? number : 0;
+      }
+    }
   }
 
   // Spans of a trace, and their references, repeat one trace id; reading it once per trace

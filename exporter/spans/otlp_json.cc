@@ -186,6 +186,10 @@ class OtlpJsonReader {
       } else if (key == "parentSpanId") {
         if (value.type() == element_type::NULL_VALUE) continue;
         if (value.get_string().get(parent_id) != SUCCESS) return "parentSpanId is not a string";
+      } else if (key == "traceState") {
+        std::string_view trace_state;
+        if (value.get_string().get(trace_state) != SUCCESS) return "traceState is not a string";
+        s.SetSampling(ParseTraceState(trace_state));
       } else if (key == "name") {
         if (value.get_string().get(s.operation) != SUCCESS) return "name is not a string";
       } else if (key == "kind") {

@@ -327,6 +327,10 @@ class OtlpProtoReader {
           if (!c.Expect(f, kLen, "span_id")) return false;
           span_id = f.bytes;
           break;
+        case 3:
+          if (!c.Expect(f, kLen, "trace_state")) return false;
+          s.SetSampling(ParseTraceState(f.bytes));
+          break;
         case 4:
           if (!c.Expect(f, kLen, "parent_span_id")) return false;
           parent_id = f.bytes;

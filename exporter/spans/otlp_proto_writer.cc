@@ -67,10 +67,11 @@ size_t AttributesSize(uint32_t field, const std::vector<OtlpAttribute>& attribut
 // Status: 3 code.
 size_t StatusSize(const OtlpSpan& s) { return 1 + VarintSize(static_cast<uint64_t>(s.status)); }
 
-// Span: 1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 6 kind, 7 start, 8 end, 9 attributes,
-// 15 status.
+// Span: 1 trace_id, 2 span_id, 3 trace_state, 4 parent_span_id, 5 name, 6 kind, 7 start, 8 end, 9
+// attributes, 15 status.
 size_t SpanSize(const OtlpSpan& s) {
   size_t n = LenFieldSize(1, 16) + LenFieldSize(2, 8);
+  if (!s.trace_state.empty()) n += LenFieldSize(3, s.trace_state.size());
   if (s.parent_span_id != 0) n += LenFieldSize(4, 8);
   if (!s.name.empty()) n += LenFieldSize(5, s.name.size());
   if (s.kind != SpanKind::kUnspecified) n += 1 + VarintSize(static_cast<uint64_t>(s.kind));
@@ -87,6 +88,7 @@ void WriteSpan(std::string& out, const OtlpSpan& s) {
   PutBytes(out, 1, {trace.data(), trace.size()});
   const auto id = SpanIdToBytes(s.span_id);
   PutBytes(out, 2, {id.data(), id.size()});
+  if (!s.trace_state.empty()) PutBytes(out, 3, s.trace_state);
   if (s.parent_span_id != 0) {
     const auto parent = SpanIdToBytes(s.parent_span_id);
     PutBytes(out, 4, {parent.data(), parent.size()});
@@ -166,6 +168,10 @@ void AppendJsonSpan(std::string& out, const OtlpSpan& s) {
   out.append("\",\"spanId\":\"");
   out.append(FormatSpanId(s.span_id));
   out.push_back('"');
+  if (!s.trace_state.empty()) {
+    out.append(",\"traceState\":");
+    AppendJsonString(out, s.trace_state);
+  }
   if (s.parent_span_id != 0) {
     out.append(",\"parentSpanId\":\"");
     out.append(FormatSpanId(s.parent_span_id));

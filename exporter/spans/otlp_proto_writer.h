@@ -26,6 +26,7 @@ struct OtlpSpan {
   TraceId trace_id;
   uint64_t span_id = 0;
   uint64_t parent_span_id = 0;  // 0: root, field omitted
+  std::string trace_state;      // W3C tracestate, e.g. "ot=th:e666666666666"; empty: omitted
   std::string name;
   SpanKind kind = SpanKind::kUnspecified;
   int64_t start_unix_nano = 0;

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/spans/sampling.h"
+
 namespace exporter::spans {
 
 // OTLP's numbering (opentelemetry-proto trace.proto SpanKind).
@@ -39,8 +41,17 @@ struct Span {
   std::string_view operation;  // span name / operationName
   std::string_view instance;   // k8s.pod.name, else host.name / hostname, else service.instance.id
   std::string_view k8s_namespace;  // k8s.namespace.name; empty when absent
+  // What the span says about its sampling (OTLP trace_state, Jaeger root sampler tags); the
+  // trace's root decides for spans that say nothing.
+  double adjusted_count = 0;  // > 0 only when sampling_method is known
   SpanKind kind = SpanKind::kUnspecified;
   bool error = false;  // OTLP status.code == 2, or Jaeger tag error=true
+  SamplingMethod sampling_method = SamplingMethod::kNone;
+
+  void SetSampling(Sampling s) {
+    adjusted_count = s.adjusted_count;
+    sampling_method = s.method;
+  }
 };
 
 // A reusable batch of spans with an append-only string arena. Clear() keeps every buffer, so a
