@@ -120,16 +120,16 @@ LatencySketch& LatencySketch::operator=(LatencySketch other) noexcept {
   return *this;
 }
 
-void LatencySketch::AddOutOfRange(double value) {
+void LatencySketch::AddOutOfRange(double value, uint32_t weight) {
   if (std::isnan(value)) return;
   if (value > kMaxIndexable) {
-    Add(kMaxIndexable);
+    AddToBucket(kMaxIndexable, Bucket(kMaxIndexable), weight);
     return;
   }
   value = std::max(value, -kMaxIndexable);
-  ++zero_count_;
-  ++count_;
-  sum_ += value;
+  zero_count_ += weight;
+  count_ += weight;
+  sum_ += value * weight;
   min_ = std::min(min_, value);
   max_ = std::max(max_, value);
 }

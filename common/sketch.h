@@ -71,6 +71,8 @@ class LatencySketch {
  public:
   static constexpr double kMinIndexable = 1e-9;  // 1 ns; at or below it (and <= 0): zero bucket
   static constexpr double kMaxIndexable = 1e9;   // ~32 years; larger values (and +Inf) clamp to it
+  // Largest weight of one value: 2^24 keeps 256 such values per bucket within 32 bits.
+  static constexpr uint32_t kMaxWeight = uint32_t{1} << 24;
 
   explicit LatencySketch(const SketchMapping* mapping = &SketchMapping::Default());
   LatencySketch(const LatencySketch& other);
@@ -84,19 +86,20 @@ class LatencySketch {
   // Add() in two steps, for a value that goes into several sketches sharing one mapping: Bucket()
   // maps it once, AddToBucket() counts it in each sketch.
   int Bucket(double value) const { return Indexable(value) ? mapping_->Index(value) : 0; }
-  // `index` = Bucket(value) of a sketch with the same mapping.
-  void AddToBucket(double value, int index) {
+  // `index` = Bucket(value) of a sketch with the same mapping. `weight` counts the value that many
+  // times (a sampled request's adjusted count, rounded; at most kMaxWeight).
+  void AddToBucket(double value, int index, uint32_t weight = 1) {
     if (!Indexable(value)) [[unlikely]] {
-      AddOutOfRange(value);
+      AddOutOfRange(value, weight);
       return;
     }
     const auto offset = static_cast<uint32_t>(index - base_);
     if (offset >= static_cast<uint32_t>(capacity_)) [[unlikely]] {
       Cover(index, index);
     }
-    Increment(static_cast<uint32_t>(index - base_));
-    ++count_;
-    sum_ += value;
+    Increment(static_cast<uint32_t>(index - base_), weight);
+    count_ += weight;
+    sum_ += value * weight;
     min_ = value < min_ ? value : min_;
     max_ = value > max_ ? value : max_;
   }
@@ -120,15 +123,15 @@ class LatencySketch {
 
  private:
   static bool Indexable(double value) { return value > kMinIndexable && value <= kMaxIndexable; }
-  void AddOutOfRange(double value);
+  void AddOutOfRange(double value, uint32_t weight);
 
-  void Increment(uint32_t offset) {
-    if (narrow_ && narrow_[offset] != std::numeric_limits<uint16_t>::max()) [[likely]] {
-      ++narrow_[offset];
+  void Increment(uint32_t offset, uint32_t weight) {
+    if (narrow_ && narrow_[offset] + weight <= std::numeric_limits<uint16_t>::max()) [[likely]] {
+      narrow_[offset] = static_cast<uint16_t>(narrow_[offset] + weight);
       return;
     }
     if (narrow_) Widen();
-    ++wide_[offset];
+    wide_[offset] += weight;
   }
 
   uint32_t CountAt(int offset) const { return narrow_ ? narrow_[offset] : wide_[offset]; }
