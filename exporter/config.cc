@@ -1,10 +1,14 @@
 #include "exporter/config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "common/log.h"
@@ -33,7 +37,72 @@ std::vector<std::string> SplitCommas(const std::vector<std::string>& values) {
   return out;
 }
 
+bool ValidProbability(double p) { return p > 0 && p <= 1; }
+
+// Per-service probabilities from --sampling.file, then --sampling.service-probability (which
+// wins). Each problem is appended to `problems`.
+std::unordered_map<std::string, double> ServiceProbabilities(const ExporterConfig& c,
+                                                             std::vector<std::string>& problems) {
+  std::unordered_map<std::string, double> out;
+  if (!c.sampling_file.empty()) {
+    std::ifstream in(c.sampling_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      problems.push_back("--sampling.file: cannot read " + c.sampling_file);
+    } else {
+      for (std::string& p : ParseSamplingFile(text.str(), out)) {
+        problems.push_back("--sampling.file " + c.sampling_file + ": " + p);
+      }
+    }
+  }
+  for (const std::string& entry : c.sampling_service_probability) {
+    const size_t eq = entry.rfind('=');
+    const auto p = eq == std::string::npos ? std::nullopt : ParseDouble(entry.substr(eq + 1));
+    if (eq == 0 || !p || !ValidProbability(*p)) {
+      problems.push_back("--sampling.service-probability: \"" + entry +
+                         "\" is not service=p with p in (0, 1]");
+      continue;
+    }
+    out[entry.substr(0, eq)] = *p;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> ParseSamplingFile(std::string_view yaml,
+                                           std::unordered_map<std::string, double>& out) {
+  std::vector<std::string> problems;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return {std::string("not YAML: ") + e.what()};
+  }
+  if (root.IsNull()) return problems;
+  if (!root.IsMap()) return {"expected a mapping with the key services"};
+  for (const auto& top : root) {
+    if (top.first.as<std::string>() != "services") {
+      problems.push_back("unknown key " + top.first.as<std::string>());
+      continue;
+    }
+    if (!top.second.IsMap()) {
+      problems.push_back("services: expected a mapping of service name to probability");
+      continue;
+    }
+    for (const auto& svc : top.second) {
+      const std::string name = svc.first.as<std::string>();
+      const auto p = svc.second.IsScalar() ? ParseDouble(svc.second.Scalar()) : std::nullopt;
+      if (!p || !ValidProbability(*p)) {
+        problems.push_back("services." + name + ": probability must be in (0, 1]");
+        continue;
+      }
+      out[name] = *p;
+    }
+  }
+  return problems;
+}
 
 void ExporterConfig::Register(common::FlagSet& f) {
   f.String("web.listen-address", &web_listen_address,
@@ -160,6 +229,17 @@ void ExporterConfig::Register(common::FlagSet& f) {
            "throttle targets (empty: --captain.default-target for all)");
   f.Duration("recommender.interval", &recommender_interval, "Time between fetches of the targets");
   f.Duration("recommender.timeout", &recommender_timeout, "Timeout of one fetch of the targets");
+  f.Double("sampling.default-probability", &sampling_default_probability,
+           "Head-sampling probability of requests whose spans declare none (no tracestate "
+           "ot=th/ot=p in the span or its trace's root, no Jaeger sampler tags): each counts 1/p");
+  f.StringList("sampling.service-probability", &sampling_service_probability,
+               "service=p: the default probability for one service; repeatable, wins over "
+               "--sampling.file");
+  f.String("sampling.file", &sampling_file,
+           "YAML file of per-service default probabilities: services: {name: p}");
+  f.String("sampling.unknown", &sampling_unknown,
+           "Requests whose sampling is declared without a usable probability (Jaeger "
+           "ratelimiting, malformed ot=th): count-as-one or use-default");
   common::RegisterLogFlags(f, &log_level, &log_format);
 }
 
@@ -273,6 +353,13 @@ std::vector<std::string> ExporterConfig::Validate() const {
   if (kernel_taskstats != "off" && kernel_taskstats != "auto" && kernel_taskstats != "on") {
     problems.push_back("--kernel.taskstats must be off, auto or on");
   }
+  if (!ValidProbability(sampling_default_probability)) {
+    problems.push_back("--sampling.default-probability must be in (0, 1]");
+  }
+  if (sampling_unknown != "count-as-one" && sampling_unknown != "use-default") {
+    problems.push_back("--sampling.unknown must be count-as-one or use-default");
+  }
+  ServiceProbabilities(*this, problems);
   common::CheckLogFlags(log_level, log_format, problems);
   return problems;
 }
@@ -296,6 +383,10 @@ state::StateOptions ExporterConfig::ToStateOptions() const {
   o.sketch_relative_accuracy = sketch_relative_accuracy;
   o.max_series = static_cast<size_t>(series_max);
   o.series_idle = series_idle_timeout;
+  o.sampling.default_probability = sampling_default_probability;
+  std::vector<std::string> ignored;  // Validate() reported them
+  o.sampling.service_probability = ServiceProbabilities(*this, ignored);
+  o.sampling.unknown_use_default = sampling_unknown == "use-default";
   return o;
 }
 

@@ -2,6 +2,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -62,6 +64,12 @@ struct ExporterConfig {
   int64_t series_max = 10'000;
   common::Duration series_idle_timeout = std::chrono::minutes{5};
 
+  // Sampled traces: the probability of requests whose spans do not declare one.
+  double sampling_default_probability = 1;
+  std::vector<std::string> sampling_service_probability;  // "service=p", repeatable
+  std::string sampling_file;  // YAML: services: {name: p}; the flags win over it
+  std::string sampling_unknown = "count-as-one";  // or use-default
+
   // Kernel statistics of this node (the DaemonSet case); off by default.
   bool kernel_enabled = false;
   common::Duration kernel_interval = std::chrono::seconds{1};
@@ -98,7 +106,7 @@ struct ExporterConfig {
   // Every problem, one message each; empty when the config is usable.
   std::vector<std::string> Validate() const;
 
-  state::StateOptions ToStateOptions() const;  // call after Validate()
+  state::StateOptions ToStateOptions() const;  // call after Validate(); reads --sampling.file
   LoopOptions ToLoopOptions() const;
   sources::OtlpReceiverOptions ToOtlpOptions() const;
   sources::JaegerPollerOptions ToJaegerOptions() const;
@@ -110,5 +118,9 @@ struct ExporterConfig {
   // Empty when the Captains are off; `targets` (may be null) feeds them the recommender's targets.
   std::optional<sources::CaptainsRun> ToCaptainsRun(const sources::TargetsPoller* targets) const;
 };
+
+// --sampling.file's content: `services: {name: p}` into `out`; one message per problem.
+std::vector<std::string> ParseSamplingFile(std::string_view yaml,
+                                           std::unordered_map<std::string, double>& out);
 
 }  // namespace exporter

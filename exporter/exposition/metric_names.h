@@ -11,11 +11,28 @@ struct MetricName {
   std::string_view help;
 };
 
-// From spans (exporter/state).
+// From spans (exporter/state). Every count, sum, rate and weight derived from spans is an adjusted
+// count: a request sampled at probability p counts 1/p (README "Sampled traces").
 inline constexpr MetricName kRequests{
     "queuelens_requests_total",
     "Requests served, counted when their trace is finished. A request to a service is a server or "
-    "consumer span of it, or a span whose parent is absent or belongs to another service."};
+    "consumer span of it, or a span whose parent is absent or belongs to another service. Each "
+    "counts its adjusted count 1/p (p: its sampling probability from the span's tracestate "
+    "ot=th or ot=p, the Jaeger root's sampler.param, else --sampling.default-probability)."};
+inline constexpr MetricName kRequestsSampled{
+    "queuelens_requests_sampled_total",
+    "Request spans seen, each counted once whatever its sampling probability: the effective "
+    "sample size behind queuelens_requests_total."};
+inline constexpr MetricName kSamplingProbability{
+    "queuelens_sampling_probability",
+    "Effective mean sampling probability of the service's requests over the sliding window: "
+    "request spans seen divided by their adjusted count (sum of 1/p). Absent when the window "
+    "is empty."};
+inline constexpr MetricName kSamplingUnknown{
+    "queuelens_spans_sampling_unknown_total",
+    "Request spans whose adjusted count is unknown: a sampler without a fixed probability (Jaeger "
+    "ratelimiting) or a malformed ot=th/ot=p. They count once, or as the default probability "
+    "with --sampling.unknown=use-default."};
 inline constexpr MetricName kRequestErrors{
     "queuelens_request_errors_total",
     "Requests whose span has OTLP status ERROR or the Jaeger tag error=true."};

@@ -14,20 +14,25 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
+// prometheus-cpp holds histogram and summary counts as integers: the adjusted counts are rounded
+// to the nearest one (cumulative, so the error never exceeds 0.5 nor grows with time).
+uint64_t RoundCount(double count) { return static_cast<uint64_t>(std::llround(count)); }
+
 void SetHistogram(ClientMetric& m, const std::vector<double>& bounds,
-                  const std::vector<uint64_t>& cumulative, double sum) {
-  m.histogram.sample_count = cumulative.empty() ? 0 : cumulative.back();
+                  const std::vector<double>& cumulative, double sum) {
+  m.histogram.sample_count = cumulative.empty() ? 0 : RoundCount(cumulative.back());
   m.histogram.sample_sum = sum;
   m.histogram.bucket.reserve(cumulative.size());
   for (size_t i = 0; i < cumulative.size(); ++i) {
     m.histogram.bucket.push_back(
-        {cumulative[i], i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity()});
+        {RoundCount(cumulative[i]),
+         i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity()});
   }
 }
 
-void SetSummary(ClientMetric& m, const state::StateSnapshot::Quantiles& q, uint64_t count,
+void SetSummary(ClientMetric& m, const state::StateSnapshot::Quantiles& q, double count,
                 double sum) {
-  m.summary.sample_count = count;
+  m.summary.sample_count = RoundCount(count);
   m.summary.sample_sum = sum;
   m.summary.quantile = {{0.5, q.p50}, {0.95, q.p95}, {0.99, q.p99}};
 }
@@ -56,8 +61,8 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
   for (const auto& o : snap.operations) {
     std::vector<ClientMetric::Label> labels = {
         {"namespace", o.k8s_namespace}, {"service", o.service}, {"operation", o.operation}};
-    Add(requests, labels).counter.value = static_cast<double>(o.requests);
-    Add(errors, labels).counter.value = static_cast<double>(o.errors);
+    Add(requests, labels).counter.value = o.requests;
+    Add(errors, labels).counter.value = o.errors;
     SetHistogram(Add(duration, labels), snap.bucket_bounds, o.duration_buckets, o.duration_sum);
     SetHistogram(Add(exclusive, std::move(labels)), snap.bucket_bounds, o.exclusive_buckets,
                  o.exclusive_sum);
@@ -69,9 +74,17 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
   MetricFamily uncongested = Family(kUncongested, MetricType::Gauge, svcs);
   MetricFamily latency = Family(kServiceLatency, MetricType::Summary, svcs);
   MetricFamily excl_latency = Family(kServiceExclusiveLatency, MetricType::Summary, svcs);
+  MetricFamily sampled = Family(kRequestsSampled, MetricType::Counter, svcs);
+  MetricFamily probability = Family(kSamplingProbability, MetricType::Gauge, svcs);
+  MetricFamily unknown = Family(kSamplingUnknown, MetricType::Counter, svcs);
   for (const auto& s : snap.services) {
     std::vector<ClientMetric::Label> labels = {{"namespace", s.k8s_namespace},
                                                {"service", s.service}};
+    Add(sampled, labels).counter.value = static_cast<double>(s.requests_sampled);
+    Add(unknown, labels).counter.value = static_cast<double>(s.sampling_unknown);
+    if (std::isfinite(s.sampling_probability)) {
+      Add(probability, labels).gauge.value = s.sampling_probability;
+    }
     Add(inflight, labels).gauge.value = s.inflight;
     Add(queue, labels).gauge.value = s.queue_length;
     if (std::isfinite(s.uncongested)) Add(uncongested, labels).gauge.value = s.uncongested;
@@ -87,7 +100,7 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
   for (const auto& i : snap.instances) {
     std::vector<ClientMetric::Label> labels = {
         {"namespace", i.k8s_namespace}, {"service", i.service}, {"instance", i.instance}};
-    Add(inst_requests, labels).counter.value = static_cast<double>(i.requests);
+    Add(inst_requests, labels).counter.value = i.requests;
     Add(inst_exclusive, labels).counter.value = i.exclusive_sum;
     if (std::isfinite(i.window_mean_exclusive)) {
       Add(inst_mean, std::move(labels)).gauge.value = i.window_mean_exclusive;
@@ -102,8 +115,7 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
 
   MetricFamily calls = Family(kCalls, MetricType::Counter, snap.edges.size());
   for (const auto& e : snap.edges) {
-    Add(calls, {{"client", e.client}, {"server", e.server}}).counter.value =
-        static_cast<double>(e.calls);
+    Add(calls, {{"client", e.client}, {"server", e.server}}).counter.value = e.calls;
   }
 
   const auto& st = snap.stats;
@@ -133,13 +145,13 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
   Add(interned_bytes, {}).gauge.value = static_cast<double>(st.interned_bytes);
 
   std::vector<MetricFamily> out;
-  out.reserve(24);
+  out.reserve(27);
   for (MetricFamily* f :
-       {&requests,       &errors,      &duration,  &exclusive,     &inflight,
-        &queue,          &uncongested, &latency,   &excl_latency,  &inst_requests,
-        &inst_exclusive, &inst_mean,   &imbalance, &calls,         &traces_buffered,
-        &spans_buffered, &finished,    &evicted,   &dropped,       &series,
-        &overflow,       &expired,     &interned,  &interned_bytes}) {
+       {&requests,       &sampled,        &probability,   &unknown,     &errors,  &duration,
+        &exclusive,      &inflight,       &queue,         &uncongested, &latency, &excl_latency,
+        &inst_requests,  &inst_exclusive, &inst_mean,     &imbalance,   &calls,   &traces_buffered,
+        &spans_buffered, &finished,       &evicted,       &dropped,     &series,  &overflow,
+        &expired,        &interned,       &interned_bytes}) {
     out.push_back(std::move(*f));
   }
   return out;

@@ -12,6 +12,15 @@
 
 namespace exporter::exposition {
 
+std::string SamplingDescription(double probability, spans::SamplingMethod method) {
+  if (!std::isfinite(probability)) return "no requests in the window";
+  char percent[32];
+  // Enough digits to tell 1 % from 1.5 % and 0.01 % from 0.
+  std::snprintf(percent, sizeof percent, "%.3g", probability * 100);
+  return std::string("sampled at ") + percent + " % (" +
+         std::string(spans::SamplingMethodName(method)) + ")";
+}
+
 std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view extra) {
   std::string out;
   out.reserve(16 * 1024);
@@ -43,21 +52,23 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
            common::HtmlMilliseconds(s.uncongested) + " · exclusive p50/p95/p99 " +
            common::HtmlMilliseconds(s.window_exclusive.p50) + " / " +
            common::HtmlMilliseconds(s.window_exclusive.p95) + " / " +
-           common::HtmlMilliseconds(s.window_exclusive.p99) + "</p>\n<table>";
+           common::HtmlMilliseconds(s.window_exclusive.p99) + " · " +
+           SamplingDescription(s.sampling_probability, s.sampling_method) + ", " +
+           std::to_string(s.window_sampled) + " spans</p>\n<table>";
     common::AppendHtmlRow(
         out, {"operation", "requests", "errors", "in window", "p50", "p95", "p99"}, true);
     for (const auto* o : ops[{s.k8s_namespace, s.service}]) {
-      common::AppendHtmlRow(out, {o->operation, std::to_string(o->requests),
-                                  std::to_string(o->errors), std::to_string(o->window_requests),
+      common::AppendHtmlRow(out, {o->operation, common::HtmlNumber(o->requests),
+                                  common::HtmlNumber(o->errors), std::to_string(o->window_requests),
                                   common::HtmlMilliseconds(o->window_duration.p50),
                                   common::HtmlMilliseconds(o->window_duration.p95),
                                   common::HtmlMilliseconds(o->window_duration.p99)});
     }
-    common::AppendHtmlRow(out,
-                          {"all", std::to_string(s.requests), "", std::to_string(s.window_requests),
-                           common::HtmlMilliseconds(s.window_duration.p50),
-                           common::HtmlMilliseconds(s.window_duration.p95),
-                           common::HtmlMilliseconds(s.window_duration.p99)});
+    common::AppendHtmlRow(
+        out, {"all", common::HtmlNumber(s.requests), "", common::HtmlNumber(s.window_requests),
+              common::HtmlMilliseconds(s.window_duration.p50),
+              common::HtmlMilliseconds(s.window_duration.p95),
+              common::HtmlMilliseconds(s.window_duration.p99)});
     out += "</table>\n";
   }
 
@@ -66,7 +77,7 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
     common::AppendHtmlRow(out, {"service", "instance", "requests", "rate /s", "mean exclusive"},
                           true);
     for (const auto& i : snap.instances) {
-      common::AppendHtmlRow(out, {i.service, i.instance, std::to_string(i.requests),
+      common::AppendHtmlRow(out, {i.service, i.instance, common::HtmlNumber(i.requests),
                                   common::HtmlNumber(i.window_rate),
                                   common::HtmlMilliseconds(i.window_mean_exclusive)});
     }
@@ -76,7 +87,7 @@ std::string RenderStatusPage(const state::StateSnapshot& snap, std::string_view 
     out += "<h2>Call graph</h2>\n<table>";
     common::AppendHtmlRow(out, {"client", "server", "calls"}, true);
     for (const auto& e : snap.edges)
-      common::AppendHtmlRow(out, {e.client, e.server, std::to_string(e.calls)});
+      common::AppendHtmlRow(out, {e.client, e.server, common::HtmlNumber(e.calls)});
     out += "</table>\n";
   }
   const auto& st = snap.stats;
@@ -242,9 +253,18 @@ std::string RenderServicesJson(const state::StateSnapshot& snap) {
     w.Key("service");
     w.String(s.service.c_str(), static_cast<rapidjson::SizeType>(s.service.size()));
     w.Key("requests");
-    w.Uint64(s.requests);
+    num(s.requests);
+    w.Key("requestsSampled");
+    w.Uint64(s.requests_sampled);
     w.Key("windowRequests");
-    w.Uint64(s.window_requests);
+    num(s.window_requests);
+    w.Key("windowSampled");
+    w.Uint64(s.window_sampled);
+    w.Key("samplingProbability");
+    num(s.sampling_probability);
+    w.Key("samplingMethod");
+    const std::string_view method = spans::SamplingMethodName(s.sampling_method);
+    w.String(method.data(), static_cast<rapidjson::SizeType>(method.size()));
     w.Key("arrivalRate");
     num(s.arrival_rate);
     w.Key("inflight");
@@ -269,7 +289,7 @@ std::string RenderServicesJson(const state::StateSnapshot& snap) {
       w.Key("instance");
       w.String(i.instance.c_str(), static_cast<rapidjson::SizeType>(i.instance.size()));
       w.Key("requests");
-      w.Uint64(i.requests);
+      num(i.requests);
       w.Key("rate");
       num(i.window_rate);
       w.Key("meanExclusiveSeconds");
@@ -289,7 +309,7 @@ std::string RenderServicesJson(const state::StateSnapshot& snap) {
     w.Key("server");
     w.String(e.server.c_str(), static_cast<rapidjson::SizeType>(e.server.size()));
     w.Key("calls");
-    w.Uint64(e.calls);
+    num(e.calls);
     w.EndObject();
   }
   w.EndArray();

@@ -10,6 +10,10 @@ namespace exporter::exposition {
 
 // The landing page: a table per service (operations with windowed quantiles), instances, the call
 // graph and pipeline health, as plain HTML. `extra` is HTML appended before the footer.
+// "sampled at 5 % (ot.th)": the window's effective probability and how the last request's was
+// found.
+std::string SamplingDescription(double probability, spans::SamplingMethod method);
+
 std::string RenderStatusPage(const state::StateSnapshot& snapshot, std::string_view extra = {});
 
 // HTML for RenderStatusPage's `extra`: the instance imbalance of each service and, when kernel

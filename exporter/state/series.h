@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/rolling_window.h"
 #include "common/sketch.h"
+#include "exporter/spans/sampling.h"
 
 namespace exporter::state {
 
@@ -50,23 +51,26 @@ struct KeyHash {
 };
 
 // Cumulative histogram state: counts per bucket (not cumulative; the last is +Inf) and the sum.
+// Counts are adjusted counts of sampled requests, hence fractional.
 struct Histogram {
-  std::vector<uint64_t> counts;
+  std::vector<double> counts;
   double sum = 0;
-  void Observe(const std::vector<double>& bounds, double value);
+  void Observe(const std::vector<double>& bounds, double value, double weight);
 };
 
-// Per-window sums for Little's law: λ = count / covered, L = Σduration / covered.
+// Per-window sums for Little's law: λ = count / covered, L = Σduration / covered. Every sum is
+// over adjusted counts (each request weighs 1/p); `sampled` counts the requests seen.
 struct WindowSums {
-  uint64_t count = 0;
+  double count = 0;
+  uint64_t sampled = 0;
   double duration_seconds = 0;
   double exclusive_seconds = 0;
   void Reset() { *this = WindowSums{}; }
 };
 
 struct OperationSeries {
-  uint64_t requests = 0;
-  uint64_t errors = 0;
+  double requests = 0;
+  double errors = 0;
   Histogram duration;
   Histogram exclusive;
   common::WindowedSketch duration_window;
@@ -74,7 +78,11 @@ struct OperationSeries {
 };
 
 struct ServiceSeries {
-  uint64_t requests = 0;
+  double requests = 0;
+  uint64_t requests_sampled = 0;  // spans seen, each counted once
+  uint64_t sampling_unknown = 0;  // requests whose adjusted count was unknown
+  double default_count = 1;       // 1/p of the configured default probability for this service
+  spans::SamplingMethod sampling_method = spans::SamplingMethod::kNone;  // of the last request
   double duration_seconds = 0;
   double exclusive_seconds = 0;
   common::RollingWindow<WindowSums> window;
@@ -85,14 +93,14 @@ struct ServiceSeries {
 };
 
 struct InstanceSeries {
-  uint64_t requests = 0;
+  double requests = 0;
   double exclusive_seconds = 0;
   common::RollingWindow<WindowSums> window;
   common::TimePoint last_update;
 };
 
 struct EdgeSeries {
-  uint64_t calls = 0;
+  double calls = 0;
   common::TimePoint last_update;
 };
 

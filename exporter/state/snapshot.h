@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "exporter/spans/sampling.h"
 
 namespace exporter::state {
 
@@ -20,17 +21,23 @@ struct StateSnapshot {
   };
   struct Operation {
     std::string k8s_namespace, service, operation;
-    uint64_t requests = 0, errors = 0;
-    std::vector<uint64_t> duration_buckets, exclusive_buckets;  // cumulative, +Inf last
+    // Adjusted counts: each sampled request weighs 1/p.
+    double requests = 0, errors = 0;
+    std::vector<double> duration_buckets, exclusive_buckets;  // cumulative, +Inf last
     double duration_sum = 0, exclusive_sum = 0;
-    uint64_t window_requests = 0;
-    Quantiles window_duration;  // filled only when asked for (status page, JSON API)
+    uint64_t window_requests = 0;  // weighted as the sketch holds them (rounded 1/p)
+    Quantiles window_duration;     // filled only when asked for (status page, JSON API)
   };
   struct Service {
     std::string k8s_namespace, service;
-    uint64_t requests = 0;                       // cumulative
+    double requests = 0;                         // cumulative, adjusted
+    uint64_t requests_sampled = 0;               // cumulative, each sampled request once
+    uint64_t sampling_unknown = 0;               // cumulative
     double duration_sum = 0, exclusive_sum = 0;  // cumulative seconds
-    uint64_t window_requests = 0;
+    double window_requests = 0;                  // adjusted
+    uint64_t window_sampled = 0;                 // the effective sample size of the window
+    double sampling_probability = 0;             // window_sampled / window_requests; NaN when empty
+    spans::SamplingMethod sampling_method = spans::SamplingMethod::kNone;  // of the last request
     double arrival_rate = 0;    // λ, requests/s over the window
     double inflight = 0;        // λ·W: mean requests in flight
     double mean_exclusive = 0;  // seconds, NaN when the window is empty
@@ -40,14 +47,14 @@ struct StateSnapshot {
   };
   struct Instance {
     std::string k8s_namespace, service, instance;
-    uint64_t requests = 0;
+    double requests = 0;
     double exclusive_sum = 0;
     double window_rate = 0;
     double window_mean_exclusive = 0;  // NaN when the window is empty
   };
   struct Edge {
     std::string client, server;
-    uint64_t calls = 0;
+    double calls = 0;
   };
   struct Family {
     size_t series = 0;

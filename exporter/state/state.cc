@@ -23,15 +23,16 @@ WindowSums SumWindow(const common::RollingWindow<WindowSums>& window, common::Ti
   WindowSums total;
   window.ForEach(now, [&](const WindowSums& s) {
     total.count += s.count;
+    total.sampled += s.sampled;
     total.duration_seconds += s.duration_seconds;
     total.exclusive_seconds += s.exclusive_seconds;
   });
   return total;
 }
 
-std::vector<uint64_t> Cumulative(const std::vector<uint64_t>& counts) {
-  std::vector<uint64_t> out(counts.size());
-  uint64_t running = 0;
+std::vector<double> Cumulative(const std::vector<double>& counts) {
+  std::vector<double> out(counts.size());
+  double running = 0;
   for (size_t i = 0; i < counts.size(); ++i) out[i] = running += counts[i];
   return out;
 }
@@ -91,13 +92,40 @@ void ForEachId(const SpanRecord& s, Fn&& fn) {
   fn(s.k8s_namespace);
 }
 
+// The trace's sampling for its spans that declare none: parent-based samplers pass the root's
+// decision down, so the root's, else the first span's that declares one.
+spans::Sampling TraceSampling(std::span<const SpanRecord> spans) {
+  const SpanRecord* first = nullptr;
+  for (const SpanRecord& s : spans) {
+    if (s.sampling_method == spans::SamplingMethod::kNone) continue;
+    if (s.parent_span_id == 0) return {s.sampling_method, s.adjusted_count};
+    if (first == nullptr) first = &s;
+  }
+  if (first == nullptr) return {};
+  return {first->sampling_method, first->adjusted_count};
+}
+
+// Sketches count in integers: the adjusted count rounded, at least 1.
+uint32_t SketchWeight(double adjusted_count) {
+  if (!(adjusted_count >= 1.5)) return 1;
+  if (adjusted_count >= common::LatencySketch::kMaxWeight) {
+    return common::LatencySketch::kMaxWeight;
+  }
+  return static_cast<uint32_t>(adjusted_count + 0.5);
+}
+
+double DefaultCount(const SamplingOptions& o, std::string_view service) {
+  const auto it = o.service_probability.find(std::string(service));
+  return 1 / (it != o.service_probability.end() ? it->second : o.default_probability);
+}
+
 }  // namespace
 
-void Histogram::Observe(const std::vector<double>& bounds, double value) {
+void Histogram::Observe(const std::vector<double>& bounds, double value, double weight) {
   // Bucket i counts values <= bounds[i] (Prometheus "le"); the last bucket is +Inf.
   const auto it = std::lower_bound(bounds.begin(), bounds.end(), value);
-  ++counts[static_cast<size_t>(it - bounds.begin())];
-  sum += value;
+  counts[static_cast<size_t>(it - bounds.begin())] += weight;
+  sum += value * weight;
 }
 
 State::State(StateOptions options)
@@ -110,7 +138,7 @@ State::State(StateOptions options)
 
 OperationSeries State::NewOperation() const {
   const common::LatencySketch sketch(&mapping_);
-  const std::vector<uint64_t> empty(options_.bucket_bounds.size() + 1, 0);
+  const std::vector<double> empty(options_.bucket_bounds.size() + 1, 0);
   return OperationSeries{
       .duration = {.counts = empty, .sum = 0},
       .exclusive = {.counts = empty, .sum = 0},
@@ -119,9 +147,10 @@ OperationSeries State::NewOperation() const {
   };
 }
 
-ServiceSeries State::NewService() const {
+ServiceSeries State::NewService(const ServiceKey& key) const {
   const common::LatencySketch sketch(&mapping_);
   return ServiceSeries{
+      .default_count = DefaultCount(options_.sampling, strings_.Get(key.service)),
       .window = common::RollingWindow<WindowSums>(options_.window, options_.window_buckets),
       .duration_window = common::WindowedSketch(options_.window, options_.window_buckets, sketch),
       .exclusive_window = common::WindowedSketch(options_.window, options_.window_buckets, sketch),
@@ -170,8 +199,10 @@ void State::Add(const spans::SpanBatch& batch, common::TimePoint now) {
         .operation = resolve(operations, span.operation),
         .instance = resolve(instances, span.instance),
         .k8s_namespace = resolve(namespaces, span.k8s_namespace),
+        .adjusted_count = span.adjusted_count,
         .kind = span.kind,
         .error = span.error,
+        .sampling_method = span.sampling_method,
     };
     if (!traces_.Add(span.trace_id, record, now, finish)) ReleaseIds(record);
   }
@@ -196,7 +227,22 @@ void State::Flush(common::TimePoint now) {
 void State::FinishTrace(std::span<const SpanRecord> spans, common::TimePoint now) {
   ++traces_finished_;
   FindRequests(spans, scratch_, requests_);
-  for (const Request& r : requests_) Record(spans[r.span_index], r, now);
+  // Each request's own span decides; spans that declare nothing take the trace's sampling,
+  // looked up only when some span needs it.
+  spans::Sampling trace_sampling;
+  bool trace_sampling_known = false;
+  for (const Request& r : requests_) {
+    const SpanRecord& span = spans[r.span_index];
+    spans::Sampling sampling{span.sampling_method, span.adjusted_count};
+    if (sampling.method == spans::SamplingMethod::kNone) {
+      if (!trace_sampling_known) {
+        trace_sampling = TraceSampling(spans);
+        trace_sampling_known = true;
+      }
+      sampling = trace_sampling;
+    }
+    Record(span, r, sampling, now);
+  }
   // The series just updated hold their own references; names used only by this trace (or folded
   // into __overflow__) are freed here.
   for (const SpanRecord& span : spans) ReleaseIds(span);
@@ -223,7 +269,7 @@ typename Map::mapped_type& State::Resolve(Map& map,
       if constexpr (std::is_same_v<Key, OperationKey>) {
         it = map.emplace(k, NewOperation()).first;
       } else if constexpr (std::is_same_v<Key, ServiceKey>) {
-        it = map.emplace(k, NewService()).first;
+        it = map.emplace(k, NewService(k)).first;
       } else if constexpr (std::is_same_v<Key, InstanceKey>) {
         it = map.emplace(k, NewInstance()).first;
       } else {
@@ -238,54 +284,68 @@ typename Map::mapped_type& State::Resolve(Map& map,
   return it->second;
 }
 
-void State::Record(const SpanRecord& span, const Request& request, common::TimePoint now) {
+void State::Record(const SpanRecord& span, const Request& request, spans::Sampling sampling,
+                   common::TimePoint now) {
   const double duration = static_cast<double>(request.duration_nano) / kNanosPerSecond;
   const double exclusive = static_cast<double>(request.exclusive_nano) / kNanosPerSecond;
   const uint32_t ns = span.k8s_namespace;
   const uint32_t of = overflow_id_;
 
+  // The service first: it holds the default adjusted count for requests that declare none.
+  ServiceSeries& svc = Resolve(services_, service_cache_, ServiceKey{ns, span.service},
+                               ServiceKey{of, of}, overflowed_services_, now);
+  double weight = sampling.adjusted_count;
+  if (!sampling.known()) [[unlikely]] {
+    const bool unknown = sampling.method == spans::SamplingMethod::kUnknown;
+    svc.sampling_unknown += unknown ? 1 : 0;
+    weight = unknown && !options_.sampling.unknown_use_default ? 1 : svc.default_count;
+  }
+  svc.sampling_method = sampling.method;
+  const uint32_t sketch_weight = SketchWeight(weight);
+
   OperationSeries& op =
       Resolve(operations_, operation_cache_, OperationKey{ns, span.service, span.operation},
               OperationKey{of, of, of}, overflowed_operations_, now);
-  ++op.requests;
-  op.errors += span.error ? 1 : 0;
-  op.duration.Observe(options_.bucket_bounds, duration);
-  op.exclusive.Observe(options_.bucket_bounds, exclusive);
+  op.requests += weight;
+  op.errors += span.error ? weight : 0;
+  op.duration.Observe(options_.bucket_bounds, duration, weight);
+  op.exclusive.Observe(options_.bucket_bounds, exclusive, weight);
   // Every sketch here shares mapping_: each value is mapped to its bucket once.
   common::LatencySketch& op_durations = op.duration_window.At(now);
   const int duration_bucket = op_durations.Bucket(duration);
-  op_durations.AddToBucket(duration, duration_bucket);
+  op_durations.AddToBucket(duration, duration_bucket, sketch_weight);
 
-  ServiceSeries& svc = Resolve(services_, service_cache_, ServiceKey{ns, span.service},
-                               ServiceKey{of, of}, overflowed_services_, now);
-  ++svc.requests;
-  svc.duration_seconds += duration;
-  svc.exclusive_seconds += exclusive;
+  svc.requests += weight;
+  ++svc.requests_sampled;
+  svc.duration_seconds += duration * weight;
+  svc.exclusive_seconds += exclusive * weight;
   WindowSums& sums = svc.window.At(now);
-  ++sums.count;
-  sums.duration_seconds += duration;
-  sums.exclusive_seconds += exclusive;
-  svc.duration_window.At(now).AddToBucket(duration, duration_bucket);
+  sums.count += weight;
+  ++sums.sampled;
+  sums.duration_seconds += duration * weight;
+  sums.exclusive_seconds += exclusive * weight;
+  svc.duration_window.At(now).AddToBucket(duration, duration_bucket, sketch_weight);
   common::LatencySketch& svc_exclusives = svc.exclusive_window.At(now);
   const int exclusive_bucket = svc_exclusives.Bucket(exclusive);
-  svc_exclusives.AddToBucket(exclusive, exclusive_bucket);
-  svc.exclusive_horizon.At(now).AddToBucket(exclusive, exclusive_bucket);
+  svc_exclusives.AddToBucket(exclusive, exclusive_bucket, sketch_weight);
+  svc.exclusive_horizon.At(now).AddToBucket(exclusive, exclusive_bucket, sketch_weight);
 
   if (span.instance != 0) {
     InstanceSeries& inst =
         Resolve(instances_, instance_cache_, InstanceKey{ns, span.service, span.instance},
                 InstanceKey{of, of, of}, overflowed_instances_, now);
-    ++inst.requests;
-    inst.exclusive_seconds += exclusive;
+    inst.requests += weight;
+    inst.exclusive_seconds += exclusive * weight;
     WindowSums& isums = inst.window.At(now);
-    ++isums.count;
-    isums.duration_seconds += duration;
-    isums.exclusive_seconds += exclusive;
+    isums.count += weight;
+    ++isums.sampled;
+    isums.duration_seconds += duration * weight;
+    isums.exclusive_seconds += exclusive * weight;
   }
   if (request.caller_service != 0) {
-    ++Resolve(edges_, edge_cache_, EdgeKey{request.caller_service, span.service}, EdgeKey{of, of},
-              overflowed_edges_, now)
-          .calls;
+    Resolve(edges_, edge_cache_, EdgeKey{request.caller_service, span.service}, EdgeKey{of, of},
+            overflowed_edges_, now)
+        .calls += weight;
   }
 }
 
@@ -343,15 +403,19 @@ std::shared_ptr<const StateSnapshot> State::Snapshot(common::TimePoint now,
     s.k8s_namespace = str(k.k8s_namespace);
     s.service = str(k.service);
     s.requests = v.requests;
+    s.requests_sampled = v.requests_sampled;
+    s.sampling_unknown = v.sampling_unknown;
+    s.sampling_method = v.sampling_method;
     s.duration_sum = v.duration_seconds;
     s.exclusive_sum = v.exclusive_seconds;
     const WindowSums sums = SumWindow(v.window, now);
     const double covered = common::ToSeconds(v.window.Covered(now));
     s.window_requests = sums.count;
-    s.arrival_rate = covered > 0 ? static_cast<double>(sums.count) / covered : 0;
+    s.window_sampled = sums.sampled;
+    s.sampling_probability = sums.count > 0 ? static_cast<double>(sums.sampled) / sums.count : kNaN;
+    s.arrival_rate = covered > 0 ? sums.count / covered : 0;
     s.inflight = covered > 0 ? sums.duration_seconds / covered : 0;
-    s.mean_exclusive =
-        sums.count > 0 ? sums.exclusive_seconds / static_cast<double>(sums.count) : kNaN;
+    s.mean_exclusive = sums.count > 0 ? sums.exclusive_seconds / sums.count : kNaN;
     s.uncongested =
         common::WindowQuantile(v.exclusive_horizon, now, options_.uncongested_quantile, scratch);
     s.queue_length = sums.count > 0 && std::isfinite(s.uncongested)
@@ -371,9 +435,8 @@ std::shared_ptr<const StateSnapshot> State::Snapshot(common::TimePoint now,
     i.exclusive_sum = v.exclusive_seconds;
     const WindowSums sums = SumWindow(v.window, now);
     const double covered = common::ToSeconds(v.window.Covered(now));
-    i.window_rate = covered > 0 ? static_cast<double>(sums.count) / covered : 0;
-    i.window_mean_exclusive =
-        sums.count > 0 ? sums.exclusive_seconds / static_cast<double>(sums.count) : kNaN;
+    i.window_rate = covered > 0 ? sums.count / covered : 0;
+    i.window_mean_exclusive = sums.count > 0 ? sums.exclusive_seconds / sums.count : kNaN;
   }
 
   snap->edges.reserve(edges_.size());

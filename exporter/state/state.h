@@ -2,6 +2,7 @@
 
 #include <array>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -16,6 +17,15 @@
 
 namespace exporter::state {
 
+// How requests are weighted when the span does not say (sampling.h has what spans say).
+struct SamplingOptions {
+  double default_probability = 1;
+  std::unordered_map<std::string, double> service_probability;  // by service name
+  // A request whose sampling is unknown (rate limiting, malformed th) counts once, or as the
+  // default.
+  bool unknown_use_default = false;
+};
+
 struct StateOptions {
   TraceBufferOptions traces;
   common::Duration window = std::chrono::seconds{60};  // gauges and quantiles
@@ -28,6 +38,7 @@ struct StateOptions {
   size_t max_series = 10'000;  // per family; further keys fold into one overflow series
   common::Duration series_idle = std::chrono::minutes{5};
   double sketch_relative_accuracy = 0.01;
+  SamplingOptions sampling;
 };
 
 // Per-service state built from spans: trace assembly, request detection, exclusive time, and the
@@ -58,7 +69,8 @@ class State {
   void FinishTrace(std::span<const SpanRecord> spans, common::TimePoint now);
   // Gives back the interned-string references a buffered span held.
   void ReleaseIds(const SpanRecord& span);
-  void Record(const SpanRecord& span, const Request& request, common::TimePoint now);
+  void Record(const SpanRecord& span, const Request& request, spans::Sampling sampling,
+              common::TimePoint now);
   // A direct-mapped cache in front of a series map: most requests find their series with one
   // key comparison instead of a hash table probe. Entries point into the map's nodes, which stay
   // put until GarbageCollect erases some and empties the caches.
@@ -78,7 +90,7 @@ class State {
                                      const Key& key, const Key& overflow_key, uint64_t& overflowed,
                                      common::TimePoint now);
   OperationSeries NewOperation() const;
-  ServiceSeries NewService() const;
+  ServiceSeries NewService(const ServiceKey& key) const;
   InstanceSeries NewInstance() const;
 
   StateOptions options_;

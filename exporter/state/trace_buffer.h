@@ -19,8 +19,10 @@ struct SpanRecord {
   uint32_t operation = 0;
   uint32_t instance = 0;
   uint32_t k8s_namespace = 0;
+  double adjusted_count = 0;  // as the span declared it (spans::Span)
   spans::SpanKind kind = spans::SpanKind::kUnspecified;
   bool error = false;
+  spans::SamplingMethod sampling_method = spans::SamplingMethod::kNone;
 };
 
 struct TraceBufferOptions {

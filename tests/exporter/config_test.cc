@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -203,6 +205,52 @@ TEST_F(ConfigTest, CaptainApplyIsOffByDefaultAndNeedsTheKubelet) {
   const auto run = config_.ToCaptainsRun(nullptr);
   ASSERT_TRUE(run && run->apply);
   EXPECT_EQ(run->apply->min_cores, 0.25);
+}
+
+TEST_F(ConfigTest, SamplingDefaultsFileAndPerServiceFlags) {
+  const std::string file = testing::TempDir() + "/sampling.yaml";
+  {
+    std::ofstream out(file);
+    out << "services:\n  cart: 0.05\n  search: 0.5\n";
+  }
+  const std::string file_flag = "--sampling.file=" + file;
+  ASSERT_EQ(Parse({"--sampling.default-probability=0.1", file_flag.c_str(),
+                   "--sampling.service-probability=search=0.25", "--sampling.unknown=use-default"}),
+            common::FlagSet::Outcome::kOk)
+      << error_;
+  EXPECT_THAT(config_.Validate(), IsEmpty());
+  const state::StateOptions o = config_.ToStateOptions();
+  EXPECT_EQ(o.sampling.default_probability, 0.1);
+  EXPECT_EQ(o.sampling.service_probability.at("cart"), 0.05);
+  EXPECT_EQ(o.sampling.service_probability.at("search"), 0.25);  // the flag wins
+  EXPECT_TRUE(o.sampling.unknown_use_default);
+  EXPECT_FALSE(ExporterConfig{}.ToStateOptions().sampling.unknown_use_default);
+}
+
+TEST_F(ConfigTest, SamplingProblems) {
+  ASSERT_EQ(Parse({"--sampling.default-probability=0", "--sampling.service-probability=cart",
+                   "--sampling.service-probability=x=1.5", "--sampling.unknown=drop",
+                   "--sampling.file=/nonexistent/sampling.yaml"}),
+            common::FlagSet::Outcome::kOk);
+  const std::vector<std::string> problems = config_.Validate();
+  EXPECT_THAT(problems, Contains(HasSubstr("--sampling.default-probability must be in (0, 1]")));
+  EXPECT_THAT(problems, Contains(HasSubstr("\"cart\" is not service=p")));
+  EXPECT_THAT(problems, Contains(HasSubstr("\"x=1.5\" is not service=p")));
+  EXPECT_THAT(problems, Contains(HasSubstr("--sampling.unknown must be")));
+  EXPECT_THAT(problems, Contains(HasSubstr("cannot read /nonexistent/sampling.yaml")));
+}
+
+TEST(ParseSamplingFileTest, Problems) {
+  std::unordered_map<std::string, double> out;
+  EXPECT_THAT(ParseSamplingFile("", out), IsEmpty());
+  EXPECT_THAT(ParseSamplingFile("services: {a: 0.5, b: 2, c: x}\nother: 1\n", out),
+              UnorderedElementsAreArray({"services.b: probability must be in (0, 1]",
+                                         "services.c: probability must be in (0, 1]",
+                                         "unknown key other"}));
+  EXPECT_EQ(out.at("a"), 0.5);
+  EXPECT_EQ(out.count("b"), 0u);
+  EXPECT_THAT(ParseSamplingFile("[1, 2]", out), ElementsAre(HasSubstr("expected a mapping")));
+  EXPECT_THAT(ParseSamplingFile("services: [", out), ElementsAre(HasSubstr("not YAML")));
 }
 
 }  // namespace

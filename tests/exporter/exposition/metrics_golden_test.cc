@@ -316,8 +316,11 @@ TEST(StatusPageTest, ServicesJsonShowsWindowQuantiles) {
   }
   ASSERT_NE(mailer, nullptr) << json;
   EXPECT_STREQ((*mailer)["namespace"].GetString(), "jobs");
-  EXPECT_EQ((*mailer)["requests"].GetUint64(), 100u);
-  EXPECT_EQ((*mailer)["windowRequests"].GetUint64(), 100u);
+  EXPECT_EQ((*mailer)["requests"].GetDouble(), 100.0);
+  EXPECT_EQ((*mailer)["windowRequests"].GetDouble(), 100.0);
+  EXPECT_EQ((*mailer)["windowSampled"].GetUint64(), 100u);
+  EXPECT_EQ((*mailer)["samplingProbability"].GetDouble(), 1.0);
+  EXPECT_STREQ((*mailer)["samplingMethod"].GetString(), "default");
   const auto& d = (*mailer)["durationSeconds"];
   EXPECT_NEAR(d["p50"].GetDouble(), 0.050, Near(0.050));
   EXPECT_NEAR(d["p95"].GetDouble(), 0.095, Near(0.095));
@@ -327,7 +330,7 @@ TEST(StatusPageTest, ServicesJsonShowsWindowQuantiles) {
   ASSERT_EQ((*mailer)["instances"].Size(), 1u);
   EXPECT_STREQ((*mailer)["instances"][0]["instance"].GetString(), "mailer-0");
   ASSERT_EQ(doc["edges"].Size(), 1u);
-  EXPECT_EQ(doc["edges"][0]["calls"].GetUint64(), 2u);
+  EXPECT_EQ(doc["edges"][0]["calls"].GetDouble(), 2.0);
 }
 
 // The routes serve what the renderers produce, over HTTP on a loopback port.
