@@ -17,7 +17,8 @@ void Max(double& acc, double v) {
 double Ratio(double num, double den) { return den > 0 ? num / den : kAbsent; }
 
 struct Accumulator {
-  double request_rate = kAbsent, inflight = kAbsent, busy = kAbsent, queue_length = kAbsent;
+  double request_rate = kAbsent, sampled_requests = kAbsent, inflight = kAbsent, busy = kAbsent,
+         queue_length = kAbsent;
   double p95 = kAbsent, p99 = kAbsent, tail_exclusive = kAbsent, uncongested = kAbsent;
   std::set<std::string> instances;
   // Kernel, summed over the workload's containers.
@@ -53,6 +54,7 @@ size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimeP
       Accumulator& a = acc[w];
       Refuse(a.invalid, s.invalid);
       Sum(a.request_rate, s.request_rate);
+      Sum(a.sampled_requests, s.sampled_requests);
       Sum(a.inflight, s.inflight);
       Sum(a.busy, s.busy);
       Sum(a.queue_length, s.queue_length);
@@ -99,6 +101,7 @@ size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimeP
     model::WorkloadSample x;
     x.at = now;
     x.request_rate = a.request_rate;
+    x.sampled_requests = a.sampled_requests;
     x.inflight = a.inflight;
     x.busy = a.busy;
     x.queue_length = a.queue_length;

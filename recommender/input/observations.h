@@ -93,7 +93,8 @@ struct ServiceObservation {
   std::string k8s_namespace;  // "" when the spans carry no k8s.namespace.name
   std::string service;
   common::TimePoint at{};
-  double request_rate = kAbsent;         // requests/s
+  double request_rate = kAbsent;         // requests/s (adjusted for sampling by the exporter)
+  double sampled_requests = kAbsent;     // request spans seen in the window, each once
   double inflight = kAbsent;             // rate of the duration sum: mean requests in flight
   double busy = kAbsent;                 // rate of the exclusive-time sum
   double queue_length = kAbsent;         // sum of the exporters' windowed gauges

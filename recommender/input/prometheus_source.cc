@@ -95,6 +95,7 @@ FetchResult PrometheusSource::Fetch(common::TimePoint now) {
     o.request_rate = checked(Kind::kRate, s, o.invalid);
     o.at = now;
   });
+  run(q::kServiceSampledRequests, set(&ServiceObservation::sampled_requests, Kind::kGauge));
   run(q::kServiceInflight, set(&ServiceObservation::inflight, Kind::kRate));
   run(q::kServiceBusy, set(&ServiceObservation::busy, Kind::kRate));
   run(q::kServiceQueueLength, set(&ServiceObservation::queue_length, Kind::kGauge));

@@ -13,6 +13,8 @@ namespace recommender::input::queries {
 
 // From queuelens-exporter, span view ({namespace, service[, operation | instance]}).
 inline constexpr std::string_view kRequests = "queuelens_requests_total";
+// Request spans seen, each once: its increase is the effective sample size of the rates.
+inline constexpr std::string_view kRequestsSampled = "queuelens_requests_sampled_total";
 inline constexpr std::string_view kDuration = "queuelens_request_duration_seconds";
 inline constexpr std::string_view kExclusive = "queuelens_exclusive_duration_seconds";
 inline constexpr std::string_view kQueueLength = "queuelens_queue_length";
@@ -46,6 +48,9 @@ struct Query {
 inline constexpr Query kServiceRequestRate{
     "service_request_rate",
     "sum by (namespace, service) (rate(queuelens_requests_total[$window]))"};
+inline constexpr Query kServiceSampledRequests{
+    "service_sampled_requests",
+    "sum by (namespace, service) (increase(queuelens_requests_sampled_total[$window]))"};
 inline constexpr Query kServiceInflight{
     "service_inflight",
     "sum by (namespace, service) (rate(queuelens_request_duration_seconds_sum[$window]))"};

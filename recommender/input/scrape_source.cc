@@ -213,6 +213,8 @@ class Round {
     if (Named(s, q::kRequests)) {
       Service(ns, svc).requests = true;
       refuse(Count(target, s, {"r", ns, svc}));
+    } else if (Named(s, q::kRequestsSampled)) {
+      refuse(Count(target, s, {"rs", ns, svc}));
     } else if (Named(s, q::kDuration, "_sum")) {
       refuse(Count(target, s, {"ds", ns, svc}));
     } else if (Named(s, q::kExclusive, "_sum")) {
@@ -275,6 +277,7 @@ class Round {
       o.at = now;
       o.invalid = acc.invalid;
       o.request_rate = Or(counters_.Rate(Key(key_, {"r", ns, svc})));
+      o.sampled_requests = Or(counters_.Increase(Key(key_, {"rs", ns, svc})));
       o.inflight = Or(counters_.Rate(Key(key_, {"ds", ns, svc})));
       o.busy = Or(counters_.Rate(Key(key_, {"es", ns, svc})));
       o.queue_length = acc.queue_length;

@@ -29,7 +29,10 @@ struct WorkloadSignals {
   double cpu_limit_cores = kMissing;    // per pod, kMissing when unlimited or unknown
 
   // Span view (exporter, summed over the workload's trace services).
-  double request_rate = kMissing;  // requests/s
+  double request_rate = kMissing;  // requests/s, each sampled request counted 1/p
+  // Request spans seen in the rate window, each once: the effective sample size behind
+  // request_rate and the latencies (kMissing from exporters that do not report it).
+  double sampled_requests = kMissing;
   double inflight = kMissing;      // mean concurrency, λ·W
   double queue_length = kMissing;  // QueueFlower estimate, requests
   double mean_latency_seconds = kMissing;

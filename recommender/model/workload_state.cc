@@ -69,6 +69,8 @@ std::string_view WorkloadState::SeriesName(Series s) {
       return "current_replicas";
     case kReadyReplicas:
       return "ready_replicas";
+    case kSampledRequests:
+      return "sampled_requests";
     case kSeriesCount:
       break;
   }
@@ -92,6 +94,7 @@ void WorkloadState::Record(const WorkloadSample& x) {
   invalid_reason_.clear();
   const auto add = [&](Series s, double v) { series_[s].Add(x.at, v); };
   add(kRequestRate, x.request_rate);
+  add(kSampledRequests, x.sampled_requests);
   add(kInflight, x.inflight);
   add(kQueueLength, x.queue_length);
   // Little's law on the window: W = L / λ, for the whole span and for the exclusive part.
@@ -139,6 +142,7 @@ WorkloadSignals WorkloadState::Signals(const WorkloadKey& key, common::TimePoint
   out.cpu_request_cores = fresh(kCpuRequest);
   out.cpu_limit_cores = fresh(kCpuLimit);
   out.request_rate = fresh(kRequestRate);
+  out.sampled_requests = fresh(kSampledRequests);
   out.inflight = fresh(kInflight);
   out.queue_length = fresh(kQueueLength);
   out.mean_latency_seconds = fresh(kMeanLatency);

@@ -17,6 +17,7 @@ struct WorkloadSample {
   common::TimePoint at{};
   // Span view, summed over the workload's services (latencies: max over them).
   double request_rate = kMissing;
+  double sampled_requests = kMissing;  // request spans behind request_rate, each once
   double inflight = kMissing;
   double busy = kMissing;  // rate of exclusive time: requests being worked on or queued here
   double queue_length = kMissing;
@@ -64,6 +65,7 @@ class WorkloadState {
     kCpuRequest,
     kCurrentReplicas,
     kReadyReplicas,
+    kSampledRequests,
     kSeriesCount,
   };
   // Stable names, used in the checkpoint.

@@ -158,8 +158,13 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
   Proposal p;
   p.policy = std::string(kQueueSizing);
   p.terms.reserve(12);
-  const double busy =
-      signals.request_rate == 0 ? 0.0 : signals.request_rate * signals.mean_exclusive_seconds;
+  // Few sampled requests: size for the upper confidence bound and hold scale-down (see header).
+  const double samples = signals.sampled_requests;
+  const bool few_samples = std::isfinite(samples) && samples < options.min_sample_size;
+  const double widen =
+      few_samples ? 1 + options.confidence_z / std::sqrt(std::max(samples, 1.0)) : 1.0;
+  const double request_rate = signals.request_rate * widen;
+  const double busy = request_rate == 0 ? 0.0 : request_rate * signals.mean_exclusive_seconds;
   const double s0 = signals.uncongested_seconds;
   const double n = signals.current_replicas;
   if (!std::isfinite(busy) || busy < 0) {
@@ -181,12 +186,14 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
   const bool captain_cpu = config.cpu_policy == kThrottleTarget &&
                            std::isfinite(signals.node_recommended_cpu_cores) &&
                            signals.node_recommended_cpu_cores > 0;
-  const double offered = known_replicas && !captain_cpu ? n * rho : signals.request_rate * s0;
+  const double offered = known_replicas && !captain_cpu ? n * rho : request_rate * s0;
   const double utilization_replicas = offered / rho_target;
   const double queue_replicas = busy / c_target;
   const double sized =
       captain_cpu ? utilization_replicas : std::max(utilization_replicas, queue_replicas);
-  const int replicas = std::max(1, CeilReplicas(sized));
+  int replicas = std::max(1, CeilReplicas(sized));
+  const bool hold = few_samples && known_replicas && replicas < CeilReplicas(n);
+  if (hold) replicas = CeilReplicas(n);
   p.Term("slo_share", share);
   p.Term("hop_slo_seconds", slo);
   p.Term("exclusive_inflight", busy);
@@ -199,6 +206,9 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
   p.Term("utilization_replicas", utilization_replicas);
   p.Term("queue_replicas", queue_replicas);
   p.Term("captain_cpu", captain_cpu ? 1.0 : 0.0);
+  if (std::isfinite(samples)) p.Term("sample_size", samples);
+  p.Term("sample_widening", widen);
+  p.Term("sample_hold", hold ? 1.0 : 0.0);
   p.replicas = replicas;
   p.reason =
       "Little's law: " + control::FormatNumber(busy) + " in service, offered load " +
@@ -207,7 +217,11 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
       " at target utilisation " + control::FormatNumber(rho_target) + " (hop SLO " +
       control::FormatNumber(slo) + " s), " + control::FormatNumber(queue_replicas) + " at " +
       control::FormatNumber(c_target) + " per replica" +
-      (captain_cpu ? " (not applied: the Captains throttle the CPU)" : "");
+      (captain_cpu ? " (not applied: the Captains throttle the CPU)" : "") +
+      (few_samples
+           ? "; only " + control::FormatNumber(samples) + " sampled requests: rate widened by " +
+                 control::FormatNumber(widen) + (hold ? ", scale-down held" : "")
+           : "");
   return p;
 }
 

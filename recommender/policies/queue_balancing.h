@@ -96,8 +96,19 @@ std::vector<int> QueueFlowerAllocation(std::span<const double> shares, int pods,
 //   offered_load = request_rate·S0,   replicas = max(1, ceil(offered_load/ρ*))
 // and queue_replicas is reported but not applied. With any other CPU policy the quota does not
 // follow the pod's load and the queue term stands.
+// Sampled traces: request_rate and B are estimates from m = sampled_requests spans in the window
+// (each span stands for 1/p requests). Their relative standard error is about 1/√m (a Poisson
+// count of m, scaled by 1/p), so with few samples the policy sizes for the upper confidence
+// bound and does not scale down:
+//   m < min_sample_size:  u = 1 + z/√max(m, 1),  request_rate → u·request_rate,  B → u·B,
+//                         replicas = max(replicas, ceil(current_replicas))
+//   otherwise (or m unknown: exporters that do not report it) u = 1 and nothing is held.
+// With m = 100 and z = 2 the estimate is within ±20 % at about 95 %; below that a wrong scale-down
+// costs the SLO while a held or widened one costs a replica for one window.
 struct QueueSizingOptions {
   double min_target_concurrency = 0.1;
+  double min_sample_size = 100;  // sampled requests per window below which u > 1 and no scale-down
+  double confidence_z = 2;
 };
 
 Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const WorkloadConfig& config,

@@ -269,6 +269,9 @@ std::string SpanText(double requests, double duration_sum, double fast, double s
          "queuelens_exclusive_duration_seconds_sum{" +
          l + "} " + std::to_string(duration_sum / 2) +
          "\n"
+         "queuelens_requests_sampled_total{namespace=\"shop\",service=\"cart\"} " +
+         std::to_string(requests / 10) +  // sampled at 10 %
+         "\n"
          "queuelens_queue_length{namespace=\"shop\",service=\"cart\"} 1.5\n"
          "queuelens_uncongested_service_time_seconds{namespace=\"shop\",service=\"cart\"} 0.01\n"
          "queuelens_instance_requests_total{namespace=\"shop\",service=\"cart\",instance=\"cart-"
@@ -339,6 +342,7 @@ TEST(ScrapeSourceTest, ComputesWhatTheQueriesComputeFromTwoScrapes) {
   EXPECT_EQ(s.k8s_namespace, "shop");
   EXPECT_EQ(s.at, kT0 + seconds{10});
   EXPECT_DOUBLE_EQ(s.request_rate, 5);
+  EXPECT_DOUBLE_EQ(s.sampled_requests, 5);  // the effective sample size: spans, not requests
   EXPECT_DOUBLE_EQ(s.inflight, 0.5);
   EXPECT_DOUBLE_EQ(s.busy, 0.25);
   EXPECT_DOUBLE_EQ(s.queue_length, 1.5);
@@ -411,7 +415,8 @@ TEST(ScrapeSourceTest, RefusedValuesMarkTheirObservationsAndAreCounted) {
   EXPECT_EQ(f.observations.deployments[0].invalid, Invalid::kGaugeNonFinite);
   const auto count = [&](Invalid r) { return f.invalid_values[static_cast<size_t>(r)]; };
   // requests_total and _count share a value in SpanText, but _count is not read.
-  EXPECT_EQ(count(Invalid::kCounterNonFinite), 2u);  // requests_total, the instance's counter
+  // requests_total, requests_sampled_total, the instance's counter.
+  EXPECT_EQ(count(Invalid::kCounterNonFinite), 3u);
   EXPECT_EQ(count(Invalid::kCounterNegative), 1u);
   EXPECT_EQ(count(Invalid::kGaugeNonFinite), 1u);
   EXPECT_TRUE(f.errors.empty());  // values, not the inputs, were wrong

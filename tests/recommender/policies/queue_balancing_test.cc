@@ -309,5 +309,44 @@ TEST(QueueSizingTest, NoProposalWithoutInputs) {
   EXPECT_NE(p.reason.find("exclusive"), std::string::npos);
 }
 
+// Sampled traces: with fewer than min_sample_size sampled requests in the window the policy
+// sizes for the upper confidence bound of the rate and holds scale-down.
+TEST(QueueSizingTest, FewSampledRequestsWidenTheRateAndHoldScaleDown) {
+  // Over-provisioned (3 replicas wanted of 20, as above), but only 25 sampled requests: the rate
+  // is widened by 1 + 2/√25 = 1.4 and the 20 replicas are held.
+  model::WorkloadSignals s = LittleSignals(2, 0.01, 20);
+  s.sampled_requests = 25;
+  const Proposal few = EvaluateQueueSizing(s, LittleConfig(), 1);
+  EXPECT_NEAR(TermOf(few, "sample_widening"), 1.4, 1e-12);
+  EXPECT_NEAR(TermOf(few, "exclusive_inflight"), 2 * 1.4, 1e-9);
+  EXPECT_EQ(TermOf(few, "sample_hold"), 1.0);
+  EXPECT_EQ(few.replicas, 20);
+  EXPECT_NE(few.reason.find("scale-down held"), std::string::npos) << few.reason;
+
+  // Enough samples: the same signals scale down as before.
+  s.sampled_requests = 100;
+  const Proposal enough = EvaluateQueueSizing(s, LittleConfig(), 1);
+  EXPECT_EQ(TermOf(enough, "sample_widening"), 1.0);
+  EXPECT_EQ(TermOf(enough, "sample_hold"), 0.0);
+  EXPECT_EQ(enough.replicas, 3);
+}
+
+TEST(QueueSizingTest, FewSampledRequestsScaleUpOnTheUpperBound) {
+  // A backlog of 40 (10 replicas at the mean) seen through 4 samples: u = 1 + 2/√4 = 2, so
+  // B = 80 and 20 replicas; scale-up is never held.
+  model::WorkloadSignals s = LittleSignals(40, 0.01, 2);
+  s.sampled_requests = 4;
+  const Proposal p = EvaluateQueueSizing(s, LittleConfig(), 1);
+  EXPECT_NEAR(TermOf(p, "queue_replicas"), 20, 1e-9);
+  EXPECT_EQ(p.replicas, 20);
+  EXPECT_EQ(TermOf(p, "sample_hold"), 0.0);
+  // Zero samples widen as one (no division by zero) and hold what runs.
+  s = LittleSignals(0, 0.01, 5);
+  s.sampled_requests = 0;
+  const Proposal none = EvaluateQueueSizing(s, LittleConfig(), 1);
+  EXPECT_EQ(TermOf(none, "sample_widening"), 3.0);
+  EXPECT_EQ(none.replicas, 5);
+}
+
 }  // namespace
 }  // namespace recommender::policies
