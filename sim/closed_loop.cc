@@ -197,6 +197,7 @@ void ClosedLoop::RunCaptains(double t) {
 
 void ClosedLoop::Collect(double t) {
   const common::TimePoint now = At(t);
+  SpanSampler(options_.sampling).Apply(sim_.spans());
   spans_.Add(sim_.spans(), now);
   spans_processed_ += sim_.spans().size();
   sim_.spans().Clear();

@@ -34,6 +34,7 @@ struct ClosedLoopOptions {
   uint64_t seed = 1;
   TowerRun tower;
   ActuationOptions actuation;  // how the CPU recommendation reaches the pods
+  double sampling = 1;  // head-sampling probability of the spans the exporter sees (SpanSampler)
 };
 
 // The real exporter and recommender code in process, fed by a simulation and acting on it:

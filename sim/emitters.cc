@@ -37,7 +37,30 @@ void AppendNumber(std::string& out, double v) {
   out.append(buf, static_cast<size_t>(n));
 }
 
+constexpr uint64_t kRandomnessMask = (uint64_t{1} << 56) - 1;
+
 }  // namespace
+
+SpanSampler::SpanSampler(double probability) : probability_(probability) {
+  if (probability >= 1) return;
+  // 2^56 − round(p·2^56): 1 − p in doubles would lose p's low bits.
+  threshold_ = (uint64_t{1} << 56) - static_cast<uint64_t>(std::llround(probability * 0x1p56));
+  std::string hex = Hex(threshold_, 14);
+  while (hex.size() > 1 && hex.back() == '0') hex.pop_back();
+  trace_state_ = "ot=th:" + hex;
+  sampling_ = exporter::spans::ParseThreshold(hex);
+}
+
+bool SpanSampler::Keeps(const exporter::spans::TraceId& trace) const {
+  return (DeriveSeed(trace.hi, trace.lo) & kRandomnessMask) >= threshold_;
+}
+
+void SpanSampler::Apply(exporter::spans::SpanBatch& batch) const {
+  if (trace_state_.empty()) return;
+  std::erase_if(batch.mutable_spans(),
+                [this](const exporter::spans::Span& s) { return !Keeps(s.trace_id); });
+  for (exporter::spans::Span& s : batch.mutable_spans()) s.SetSampling(sampling_);
+}
 
 void AppendLabelValue(std::string& out, std::string_view s) {
   for (char c : s) {

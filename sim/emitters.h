@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "exporter/spans/sampling.h"
+#include "exporter/spans/span.h"
 #include "exporter/state/kernel_state.h"
 #include "sim/simulation.h"
 
@@ -36,6 +38,31 @@ std::string KubeStateMetricsText(const Simulation& sim);
 // uid and the container's id, which is how the exporter's kernel collector names cgroups when
 // given --kubelet.url.
 std::string KubeletPodList(const Simulation& sim);
+
+// Head sampling of the simulated traces as an OpenTelemetry SDK's consistent probability sampler
+// does it (OTEP 235): a trace is kept when its 56-bit randomness R is at least the rejection
+// threshold T = round((1 - p)·2^56), and every span of a kept trace carries tracestate
+// ot=th:<T in hex, trailing zeros trimmed>. SDKs take R from the trace id's low 56 bits, which
+// are random there; the simulation numbers its traces, so R is a hash of the trace id instead.
+class SpanSampler {
+ public:
+  explicit SpanSampler(double probability = 1);  // (0, 1]
+
+  // Drops the spans of traces not sampled and marks the others as the exporter reads ot=th.
+  // Does nothing at probability 1, as the runs without sampling always have.
+  void Apply(exporter::spans::SpanBatch& batch) const;
+  bool Keeps(const exporter::spans::TraceId& trace) const;
+
+  double probability() const { return probability_; }
+  // "ot=th:e666666666666" for 10 %; empty at probability 1.
+  const std::string& trace_state() const { return trace_state_; }
+
+ private:
+  double probability_;
+  uint64_t threshold_ = 0;
+  std::string trace_state_;
+  exporter::spans::Sampling sampling_;
+};
 
 // Appends `s` with the characters the text format escapes in label values (\ " newline).
 void AppendLabelValue(std::string& out, std::string_view s);

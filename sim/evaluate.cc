@@ -81,6 +81,7 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   board.trace = trace_name;
   board.scenario = options.run.scenario.name;
   board.actuation = std::string(CpuActuationName(options.run.actuation.mode));
+  board.sampling = options.run.sampling;
   board.seeds = seeds;
   board.slo = app.slo_p99;
   board.tuned = options.tune;

@@ -72,7 +72,7 @@ void ApplyRecommendations(const common::HttpGet& get, const std::string& url, Si
 
 }  // namespace
 
-std::string ToOtlpRequest(const spans::SpanBatch& batch) {
+std::string ToOtlpRequest(const spans::SpanBatch& batch, std::string_view trace_state) {
   std::vector<spans::OtlpResourceSpans> resources;
   std::map<std::pair<std::string_view, std::string_view>, size_t> by_resource;
   for (const spans::Span& s : batch.spans()) {
@@ -88,6 +88,7 @@ std::string ToOtlpRequest(const spans::SpanBatch& batch) {
     o.trace_id = s.trace_id;
     o.span_id = s.span_id;
     o.parent_span_id = s.parent_span_id;
+    o.trace_state = trace_state;
     o.name = std::string(s.operation);
     o.kind = s.kind;
     o.start_unix_nano = s.start_unix_nano;
@@ -115,6 +116,7 @@ RunResult RunLive(const App& app, const RateTrace& trace, const LiveOptions& opt
                   .scenario = options.run.scenario});
   Recorder recorder(sim, options.run.warmup, 10);
   sim.set_listener(&recorder);
+  const SpanSampler sampler(options.run.sampling);
   std::optional<CgroupTree> tree;
   if (!options.cgroup_root.empty()) tree.emplace(options.cgroup_root, sim.cpu().NodeCores(0));
   // The pod list the kubelet endpoint serves and the cluster's kube-state-metrics series,
@@ -169,9 +171,11 @@ RunResult RunLive(const App& app, const RateTrace& trace, const LiveOptions& opt
         pods.swap(list);
         kube_state.swap(text);
       }
+      sampler.Apply(sim.spans());
       if (!options.otlp_url.empty() && !sim.spans().empty()) {
-        const common::HttpResult r = common::HttpPost(options.otlp_url, ToOtlpRequest(sim.spans()),
-                                                      "application/x-protobuf", post_options);
+        const common::HttpResult r =
+            common::HttpPost(options.otlp_url, ToOtlpRequest(sim.spans(), sampler.trace_state()),
+                             "application/x-protobuf", post_options);
         ++stats.span_posts;
         if (r.ok()) {
           stats.spans_sent += sim.spans().size();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "exporter/spans/span.h"
@@ -46,7 +47,9 @@ RunResult RunLive(const App& app, const RateTrace& trace, const LiveOptions& opt
                   LiveStats& stats);
 
 // The spans of `batch` grouped into one OTLP ResourceSpans per (service, pod), with the
-// resource attributes the exporter reads (service.name, k8s.pod.name, k8s.namespace.name).
-std::string ToOtlpRequest(const exporter::spans::SpanBatch& batch);
+// resource attributes the exporter reads (service.name, k8s.pod.name, k8s.namespace.name), each
+// span with `trace_state` (the W3C tracestate a sampler wrote; empty: none).
+std::string ToOtlpRequest(const exporter::spans::SpanBatch& batch,
+                          std::string_view trace_state = {});
 
 }  // namespace sim

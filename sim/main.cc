@@ -77,6 +77,7 @@ struct Flags {
       std::chrono::milliseconds{std::llround(sim::ActuationOptions{}.kubelet_seconds * 1e3)};
   common::Duration vpa_updater_interval =
       std::chrono::milliseconds{std::llround(sim::ActuationOptions{}.vpa_updater_seconds * 1e3)};
+  double sampling = 1;
 
   void Register(common::FlagSet& f) {
     f.String("app", &app, "App file (sim/apps/*.yaml).");
@@ -145,6 +146,9 @@ struct Flags {
                "resize, vpa: from the accepted PATCH to the new limit in force on the node.");
     f.Duration("vpa-updater-interval", &vpa_updater_interval,
                "vpa: the VPA updater's period (its --updater-interval).");
+    f.Double("sampling", &sampling,
+             "run, evaluate: head-sampling probability of the traces (0, 1], written as "
+             "tracestate ot=th as an OpenTelemetry SDK does.");
     f.Duration("apply-interval", &apply_interval,
                "live: how often the recommendations are fetched and applied (wall clock).");
   }
@@ -304,6 +308,10 @@ int Main(const std::string& command, const Flags& f) {
     std::fprintf(stderr, "queuelens-sim %s: --app and --trace are required\n", command.c_str());
     return 2;
   }
+  if (!(f.sampling > 0 && f.sampling <= 1)) {
+    std::fprintf(stderr, "queuelens-sim %s: --sampling must be in (0, 1]\n", command.c_str());
+    return 2;
+  }
   const sim::App app = sim::LoadApp(f.app);
   const double multiplier = f.multiplier > 0 ? f.multiplier : app.trace_multiplier;
   const sim::RateTrace trace = sim::LoadTrace(f.trace, multiplier, app.constant_rps);
@@ -341,6 +349,7 @@ int Main(const std::string& command, const Flags& f) {
   }
   if (command == "evaluate" && refuse(sim::ParsePolicyList(f.policies))) return 2;
   run.scenario = sim::LoadScenario(f.scenario, f.app);
+  run.sampling = f.sampling;
   sim::CheckScenario(run.scenario, app);  // here, not in a worker thread of evaluate
 
   if (command == "run" && f.live) {
@@ -430,7 +439,9 @@ int Main(const std::string& command, const Flags& f) {
     // Runs under interference get their own files beside the undisturbed ones.
     const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name) +
                              (board.scenario == "none" ? "" : "-" + Stem(board.scenario)) +
-                             (board.actuation == "policy" ? "" : "-cpu-" + board.actuation);
+                             (board.actuation == "policy" ? "" : "-cpu-" + board.actuation) +
+
+                             sim::SamplingSuffix(board.sampling);
     if (!WriteFile(base + ".csv", sim::ScoreboardCsv(board)) ||
         !WriteFile(base + "-summary.csv", sim::ScoreboardSummaryCsv(board)) ||
         !WriteFile(base + ".html", sim::ScoreboardHtml(board))) {

@@ -30,7 +30,9 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
     loop.emplace(sim, ClosedLoopOptions{.policy = policy,
                                         .seed = options.seed,
                                         .tower = options.tower,
-                                        .actuation = options.actuation});
+                                        .actuation = options.actuation,
+
+                                        .sampling = options.sampling});
   }
 
   const auto ticks = static_cast<int64_t>(std::llround(full.duration() / kTick));

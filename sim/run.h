@@ -22,6 +22,7 @@ struct RunOptions {
   std::function<void(double fraction)> progress;
   TowerRun tower;              // how the Tower explores and what it starts from
   ActuationOptions actuation;  // how CPU recommendations reach the pods
+  double sampling = 1;         // head-sampling probability of the traces (SpanSampler)
 };
 
 // One policy's result, by Autothrottle's protocol: everything after the warm-up.

@@ -113,11 +113,21 @@ std::string SeedsText(const std::vector<uint64_t>& seeds) {
                 static_cast<unsigned long long>(seeds.back()));
 }
 
+}  // namespace
+
+std::string SamplingSuffix(double sampling) {
+  return sampling < 1 ? Format("-sampled-%gpct", sampling * 100) : "";
+}
+
+namespace {
+
 std::string Title(const Scoreboard& board) {
-  return Format("%s, trace %s, scenario %s, %s%s, SLO P99 %.0f ms", board.app.c_str(),
+  const std::string sampled =
+      board.sampling < 1 ? Format(", traces sampled at %g %%", board.sampling * 100) : "";
+  return Format("%s, trace %s, scenario %s, %s%s, SLO P99 %.0f ms%s", board.app.c_str(),
                 board.trace.c_str(), board.scenario.c_str(),
                 board.actuation == "policy" ? "" : ("CPU via " + board.actuation + ", ").c_str(),
-                SeedsText(board.seeds).c_str(), board.slo * 1e3);
+                SeedsText(board.seeds).c_str(), board.slo * 1e3, sampled.c_str());
 }
 
 // How to read the table: what is measured, the statistics and the reference.

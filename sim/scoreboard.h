@@ -47,6 +47,7 @@ struct Scoreboard {
   std::string trace;
   std::string scenario = "none";     // the interference scenario every run had
   std::string actuation = "policy";  // --cpu-actuation of every run (CpuActuationName)
+  double sampling = 1;               // head-sampling probability of every run's traces
   std::vector<uint64_t> seeds;
   double slo = 0;      // seconds
   bool tuned = false;  // baselines ran at their --tune'd targets
@@ -64,6 +65,9 @@ struct Scoreboard {
 // throttled-period ratio and scaling actions. Only simulated quantities: the same seeds print
 // the same table.
 std::string FormatScoreboard(const Scoreboard& board);
+
+// "-sampled-10pct" for a board at 10 % sampling, empty at 100 %: keeps its files apart.
+std::string SamplingSuffix(double sampling);
 
 // One row per policy and seed: every RunSummary field and the core-hours ratios of that seed.
 std::string ScoreboardCsv(const Scoreboard& board);

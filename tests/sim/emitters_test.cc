@@ -223,6 +223,41 @@ TEST(EmittersTest, OtlpRequestParsesBackToTheSameSpans) {
   }
 }
 
+// Head sampling keeps whole traces at the given rate and marks them as an SDK does.
+TEST(EmittersTest, SpanSamplerKeepsWholeTracesAndWritesTheThreshold) {
+  EXPECT_EQ(SpanSampler(1).trace_state(), "");
+  EXPECT_EQ(SpanSampler(0.5).trace_state(), "ot=th:8");
+  EXPECT_EQ(SpanSampler(0.25).trace_state(), "ot=th:c");
+  const SpanSampler sampler(0.1);
+  ASSERT_EQ(sampler.trace_state(), "ot=th:e6666666666666");
+
+  Busy b;
+  std::map<uint64_t, size_t> spans_per_trace;
+  for (const auto& s : b.sim.spans().spans()) ++spans_per_trace[s.trace_id.lo];
+  const size_t all_spans = b.sim.spans().size();
+  sampler.Apply(b.sim.spans());
+  std::map<uint64_t, size_t> kept;
+  for (const auto& s : b.sim.spans().spans()) {
+    ++kept[s.trace_id.lo];
+    EXPECT_EQ(s.sampling_method, exporter::spans::SamplingMethod::kOtelThreshold);
+    EXPECT_NEAR(s.adjusted_count, 10, 1e-9);
+  }
+  for (const auto& [trace, n] : kept) EXPECT_EQ(n, spans_per_trace[trace]) << trace;  // whole
+  // Binomial: 4 standard deviations around 10 % of the traces.
+  const double n = static_cast<double>(spans_per_trace.size());
+  ASSERT_GT(n, 300);
+  EXPECT_NEAR(static_cast<double>(kept.size()), 0.1 * n, 4 * std::sqrt(n * 0.1 * 0.9));
+  EXPECT_LT(b.sim.spans().size(), all_spans);
+
+  // The exporter reads the threshold back from the OTLP request.
+  exporter::spans::SpanBatch parsed;
+  ASSERT_TRUE(
+      exporter::spans::ParseOtlpProto(ToOtlpRequest(b.sim.spans(), sampler.trace_state()), parsed)
+          .ok());
+  ASSERT_EQ(parsed.size(), b.sim.spans().size());
+  for (const auto& s : parsed.spans()) EXPECT_NEAR(s.adjusted_count, 10, 1e-9);
+}
+
 TEST(EmittersTest, KubeStateMetricsTextParses) {
   App app = testing::SingleServiceApp(
       64, 4, {.kind = Distribution::Kind::kConstant, .mean = 0.004, .cv = 0}, 0.5);
