@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "exporter/loop.h"
 #include "exporter/spans/formats.h"
+#include "exporter/spans/otlp_proto_writer.h"
 #include "exporter/state/state.h"
 #include "tests/support/fake_clock.h"
 
@@ -99,15 +100,31 @@ const bench::Corpus& SharedCorpus() {
   return corpus;
 }
 
-// Whole traces, in arrival order, cut into batches of about kSpansPerBatch spans.
-Batches MakeBatches(SpanFormat format) {
+// Head-sampled at 10 % by an OpenTelemetry SDK: every span carries the threshold (OTEP 235), so
+// every request is weighed by its adjusted count.
+constexpr std::string_view kSampledTraceState = "ot=th:e6666666666666";
+
+std::string Serialize(const bench::Corpus& corpus, SpanFormat format,
+                      std::string_view trace_state) {
+  if (trace_state.empty()) return bench::Serialize(corpus, format);
+  std::vector<exporter::spans::OtlpResourceSpans> resources = bench::ToOtlpResources(corpus);
+  for (auto& r : resources) {
+    for (auto& s : r.spans) s.trace_state = trace_state;
+  }
+  return format == SpanFormat::kOtlpProto ? exporter::spans::ToOtlpProto(resources)
+                                          : exporter::spans::ToOtlpJson(resources);
+}
+
+// Whole traces, in arrival order, cut into batches of about kSpansPerBatch spans; OTLP spans carry
+// `trace_state` when it is not empty.
+Batches MakeBatches(SpanFormat format, std::string_view trace_state = {}) {
   const bench::Corpus& corpus = SharedCorpus();
   Batches out{.format = format};
   bench::Corpus chunk{.processes = corpus.processes};
   int64_t last_end = 0;
   size_t chunk_spans = 0;
   auto emit = [&] {
-    out.payloads.push_back(bench::Serialize(chunk, format));
+    out.payloads.push_back(Serialize(chunk, format, trace_state));
     out.bytes += out.payloads.back().size();
     out.arrivals.push_back(TimePoint{common::Duration{last_end}});
     out.spans += chunk_spans;
@@ -384,10 +401,18 @@ void SeriesMemory(benchmark::State& bs) {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  for (SpanFormat format :
-       {SpanFormat::kJaegerJson, SpanFormat::kOtlpJson, SpanFormat::kOtlpProto}) {
-    const auto batches = std::make_shared<const Batches>(MakeBatches(format));
-    const std::string name(exporter::spans::SpanFormatName(format));
+  // The OTLP formats again with ot=th on every span ("<format>_sampled"): the cost of reading the
+  // tracestate and weighing each request by its adjusted count.
+  const std::pair<SpanFormat, std::string_view> cases[] = {
+      {SpanFormat::kJaegerJson, {}},
+      {SpanFormat::kOtlpJson, {}},
+      {SpanFormat::kOtlpProto, {}},
+      {SpanFormat::kOtlpJson, kSampledTraceState},
+      {SpanFormat::kOtlpProto, kSampledTraceState}};
+  for (const auto& [format, trace_state] : cases) {
+    const auto batches = std::make_shared<const Batches>(MakeBatches(format, trace_state));
+    const std::string name = std::string(exporter::spans::SpanFormatName(format)) +
+                             (trace_state.empty() ? "" : "_sampled");
     const auto iterations =
         static_cast<benchmark::IterationCount>(kMeasuredPasses * batches->payloads.size());
     // Fixed iterations: no trial runs to size them, so the stream is the same in every run.
