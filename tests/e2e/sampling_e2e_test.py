@@ -17,8 +17,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from exporter_e2e_test import ExporterProcess, http, value  # noqa: E402
 
+
 ROOT = sys.argv[2] if len(sys.argv) > 2 else "."
-SENDER = os.path.join(ROOT, "tests/e2e/otlp_sampled_send.mjs")
+SENDER = os.path.join(ROOT, "tests/e2e/otlp_send.mjs")
 
 
 def adjusted_count(trace_state):
