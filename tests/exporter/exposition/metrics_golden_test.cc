@@ -304,6 +304,17 @@ TEST(StatusPageTest, ServiceTablesShowWindowQuantiles) {
   EXPECT_THAT(html, HasSubstr("<tr><td>gateway</td><td>cart</td><td>2</td></tr>"));
 }
 
+TEST(StatusPageTest, SaysHowEachServiceWasSampled) {
+  using exporter::spans::SamplingMethod;
+  EXPECT_EQ(SamplingDescription(0.05, SamplingMethod::kOtelThreshold), "sampled at 5 % (ot.th)");
+  EXPECT_EQ(SamplingDescription(0.125, SamplingMethod::kJaeger), "sampled at 12.5 % (jaeger)");
+  EXPECT_EQ(SamplingDescription(1, SamplingMethod::kNone), "sampled at 100 % (default)");
+  EXPECT_EQ(SamplingDescription(std::nan(""), SamplingMethod::kNone), "no requests in the window");
+  // Every request of the fixture counts once: 100 % by the default.
+  EXPECT_THAT(RenderStatusPage(*FixedSnapshot(true)),
+              HasSubstr("sampled at 100 % (default), 100 spans"));
+}
+
 TEST(StatusPageTest, ServicesJsonShowsWindowQuantiles) {
   const std::string json = RenderServicesJson(*FixedSnapshot(false));
   rapidjson::Document doc;
