@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "exporter/state/state.h"
+#include "tests/exporter/state/span_specs.h"
 
 namespace exporter::state {
 namespace {
@@ -13,7 +14,6 @@ using spans::SamplingMethod;
 using spans::SpanKind;
 using std::chrono::seconds;
 
-constexpr int64_t kMs = 1'000'000;
 const common::TimePoint kNow{seconds{1'700'000'000}};
 
 struct Sampled {
@@ -30,18 +30,9 @@ spans::Sampling Th(std::string_view hex) { return spans::ParseThreshold(hex); }
 void Add(State& state, const std::vector<Sampled>& specs) {
   spans::SpanBatch batch;
   for (const Sampled& s : specs) {
-    spans::Span& span = batch.Add();
-    span.trace_id = {.hi = 0, .lo = s.trace};
-    span.span_id = s.id;
-    span.parent_span_id = s.parent;
-    span.service = batch.Store(s.service);
-    span.operation = batch.Store("op");
-    span.instance = batch.Store(std::string(s.service) + "-0");
-    span.kind = s.kind;
-    span.start_unix_nano = s.start_ms * kMs;
-    span.end_unix_nano = s.end_ms * kMs;
-    span.error = s.error;
-    span.SetSampling(s.sampling);
+    const std::string instance = std::string(s.service) + "-0";
+    AddSpans(batch, {{s.trace, s.id, s.parent, s.service, "op", s.kind, s.start_ms, s.end_ms,
+                      instance, s.error, s.sampling}});
   }
   state.Add(batch, kNow);
   state.Flush(kNow);
