@@ -111,7 +111,7 @@ uint32_t SketchWeight(double adjusted_count) {
   if (adjusted_count >= common::LatencySketch::kMaxWeight) {
     return common::LatencySketch::kMaxWeight;
   }
-  return static_cast<uint32_t>(adjusted_count + 0.5);
+  return static_cast<uint32_t>(std::lround(adjusted_count));
 }
 
 double DefaultCount(const SamplingOptions& o, std::string_view service) {
