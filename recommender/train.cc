@@ -57,6 +57,8 @@ struct Flags {
           "Epochs per phase; the predictor gets 5 more from iteration iterations/2 + 1 on.");
     f.Int("batch", &batch, "Batch size (DeepScaler: 64).");
     f.Double("learning-rate", &train.learning_rate, "Adam's learning rate (DeepScaler: 1e-3).");
+    f.Double("graph-learning-rate", &train.graph_learning_rate,
+             "The graph learner's Adam learning rate, constant (DeepScaler: 1e-3).");
     f.Double("weight-decay", &train.weight_decay, "Adam's weight decay (DeepScaler: 1e-4).");
     f.Int("cosine-period", &cosine_period,
           "Cosine schedule's period in predictor epochs (DeepScaler: 15).");

@@ -420,7 +420,7 @@ TrainResult AdapGla::Train(const std::vector<Series>& runs, const std::vector<fl
       model->parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
   torch::optim::Adam graph_opt(
       learner->parameters(),
-      torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
+      torch::optim::AdamOptions(o.graph_learning_rate).weight_decay(o.weight_decay));
   const torch::Tensor prior_t = FromVector(prior, {n, n});
   const torch::Tensor prior_edges = torch::sign(prior_t);
   torch::Tensor best_graph = prior_t;
@@ -445,7 +445,7 @@ TrainResult AdapGla::Train(const std::vector<Series>& runs, const std::vector<fl
   const auto run_phase = [&](const char* phase, int it, int epochs, auto&& step_batch,
                              torch::optim::Adam& opt, bool cosine) {
     for (int e = 0; e < epochs; ++e) {
-      double lr = o.learning_rate;
+      double lr = o.graph_learning_rate;
       if (cosine) {
         lr = o.min_learning_rate + (o.learning_rate - o.min_learning_rate) *
                                        (1 + std::cos(M_PI * model_epoch / o.cosine_period)) / 2;

@@ -45,7 +45,8 @@ struct TrainOptions {
   int batch = 64;
   double learning_rate = 1e-3;
   double weight_decay = 1e-4;
-  int cosine_period = 15;  // CosineAnnealingLR's T_max, in predictor epochs
+  double graph_learning_rate = 1e-3;  // the graph learner's Adam, without the cosine schedule
+  int cosine_period = 15;             // CosineAnnealingLR's T_max, in predictor epochs
   double min_learning_rate = 1e-5;
   int max_graphs = 3;             // the graph pool
   double new_edge_share = 0.05;   // δ: new edges beyond this share of the prior's are penalised
