@@ -10,7 +10,8 @@ build_pkgs=(
   libspdlog-dev zlib1g-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev clang-format clang-tidy
 )
-test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client)
+# libtorch-dev: DeepScaler's model, queuelens-train and their tests (optional for a build).
+test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client libtorch-dev)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
