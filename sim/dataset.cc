@@ -93,6 +93,7 @@ std::vector<rp::Edge> CallGraphEdges(const App& app, double requests) {
     }
   }
   std::vector<rp::Edge> edges;
+  edges.reserve(calls.size());
   for (const auto& [edge, n] : calls) edges.push_back({edge.first, edge.second, n});
   return edges;
 }

@@ -137,7 +137,7 @@ struct GraphLearnerImpl : torch::nn::Module {
         torch::sigmoid(gate(torch::stack({learned, prior}).unsqueeze(0))).squeeze(0).squeeze(0);
     const torch::Tensor gated = g * learned + (1 - g) * prior;
     const torch::Tensor sparse = torch::relu(SymmetricNormalize(gated) - epsilon);
-    const torch::Tensor graph = SymmetricNormalize(sparse);
+    torch::Tensor graph = SymmetricNormalize(sparse);
     if (stages) {
       *stages = {ToVector(anti), ToVector(learned), ToVector(gated), ToVector(sparse),
                  ToVector(graph)};
@@ -173,7 +173,7 @@ void Append(const Series& s, int from, int to, int steps, const Normalization& n
   }
 }
 
-Windows MakeWindows(std::vector<float> x, std::vector<float> y, int steps, int n) {
+Windows MakeWindows(const std::vector<float>& x, const std::vector<float>& y, int steps, int n) {
   Windows w;
   const auto samples = static_cast<int64_t>(y.size()) / n;
   if (samples == 0) return w;
@@ -406,8 +406,8 @@ TrainResult AdapGla::Train(const std::vector<Series>& runs, const std::vector<fl
     // Validation targets after the cut, their windows reaching back into the training part.
     Append(runs[r], split[r], runs[r].minutes, s.steps, norm, &vx, &vy);
   }
-  const Windows train = MakeWindows(std::move(tx), std::move(ty), s.steps, n);
-  const Windows val = MakeWindows(std::move(vx), std::move(vy), s.steps, n);
+  const Windows train = MakeWindows(tx, ty, s.steps, n);
+  const Windows val = MakeWindows(vx, vy, s.steps, n);
   if (train.size() == 0 || val.size() == 0) {
     throw std::invalid_argument("Train: the runs are too short for the window (--steps " +
                                 std::to_string(s.steps) + ")");
