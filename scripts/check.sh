@@ -44,8 +44,11 @@ root_re=$(sed 's/[][\.*^$()+?{}|]/\\&/g' <<<"$root")
 tidy_log=$(mktemp)
 trap 'rm -f "$tidy_log"' EXIT
 status=0
+# recommender/predict/adapgla.cc is left out: clang 14 cannot parse libtorch 1.13's headers in
+# C++20 (c10::IValue incomplete in std::vector); gcc builds it with -Werror.
 run-clang-tidy -quiet -j "$jobs" -p "$build_dir" -extra-arg=-Wno-ambiguous-reversed-operator \
-  "^$root_re/(common|exporter|recommender|sim|control)/" >"$tidy_log" 2>&1 || status=$?
+  "^$root_re/(?!recommender/predict/adapgla\.cc$)(common|exporter|recommender|sim|control)/" \
+  >"$tidy_log" 2>&1 || status=$?
 if ((status != 0)); then
   # Drop colours, the per-file command lines and the "N warnings generated" counts (of headers
   # outside the filter); keep the findings.

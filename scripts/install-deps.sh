@@ -11,7 +11,8 @@ build_pkgs=(
   libssl-dev libcpp-httplib-dev clang-format clang-tidy
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # the KEDA external scaler
 )
-test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client)
+# libtorch-dev: DeepScaler's model, queuelens-train and their tests (optional for a build).
+test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client libtorch-dev)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

@@ -19,6 +19,7 @@
 #include "recommender/policies/all_policies.h"
 #include "sim/actuation.h"
 #include "sim/app.h"
+#include "sim/dataset.h"
 #include "sim/evaluate.h"
 #include "sim/live.h"
 #include "sim/policies.h"
@@ -39,6 +40,8 @@ constexpr char kSummary[] =
     "  queuelens-sim evaluate --app FILE --trace FILE --policies LIST|all [--tune] [--seeds N]\n"
     "      [--seed-base S] [--out DIR] [--warmup-runs K] [--tower-checkpoint FILE]\n"
     "      [--scenario NAME|PATH] [--cpu-actuation policy|direct|captain|resize|vpa]\n"
+    "  queuelens-sim dataset --app FILE --trace FILE --policies LIST [--seeds N] [--out DIR]\n"
+    "      [--scenario NAME|PATH] [--cpu-actuation …]\n"
     "  queuelens-sim trace --kind diurnal|bursty|spiky|ramp [--seed S] [--minutes M] --out FILE\n"
     "  queuelens-sim run --live --otlp URL --cgroup-root DIR --recommender URL [--speed X]\n"
     "  queuelens-sim policies\n";
@@ -86,7 +89,7 @@ struct Flags {
         "Workload trace: an Autothrottle .txt (req/s per second), a DeepScaler .req (users per "
         "5 s), a wiki .csv, or constant[:RATE[:DURATION]] (the app's constant_rps for 1 h).");
     f.String("policy", &policy, "run: the policy (see `queuelens-sim policies`).");
-    f.String("policies", &policies, "evaluate: comma-separated policies, or all.");
+    f.String("policies", &policies, "evaluate, dataset: comma-separated policies, or all.");
     f.String("scenario", &scenario,
              "Interference: a name from sim/scenarios beside the app's directory (none, "
              "noisy-node, rolling, memory-bandwidth) or a scenario file.");
@@ -101,7 +104,8 @@ struct Flags {
            "evaluate: grid-search each baseline's utilisation target and keep the cheapest that "
            "meets the SLO.");
     f.Int("seeds", &seeds,
-          "evaluate: seeds per policy; the table gives each metric's mean and 95 % confidence "
+          "evaluate, dataset: seeds per policy; the table gives each metric's mean and 95 % "
+          "confidence "
           "interval, and a policy passes only if it meets the SLO in every seed.");
     f.Int("seed-base", &seed_base,
           "evaluate: the first of the --seeds consecutive seeds; 0 = --seed.");
@@ -116,8 +120,9 @@ struct Flags {
              "back to it.");
     f.String("out", &out,
              "evaluate: directory for <app>-<trace>.csv (one row per policy and seed), "
-             "<app>-<trace>-summary.csv (one row per policy) and <app>-<trace>.html; trace: the "
-             "file to write.");
+             "<app>-<trace>-summary.csv (one row per policy) and <app>-<trace>.html; dataset: "
+             "directory for <app>-<trace>-series.csv and <app>-<trace>-edges.csv (DeepScaler's "
+             "training data, see queuelens-train); trace: the file to write.");
     f.String("kind", &kind, "trace: diurnal, bursty, spiky or ramp (see sim/README.md).");
     f.Int("minutes", &minutes, "trace: length of the generated trace.");
     f.Bool("live", &live, "run: in real time through running queuelens binaries.");
@@ -280,6 +285,33 @@ bool PrepareTower(const sim::App& app, const sim::RateTrace& trace, const Flags&
   return true;
 }
 
+// DeepScaler's training data: every policy for --seeds seeds, one run after the other.
+int WriteDataset(const sim::App& app, const sim::RateTrace& trace, const std::string& trace_name,
+                 const Flags& f, const sim::RunOptions& run) {
+  if (f.seeds < 1) {
+    std::fprintf(stderr, "queuelens-sim dataset: --seeds must be at least 1\n");
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(f.out, ec);
+  Progress progress(app.name + " dataset");
+  const sim::Dataset d =
+      sim::RecordDataset(app, trace, sim::ParsePolicyList(f.policies), static_cast<int>(f.seeds),
+                         run, [&](double x) { progress.Update(x); });
+  progress.Done();
+  const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name);
+  if (!WriteFile(base + "-series.csv", recommender::predict::FormatSeriesCsv(d.runs)) ||
+      !WriteFile(base + "-edges.csv", recommender::predict::FormatEdgesCsv(d.edges))) {
+    std::fprintf(stderr, "queuelens-sim dataset: cannot write %s-{series,edges}.csv\n",
+                 base.c_str());
+    return 1;
+  }
+  std::printf("wrote %s-series.csv (%zu runs of %d minutes, %zu services) and %s-edges.csv\n",
+              base.c_str(), d.runs.size(), d.runs.empty() ? 0 : d.runs[0].minutes,
+              app.services.size(), base.c_str());
+  return 0;
+}
+
 int Main(const std::string& command, const Flags& f) {
   if (command == "policies") {
     for (const sim::PolicySpec& p : sim::AllPolicies()) {
@@ -347,7 +379,9 @@ int Main(const std::string& command, const Flags& f) {
   if (command == "run" && !f.live) {
     if (const auto p = sim::FindPolicy(f.policy); p && refuse({*p})) return 2;
   }
-  if (command == "evaluate" && refuse(sim::ParsePolicyList(f.policies))) return 2;
+  if ((command == "evaluate" || command == "dataset") && refuse(sim::ParsePolicyList(f.policies))) {
+    return 2;
+  }
   run.scenario = sim::LoadScenario(f.scenario, f.app);
   run.sampling = f.sampling;
   sim::CheckScenario(run.scenario, app);  // here, not in a worker thread of evaluate
@@ -385,6 +419,7 @@ int Main(const std::string& command, const Flags& f) {
       std::printf("  last error         %s\n", stats.last_error.c_str());
     return 0;
   }
+  if (command == "dataset") return WriteDataset(app, trace, trace_name, f, run);
   if ((command == "run" || command == "evaluate") && !PrepareTower(app, trace, f, run)) return 1;
   if (command == "run") {
     const auto policy = sim::FindPolicy(f.policy);

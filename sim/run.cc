@@ -41,6 +41,7 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
     sim.RunUntil(t);
     recorder.Tick(t);
     if (loop) loop->Tick(t);
+    if (options.observe) options.observe(sim, t);
     if (options.progress && k % 100 == 0) {
       options.progress(static_cast<double>(k) / static_cast<double>(ticks));
     }

@@ -9,6 +9,7 @@
 #include "sim/closed_loop.h"
 #include "sim/policies.h"
 #include "sim/scenario.h"
+#include "sim/simulation.h"
 #include "sim/workload.h"
 
 namespace sim {
@@ -20,6 +21,8 @@ struct RunOptions {
   Scenario scenario;    // interference; its times count from the start of the warm-up
   // Called about every 10 simulated seconds with the fraction done (for a progress bar).
   std::function<void(double fraction)> progress;
+  // Called after every tick (100 ms), once the closed loop acted, to sample the simulation.
+  std::function<void(Simulation& sim, double t)> observe;
   TowerRun tower;              // how the Tower explores and what it starts from
   ActuationOptions actuation;  // how CPU recommendations reach the pods
   double sampling = 1;         // head-sampling probability of the traces (SpanSampler)
