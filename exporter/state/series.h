@@ -86,6 +86,7 @@ struct ServiceSeries {
 
 struct InstanceSeries {
   uint64_t requests = 0;
+  double duration_seconds = 0;
   double exclusive_seconds = 0;
   common::RollingWindow<WindowSums> window;
   common::TimePoint last_update;

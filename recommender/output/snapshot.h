@@ -11,6 +11,7 @@
 #include "recommender/combine/combiner.h"
 #include "recommender/input/observations.h"
 #include "recommender/model/signals.h"
+#include "recommender/policies/load_shifting.h"
 #include "recommender/policies/proposal.h"
 #include "recommender/workload_config.h"
 
@@ -24,6 +25,8 @@ struct WorkloadView {
   model::WorkloadSignals signals;
   std::vector<policies::Proposal> proposals;  // every policy, in kPolicyNames order
   combine::Recommendation recommendation;
+  std::vector<policies::InstanceWeight> weights;  // load_shifting's, sorted by instance
+  std::string most_interfered;                    // load_shifting's; "" when unknown
 };
 
 struct TowerView {
