@@ -60,12 +60,12 @@ double EstimateSlope(double load, double latency, int load_bucket, int interfere
 
 std::vector<double> ProjectWeights(const std::vector<double>& weights,
                                    const std::vector<double>& target, double min_weight,
-                                   double max_step) {
+                                   double max_weight, double max_step) {
   const size_t n = weights.size();
   std::vector<double> lo(n), hi(n), out(n);
   for (size_t j = 0; j < n; ++j) {
     lo[j] = std::max(min_weight, weights[j] - max_step);
-    hi[j] = std::min(1.0, weights[j] + max_step);
+    hi[j] = std::min(max_weight, weights[j] + max_step);
     // The current weights are feasible; rounding must not make the box empty.
     lo[j] = std::min(lo[j], weights[j]);
     hi[j] = std::max(hi[j], weights[j]);
@@ -175,7 +175,8 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     }
   }
   const double w_min = options.min_weight_share / static_cast<double>(n);
-  for (double& v : w) v = std::max(v, w_min);
+  const double w_max = std::min(1.0, options.max_weight_share / static_cast<double>(n));
+  for (double& v : w) v = std::clamp(v, w_min, w_max);
   const double wsum = std::accumulate(w.begin(), w.end(), 0.0);
   for (double& v : w) v /= wsum;
 
@@ -187,6 +188,27 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     l[j] = inst[j]->mean_exclusive_seconds;
     interference[j] = inst[j]->interference_ratio;
     lambda += x[j];
+  }
+  const double budget = Term(queue_sizing, "target_sojourn_seconds");
+  // Interference-onset guard: an instance over budget with more than an even share drops to it
+  // on this pass, past the step cap; the others take the surplus in proportion to their weights.
+  int cut = 0;
+  if (std::isfinite(budget) && budget > 0) {
+    std::vector<bool> over(n, false);
+    double surplus = 0, rest = 0;
+    for (size_t j = 0; j < n; ++j) {
+      over[j] = l[j] > budget && w[j] > even;
+      if (over[j]) {
+        surplus += w[j] - even;
+        w[j] = even;
+        ++cut;
+      } else {
+        rest += w[j];
+      }
+    }
+    for (size_t j = 0; j < n && rest > 0; ++j) {
+      if (!over[j]) w[j] += surplus * w[j] / rest;
+    }
   }
   const double s0 = signals.uncongested_seconds;
   const auto load_bucket = [&](double load) {
@@ -219,7 +241,7 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     }
     const double tsum = std::accumulate(target.begin(), target.end(), 0.0);
     for (double& t : target) t /= tsum;
-    w = ProjectWeights(w, target, w_min, options.max_step);
+    w = ProjectWeights(w, target, w_min, w_max, options.max_step);
     memory.last.clear();
     for (size_t j = 0; j < n; ++j) {
       memory.last[inst[j]->instance] = {.load = x[j],
@@ -276,11 +298,12 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
   }
 
   // Coupling with scaling.
-  const double budget = Term(queue_sizing, "target_sojourn_seconds");
   const double l_star = BestMaxLatency(x, l, g, lambda, w_min * lambda);
   const double max_l = *std::max_element(l.begin(), l.end());
   p.Term("total_load_rps", lambda);
+  p.Term("cut_to_even", cut);
   p.Term("min_weight", w_min);
+  p.Term("max_weight", w_max);
   p.Term("max_latency_seconds", max_l);
   p.Term("best_max_latency_seconds", l_star);
   p.Term("latency_budget_seconds", budget);

@@ -40,8 +40,16 @@ namespace recommender::policies {
 //   c_j = l_j + x_j·g_j          marginal latency of one more request/s at j: ∂(x_j·l_j)/∂x_j
 //   e_j = clamp(η·(c_j − mean_k c_k)/mean_k l_k, −1, 1)
 //   w'_j = w_j·exp(−e_j)        a gradient step on Σ x_j·l_j in log space
-//   w_j ← the Euclidean projection of w' onto {Σ = 1, max(w_min, w_j − δ) ≤ w_j ≤ w_j + δ}
+//   w_j ← the Euclidean projection of w' onto
+//         {Σ = 1, max(w_min, w_j − δ) ≤ w_j ≤ min(w_max, w_j + δ)}
 //   w_min = min_weight_share/n   every instance keeps traffic, so its latency stays measured
+//   w_max = min(1, max_weight_share/n)   the slope model is linear: it cannot see the knee of
+//                                an instance's thread pool or CPU quota (sized by its Captain
+//                                for about an even share) far beyond the loads it has seen
+// Onset guard, on every pass: an instance with l_j > B (below) and w_j > 1/n is set to 1/n at
+// once, past δ, the others scaled up to keep Σ = 1. Shifting makes use of an instance that looks
+// fast; when interference starts on its node, a δ-capped retreat would leave it most of the load
+// for several steps.
 // Instances new to the workload start at 1/n (the others scaled down to make room); gone ones
 // are dropped and the rest renormalised.
 // Coupling with scaling (budget B = W* of queue_sizing: slo_p99·slo_share/ln 100, the mean hop
@@ -67,6 +75,8 @@ struct LoadShiftingOptions {
   double max_step = 0.05;  // δ: a weight moves at most 5 points per step (stability over speed)
   // Every instance keeps at least a quarter of an even share: enough traffic to measure it.
   double min_weight_share = 0.25;
+  // No instance takes more than twice an even share (see w_max above).
+  double max_weight_share = 2;
   // A load change under 5 % of the load is within rate-window noise: no slope from it.
   double min_load_change = 0.05;
   double table_alpha = 0.2;  // EWMA weight: a cell follows about its last five samples
@@ -128,7 +138,7 @@ double EstimateSlope(double load, double latency, int load_bucket, int interfere
 // values): the projection described above. Pure.
 std::vector<double> ProjectWeights(const std::vector<double>& weights,
                                    const std::vector<double>& target, double min_weight,
-                                   double max_step);
+                                   double max_weight, double max_step);
 
 // min over splits of max_j l_j(x): the L* above. Pure.
 double BestMaxLatency(const std::vector<double>& load, const std::vector<double>& latency,

@@ -125,10 +125,12 @@ TEST(LoadShiftingWeights, ProjectionKeepsSumBoundsAndStepCap) {
       for (double& t : target) t = u(rng);
       const double s = std::accumulate(target.begin(), target.end(), 0.0);
       for (double& t : target) t /= s;
-      const std::vector<double> next = ProjectWeights(w, target, w_min, 0.05);
+      const double w_max = std::min(1.0, 2 / static_cast<double>(n));
+      const std::vector<double> next = ProjectWeights(w, target, w_min, w_max, 0.05);
       ASSERT_NEAR(std::accumulate(next.begin(), next.end(), 0.0), 1, 1e-9);
       for (size_t j = 0; j < n; ++j) {
         ASSERT_GE(next[j], w_min - 1e-9);
+        ASSERT_LE(next[j], w_max + 1e-9);
         ASSERT_LE(std::abs(next[j] - w[j]), 0.05 + 1e-9);
       }
       w = next;
@@ -138,7 +140,7 @@ TEST(LoadShiftingWeights, ProjectionKeepsSumBoundsAndStepCap) {
 
 TEST(LoadShiftingWeights, ProjectionReachesAnAllowedTarget) {
   const std::vector<double> w = {0.5, 0.5};
-  const std::vector<double> next = ProjectWeights(w, {0.52, 0.48}, 0.1, 0.05);
+  const std::vector<double> next = ProjectWeights(w, {0.52, 0.48}, 0.1, 1, 0.05);
   EXPECT_NEAR(next[0], 0.52, 1e-9);
   EXPECT_NEAR(next[1], 0.48, 1e-9);
 }
@@ -161,6 +163,22 @@ TEST(LoadShiftingWeights, LoadMovesAwayFromTheInterferedInstance) {
     now += options.update_interval;
   }
   EXPECT_NEAR(w_slow, options.min_weight_share / 2, 1e-6);  // pinned at w_min
+}
+
+TEST(LoadShiftingWeights, AnInstanceOverBudgetLosesItsSurplusAtOnce) {
+  LoadShiftingMemory memory;
+  memory.weights = {{"a-1", 0.7}, {"a-2", 0.2}, {"a-3", 0.1}};
+  memory.updated_at = kT0;  // not due: only the guard acts
+  const LoadShiftingResult r =
+      EvaluateLoadShifting(Signals({Instance("a-1", 70, 0.5, 0.6), Instance("a-2", 20, 0.01, 0),
+                                    Instance("a-3", 10, 0.01, 0)},
+                                   3),
+                           QueueSizing(3, 0.1), memory, kT0 + seconds{1});
+  ASSERT_EQ(r.instances.size(), 3u);
+  EXPECT_NEAR(r.instances[0].weight, 1.0 / 3, 1e-9);
+  EXPECT_NEAR(r.instances[1].weight / r.instances[2].weight, 2, 1e-9);
+  EXPECT_NEAR(r.instances[1].weight + r.instances[2].weight, 2.0 / 3, 1e-9);
+  EXPECT_EQ(TermOf(r.proposal.terms, "cut_to_even"), 1);
 }
 
 TEST(LoadShiftingWeights, SingleInstanceIsNotShifted) {
