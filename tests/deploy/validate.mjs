@@ -114,6 +114,7 @@ test("kubectl kustomize renders the base and every overlay", (t) => {
     "hpa-external-metrics",
     "inplace-resize",
     "keda",
+    "pod-deletion-cost",
     "prometheus-adapter",
     "vpa-recommender",
   ]);
