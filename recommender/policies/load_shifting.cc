@@ -235,8 +235,9 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     const double mean_l = std::accumulate(l.begin(), l.end(), 0.0) / static_cast<double>(n);
     std::vector<double> target(n);
     for (size_t j = 0; j < n; ++j) {
+      const double gap = mean_l > 0 ? (c[j] - mean_c) / mean_l : 0.0;
       const double e =
-          mean_l > 0 ? std::clamp(options.step_size * (c[j] - mean_c) / mean_l, -1.0, 1.0) : 0.0;
+          std::abs(gap) < options.dead_band ? 0.0 : std::clamp(options.step_size * gap, -1.0, 1.0);
       target[j] = w[j] * std::exp(-e);
     }
     const double tsum = std::accumulate(target.begin(), target.end(), 0.0);
@@ -321,7 +322,7 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
       std::isfinite(signals.ready_replicas) && signals.ready_replicas < signals.current_replicas;
   p.Term("queue_sizing_replicas", rq);
 
-  if (l_star > budget) {
+  if (l_star > options.scale_out_margin * budget) {
     p.replicas = std::max(rq, starting ? current : current + 1);
     p.Term("coupling", 1);
     p.reason = starting ? "best max latency after shifting above budget; a pod is still starting"
@@ -355,23 +356,17 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     }
     table_ok = table_ok && predicted <= options.scale_in_margin * budget;
   }
+  p.Term("scale_out_threshold_seconds", options.scale_out_margin * budget);
   p.Term("scale_in_predicted_seconds", table_ok ? predicted : kNaN);
   const bool holding =
       memory.scaled_in_at != common::TimePoint{} && now - memory.scaled_in_at < options.hold;
   if (table_ok && !holding && current > 1) {
     memory.scaled_in_at = now;
-    memory.held_replicas = current - 1;
     p.replicas = current - 1;
     p.Term("coupling", -1);
     p.reason =
         "the table puts every other instance under budget without the most interfered "
         "one: one replica less, that one first";
-    return r;
-  }
-  if (holding) {
-    p.replicas = std::min(rq, memory.held_replicas);
-    p.Term("coupling", -1);
-    p.reason = "holding the table-driven scale-in while the new split settles";
     return r;
   }
   p.Term("coupling", 0);

@@ -38,7 +38,8 @@ namespace recommender::policies {
 //   g_j ≥ min_slope_fraction·l_j²: a zero slope would let one instance absorb any load below
 // Weights (w_j ≥ w_min, Σ w_j = 1; x_j = w_j·λ once a proxy applies them):
 //   c_j = l_j + x_j·g_j          marginal latency of one more request/s at j: ∂(x_j·l_j)/∂x_j
-//   e_j = clamp(η·(c_j − mean_k c_k)/mean_k l_k, −1, 1)
+//   gap_j = (c_j − mean_k c_k)/mean_k l_k
+//   e_j = 0 when |gap_j| < dead_band, else clamp(η·gap_j, −1, 1)
 //   w'_j = w_j·exp(−e_j)        a gradient step on Σ x_j·l_j in log space
 //   w_j ← the Euclidean projection of w' onto
 //         {Σ = 1, max(w_min, w_j − δ) ≤ w_j ≤ min(w_max, w_j + δ)}
@@ -56,14 +57,18 @@ namespace recommender::policies {
 // latency whose exponential tail puts the P99 at its SLO share):
 //   L* = the best achievable max_j l_j after shifting, under l_j(x) = l_j + g_j·(x − x_j),
 //        x ≥ w_min·λ, Σ x = λ (bisection on L: Σ_j max(w_min·λ, x_j + (L − l_j)/g_j) = λ)
-//   scale out  when L* > B and every desired pod is ready: replicas = max(R_q, n + 1), the new
+//   scale out  when L* > scale_out_margin·B and every desired pod is ready (queue_sizing already
+//              runs the mean at B, so B alone is crossed half the time by design):
+//              replicas = max(R_q, n + 1), the new
 //              pod placed away from the node of the most interfered instance (preferred
 //              anti-affinity, in the simulator); while one still starts, max(R_q, n)
 //   scale in   when R_q ≤ n and, without the most interfered instance k, the table has a cell
 //              for every other instance at its load after the min-max split of λ among them
-//              and each cell's latency ≤ scale_in_margin·B: replicas = n − 1; k gets the lowest
-//              pod-deletion cost so the ReplicaSet removes it; for `hold` after, R_q is capped at
-//              n − 1 unless L* > B (the new split needs time to show in the rates)
+//              and each cell's latency ≤ scale_in_margin·B: replicas = n − 1, at most once per
+//              `hold` (the new split needs time to show in the rates); k gets the lowest
+//              pod-deletion cost so the ReplicaSet removes it. R_q is never capped: a scale-in
+//              takes effect only if the proposals stay lower through the scale-down
+//              stabilisation window (recommender/combine), as any other
 //   otherwise  replicas = R_q
 // where R_q is queue_sizing's proposal (load_shifting = the queuelens default plus shifting).
 // Deletion cost: instances ranked by (I_j, l_j) descending get 0, 1, …: the most interfered
@@ -72,7 +77,10 @@ struct LoadShiftingOptions {
   // Updates no faster than the rate window: a weight change shows in x and l only a window later.
   common::Duration update_interval = std::chrono::seconds{5};
   double step_size = 0.5;  // η: half the relative marginal-cost gap per step, before the caps
-  double max_step = 0.05;  // δ: a weight moves at most 5 points per step (stability over speed)
+  double max_step = 0.05;
+  // Marginal latencies within 20 % of the mean latency are alike: a 5 s mean of a few hundred
+  // requests and a measured slope are not finer than that, and equal instances must not drift.
+  double dead_band = 0.2;  // δ: a weight moves at most 5 points per step (stability over speed)
   // Every instance keeps at least a quarter of an even share: enough traffic to measure it.
   double min_weight_share = 0.25;
   // No instance takes more than twice an even share (see w_max above).
@@ -86,6 +94,8 @@ struct LoadShiftingOptions {
   double min_slope_fraction = 0.1;
   // A scale-in must leave a fifth of the budget as headroom, so it does not undo itself.
   double scale_in_margin = 0.8;
+  // A replica more only when, after shifting, the worst instance stays half again over budget.
+  double scale_out_margin = 1.5;
   common::Duration hold = std::chrono::seconds{60};
 };
 
@@ -110,7 +120,6 @@ struct LoadShiftingMemory {
   PerformanceTable table;
   common::TimePoint updated_at{};
   common::TimePoint scaled_in_at{};  // the last table-driven scale-in
-  int held_replicas = 0;
 };
 
 // One instance's outcome, with its terms (exported as queuelens_instance_policy_term).
