@@ -473,6 +473,9 @@ void RecommenderConfig::Register(common::FlagSet& f) {
   f.Duration("kubernetes.resize-infeasible-retry", &actuate.resize_infeasible_retry,
              "Ask a pod whose resize the kubelet called Infeasible for the same or a larger size "
              "again only after this long");
+  f.Bool("kubernetes.pod-deletion-cost", &actuate.deletion_cost,
+         "Annotate pods with load_shifting's controller.kubernetes.io/pod-deletion-cost (PATCH "
+         "pods metadata.annotations) so a scale-in removes the most interfered replica first");
   f.String("kubernetes.api-url", &actuate.kube.api_url,
            "Kubernetes API server, e.g. https://10.0.0.1:6443; empty: in-cluster "
            "(KUBERNETES_SERVICE_HOST/_PORT)");
@@ -534,11 +537,14 @@ std::vector<std::string> RecommenderConfig::Validate() const {
   }
   if (actuate.any() && actuate::InCluster(actuate.kube).api_url.empty()) {
     problems.push_back(
-        "--kubernetes.resize and --vpa.write-status need --kubernetes.api-url outside a cluster "
+        "--kubernetes.resize, --kubernetes.pod-deletion-cost and --vpa.write-status need "
+        "--kubernetes.api-url outside a cluster "
         "(KUBERNETES_SERVICE_HOST is not set)");
   }
   if (actuate.leader_elect && !actuate.any()) {
-    problems.push_back("--leader-elect needs --kubernetes.resize or --vpa.write-status");
+    problems.push_back(
+        "--leader-elect needs --kubernetes.resize, --kubernetes.pod-deletion-cost or "
+        "--vpa.write-status");
   }
   if (actuate.leader_elect && actuate.lease_duration < std::chrono::seconds{3}) {
     problems.push_back("--leader-elect.lease-duration must be at least 3s");

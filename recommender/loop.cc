@@ -153,6 +153,8 @@ void RecommenderLoop::RunOnce(common::TimePoint now) {
     view.signals = signals[i];
     view.proposals = std::move(proposals[i].proposals);
     view.trend = trends_.Observe(signals[i], view.recommendation, now);
+    view.weights = std::move(proposals[i].weights);
+    view.most_interfered = std::move(proposals[i].most_interfered);
   }
   // Workloads the model dropped take their memories with them.
   std::erase_if(memories_, [&](const auto& kv) { return !model_.Find(kv.first); });

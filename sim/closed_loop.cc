@@ -18,6 +18,7 @@
 #include "recommender/input/scrape_source.h"
 #include "recommender/policies/all_policies.h"
 #include "sim/emitters.h"
+#include "sim/shifting.h"
 
 namespace sim {
 namespace {
@@ -223,6 +224,7 @@ void ClosedLoop::Apply() {
         snap->Find(app.k8s_namespace, app.services[s].name);
     if (view == nullptr) continue;
     const recommender::combine::Recommendation& rec = view->recommendation;
+    if (options_.policy.replica_policy == rp::kLoadShifting) ApplyShifting(sim_, s, *view);
     if (!options_.policy.replica_policy.empty() && rec.replicas &&
         *rec.replicas != sim_.Replicas(s)) {
       sim_.SetReplicas(s, *rec.replicas);

@@ -63,6 +63,12 @@ const std::vector<PolicySpec>& AllPolicies() {
        .cpu_policy = std::string(rp::kThrottleTarget),
        .interval = seconds{1},
        .description = "queuelens defaults: queue sizing for replicas, throttle target for CPU"},
+      {.name = std::string(rp::kLoadShifting),
+       .replica_policy = std::string(rp::kLoadShifting),
+       .cpu_policy = std::string(rp::kThrottleTarget),
+       .interval = seconds{1},
+       .description = "queuelens defaults plus load shifting: per-pod routing weights from "
+                      "latency gradients, scaling coupled (our design after Imbres)"},
       {.name = "static",
        .description = "no autoscaling: replicas and limits as the app file declares them"},
   };

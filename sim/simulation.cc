@@ -252,6 +252,20 @@ uint32_t Simulation::Route(ServiceRun& s) {
   // A service always keeps one ready replica (SetReplicas drains starting pods first); the
   // fallback only covers a start with none.
   if (s.routable.empty()) return s.live.front();
+  if (s.connection_lifetime <= 0 && s.weighted) {
+    // Smooth weighted round robin (as nginx's): every replica earns its weight, the richest
+    // takes the call and pays the total. Exact shares over each cycle, no bursts to one replica.
+    double total = 0;
+    uint32_t best = s.routable.front();
+    for (const uint32_t id : s.routable) {
+      const double w = RouteWeight(s, id);
+      total += w;
+      replicas_[id].route_credit += w;
+      if (replicas_[id].route_credit > replicas_[best].route_credit) best = id;
+    }
+    replicas_[best].route_credit -= total;
+    return best;
+  }
   if (s.connection_lifetime <= 0) {  // round robin over ready replicas per request
     return s.routable[s.next_route++ % s.routable.size()];
   }
@@ -260,10 +274,50 @@ uint32_t Simulation::Route(ServiceRun& s) {
   ServiceRun::Connection& c = s.connections[s.next_connection++ % s.connections.size()];
   if (c.replica == kNone || now_ >= c.expires ||
       replicas_[c.replica].state != ReplicaState::kReady) {
-    c.replica = s.routable[s.connection_rng.Next() % s.routable.size()];
+    if (s.weighted) {
+      double total = 0;
+      for (const uint32_t id : s.routable) total += RouteWeight(s, id);
+      double u = s.connection_rng.Uniform() * total;
+      c.replica = s.routable.back();
+      for (const uint32_t id : s.routable) {
+        u -= RouteWeight(s, id);
+        if (u < 0) {
+          c.replica = id;
+          break;
+        }
+      }
+    } else {
+      c.replica = s.routable[s.connection_rng.Next() % s.routable.size()];
+    }
     c.expires = now_ + s.connection_lifetime * (0.9 + 0.2 * s.connection_rng.Uniform());
   }
   return c.replica;
+}
+
+double Simulation::RouteWeight(const ServiceRun& s, uint32_t replica) const {
+  if (replicas_[replica].route_weight > 0) return replicas_[replica].route_weight;
+  double sum = 0;
+  int weighted = 0;
+  for (const uint32_t id : s.routable) {
+    if (replicas_[id].route_weight > 0) {
+      sum += replicas_[id].route_weight;
+      ++weighted;
+    }
+  }
+  return weighted > 0 ? sum / weighted : 1;
+}
+
+void Simulation::SetRouteWeights(uint32_t service, const std::vector<PodWeight>& weights) {
+  ServiceRun& s = services_[service];
+  s.weighted = true;
+  for (const uint32_t id : s.live) {
+    Replica& r = replicas_[id];
+    for (const PodWeight& w : weights) {
+      if (w.pod != r.pod) continue;
+      r.route_weight = std::max(0.0, w.weight);
+      r.deletion_cost = w.deletion_cost;
+    }
+  }
 }
 
 void Simulation::Admit(uint32_t r, uint32_t f) {
@@ -578,11 +632,17 @@ void Simulation::SetReplicas(uint32_t service, int n) {
       --s.pending;
       continue;
     }
-    // Newest starting pod first (it serves nothing yet), else the newest ready one.
+    // Newest starting pod first (it serves nothing yet), else the ready one with the lowest
+    // deletion cost, newest among equals.
     auto pick = std::find_if(s.live.rbegin(), s.live.rend(), [this](uint32_t id) {
       return replicas_[id].state == ReplicaState::kStarting;
     });
-    if (pick == s.live.rend()) pick = s.live.rbegin();
+    if (pick == s.live.rend()) {
+      pick = s.live.rbegin();
+      for (auto it = s.live.rbegin(); it != s.live.rend(); ++it) {
+        if (replicas_[*it].deletion_cost < replicas_[*pick].deletion_cost) pick = it;
+      }
+    }
     const uint32_t id = *pick;
     s.live.erase(std::next(pick).base());
     Replica& rep = replicas_[id];

@@ -54,6 +54,18 @@ struct Replica {
   // The pod's CPU request now (cores): a Guaranteed pod's follows its limit, a Burstable pod's
   // is the service's request, lowered to a lower limit.
   double cpu_request = 0;
+  // Routing weight (SetRouteWeights); 0 = none given, the replica takes the mean of the others.
+  double route_weight = 0;
+  double route_credit = 0;  // smooth weighted round robin's running credit
+  // controller.kubernetes.io/pod-deletion-cost: among ready pods the lowest goes first.
+  int deletion_cost = 0;
+};
+
+// A routing weight or deletion cost for one pod, by name.
+struct PodWeight {
+  std::string pod;
+  double weight = 0;
+  int deletion_cost = 0;
 };
 
 // What the simulator knows about one service exactly: the ground truth the exporter's estimates
@@ -95,7 +107,8 @@ class Simulation {
   double end() const { return trace_end_; }
 
   // Actuation. Replicas beyond `n` are removed: Pending pods first, then newest first, those
-  // still starting at once and ready ones after draining (no new requests; gone when idle). New
+  // still starting at once and ready ones after draining (no new requests; gone when idle); among
+  // ready pods the lowest deletion cost goes first, as a ReplicaSet orders them. New
   // pods are scheduled as kube-scheduler does (see PickNode) and become ready after the app's
   // pod_startup; a pod that fits no node stays Pending (no container, no traffic) and is
   // scheduled, oldest first, when capacity frees. n ≥ 1.
@@ -111,6 +124,13 @@ class Simulation {
   // Preferred anti-affinity to `node` for the service's next placement only (a weight-100 term
   // under InterPodAffinity's score weight 2): the node is still used when nothing else fits.
   void AvoidNode(uint32_t service, int node);
+  // Per-endpoint routing weights, as a proxy with weighted endpoints (Envoy EDS
+  // load_balancing_weight, gRPC weighted round robin) applies them: per call, smooth weighted
+  // round robin over the ready replicas (each gets its weight's share of every Σw calls, spread
+  // evenly); per connection, a weighted random pick. A ready replica without a weight takes the
+  // mean weight of those with one. Pods not named keep their weight; each named pod also takes
+  // its deletion cost, which orders SetReplicas' removal of ready pods (lowest first).
+  void SetRouteWeights(uint32_t service, const std::vector<PodWeight>& weights);
 
   int Replicas(uint32_t service) const;       // Pending + starting + ready: the desired pods
   int ReadyReplicas(uint32_t service) const;  // ready
@@ -202,6 +222,7 @@ class Simulation {
     int pending = 0;  // Pending pods
     bool anti_affinity = false;
     int avoid_node = -1;
+    bool weighted = false;  // SetRouteWeights was called
     // Long-lived connections (connection_lifetime > 0): each stays with its replica until
     // `expires` or until the replica stops being ready; calls take them in turn.
     struct Connection {
@@ -241,6 +262,7 @@ class Simulation {
   uint32_t NewFrame();
   uint32_t NewTask(uint32_t frame, uint32_t pc, uint32_t parent, uint64_t seed);
   uint32_t Route(ServiceRun& s);
+  double RouteWeight(const ServiceRun& s, uint32_t replica) const;
   int AddNode(int group);
   int GroupNodes(int group) const;  // nodes of the group present now
   // Starts the node's scale-down-unneeded clock when the autoscaler may remove it.

@@ -70,6 +70,11 @@ inline constexpr MetricName kServiceExclusiveLatency{
 inline constexpr MetricName kInstanceRequests{
     "queuelens_instance_requests_total",
     "Requests served per instance (k8s.pod.name, else host name, else service.instance.id)."};
+inline constexpr MetricName kInstanceDuration{
+    "queuelens_instance_duration_seconds_total",
+    "Sum of the durations (span end minus start) of the requests served per instance; its rate "
+    "divided by the request rate is the instance's mean latency, the load-shifting policy's "
+    "per-instance input."};
 inline constexpr MetricName kInstanceExclusive{
     "queuelens_instance_exclusive_seconds_total",
     "Sum of the exclusive time of the requests served per instance; divided by the request rate it "

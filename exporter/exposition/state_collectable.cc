@@ -95,12 +95,14 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
 
   const size_t insts = snap.instances.size();
   MetricFamily inst_requests = Family(kInstanceRequests, MetricType::Counter, insts);
+  MetricFamily inst_duration = Family(kInstanceDuration, MetricType::Counter, insts);
   MetricFamily inst_exclusive = Family(kInstanceExclusive, MetricType::Counter, insts);
   MetricFamily inst_mean = Family(kInstanceExclusiveMean, MetricType::Gauge, insts);
   for (const auto& i : snap.instances) {
     std::vector<ClientMetric::Label> labels = {
         {"namespace", i.k8s_namespace}, {"service", i.service}, {"instance", i.instance}};
     Add(inst_requests, labels).counter.value = i.requests;
+    Add(inst_duration, labels).counter.value = i.duration_sum;
     Add(inst_exclusive, labels).counter.value = i.exclusive_sum;
     if (std::isfinite(i.window_mean_exclusive)) {
       Add(inst_mean, std::move(labels)).gauge.value = i.window_mean_exclusive;
@@ -147,11 +149,10 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
   std::vector<MetricFamily> out;
   out.reserve(27);
   for (MetricFamily* f :
-       {&requests,       &sampled,        &probability,   &unknown,     &errors,  &duration,
-        &exclusive,      &inflight,       &queue,         &uncongested, &latency, &excl_latency,
-        &inst_requests,  &inst_exclusive, &inst_mean,     &imbalance,   &calls,   &traces_buffered,
-        &spans_buffered, &finished,       &evicted,       &dropped,     &series,  &overflow,
-        &expired,        &interned,       &interned_bytes}) {
+       {&requests, &sampled, &probability, &unknown, &errors, &duration, &exclusive, &inflight,
+        &queue, &uncongested, &latency, &excl_latency, &inst_requests, &inst_duration,
+        &inst_exclusive, &inst_mean, &imbalance, &calls, &traces_buffered, &spans_buffered,
+        &finished, &evicted, &dropped, &series, &overflow, &expired, &interned, &interned_bytes}) {
     out.push_back(std::move(*f));
   }
   return out;

@@ -94,6 +94,7 @@ struct ServiceSeries {
 
 struct InstanceSeries {
   double requests = 0;
+  double duration_seconds = 0;
   double exclusive_seconds = 0;
   common::RollingWindow<WindowSums> window;
   common::TimePoint last_update;

@@ -48,6 +48,7 @@ struct StateSnapshot {
   struct Instance {
     std::string k8s_namespace, service, instance;
     double requests = 0;
+    double duration_sum = 0;
     double exclusive_sum = 0;
     double window_rate = 0;
     double window_mean_exclusive = 0;  // NaN when the window is empty

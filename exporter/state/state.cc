@@ -335,6 +335,7 @@ void State::Record(const SpanRecord& span, const Request& request, spans::Sampli
         Resolve(instances_, instance_cache_, InstanceKey{ns, span.service, span.instance},
                 InstanceKey{of, of, of}, overflowed_instances_, now);
     inst.requests += weight;
+    inst.duration_seconds += duration * weight;
     inst.exclusive_seconds += exclusive * weight;
     WindowSums& isums = inst.window.At(now);
     isums.count += weight;
@@ -432,6 +433,7 @@ std::shared_ptr<const StateSnapshot> State::Snapshot(common::TimePoint now,
     i.service = str(k.service);
     i.instance = str(k.instance);
     i.requests = v.requests;
+    i.duration_sum = v.duration_seconds;
     i.exclusive_sum = v.exclusive_seconds;
     const WindowSums sums = SumWindow(v.window, now);
     const double covered = common::ToSeconds(v.window.Covered(now));

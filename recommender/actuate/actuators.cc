@@ -63,6 +63,7 @@ Actuators::Actuators(ActuatorOptions options, prometheus::Registry& registry,
       vpa_objects_(Build<prometheus::Gauge>(registry, kVpaObjects).Add({})),
       vpa_writes_(Build<prometheus::Counter>(registry, kVpaWrites)),
       relists_(Build<prometheus::Counter>(registry, kVpaRelists)),
+      cost_patches_(Build<prometheus::Counter>(registry, kDeletionCostPatches)),
       leader_(Build<prometheus::Gauge>(registry, kLeader).Add({})),
       limiter_(options_.resize_rate, std::max(1.0, options_.resize_rate)),
       infeasible_(options_.resize_infeasible_retry) {
@@ -191,6 +192,37 @@ void Actuators::Pass(const output::Snapshot& snapshot, common::TimePoint now) {
     }
   }
   if (options_.vpa) WriteVpas(snapshot, now);
+  if (options_.deletion_cost) WriteDeletionCosts(snapshot);
+}
+
+void Actuators::WriteDeletionCosts(const output::Snapshot& snapshot) {
+  std::map<std::string, int> wanted;
+  for (const output::WorkloadView& w : snapshot.workloads) {
+    const std::string& ns = w.config.key.k8s_namespace;
+    for (const policies::InstanceWeight& i : w.weights) {
+      const std::string key = ns + "/" + i.instance;
+      wanted[key] = i.deletion_cost;
+      const auto it = applied_costs_.find(key);
+      if (it != applied_costs_.end() && it->second == i.deletion_cost) continue;
+      const KubeResponse r =
+          client_.Call("PATCH", "/api/v1/namespaces/" + ns + "/pods/" + i.instance,
+                       DeletionCostPatch(i.deletion_cost), "application/merge-patch+json");
+      Retried("pod_deletion_cost", r);
+      const bool ok = r.ok();
+      cost_patches_
+          .Add({{"namespace", ns},
+                {"workload", w.config.key.workload},
+                {"result", ok ? "applied" : "failed"}})
+          .Increment();
+      if (!ok) {
+        Failed("pod_deletion_cost", r);
+        continue;  // tried again next pass
+      }
+      applied_costs_[key] = i.deletion_cost;
+    }
+  }
+  // Pods that left every workload's weights are forgotten, so the map stays as large as those.
+  std::erase_if(applied_costs_, [&](const auto& kv) { return !wanted.contains(kv.first); });
 }
 
 void Actuators::Resize(const output::WorkloadView& w, common::TimePoint now) {

@@ -28,6 +28,8 @@ struct ActuatorOptions {
   double resize_rate = 5;  // patches per second, over all workloads
   common::Duration resize_infeasible_retry = std::chrono::minutes{10};
   bool vpa = false;
+  // PATCH each pod's controller.kubernetes.io/pod-deletion-cost with load_shifting's cost.
+  bool deletion_cost = false;
   std::string vpa_recommender_name = "queuelens";
   common::Duration vpa_bounds_window = std::chrono::hours{1};
   // The bounds' half-width, as a fraction of the recommendation, for a CPU policy that reports
@@ -42,7 +44,7 @@ struct ActuatorOptions {
   common::Duration lease_duration = std::chrono::seconds{15};
   common::Duration interval = std::chrono::seconds{15};
 
-  bool any() const { return resize || vpa; }
+  bool any() const { return resize || vpa || deletion_cost; }
 };
 
 // Applies published CPU recommendations to a cluster: in-place pod resizes and VPA status, from
@@ -74,6 +76,8 @@ class Actuators {
   std::optional<double> ResizeOne(const output::WorkloadView& w, const PodState& pod,
                                   common::TimePoint now);
   void WriteVpas(const output::Snapshot& snapshot, common::TimePoint now);
+  // Annotates the pods of every workload with weights whose cost changed since its last patch.
+  void WriteDeletionCosts(const output::Snapshot& snapshot);
   void WatchVpas();
   void ElectLeader();
   void ReleaseLease();  // at Stop(), when leading
@@ -96,6 +100,7 @@ class Actuators {
   prometheus::Gauge& vpa_objects_;
   prometheus::Family<prometheus::Counter>& vpa_writes_;
   prometheus::Family<prometheus::Counter>& relists_;
+  prometheus::Family<prometheus::Counter>& cost_patches_;
   prometheus::Gauge& leader_;
 
   // Only the pass thread touches these.
@@ -103,6 +108,7 @@ class Actuators {
   InfeasibleMemory infeasible_;
   std::map<model::WorkloadKey, RecentRange> recent_cpu_;
   uint64_t last_pass_ = 0;
+  std::map<std::string, int> applied_costs_;  // "namespace/pod" → the cost last patched
 
   mutable std::mutex mu_;            // guards what follows
   std::map<std::string, Vpa> vpas_;  // "namespace/name", the selected ones

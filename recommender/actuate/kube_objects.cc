@@ -284,6 +284,22 @@ std::optional<std::vector<PodState>> ParsePodList(std::string_view json, std::st
   return pods;
 }
 
+std::string DeletionCostPatch(int cost) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("metadata");
+  w.StartObject();
+  w.Key("annotations");
+  w.StartObject();
+  WriteString(w, kPodDeletionCost);
+  WriteString(w, std::to_string(cost));
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  return buffer.GetString();
+}
+
 std::string ResizePatch(std::string_view container, double cores, ResizeFields fields) {
   const std::string q = output::FormatQuantity(cores);
   rapidjson::StringBuffer buffer;

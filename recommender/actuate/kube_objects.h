@@ -47,6 +47,13 @@ std::optional<std::vector<PodState>> ParsePodList(std::string_view json, std::st
 // The strategic-merge patch of a pod's resize subresource setting the container's CPU.
 std::string ResizePatch(std::string_view container, double cores, ResizeFields fields);
 
+// The pod annotation a ReplicaSet orders its scale-in by (lower cost first; int32 as a string).
+inline constexpr std::string_view kPodDeletionCost = "controller.kubernetes.io/pod-deletion-cost";
+// A JSON merge patch (application/merge-patch+json) of a pod's metadata.annotations setting
+// kPodDeletionCost to `cost`:
+//   {"metadata":{"annotations":{"controller.kubernetes.io/pod-deletion-cost":"<cost>"}}}
+std::string DeletionCostPatch(int cost);
+
 struct VpaContainerPolicy {
   std::string container;  // or "*", the default policy
   bool off = false;       // mode: Off

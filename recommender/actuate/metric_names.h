@@ -10,7 +10,8 @@ using output::MetricName;
 inline constexpr MetricName kKubeFailures{
     "queuelens_recommender_kube_request_failures_total",
     "Kubernetes API calls that failed after their retries, by operation (pods_list, pod_get, "
-    "pod_resize, vpa_list, vpa_watch, vpa_status, lease_get, lease_write) and reason (409, 410, "
+    "pod_resize, pod_deletion_cost, vpa_list, vpa_watch, vpa_status, lease_get, lease_write) and "
+    "reason (409, 410, "
     "429, 404, 4xx, 5xx, transport, decode)."};
 inline constexpr MetricName kKubeRetries{
     "queuelens_recommender_kube_request_retries_total",
@@ -21,6 +22,11 @@ inline constexpr MetricName kResizePatches{
     "PATCHes of pods' resize subresource with the recommended CPU, by workload and result "
     "(applied: 2xx; failed: anything else after retries, also counted in "
     "queuelens_recommender_kube_request_failures_total)."};
+inline constexpr MetricName kDeletionCostPatches{
+    "queuelens_recommender_deletion_cost_patches_total",
+    "PATCHes of pods' controller.kubernetes.io/pod-deletion-cost annotation with load_shifting's "
+    "cost (--kubernetes.pod-deletion-cost), sent when a pod's cost changes, by workload and "
+    "result (applied: 2xx; failed: anything else after retries)."};
 inline constexpr MetricName kResizeSkipped{
     "queuelens_recommender_resize_skipped_total",
     "Pod resizes not sent in a pass, by reason: hysteresis (within --kubernetes.resize-hysteresis "

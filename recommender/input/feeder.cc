@@ -21,6 +21,14 @@ struct Accumulator {
          queue_length = kAbsent;
   double p95 = kAbsent, p99 = kAbsent, tail_exclusive = kAbsent, uncongested = kAbsent;
   std::set<std::string> instances;
+  // Per instance: span rates summed over the workload's services, and its pod's kernel rates.
+  struct Instance {
+    double requests = kAbsent, duration = kAbsent, exclusive = kAbsent;
+    double runqueue_wait = kAbsent, timeslices = kAbsent, periods = kAbsent, throttled = kAbsent;
+    double pressure = kAbsent, interference = kAbsent;
+    bool served = false;  // seen in the span view
+  };
+  std::map<std::string, Instance> per_instance;
   // Kernel, summed over the workload's containers.
   double cpu_usage = kAbsent, cpu_usage_now = kAbsent;
   double runqueue_wait = kAbsent, timeslices = kAbsent, periods = kAbsent, throttled = kAbsent;
@@ -63,6 +71,13 @@ size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimeP
       Max(a.tail_exclusive, s.tail_exclusive_seconds);
       Max(a.uncongested, s.uncongested_seconds);
       a.instances.insert(s.instances.begin(), s.instances.end());
+      for (const InstanceObservation& i : s.instance_rates) {
+        Accumulator::Instance& x = a.per_instance[i.instance];
+        x.served = true;
+        Sum(x.requests, i.request_rate);
+        Sum(x.duration, i.duration_rate);
+        Sum(x.exclusive, i.exclusive_rate);
+      }
     }
   }
   for (const ContainerObservation& c : obs.containers) {
@@ -79,6 +94,13 @@ size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimeP
     Sum(a.throttled, c.throttled_periods_rate);
     Max(a.interference, c.interference_ratio);
     Max(a.recommended, c.recommended_cpu_cores);
+    Accumulator::Instance& x = a.per_instance[c.pod];
+    Sum(x.runqueue_wait, c.runqueue_wait_rate);
+    Sum(x.timeslices, c.timeslice_rate);
+    Sum(x.periods, c.periods_rate);
+    Sum(x.throttled, c.throttled_periods_rate);
+    Sum(x.pressure, c.cpu_pressure_rate);
+    Max(x.interference, c.interference_ratio);
     if (std::isfinite(c.cpu_limit_cores)) a.pod_limit[c.pod] += c.cpu_limit_cores;
     if (std::isfinite(c.cpu_request_cores)) a.pod_request[c.pod] += c.cpu_request_cores;
   }
@@ -124,6 +146,20 @@ size_t Feeder::Apply(const Observations& obs, model::Model& model, common::TimeP
     x.ready_replicas = a.ready;
     if (!a.pods.empty()) {
       x.cpu_usage_per_pod_now = a.cpu_usage_now / static_cast<double>(a.pods.size());
+    }
+    // Instances are pods by name (the exporter's instance label is k8s.pod.name when spans
+    // carry it); a pod without spans in the window serves no load and is left out.
+    for (const auto& [name, i] : a.per_instance) {
+      if (!i.served) continue;
+      x.instances.push_back(
+          {.instance = name,
+           .request_rate = i.requests,
+           .mean_latency_seconds = Ratio(i.duration, i.requests),
+           .mean_exclusive_seconds = Ratio(i.exclusive, i.requests),
+           .runqueue_wait_per_timeslice_seconds = Ratio(i.runqueue_wait, i.timeslices),
+           .cpu_pressure_ratio = i.pressure,
+           .throttled_ratio = Ratio(i.throttled, i.periods),
+           .interference_ratio = i.interference});
     }
     model.Record(w, x);
     ++recorded;

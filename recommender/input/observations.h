@@ -88,6 +88,14 @@ inline void Refuse(Invalid& into, Invalid reason) {
 // What the inputs said in one fetch, before it is mapped onto workloads. Rates are over the
 // rate window (--model.window), like PromQL's rate(x[window]); kAbsent when not available.
 
+// One instance (pod) of a trace service, summed over exporters.
+struct InstanceObservation {
+  std::string instance;
+  double request_rate = kAbsent;    // requests/s
+  double duration_rate = kAbsent;   // rate of the duration sum: mean requests in flight
+  double exclusive_rate = kAbsent;  // rate of the exclusive-time sum
+};
+
 // One trace service, summed over its operations and over exporters.
 struct ServiceObservation {
   std::string k8s_namespace;  // "" when the spans carry no k8s.namespace.name
@@ -103,7 +111,8 @@ struct ServiceObservation {
   double p99_seconds = kAbsent;
   double tail_exclusive_seconds = kAbsent;  // p90 of the exclusive-time histogram
   std::vector<std::string> instances;       // instances (pods) that served requests in the window
-  Invalid invalid = Invalid::kNone;         // set when one of its input values was refused
+  std::vector<InstanceObservation> instance_rates;  // the same instances, sorted by instance
+  Invalid invalid = Invalid::kNone;                 // set when one of its input values was refused
 };
 
 // One container, from the exporters' kernel metrics and kube-state-metrics.
@@ -116,6 +125,7 @@ struct ContainerObservation {
   double timeslice_rate = kAbsent;       // timeslices per second
   double periods_rate = kAbsent;         // CFS periods per second
   double throttled_periods_rate = kAbsent;
+  double cpu_pressure_rate = kAbsent;  // PSI "some" seconds per second
   double cpu_limit_cores = kAbsent;    // the cgroup's quota/period, else the pod spec's limit
   double cpu_request_cores = kAbsent;  // pod spec (kube-state-metrics)
   double interference_ratio = kAbsent;

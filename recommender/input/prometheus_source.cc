@@ -1,5 +1,6 @@
 #include "recommender/input/prometheus_source.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -105,6 +106,22 @@ FetchResult PrometheusSource::Fetch(common::TimePoint now) {
   run(q::kServiceTailExclusive, set(&ServiceObservation::tail_exclusive_seconds, Kind::kQuantile));
   run(q::kServiceInstances,
       [&](const QuerySample& s) { service(s).instances.push_back(Label(s, "instance")); });
+  const auto set_i = [&](double InstanceObservation::*field) {
+    return [&, field](const QuerySample& s) {
+      ServiceObservation& o = service(s);
+      const std::string instance = Label(s, "instance");
+      auto it = std::find_if(o.instance_rates.begin(), o.instance_rates.end(),
+                             [&](const InstanceObservation& i) { return i.instance == instance; });
+      if (it == o.instance_rates.end()) {
+        it = o.instance_rates.insert(o.instance_rates.end(),
+                                     InstanceObservation{.instance = instance});
+      }
+      (*it).*field = checked(Kind::kRate, s, o.invalid);
+    };
+  };
+  run(q::kInstanceRequestRate, set_i(&InstanceObservation::request_rate));
+  run(q::kInstanceDurationRate, set_i(&InstanceObservation::duration_rate));
+  run(q::kInstanceExclusiveRate, set_i(&InstanceObservation::exclusive_rate));
 
   const auto set_c = [&](double ContainerObservation::*field, Kind kind) {
     return [&, field, kind](const QuerySample& s) {
@@ -119,6 +136,7 @@ FetchResult PrometheusSource::Fetch(common::TimePoint now) {
   run(q::kContainerPeriods, set_c(&ContainerObservation::periods_rate, Kind::kRate));
   run(q::kContainerThrottledPeriods,
       set_c(&ContainerObservation::throttled_periods_rate, Kind::kRate));
+  run(q::kContainerCpuPressure, set_c(&ContainerObservation::cpu_pressure_rate, Kind::kRate));
   run(q::kContainerCpuLimit, set_c(&ContainerObservation::cpu_limit_cores, Kind::kGauge));
   run(q::kContainerInterference, set_c(&ContainerObservation::interference_ratio, Kind::kGauge));
   run(q::kContainerRecommendedCpu,
@@ -142,6 +160,8 @@ FetchResult PrometheusSource::Fetch(common::TimePoint now) {
   for (auto& [id, o] : services) {
     // Gauges without a request rate come from series Prometheus still looks back to, not from
     // an exporter being scraped now.
+    std::sort(o.instance_rates.begin(), o.instance_rates.end(),
+              [](const auto& a, const auto& b) { return a.instance < b.instance; });
     if (o.at != common::TimePoint{}) result.observations.services.push_back(std::move(o));
   }
   for (auto& [id, o] : containers) result.observations.containers.push_back(std::move(o));

@@ -20,6 +20,8 @@ inline constexpr std::string_view kExclusive = "queuelens_exclusive_duration_sec
 inline constexpr std::string_view kQueueLength = "queuelens_queue_length";
 inline constexpr std::string_view kUncongested = "queuelens_uncongested_service_time_seconds";
 inline constexpr std::string_view kInstanceRequests = "queuelens_instance_requests_total";
+inline constexpr std::string_view kInstanceDuration = "queuelens_instance_duration_seconds_total";
+inline constexpr std::string_view kInstanceExclusive = "queuelens_instance_exclusive_seconds_total";
 
 // From queuelens-exporter, kernel view ({namespace, pod, container}).
 inline constexpr std::string_view kRunqueueWait = "queuelens_container_runqueue_wait_seconds_total";
@@ -28,6 +30,8 @@ inline constexpr std::string_view kCpuUsage = "queuelens_container_cpu_usage_sec
 inline constexpr std::string_view kCpuPeriods = "queuelens_container_cpu_periods_total";
 inline constexpr std::string_view kCpuThrottledPeriods =
     "queuelens_container_cpu_throttled_periods_total";
+inline constexpr std::string_view kCpuPressure =
+    "queuelens_container_cpu_pressure_waiting_seconds_total";
 inline constexpr std::string_view kCpuLimit = "queuelens_container_cpu_limit_cores";
 inline constexpr std::string_view kInterference = "queuelens_container_interference_ratio";
 inline constexpr std::string_view kRecommendedCpu = "queuelens_container_recommended_cpu_cores";
@@ -76,6 +80,20 @@ inline constexpr Query kServiceInstances{
     "service_instances",
     "sum by (namespace, service, instance) (rate(queuelens_instance_requests_total[$window])) > 0"};
 
+// Per instance (pod) of a service: the same request rate without the filter, and the rates of
+// its duration and exclusive-time sums (load shifting's per-instance load and latency).
+inline constexpr Query kInstanceRequestRate{
+    "instance_request_rate",
+    "sum by (namespace, service, instance) (rate(queuelens_instance_requests_total[$window]))"};
+inline constexpr Query kInstanceDurationRate{
+    "instance_duration_rate",
+    "sum by (namespace, service, instance) "
+    "(rate(queuelens_instance_duration_seconds_total[$window]))"};
+inline constexpr Query kInstanceExclusiveRate{
+    "instance_exclusive_rate",
+    "sum by (namespace, service, instance) "
+    "(rate(queuelens_instance_exclusive_seconds_total[$window]))"};
+
 // Per container.
 inline constexpr Query kContainerCpuUsage{
     "container_cpu_usage",
@@ -99,6 +117,10 @@ inline constexpr Query kContainerThrottledPeriods{
     "container_throttled_periods",
     "sum by (namespace, pod, container) "
     "(rate(queuelens_container_cpu_throttled_periods_total[$window]))"};
+inline constexpr Query kContainerCpuPressure{
+    "container_cpu_pressure",
+    "sum by (namespace, pod, container) "
+    "(rate(queuelens_container_cpu_pressure_waiting_seconds_total[$window]))"};
 inline constexpr Query kContainerCpuLimit{
     "container_cpu_limit",
     "max by (namespace, pod, container) (queuelens_container_cpu_limit_cores)"};

@@ -236,6 +236,10 @@ class Round {
         acc.instances.emplace_back(instance);
       }
       Refuse(acc.invalid, Count(target, s, {"i", ns, svc, instance}));
+    } else if (Named(s, q::kInstanceDuration)) {
+      refuse(Count(target, s, {"id", ns, svc, LabelValue(s.labels, "instance")}));
+    } else if (Named(s, q::kInstanceExclusive)) {
+      refuse(Count(target, s, {"ie", ns, svc, LabelValue(s.labels, "instance")}));
     }
   }
 
@@ -253,8 +257,8 @@ class Round {
         part[i] = key.substr(0, sep);
         key.remove_prefix(sep == std::string_view::npos ? key.size() : sep + 1);
       }
-      static constexpr std::array<std::string_view, 5> kContainerKinds = {"cu", "rw", "ts", "cp",
-                                                                          "ct"};
+      static constexpr std::array<std::string_view, 6> kContainerKinds = {"cu", "rw", "ts",
+                                                                          "cp", "ct", "pw"};
       if (std::find(kContainerKinds.begin(), kContainerKinds.end(), part[0]) !=
           kContainerKinds.end()) {
         Refuse(ContainerAt(part[1], part[2], part[3]).invalid, Invalid::kTargetFailed);
@@ -285,10 +289,16 @@ class Round {
       o.p95_seconds = Quantile(0.95, "db", ns, svc, acc.duration_le);
       o.p99_seconds = Quantile(0.99, "db", ns, svc, acc.duration_le);
       o.tail_exclusive_seconds = Quantile(0.9, "eb", ns, svc, acc.exclusive_le);
+      std::sort(acc.instances.begin(), acc.instances.end());
       for (const std::string& instance : acc.instances) {
-        if (Or(counters_.Rate(Key(key_, {"i", ns, svc, instance}))) > 0) {
-          o.instances.push_back(instance);
-        }
+        const double rate = Or(counters_.Rate(Key(key_, {"i", ns, svc, instance})));
+        if (!(rate > 0)) continue;
+        o.instances.push_back(instance);
+        o.instance_rates.push_back(
+            {.instance = instance,
+             .request_rate = rate,
+             .duration_rate = Or(counters_.Rate(Key(key_, {"id", ns, svc, instance}))),
+             .exclusive_rate = Or(counters_.Rate(Key(key_, {"ie", ns, svc, instance})))});
       }
     }
     for (auto& [id, acc] : containers_) {
@@ -307,6 +317,7 @@ class Round {
       o.timeslice_rate = rate("ts");
       o.periods_rate = rate("cp");
       o.throttled_periods_rate = rate("ct");
+      o.cpu_pressure_rate = rate("pw");
       o.cpu_limit_cores = std::isnan(acc.cgroup_limit) ? acc.spec_limit : acc.cgroup_limit;
       o.cpu_request_cores = acc.spec_request;
       o.interference_ratio = acc.interference;
@@ -438,6 +449,8 @@ class Round {
       count("cp");
     } else if (Named(s, q::kCpuThrottledPeriods)) {
       count("ct");
+    } else if (Named(s, q::kCpuPressure)) {
+      count("pw");
     } else if (Named(s, q::kCpuLimit)) {
       ContainerAcc& c = ContainerAt(ns, pod, container);
       Max(c.cgroup_limit, Gauge(s, c.invalid));

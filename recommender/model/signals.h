@@ -11,6 +11,21 @@ namespace recommender::model {
 
 inline constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
+// One instance (pod) of a workload: its spans (span attribute k8s.pod.name) joined with its
+// sized container's kernel view by pod name. Over the rate window, like the workload's values.
+// No per-instance P95: the exporter keeps no latency histogram per instance (see README,
+// "Per-instance signals").
+struct InstanceSignals {
+  std::string instance;                      // the pod
+  double request_rate = kMissing;            // requests/s
+  double mean_latency_seconds = kMissing;    // duration sum rate / request rate
+  double mean_exclusive_seconds = kMissing;  // exclusive-time sum rate / request rate
+  double runqueue_wait_per_timeslice_seconds = kMissing;
+  double cpu_pressure_ratio = kMissing;  // PSI "some": seconds waited per second
+  double throttled_ratio = kMissing;     // Δthrottled periods / Δperiods
+  double interference_ratio = kMissing;  // [0, 1]
+};
+
 // What the model knows about one workload at one instant: the only input policies read.
 // Every value is kMissing (NaN) when the inputs did not provide it; policies must check.
 // Rates and latencies are over the model's window (default 1 min) unless noted.
@@ -49,6 +64,9 @@ struct WorkloadSignals {
   double interference_ratio = kMissing;  // max over containers, [0, 1]
   // Max over the workload's pods of the exporters' Captain recommendation (1 s throttle control).
   double node_recommended_cpu_cores = kMissing;
+
+  // Per instance, sorted by instance; only instances that served requests in the window.
+  std::vector<InstanceSignals> instances;
 
   // Recent per-pod CPU usage samples (cores), oldest first, for σ-based sizing.
   std::vector<double> cpu_usage_history;

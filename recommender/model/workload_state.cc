@@ -114,6 +114,8 @@ void WorkloadState::Record(const WorkloadSample& x) {
   add(kCpuRequest, x.cpu_request_cores);
   add(kCurrentReplicas, x.current_replicas);
   add(kReadyReplicas, x.ready_replicas);
+  instances_ = x.instances;
+  instances_at_ = x.at;
 }
 
 common::TimePoint WorkloadState::LastObserved() const {
@@ -156,6 +158,7 @@ WorkloadSignals WorkloadState::Signals(const WorkloadKey& key, common::TimePoint
   out.throttled_ratio = fresh(kThrottledRatio);
   out.interference_ratio = fresh(kInterference);
   out.node_recommended_cpu_cores = fresh(kNodeRecommendedCpu);
+  if (now - instances_at_ <= staleness) out.instances = instances_;
 
   const std::vector<Window::Point> usage = series_[kCpuUsagePerPod].Points(now - history);
   if (!usage.empty() && now - usage.back().t <= staleness) {

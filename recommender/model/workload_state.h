@@ -37,6 +37,8 @@ struct WorkloadSample {
   // Kubernetes view: kube-state-metrics, else the number of pods seen in kernel or span data.
   double current_replicas = kMissing;
   double ready_replicas = kMissing;
+  // Per instance, sorted by instance.
+  std::vector<InstanceSignals> instances;
 };
 
 // The windows of one workload: every signal the policies read, as a timestamped history. A value
@@ -97,6 +99,9 @@ class WorkloadState {
 
  private:
   std::vector<Window> series_;  // indexed by Series
+  // The latest round's instances only: policies that read them keep their own history.
+  std::vector<InstanceSignals> instances_;
+  common::TimePoint instances_at_{};
   std::string invalid_reason_;  // empty while the last round was recorded
   common::TimePoint invalid_at_{};
 };

@@ -6,6 +6,7 @@
 #include "recommender/output/keda_handler.h"
 #include "recommender/output/recommender_metrics.h"
 #include "recommender/output/status_page.h"
+#include "recommender/output/weights.h"
 
 namespace recommender::output {
 
@@ -20,9 +21,13 @@ void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snap
       families.insert(families.end(), std::make_move_iterator(listeners.begin()),
                       std::make_move_iterator(listeners.end()));
     }
-    std::vector<prometheus::MetricFamily> from_snapshot = SnapshotFamilies(*snapshots.Get());
+    const std::shared_ptr<const Snapshot> snapshot = snapshots.Get();
+    std::vector<prometheus::MetricFamily> from_snapshot = SnapshotFamilies(*snapshot);
     families.insert(families.end(), std::make_move_iterator(from_snapshot.begin()),
                     std::make_move_iterator(from_snapshot.end()));
+    std::vector<prometheus::MetricFamily> weights = WeightFamilies(*snapshot);
+    families.insert(families.end(), std::make_move_iterator(weights.begin()),
+                    std::make_move_iterator(weights.end()));
     common::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.compressible = true;
@@ -34,6 +39,10 @@ void AddRecommenderRoutes(common::HttpServer& server, const SnapshotHolder& snap
       [&snapshots](const common::HttpRequest& req) {
         return HandleRecommendations(*snapshots.Get(), req);
       },
+      1 << 10, true);
+  server.Handle(
+      "/api/v1/weights/",
+      [&snapshots](const common::HttpRequest& req) { return HandleWeights(*snapshots.Get(), req); },
       1 << 10, true);
   server.Handle("/api/v1/targets", [&snapshots](const common::HttpRequest& req) {
     return HandleTargets(*snapshots.Get(), req);

@@ -14,7 +14,8 @@ namespace recommender::output {
 
 // Serves, on one server: /metrics (the registry's self-metrics plus the published snapshot, as
 // Prometheus text), /api/v1/recommendations[/{namespace}/{workload}] (KEDA metrics-api),
-// /api/v1/targets (the Tower's throttle targets), / (status page) and /healthz. Handlers only
+// /api/v1/targets (the Tower's throttle targets), /api/v1/weights/{namespace}/{service}
+// (load_shifting's routing weights), / (status page) and /healthz. Handlers only
 // read the latest snapshot; they never compute a recommendation.
 // With `http`, /metrics also carries the listeners' own metrics; with `status_section`, the
 // status page ends with the HTML it returns.

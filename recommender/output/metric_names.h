@@ -79,6 +79,21 @@ inline constexpr MetricName kInvalidValues{
 inline constexpr MetricName kCheckpointErrors{
     "queuelens_recommender_checkpoint_errors_total",
     "Checkpoint saves or restores that failed, by operation (save, restore)."};
+// From load_shifting (one series per instance of a workload with two or more).
+inline constexpr MetricName kInstanceWeight{
+    "queuelens_instance_weight",
+    "Routing weight load_shifting gives the instance (pod) of the service: its share of the "
+    "service's requests, stepped every update from the instances' online latency gradients (see "
+    "recommender/policies/load_shifting.h); the weights of a service sum to 1. For a proxy with "
+    "per-endpoint weights; queuelens does not apply them itself."};
+inline constexpr MetricName kInstanceDeletionCost{
+    "queuelens_instance_deletion_cost",
+    "The controller.kubernetes.io/pod-deletion-cost load_shifting gives the pod: its rank by "
+    "interference ratio, then latency, the most interfered 0, so a scale-in removes it first."};
+inline constexpr MetricName kInstancePolicyTerm{
+    "queuelens_instance_policy_term",
+    "Per-instance terms of load_shifting's formula (load, latency, interference, table buckets, "
+    "slope and its source, marginal latency, weight), so every weight can be explained."};
 inline constexpr MetricName kBuildInfo{"queuelens_build_info",
                                        "Always 1; labels carry the queuelens version."};
 

@@ -13,6 +13,7 @@
 #include "recommender/input/observations.h"
 #include "recommender/model/signals.h"
 #include "recommender/output/trend.h"
+#include "recommender/policies/load_shifting.h"
 #include "recommender/policies/proposal.h"
 #include "recommender/workload_config.h"
 
@@ -27,6 +28,8 @@ struct WorkloadView {
   std::vector<policies::Proposal> proposals;  // every policy, in kPolicyNames order
   combine::Recommendation recommendation;
   WorkloadTrend trend;  // the last minutes and the last change per channel, for the status page
+  std::vector<policies::InstanceWeight> weights;  // load_shifting's, sorted by instance
+  std::string most_interfered;                    // load_shifting's; "" when unknown
 };
 
 struct TowerView {

@@ -107,7 +107,7 @@ Proposal NoGroup(std::string_view policy) {
 
 bool ProposesReplicas(std::string_view policy) {
   return policy == kQueueBalancing || policy == kQueueSizing || policy == kHab ||
-         policy == kShowar || policy == kHpaCpu;
+         policy == kShowar || policy == kHpaCpu || policy == kLoadShifting;
 }
 
 bool ProposesCpu(std::string_view policy) {
@@ -180,6 +180,9 @@ std::vector<WorkloadProposals> EvaluatePolicies(const PolicyOptions& options,
     w.proposals.reserve(kPolicyNames.size());
     w.proposals.push_back(in_group[i] ? std::move(queue[i]) : NoGroup(kQueueBalancing));
     w.proposals.push_back(EvaluateQueueSizing(s, c, slo_shares[i], options.queue_sizing));
+    // load_shifting composes queue_sizing's proposal (index 1) with the instances' weights.
+    LoadShiftingResult shifting =
+        EvaluateLoadShifting(s, w.proposals.back(), m.load_shifting, now, options.load_shifting);
     w.proposals.push_back(in_group[i] ? std::move(hab[i]) : NoGroup(kHab));
     w.proposals.push_back(
         EvaluateThrottleTarget(s, c, tower.TargetFor(c), m.throttle_target, now, options.captain));
@@ -190,6 +193,9 @@ std::vector<WorkloadProposals> EvaluatePolicies(const PolicyOptions& options,
     w.proposals.push_back(
         EvaluateK8sCpu(kK8sCpuFast, s, m.k8s_cpu_fast, now, options.k8s_cpu_fast));
     w.proposals.push_back(EvaluateVpa(s, m.vpa, now, options.vpa));
+    w.proposals.push_back(std::move(shifting.proposal));
+    w.weights = std::move(shifting.instances);
+    w.most_interfered = std::move(shifting.most_interfered);
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include "recommender/policies/hab.h"
 #include "recommender/policies/hpa_cpu.h"
 #include "recommender/policies/k8s_cpu.h"
+#include "recommender/policies/load_shifting.h"
 #include "recommender/policies/proposal.h"
 #include "recommender/policies/queue_balancing.h"
 #include "recommender/policies/showar.h"
@@ -33,13 +34,14 @@ inline constexpr std::string_view kHpaCpu = "hpa_cpu";
 inline constexpr std::string_view kK8sCpu = "k8s_cpu";
 inline constexpr std::string_view kK8sCpuFast = "k8s_cpu_fast";
 inline constexpr std::string_view kVpa = "vpa";
-inline constexpr std::array<std::string_view, 10> kPolicyNames = {
-    kQueueBalancing, kQueueSizing, kHab,    kThrottleTarget, kSloFeedback,
-    kShowar,         kHpaCpu,      kK8sCpu, kK8sCpuFast,     kVpa};
+inline constexpr std::string_view kLoadShifting = "load_shifting";
+inline constexpr std::array<std::string_view, 11> kPolicyNames = {
+    kQueueBalancing, kQueueSizing, kHab, kThrottleTarget, kSloFeedback, kShowar, kHpaCpu,
+    kK8sCpu,         kK8sCpuFast,  kVpa, kLoadShifting};
 
 // Which policies may be named as WorkloadConfig::replica_policy / cpu_policy. slo_feedback is
 // neither: it sets the throttle target that throttle_target applies.
-// queue_balancing, queue_sizing, hab, showar, hpa_cpu
+// queue_balancing, queue_sizing, hab, showar, hpa_cpu, load_shifting
 bool ProposesReplicas(std::string_view policy);
 bool ProposesCpu(std::string_view policy);  // throttle_target, showar, k8s_cpu, k8s_cpu_fast, vpa
 
@@ -55,6 +57,7 @@ struct PolicyOptions {
   K8sCpuOptions k8s_cpu = K8sCpuOptions::Standard();
   K8sCpuOptions k8s_cpu_fast = K8sCpuOptions::Fast();
   VpaOptions vpa;
+  LoadShiftingOptions load_shifting;
 };
 
 // What the policies remember about one workload between passes. Copyable; checkpointed by
@@ -68,6 +71,7 @@ struct PolicyMemory {
   K8sCpuMemory k8s_cpu;
   K8sCpuMemory k8s_cpu_fast;
   VpaMemory vpa;
+  LoadShiftingMemory load_shifting;  // not checkpointed: a restart starts from even weights
 };
 
 // Every policy's proposal for one workload, in kPolicyNames order (proposals[i].policy ==
@@ -75,6 +79,10 @@ struct PolicyMemory {
 struct WorkloadProposals {
   model::WorkloadKey key;
   std::vector<Proposal> proposals;
+  // load_shifting's per-instance routing weights (empty with fewer than two instances) and the
+  // instance a new pod should be placed away from.
+  std::vector<InstanceWeight> weights;
+  std::string most_interfered;
 
   // The proposal of `policy`, or nullptr if the name is not in kPolicyNames.
   const Proposal* Find(std::string_view policy) const;

@@ -116,6 +116,7 @@ test("kubectl kustomize renders the base and every overlay", (t) => {
     "inplace-resize",
     "keda",
     "keda-external",
+    "pod-deletion-cost",
     "prometheus-adapter",
     "sharded-spans",
     "vpa-recommender",

@@ -37,6 +37,13 @@ TEST(ResizePatch, SetsTheChosenFields) {
             R"({"spec":{"containers":[{"name":"app","resources":{"limits":{"cpu":"1250m"}}}]}})");
 }
 
+TEST(DeletionCostPatch, AnnotatesTheMetadataOnly) {
+  EXPECT_EQ(DeletionCostPatch(3),
+            R"({"metadata":{"annotations":{"controller.kubernetes.io/pod-deletion-cost":"3"}}})");
+  EXPECT_EQ(DeletionCostPatch(-2),
+            R"({"metadata":{"annotations":{"controller.kubernetes.io/pod-deletion-cost":"-2"}}})");
+}
+
 TEST(ParsePodList, ReadsSpecAndResizeConditions) {
   std::string error;
   const auto pods = ParsePodList(R"({"kind":"PodList","items":[

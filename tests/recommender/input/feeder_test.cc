@@ -89,6 +89,41 @@ TEST(FeederTest, SumsAServiceSetAndItsPodsOntoTheWorkload) {
   EXPECT_DOUBLE_EQ(s.cpu_usage_history[0], 2);  // per pod
 }
 
+TEST(FeederTest, JoinsInstancesWithTheirPodsContainers) {
+  model::Model m({Workload("shop", "cart", {"cart"}, "cart")}, Options());
+  Observations obs;
+  ServiceObservation svc = Service("shop", "cart", 30, 3, 0.1);
+  svc.instance_rates = {
+      {.instance = "cart-5d9f8-aaaaa", .request_rate = 20, .duration_rate = 2, .exclusive_rate = 1},
+      {.instance = "cart-5d9f8-bbbbb",
+       .request_rate = 10,
+       .duration_rate = 1,
+       .exclusive_rate = 0.2}};
+  obs.services = {svc};
+  ContainerObservation a = Container("cart-5d9f8-aaaaa", "cart", 2);
+  a.interference_ratio = 0.4;
+  a.cpu_pressure_rate = 0.3;
+  ContainerObservation idle = Container("cart-5d9f8-ccccc", "cart", 0.1);  // no spans: no load
+  obs.containers = {a, Container("cart-5d9f8-aaaaa", "istio-proxy", 9), idle};
+  Feeder::Apply(obs, m, kT0);
+  const model::WorkloadSignals s = m.Signals(kT0).front();
+  ASSERT_EQ(s.instances.size(), 2u);
+  const model::InstanceSignals& ia = s.instances[0];
+  EXPECT_EQ(ia.instance, "cart-5d9f8-aaaaa");
+  EXPECT_DOUBLE_EQ(ia.request_rate, 20);
+  EXPECT_DOUBLE_EQ(ia.mean_latency_seconds, 0.1);
+  EXPECT_DOUBLE_EQ(ia.mean_exclusive_seconds, 0.05);
+  EXPECT_DOUBLE_EQ(ia.interference_ratio, 0.4);
+  EXPECT_DOUBLE_EQ(ia.cpu_pressure_ratio, 0.3);
+  EXPECT_DOUBLE_EQ(ia.throttled_ratio, 2.0 / 10);  // the sized container only
+  EXPECT_DOUBLE_EQ(ia.runqueue_wait_per_timeslice_seconds, 0.01 / 100);
+  const model::InstanceSignals& ib = s.instances[1];
+  EXPECT_DOUBLE_EQ(ib.mean_exclusive_seconds, 0.02);
+  EXPECT_TRUE(std::isnan(ib.interference_ratio));  // no kernel view of that pod
+  // Past the staleness limit the instances are gone with the other values.
+  EXPECT_TRUE(m.Signals(kT0 + std::chrono::hours{1}).front().instances.empty());
+}
+
 TEST(FeederTest, KubeStateMetricsWinForReplicasAndTheCpuRequest) {
   model::Model m({Workload("shop", "cart", {"cart"}, "cart")}, Options());
   Observations obs;
