@@ -149,10 +149,12 @@ std::vector<MetricFamily> StateFamilies(const state::StateSnapshot& snap) {
   std::vector<MetricFamily> out;
   out.reserve(27);
   for (MetricFamily* f :
-       {&requests, &sampled, &probability, &unknown, &errors, &duration, &exclusive, &inflight,
-        &queue, &uncongested, &latency, &excl_latency, &inst_requests, &inst_duration,
-        &inst_exclusive, &inst_mean, &imbalance, &calls, &traces_buffered, &spans_buffered,
-        &finished, &evicted, &dropped, &series, &overflow, &expired, &interned, &interned_bytes}) {
+       {&requests,  &sampled,      &probability,   &unknown,         &errors,
+        &duration,  &exclusive,    &inflight,      &queue,           &uncongested,
+        &latency,   &excl_latency, &inst_requests, &inst_duration,   &inst_exclusive,
+        &inst_mean, &imbalance,    &calls,         &traces_buffered, &spans_buffered,
+        &finished,  &evicted,      &dropped,       &series,          &overflow,
+        &expired,   &interned,     &interned_bytes}) {
     out.push_back(std::move(*f));
   }
   return out;
