@@ -11,7 +11,6 @@ usage: keda_grpc_e2e_test.py RECOMMENDER_BINARY REPO_ROOT
 import json
 import os
 import queue
-import re
 import shutil
 import signal
 import subprocess
@@ -24,6 +23,8 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from e2e_process import LoggedProcess
 
 RECOMMENDER = sys.argv[1] if len(sys.argv) > 1 else "build/bin/queuelens-recommender"
 ROOT = sys.argv[2] if len(sys.argv) > 2 else "."
@@ -113,39 +114,22 @@ class Recommender:
     """queuelens-recommender on loopback; ready once its web and gRPC ports are logged."""
 
     def __init__(self, *flags):
-        self.lines = []
-        self.ports = {}
-        wanted = {"web": r"serving /metrics.*\(port (\d+)\)",
-                  "grpc": r"serving the KEDA external scaler.*\(port (\d+)\)"}
         env = dict(os.environ)
         if "TSAN_OPTIONS" in env:  # the tsan preset: Debian's gRPC is not instrumented
             env["TSAN_OPTIONS"] += ":suppressions=" + os.path.join(
                 ROOT, "tests/e2e/keda_grpc_tsan.supp")
-        self.proc = subprocess.Popen(
+        self.process = LoggedProcess(
             [RECOMMENDER, "--web.listen-address=127.0.0.1:0", "--grpc.listen-address=127.0.0.1:0",
-             *flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        ready = threading.Event()
-
-        def read():
-            for line in self.proc.stderr:
-                self.lines.append(line)
-                for name, pattern in wanted.items():
-                    m = re.search(pattern, line)
-                    if m:
-                        self.ports[name] = int(m.group(1))
-                if len(self.ports) == len(wanted):
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(DEADLINE_S) or len(self.ports) != len(wanted):
-            self.stop()
-            raise AssertionError("the recommender did not start:\n" + self.log())
-        self.address = "127.0.0.1:%d" % self.ports["grpc"]
-        self.url = "http://127.0.0.1:%d" % self.ports["web"]
+             *flags],
+            {"web": r"serving /metrics.*\(port (\d+)\)",
+             "grpc": r"serving the KEDA external scaler.*\(port (\d+)\)"},
+            DEADLINE_S, env=env, stop_timeout_s=15)
+        self.proc = self.process.proc
+        self.address = "127.0.0.1:%d" % self.process.ports["grpc"]
+        self.url = "http://127.0.0.1:%d" % self.process.ports["web"]
 
     def log(self):
-        return "".join(self.lines)
+        return self.process.log()
 
     def recommendation(self, workload):
         try:
@@ -156,15 +140,7 @@ class Recommender:
             return json.loads(e.read())
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stderr.close()
-        return self.proc.returncode
+        return self.process.stop()
 
 
 class Client:

@@ -9,9 +9,7 @@ usage: recommender_e2e_test.py RECOMMENDER_BINARY EXPORTER_BINARY REPO_ROOT
 """
 import json
 import os
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +19,8 @@ import unittest
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from e2e_process import LoggedProcess
 
 RECOMMENDER = sys.argv[1] if len(sys.argv) > 1 else "build/bin/queuelens-recommender"
 EXPORTER = sys.argv[2] if len(sys.argv) > 2 else "build/bin/queuelens-exporter"
@@ -40,45 +40,8 @@ def http(method, url, body=None, headers=None, timeout=5):
         return e.code, e.headers, e.read()
 
 
-class Process:
-    """A binary whose stderr is collected; ready once every wanted "(port N)" line appeared."""
-
-    def __init__(self, argv, wanted):
-        self.lines = []
-        self.ports = {}
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
-        ready = threading.Event()
-
-        def read():
-            for line in self.proc.stderr:
-                self.lines.append(line)
-                for name, pattern in wanted.items():
-                    m = re.search(pattern, line)
-                    if m:
-                        self.ports[name] = int(m.group(1))
-                if len(self.ports) == len(wanted):
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(DEADLINE_S) or len(self.ports) != len(wanted):
-            self.stop()
-            raise AssertionError("%s did not start:\n%s" % (argv[0], self.log()))
-
-    def log(self):
-        return "".join(self.lines)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stderr.close()
-        return self.proc.returncode
+def Process(argv, wanted):
+    return LoggedProcess(argv, wanted, DEADLINE_S)
 
 
 def start_exporter():
