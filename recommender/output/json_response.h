@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -8,7 +9,7 @@
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
-// The JSON bits shared by the recommender's HTTP answers (KEDA, external metrics).
+// The JSON bits shared by the recommender's HTTP answers (KEDA, weights, external metrics).
 namespace recommender::output {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -24,6 +25,17 @@ inline common::HttpResponse JsonResponse(int status, std::string body) {
   r.body = std::move(body);
   return r;
 }
+
+// {"error": message}, the error shape of the recommender's own JSON APIs.
+common::HttpResponse JsonError(int status, std::string_view message);
+
+inline bool IsGet(const common::HttpRequest& request) {
+  return request.method == "GET" || request.method == "HEAD";
+}
+
+// "{namespace}/{name}" (both non-empty, no further '/') split in two; nullopt otherwise.
+std::optional<std::pair<std::string_view, std::string_view>> SplitNamespaceName(
+    std::string_view path);
 
 // A metav1.Status failure, the error shape every Kubernetes client decodes (external metrics
 // and the aggregator's authentication).

@@ -64,20 +64,6 @@ void WriteRecommendation(Writer& w, const WorkloadView& v) {
   w.EndObject();
 }
 
-common::HttpResponse Error(int status, std::string_view message) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  w.Key("error");
-  WriteString(w, message);
-  w.EndObject();
-  return JsonResponse(status, buf.GetString());
-}
-
-bool IsGet(const common::HttpRequest& request) {
-  return request.method == "GET" || request.method == "HEAD";
-}
-
 }  // namespace
 
 std::string FormatRfc3339(common::TimePoint t) {
@@ -152,28 +138,24 @@ std::string RenderTargetsJson(const Snapshot& snapshot) {
 
 common::HttpResponse HandleRecommendations(const Snapshot& snapshot,
                                            const common::HttpRequest& request) {
-  if (!IsGet(request)) return Error(405, "only GET is supported");
+  if (!IsGet(request)) return JsonError(405, "only GET is supported");
   static constexpr std::string_view kPrefix = "/api/v1/recommendations";
   std::string_view rest = std::string_view(request.path).substr(kPrefix.size());
   if (rest.empty() || rest == "/") return JsonResponse(200, RenderRecommendationsJson(snapshot));
   rest.remove_prefix(1);
-  const size_t slash = rest.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size() ||
-      rest.find('/', slash + 1) != std::string_view::npos) {
-    return Error(404, "expected /api/v1/recommendations/{namespace}/{workload}");
-  }
-  const std::string_view ns = rest.substr(0, slash);
-  const std::string_view workload = rest.substr(slash + 1);
+  const auto parts = SplitNamespaceName(rest);
+  if (!parts) return JsonError(404, "expected /api/v1/recommendations/{namespace}/{workload}");
+  const auto [ns, workload] = *parts;
   const WorkloadView* view = snapshot.Find(ns, workload);
   if (view == nullptr) {
-    return Error(404, "unknown workload " + std::string(ns) + "/" + std::string(workload) +
-                          "; GET /api/v1/recommendations lists the known ones");
+    return JsonError(404, "unknown workload " + std::string(ns) + "/" + std::string(workload) +
+                              "; GET /api/v1/recommendations lists the known ones");
   }
   return JsonResponse(view->recommendation.replicas ? 200 : 503, RenderRecommendationJson(*view));
 }
 
 common::HttpResponse HandleTargets(const Snapshot& snapshot, const common::HttpRequest& request) {
-  if (!IsGet(request)) return Error(405, "only GET is supported");
+  if (!IsGet(request)) return JsonError(405, "only GET is supported");
   return JsonResponse(200, RenderTargetsJson(snapshot));
 }
 

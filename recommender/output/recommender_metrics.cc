@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "recommender/output/gauge_family.h"
 #include "recommender/output/metric_names.h"
 
 namespace recommender::output {
@@ -12,21 +13,6 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-MetricFamily Family(const MetricName& name, size_t reserve) {
-  MetricFamily f;
-  f.name = name.name;
-  f.help = name.help;
-  f.type = MetricType::Gauge;
-  f.metric.reserve(reserve);
-  return f;
-}
-
-void Add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric& m = f.metric.emplace_back();
-  m.label = std::move(labels);
-  m.gauge.value = value;
-}
 
 double UnixSeconds(common::TimePoint t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
@@ -44,52 +30,54 @@ const prometheus::Histogram::BucketBoundaries& StepBuckets() {
 
 std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap) {
   const size_t n = snap.workloads.size();
-  MetricFamily replicas = Family(kRecommendedReplicas, n);
-  MetricFamily cpu = Family(kRecommendedCpu, n);
-  MetricFamily proposal_replicas = Family(kProposalReplicas, n * 4);
-  MetricFamily proposal_cpu = Family(kProposalCpu, n * 4);
-  MetricFamily terms = Family(kPolicyTerm, n * 16);
-  MetricFamily stale = Family(kStale, n);
-  MetricFamily age = Family(kInputAge, n);
+  MetricFamily replicas = GaugeFamily(kRecommendedReplicas, n);
+  MetricFamily cpu = GaugeFamily(kRecommendedCpu, n);
+  MetricFamily proposal_replicas = GaugeFamily(kProposalReplicas, n * 4);
+  MetricFamily proposal_cpu = GaugeFamily(kProposalCpu, n * 4);
+  MetricFamily terms = GaugeFamily(kPolicyTerm, n * 16);
+  MetricFamily stale = GaugeFamily(kStale, n);
+  MetricFamily age = GaugeFamily(kInputAge, n);
   size_t discovered = 0;
   for (const WorkloadView& w : snap.workloads) {
     const std::string& ns = w.config.key.k8s_namespace;
     const std::string& name = w.config.key.workload;
     const combine::Recommendation& r = w.recommendation;
-    if (r.replicas) Add(replicas, {{"namespace", ns}, {"workload", name}}, *r.replicas);
+    if (r.replicas) AddGauge(replicas, {{"namespace", ns}, {"workload", name}}, *r.replicas);
     if (r.cpu_cores) {
-      Add(cpu, {{"namespace", ns}, {"workload", name}, {"container", w.config.container}},
-          *r.cpu_cores);
+      AddGauge(cpu, {{"namespace", ns}, {"workload", name}, {"container", w.config.container}},
+               *r.cpu_cores);
     }
     for (const policies::Proposal& p : w.proposals) {
       const std::vector<ClientMetric::Label> labels = {
           {"namespace", ns}, {"workload", name}, {"policy", p.policy}};
-      if (p.replicas) Add(proposal_replicas, labels, *p.replicas);
-      if (p.cpu_cores) Add(proposal_cpu, labels, *p.cpu_cores);
+      if (p.replicas) AddGauge(proposal_replicas, labels, *p.replicas);
+      if (p.cpu_cores) AddGauge(proposal_cpu, labels, *p.cpu_cores);
       for (const auto& [term, value] : p.terms) {
         if (std::isnan(value)) continue;  // a term the formula did not reach this pass
-        Add(terms, {{"namespace", ns}, {"workload", name}, {"policy", p.policy}, {"term", term}},
-            value);
+        AddGauge(terms,
+                 {{"namespace", ns}, {"workload", name}, {"policy", p.policy}, {"term", term}},
+                 value);
       }
     }
-    Add(stale, {{"namespace", ns}, {"workload", name}}, r.stale ? 1 : 0);
+    AddGauge(stale, {{"namespace", ns}, {"workload", name}}, r.stale ? 1 : 0);
     if (w.signals.observed_at != common::TimePoint{}) {
-      Add(age, {{"namespace", ns}, {"workload", name}},
-          common::ToSeconds(snap.computed_at - w.signals.observed_at));
+      AddGauge(age, {{"namespace", ns}, {"workload", name}},
+               common::ToSeconds(snap.computed_at - w.signals.observed_at));
     }
     discovered += w.discovered ? 1 : 0;
   }
 
-  MetricFamily target = Family(kThrottleTarget, 2);
+  MetricFamily target = GaugeFamily(kThrottleTarget, 2);
   if (snap.tower.has_choice) {
-    Add(target, {{"group", "high_cpu"}}, snap.tower.high_cpu_target);
-    Add(target, {{"group", "other"}}, snap.tower.other_target);
+    AddGauge(target, {{"group", "high_cpu"}}, snap.tower.high_cpu_target);
+    AddGauge(target, {{"group", "other"}}, snap.tower.other_target);
   }
-  MetricFamily workloads = Family(kWorkloads, 2);
-  Add(workloads, {{"origin", "configured"}}, static_cast<double>(n - discovered));
-  Add(workloads, {{"origin", "discovered"}}, static_cast<double>(discovered));
-  MetricFamily last_pass = Family(kLastPass, 1);
-  if (snap.computed_at != common::TimePoint{}) Add(last_pass, {}, UnixSeconds(snap.computed_at));
+  MetricFamily workloads = GaugeFamily(kWorkloads, 2);
+  AddGauge(workloads, {{"origin", "configured"}}, static_cast<double>(n - discovered));
+  AddGauge(workloads, {{"origin", "discovered"}}, static_cast<double>(discovered));
+  MetricFamily last_pass = GaugeFamily(kLastPass, 1);
+  if (snap.computed_at != common::TimePoint{})
+    AddGauge(last_pass, {}, UnixSeconds(snap.computed_at));
 
   std::vector<MetricFamily> out;
   out.reserve(10);
