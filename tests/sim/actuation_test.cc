@@ -177,19 +177,9 @@ TEST(CpuActuator, VpaUpdatesOnlyOutsideTheBoundsAndOnlyOnItsPeriod) {
   EXPECT_EQ(a.patches(), 6u);
 }
 
-// One service whose 2.4 cores of demand do not fit its single 1-core pod (as closed_loop_test).
-App Overloaded() {
-  App app = testing::SingleServiceApp(
-      64, 16, {.kind = Distribution::Kind::kExponential, .mean = 0.004, .cv = 0}, 1);
-  app.pod_startup = 2;
-  app.slo_p99 = 0.1;
-  app.services[0].max_replicas = 10;
-  return app;
-}
-
 // The first time the pod's container limit changes, in simulated seconds.
 double FirstChange(CpuActuation mode) {
-  const App app = Overloaded();
+  const App app = testing::OverloadedApp();
   Simulation sim(app, ConstantTrace(600, 60), {.seed = 1});
   ActuationOptions actuation;
   actuation.mode = mode;
@@ -212,7 +202,7 @@ TEST(ClosedLoopActuation, AResizeTakesEffectAfterItsDelays) {
 }
 
 TEST(ClosedLoopActuation, AResizeBeyondTheNodeIsInfeasibleAndNotRepeated) {
-  App app = Overloaded();
+  App app = testing::OverloadedApp();
   app.nodes[0].allocatable = 2;  // the Guaranteed pod may grow from 1 core to 2, not to 4
   Simulation sim(app, ConstantTrace(600, 60), {.seed = 1});
   ActuationOptions resize;
@@ -232,7 +222,7 @@ TEST(ClosedLoopActuation, AResizeBeyondTheNodeIsInfeasibleAndNotRepeated) {
 }
 
 TEST(ClosedLoopActuation, CaptainIsThrottleTargetsOwnAndRefusedForOthers) {
-  const App app = Overloaded();
+  const App app = testing::OverloadedApp();
   Simulation sim(app, ConstantTrace(600, 10), {.seed = 1});
   ActuationOptions captain;
   captain.mode = CpuActuation::kCaptain;
@@ -252,7 +242,7 @@ TEST(ClosedLoopActuation, CaptainIsThrottleTargetsOwnAndRefusedForOthers) {
 }
 
 TEST(ClosedLoopActuation, EachModeCostsDifferently) {
-  const App app = Overloaded();
+  const App app = testing::OverloadedApp();
   RunOptions run;
   run.warmup = 0;
   run.duration = 150;

@@ -18,16 +18,6 @@ namespace {
 using testing::ConstantTrace;
 using ::testing::HasSubstr;
 
-// One service whose 2.4 cores of demand do not fit its single 1-core pod.
-App Overloaded() {
-  App app = testing::SingleServiceApp(
-      64, 16, {.kind = Distribution::Kind::kExponential, .mean = 0.004, .cv = 0}, 1);
-  app.pod_startup = 2;
-  app.slo_p99 = 0.1;
-  app.services[0].max_replicas = 10;
-  return app;
-}
-
 RunOptions Short(double seconds) {
   RunOptions o;
   o.warmup = 0;
@@ -37,7 +27,7 @@ RunOptions Short(double seconds) {
 
 TEST(ClosedLoopTest, HpaAddsReplicasUnderLoad) {
   const RunResult r =
-      RunOne(Overloaded(), ConstantTrace(600, 120), *FindPolicy("hpa_cpu"), Short(120));
+      RunOne(testing::OverloadedApp(), ConstantTrace(600, 120), *FindPolicy("hpa_cpu"), Short(120));
   EXPECT_GT(r.summary.scaling_actions, 0u);
   // ceil(current · utilisation / 0.8) over a few 15 s syncs: 2.4 cores need at least 3 pods.
   EXPECT_GE(r.series.replicas.back(), 3);
@@ -45,7 +35,7 @@ TEST(ClosedLoopTest, HpaAddsReplicasUnderLoad) {
 }
 
 TEST(ClosedLoopTest, ThrottleTargetRaisesAThrottledLimit) {
-  const RunResult r = RunOne(Overloaded(), ConstantTrace(600, 120),
+  const RunResult r = RunOne(testing::OverloadedApp(), ConstantTrace(600, 120),
                              *FindPolicy(recommender::policies::kThrottleTarget), Short(120));
   EXPECT_GT(r.summary.scaling_actions, 0u);
   EXPECT_NEAR(r.series.replicas.back(), 1, 1e-9);  // a CPU-only policy
@@ -53,7 +43,7 @@ TEST(ClosedLoopTest, ThrottleTargetRaisesAThrottledLimit) {
 }
 
 TEST(ClosedLoopTest, CaptainLimitReachesTheContainerTheSameTick) {
-  const App app = Overloaded();
+  const App app = testing::OverloadedApp();
   Simulation sim(app, ConstantTrace(600, 20), {.seed = 1});
   ClosedLoop loop(sim, {.policy = *FindPolicy(recommender::policies::kThrottleTarget)});
   int changes = 0, off_interval_changes = 0;
@@ -79,7 +69,7 @@ TEST(ClosedLoopTest, CaptainLimitReachesTheContainerTheSameTick) {
 }
 
 TEST(ClosedLoopTest, ACaptainStartsWhenItsPodTurnsReady) {
-  App app = Overloaded();
+  App app = testing::OverloadedApp();
   app.pod_startup = 5;
   Simulation sim(app, ConstantTrace(100, 20), {.seed = 1});
   ClosedLoop loop(sim, {.policy = *FindPolicy(recommender::policies::kThrottleTarget)});
@@ -113,13 +103,13 @@ TEST(ClosedLoopTest, VpaIsABaselineThatLeavesAPodInsideItsBoundsAlone) {
   EXPECT_TRUE(vpa->replica_policy.empty());
   EXPECT_FALSE(vpa->tunable);
   // Two minutes of history: confidence 2/1440, lower bound ≈ 0.4 core, so a 1-core pod stays.
-  const RunResult r = RunOne(Overloaded(), ConstantTrace(600, 130), *vpa, Short(130));
+  const RunResult r = RunOne(testing::OverloadedApp(), ConstantTrace(600, 130), *vpa, Short(130));
   EXPECT_EQ(r.summary.scaling_actions, 0u);
   EXPECT_NEAR(r.series.cores.back(), 1, 1e-9);
 }
 
 TEST(ClosedLoopTest, RecommenderScrapesTheExporterText) {
-  const App app = Overloaded();
+  const App app = testing::OverloadedApp();
   Simulation sim(app, ConstantTrace(100, 20), {.seed = 1});
   ClosedLoop loop(sim, {.policy = *FindPolicy(recommender::policies::kThrottleTarget)});
   for (int k = 1; k <= 150; ++k) {  // past the exporter's 5 s trace wait
@@ -159,7 +149,7 @@ TEST(ClosedLoopTest, SameSeedSameScoreboard) {
 }
 
 TEST(ClosedLoopTest, TuneKeepsTheCheapestTargetThatMeetsTheSlo) {
-  App app = Overloaded();
+  App app = testing::OverloadedApp();
   app.slo_p99 = 0.05;
   EvaluateOptions options;
   options.run = Short(90);

@@ -33,6 +33,17 @@ inline App SingleServiceApp(int threads, int cores, Distribution cpu, double cpu
   return app;
 }
 
+// One service whose 2.4 cores of demand (600 req/s × 4 ms) do not fit its single 1-core pod: the
+// closed-loop tests' app that every scaling policy must act on.
+inline App OverloadedApp() {
+  App app = SingleServiceApp(64, 16,
+                             {.kind = Distribution::Kind::kExponential, .mean = 0.004, .cv = 0}, 1);
+  app.pod_startup = 2;
+  app.slo_p99 = 0.1;
+  app.services[0].max_replicas = 10;
+  return app;
+}
+
 inline RateTrace ConstantTrace(double rate, double seconds) {
   RateTrace t;
   t.rates.assign(static_cast<size_t>(seconds), rate);
