@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -339,6 +340,21 @@ FlagSet::Outcome FlagSet::Parse(int argc, const char* const* argv, std::string* 
     if (!Set(*flag, value, error)) return Outcome::kError;
   }
   return Outcome::kOk;
+}
+
+std::optional<int> FlagSet::ParseOrExitCode(int argc, const char* const* argv) {
+  std::string error;
+  switch (Parse(argc, argv, &error)) {
+    case Outcome::kHelp:
+      std::fputs(Usage().c_str(), stdout);
+      return 0;
+    case Outcome::kError:
+      std::fprintf(stderr, "%s: %s\n(see --help)\n", program_.c_str(), error.c_str());
+      return 2;
+    case Outcome::kOk:
+      break;
+  }
+  return std::nullopt;
 }
 
 std::string FlagSet::Usage() const {

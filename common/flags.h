@@ -44,6 +44,11 @@ class FlagSet {
   // kHelp. Anything not starting with "-" (and everything after "--") is positional.
   Outcome Parse(int argc, const char* const* argv, std::string* error);
 
+  // Parse() for a command's main(): with --help prints Usage() to stdout and returns 0; on an
+  // error prints "<program>: <error>" and a pointer to --help to stderr and returns 2; nullopt
+  // when the command should run.
+  std::optional<int> ParseOrExitCode(int argc, const char* const* argv);
+
   // --help text: each flag with its default and help.
   std::string Usage() const;
   // | Flag | Default | Description |, for the README.

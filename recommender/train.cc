@@ -3,6 +3,7 @@
 // writes the model file DeepScaler's policy loads.
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "common/flags.h"
@@ -169,17 +170,7 @@ int main(int argc, char** argv) {
   Flags flags;
   common::FlagSet set("queuelens-train", kSummary);
   flags.Register(set);
-  std::string error;
-  switch (set.Parse(argc, argv, &error)) {
-    case common::FlagSet::Outcome::kHelp:
-      std::fputs(set.Usage().c_str(), stdout);
-      return 0;
-    case common::FlagSet::Outcome::kError:
-      std::fprintf(stderr, "queuelens-train: %s\n(see --help)\n", error.c_str());
-      return 2;
-    case common::FlagSet::Outcome::kOk:
-      break;
-  }
+  if (const std::optional<int> code = set.ParseOrExitCode(argc, argv)) return *code;
   try {
     return Main(flags);
   } catch (const std::exception& e) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -498,17 +499,7 @@ int main(int argc, char** argv) {
   Flags flags;
   common::FlagSet set("queuelens-sim", kSummary);
   flags.Register(set);
-  std::string error;
-  switch (set.Parse(argc, argv, &error)) {
-    case common::FlagSet::Outcome::kHelp:
-      std::fputs(set.Usage().c_str(), stdout);
-      return 0;
-    case common::FlagSet::Outcome::kError:
-      std::fprintf(stderr, "queuelens-sim: %s\n(see --help)\n", error.c_str());
-      return 2;
-    case common::FlagSet::Outcome::kOk:
-      break;
-  }
+  if (const std::optional<int> code = set.ParseOrExitCode(argc, argv)) return *code;
   if (set.positional().size() != 1) {
     std::fprintf(stderr, "queuelens-sim: expected one command\n%s", kSummary);
     return 2;

@@ -1,7 +1,9 @@
 #include "common/flags.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -93,6 +95,22 @@ TEST_F(FlagsTest, DoubleDashEndsFlags) {
   EXPECT_EQ(Run({"a", "--", "--verbose", "-x"}), FlagSet::Outcome::kOk);
   EXPECT_FALSE(config_.verbose);
   EXPECT_EQ(flags_.positional(), (std::vector<std::string>{"a", "--verbose", "-x"}));
+}
+
+TEST_F(FlagsTest, ParseOrExitCodeTellsMainWhatToReturn) {
+  auto code = [this](std::vector<const char*> args) {
+    args.insert(args.begin(), "queuelens-exporter");
+    return flags_.ParseOrExitCode(static_cast<int>(args.size()), args.data());
+  };
+  EXPECT_EQ(code({"--replicas=4"}), std::nullopt);
+  EXPECT_EQ(config_.replicas, 4);
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(code({"--help"}), 0);
+  EXPECT_THAT(testing::internal::GetCapturedStdout(), testing::HasSubstr("--jaeger.url"));
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(code({"--nope"}), 2);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(),
+            "queuelens-exporter: unknown flag --nope\n(see --help)\n");
 }
 
 TEST_F(FlagsTest, ErrorsNameTheFlag) {
