@@ -8,6 +8,7 @@ without client certificates (made with the openssl CLI), and shutdown with open 
 
 usage: keda_grpc_e2e_test.py RECOMMENDER_BINARY REPO_ROOT
 """
+import functools
 import json
 import os
 import queue
@@ -22,15 +23,16 @@ import unittest
 import urllib.error
 import urllib.request
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from e2e_process import LoggedProcess
+import e2e_support
+from e2e_support import LoggedProcess, serve_page
 
 RECOMMENDER = sys.argv[1] if len(sys.argv) > 1 else "build/bin/queuelens-recommender"
 ROOT = sys.argv[2] if len(sys.argv) > 2 else "."
 CLIENT = os.path.join(ROOT, "tests/e2e/keda_grpc_client.mjs")
 PROTO = os.path.join(ROOT, "recommender/output/externalscaler.proto")
 DEADLINE_S = 30
+wait_for = functools.partial(e2e_support.wait_for, deadline_s=DEADLINE_S, interval_s=0.02)
 # grpc status codes
 OK, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, UNIMPLEMENTED, UNAVAILABLE = 0, 3, 5, 8, 12, 14
 IDLE_TIME_S = 2
@@ -47,28 +49,7 @@ class LoadPage:
         self.lock = threading.Lock()
         self.last = time.monotonic()
         self.requests = 1000.0  # per service
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if outer.broken:
-                    self.send_response(500)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                body = outer.page().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d/metrics" % self.server.server_address[1]
+        self.server, self.url = serve_page(self.page, lambda: self.broken)
 
     def set_rps(self, rps):
         with self.lock:
@@ -209,17 +190,6 @@ def ref(workload, **metadata):
     return {"name": workload + "-scaler", "namespace": "keda",
             "scalerMetadata": {"scalerAddress": "recommender:9098", "workload": workload,
                                "namespace": "shop", **metadata}}
-
-
-def wait_for(fetch, predicate, what, timeout=DEADLINE_S):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if predicate(last):
-            return last
-        time.sleep(0.02)
-    raise AssertionError("%s not reached in time; last: %r" % (what, last))
 
 
 def write_config(directory):
@@ -363,7 +333,8 @@ class KedaGrpcEndToEnd(unittest.TestCase):
             if "data" not in first:
                 self.assertEqual(first["code"], RESOURCE_EXHAUSTED, first)
             return s, first
-        return wait_for(attempt, lambda r: "data" in r[1], "a free stream slot", timeout=10)[0]
+        return wait_for(attempt, lambda r: "data" in r[1], "a free stream slot",
+                        deadline_s=10)[0]
 
     def test_4_stream_limit(self):
         held = [self.held_stream() for _ in range(3)]

@@ -14,12 +14,12 @@ expressions are the files' own.
 
 usage: prometheus_e2e_test.py REPO_ROOT [BIN_DIR]
 """
+import functools
 import os
 import re
 import shutil
 import sys
 import tempfile
-import time
 import unittest
 
 import yaml
@@ -30,8 +30,10 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "dashboards"))
 import panel_queries  # noqa: E402
 import stack  # noqa: E402
+import e2e_support  # noqa: E402
 
 DEADLINE_S = 90
+wait_for = functools.partial(e2e_support.wait_for, deadline_s=DEADLINE_S, interval_s=1)
 RULE_FILES = ("exporter.rules.yml", "recommender.rules.yml")
 
 
@@ -49,17 +51,6 @@ def shortened_rules(directory):
             yaml.safe_dump(doc, f)
         paths.append(path)
     return paths
-
-
-def wait_for(fetch, predicate, what, deadline_s=DEADLINE_S):
-    deadline = time.monotonic() + deadline_s
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if predicate(last):
-            return last
-        time.sleep(1)
-    raise AssertionError("%s not reached in %d s; last answer: %r" % (what, deadline_s, last))
 
 
 class PrometheusEndToEnd(unittest.TestCase):

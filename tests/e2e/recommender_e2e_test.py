@@ -7,26 +7,27 @@ with the real OpenTelemetry JS exporter, and the outputs checked: KEDA metrics-a
 
 usage: recommender_e2e_test.py RECOMMENDER_BINARY EXPORTER_BINARY REPO_ROOT
 """
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from e2e_process import LoggedProcess
+import e2e_support
+from e2e_support import LoggedProcess, serve_page
 
 RECOMMENDER = sys.argv[1] if len(sys.argv) > 1 else "build/bin/queuelens-recommender"
 EXPORTER = sys.argv[2] if len(sys.argv) > 2 else "build/bin/queuelens-exporter"
 ROOT = sys.argv[3] if len(sys.argv) > 3 else "."
 SENDER = os.path.join(ROOT, "tests/e2e/otlp_send.mjs")
 DEADLINE_S = 30
+wait_for = functools.partial(e2e_support.wait_for, deadline_s=DEADLINE_S, interval_s=0.1)
 KEDA_KEYS = {"namespace", "workload", "replicas", "cpuCores", "policy", "reason", "computedAt",
              "stale", "lastChange"}
 
@@ -59,17 +60,6 @@ def start_recommender(*flags):
                 {"web": r"serving /metrics.*\(port (\d+)\)"})
     p.url = "http://127.0.0.1:%d" % p.ports["web"]
     return p
-
-
-def wait_for(fetch, predicate, what):
-    deadline = time.monotonic() + DEADLINE_S
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if predicate(last):
-            return last
-        time.sleep(0.1)
-    raise AssertionError("%s not reached in time; last answer: %r" % (what, last))
 
 
 def get_json(url):
@@ -234,23 +224,7 @@ class ScriptedExporter:
     def __init__(self):
         self.start = time.monotonic()
         self.fault = None
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = outer.page().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d/metrics" % self.server.server_address[1]
+        self.server, self.url = serve_page(self.page)
 
     def page(self):
         t = time.monotonic() - self.start + 1000

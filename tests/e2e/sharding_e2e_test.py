@@ -22,6 +22,7 @@ rest arrives, then the rest; rate() sees the second step as the increase.
 
 usage: sharding_e2e_test.py EXPORTER_BINARY REPO_ROOT GEN_CORPUS_BINARY
 """
+import functools
 import json
 import math
 import os
@@ -44,12 +45,14 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "dashboards"))
 from exporter_e2e_test import ExporterProcess, http, parse_metrics, value  # noqa: E402
 import panel_queries  # noqa: E402
 import stack  # noqa: E402
+import e2e_support  # noqa: E402
 
 TRACES = 2000
 SEED = 11
 POST_TRACES = 250  # traces per OTLP request, to stay well under --otlp.max-body-bytes
 SCRAPE_S = 1
 DEADLINE_S = 90
+wait_for = functools.partial(e2e_support.wait_for, deadline_s=DEADLINE_S, interval_s=0.5)
 # Prometheus extrapolates rate() from each target's own first and last sample in the window.
 # Evaluated this long after the first step was scraped, the targets' phases move a rate by at
 # most about 2 scrape intervals / this much.
@@ -151,17 +154,6 @@ class Corpus:
                 for resource, spans in batch.values()]}
             bodies.append(json.dumps(doc).encode())
         return bodies, len(traces)
-
-
-def wait_for(fetch, predicate, what, deadline_s=DEADLINE_S):
-    deadline = time.monotonic() + deadline_s
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if predicate(last):
-            return last
-        time.sleep(0.5)
-    raise AssertionError("%s not reached in %d s; last answer: %r" % (what, deadline_s, last))
 
 
 def close(a, b, rel):
