@@ -187,7 +187,9 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
                            std::isfinite(signals.node_recommended_cpu_cores) &&
                            signals.node_recommended_cpu_cores > 0;
   const double offered = known_replicas && !captain_cpu ? n * rho : request_rate * s0;
-  const double utilization_replicas = offered / rho_target;
+  // Under the Captains a pod grows to its CPU ceiling before another pod is added (see header).
+  const double pod_cores = captain_cpu ? config.max_cpu_cores : 1.0;
+  const double utilization_replicas = offered / (rho_target * pod_cores);
   const double queue_replicas = busy / c_target;
   const double sized =
       captain_cpu ? utilization_replicas : std::max(utilization_replicas, queue_replicas);
@@ -206,6 +208,7 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
   p.Term("utilization_replicas", utilization_replicas);
   p.Term("queue_replicas", queue_replicas);
   p.Term("captain_cpu", captain_cpu ? 1.0 : 0.0);
+  p.Term("pod_cpu_cores", pod_cores);
   if (std::isfinite(samples)) p.Term("sample_size", samples);
   p.Term("sample_widening", widen);
   p.Term("sample_hold", hold ? 1.0 : 0.0);
@@ -214,9 +217,10 @@ Proposal EvaluateQueueSizing(const model::WorkloadSignals& signals, const Worklo
       "Little's law: " + control::FormatNumber(busy) + " in service, offered load " +
       control::FormatNumber(offered) +
       (known_replicas && !captain_cpu ? " on " + control::FormatNumber(n) + " replicas" : "") +
-      " at target utilisation " + control::FormatNumber(rho_target) + " (hop SLO " +
-      control::FormatNumber(slo) + " s), " + control::FormatNumber(queue_replicas) + " at " +
-      control::FormatNumber(c_target) + " per replica" +
+      " at target utilisation " + control::FormatNumber(rho_target) +
+      (captain_cpu ? " of " + control::FormatNumber(pod_cores) + " cores per pod" : "") +
+      " (hop SLO " + control::FormatNumber(slo) + " s), " + control::FormatNumber(queue_replicas) +
+      " at " + control::FormatNumber(c_target) + " per replica" +
       (captain_cpu ? " (not applied: the Captains throttle the CPU)" : "") +
       (few_samples
            ? "; only " + control::FormatNumber(samples) + " sampled requests: rate widened by " +

@@ -92,10 +92,16 @@ std::vector<int> QueueFlowerAllocation(std::span<const double> shares, int pods,
 // pod's load, so that wait is the CPU half's to remove and more replicas do not shorten it: each
 // new pod's quota shrinks with its share, and B, ρ̂ and the queue term would turn the Captains'
 // throttling into replicas, which the Captains answer by throttling the smaller pods harder.
-// There (captain_cpu = 1) the load is measured as work at the unthrottled service time,
-//   offered_load = request_rate·S0,   replicas = max(1, ceil(offered_load/ρ*))
-// and queue_replicas is reported but not applied. With any other CPU policy the quota does not
-// follow the pod's load and the queue term stands.
+// There (captain_cpu = 1) the load is measured as work at the unthrottled service time, and the
+// CPU half scales first (vertical before horizontal, as SHOWAR and GKE advise): a Captain grows a
+// pod's limit within a second, a new replica takes its start-up time and adds a pod's worth of
+// headroom and floor. A replica is added only when the pods would have to exceed the largest CPU
+// a pod may get, C = max_cpu_cores (the operator's per-pod ceiling, where more CPU stops helping:
+// its worker threads, the node's cores):
+//   offered_load = request_rate·S0 (cores of work),   replicas = max(1, ceil(offered_load/(ρ*·C)))
+// and queue_replicas is reported but not applied. Each pod is then a C-core server; sizing it at
+// the single-core ρ* is conservative, as c servers meet the same sojourn at a higher utilisation.
+// With any other CPU policy the quota does not follow the pod's load and the queue term stands.
 // Sampled traces: request_rate and B are estimates from m = sampled_requests spans in the window
 // (each span stands for 1/p requests). Their relative standard error is about 1/√m (a Poisson
 // count of m, scaled by 1/p), so with few samples the policy sizes for the upper confidence

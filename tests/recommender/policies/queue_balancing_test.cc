@@ -234,14 +234,17 @@ TEST(QueueSizingTest, ABacklogScalesWithTheQueueBeyondOneOverTheTarget) {
 
 TEST(QueueSizingTest, UnderTheCaptainsThrottledTimeIsNotLoad) {
   // The backlog of the test above (40 requests on 2 replicas), here made by a quota that the
-  // Captains hold under the demand: 100/s of 10 ms work are 1 busy server, 1.25 at ρ* = 0.8.
+  // Captains hold under the demand: 100/s of 10 ms work are 1 core of work, 1.25 at ρ* = 0.8,
+  // which pods of at most 1 core hold on 2 replicas.
   model::WorkloadSignals s = LittleSignals(40, 0.01, 2);
   s.node_recommended_cpu_cores = 0.5;
   WorkloadConfig config = LittleConfig();
   config.cpu_policy = std::string(kThrottleTarget);
+  config.max_cpu_cores = 1;
   const Proposal p = EvaluateQueueSizing(s, config, 1);
   EXPECT_EQ(TermOf(p, "captain_cpu"), 1);
   EXPECT_NEAR(TermOf(p, "offered_load"), 1, 1e-12);
+  EXPECT_NEAR(TermOf(p, "pod_cpu_cores"), 1, 1e-12);
   EXPECT_NEAR(TermOf(p, "utilization_replicas"), 1.25, 1e-12);
   EXPECT_NEAR(TermOf(p, "queue_replicas"), 10, 1e-9);  // reported, not applied
   EXPECT_EQ(p.replicas, 2);
@@ -254,6 +257,29 @@ TEST(QueueSizingTest, UnderTheCaptainsThrottledTimeIsNotLoad) {
   config.cpu_policy = std::string(kThrottleTarget);
   s.node_recommended_cpu_cores = model::kMissing;
   EXPECT_EQ(EvaluateQueueSizing(s, config, 1).replicas, 10);
+}
+
+TEST(QueueSizingTest, UnderTheCaptainsPodsGrowToTheirCeilingBeforeScalingOut) {
+  // 1 000/s of 10 ms work: 10 cores of work, 12.5 at ρ* = 0.8. Pods of up to 4 cores need
+  // 12.5/4 = 3.1 → 4 replicas; pods of up to 16 cores hold it in one, which its Captain sizes.
+  model::WorkloadSignals s = LittleSignals(40, 0.01, 6);
+  s.request_rate = 1000;
+  s.mean_exclusive_seconds = 0.04;
+  s.node_recommended_cpu_cores = 2;
+  WorkloadConfig config = LittleConfig();
+  config.cpu_policy = std::string(kThrottleTarget);
+  config.max_cpu_cores = 4;
+  const Proposal p = EvaluateQueueSizing(s, config, 1);
+  EXPECT_NEAR(TermOf(p, "offered_load"), 10, 1e-9);
+  EXPECT_NEAR(TermOf(p, "utilization_replicas"), 12.5 / 4, 1e-9);
+  EXPECT_EQ(p.replicas, 4);
+  config.max_cpu_cores = 16;
+  EXPECT_EQ(EvaluateQueueSizing(s, config, 1).replicas, 1);
+  // Without the Captains the CPU does not follow the load: each pod counts as one server.
+  config.cpu_policy = std::string(kVpa);
+  const Proposal q = EvaluateQueueSizing(s, config, 1);
+  EXPECT_NEAR(TermOf(q, "pod_cpu_cores"), 1, 1e-12);
+  EXPECT_GT(q.replicas, 4);
 }
 
 TEST(QueueSizingTest, TimeWaitingOnCalleesIsNotLoad) {
