@@ -531,7 +531,7 @@ size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& 
       continue;
     }
     lines_read += lines;
-    size_t malformed = 0, lines_before = 0;
+    size_t malformed = 0;
     std::string first_error;
     bool truncated = false;
     // Slices end at a line break, so no line is split; a slice only holds its own samples.
@@ -548,9 +548,11 @@ size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& 
       malformed += text.malformed_lines;
       truncated = truncated || text.truncated;
       if (first_error.empty() && !text.errors.empty()) {
+        // The lines before this slice are counted only here: a clean answer needs no count.
+        const size_t lines_before =
+            static_cast<size_t>(std::count(body.begin(), body.begin() + start, '\n'));
         first_error = Renumber(text.errors.front(), lines_before);
       }
-      lines_before += static_cast<size_t>(std::count(slice.begin(), slice.end(), '\n')) + 1;
       start = end + 1;
     }
     if (malformed > 0 || truncated) {
