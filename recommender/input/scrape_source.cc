@@ -246,8 +246,7 @@ class Round {
   // A target that failed this round: the services and containers it fed are reported invalid
   // (target_failed) for as long as its series are remembered, instead of summed without it.
   void Missing(size_t target) {
-    raw_.clear();
-    raw_.append(std::to_string(target)).push_back(kSep);
+    StartRaw(target);
     for (std::string_view key : counters_.Miss(raw_)) {
       // The aggregate's parts, as Count() joined them: kind, namespace, then service or pod and
       // container.
@@ -286,9 +285,14 @@ class Round {
       o.busy = Or(counters_.Rate(Key(key_, {"es", ns, svc})));
       o.queue_length = acc.queue_length;
       o.uncongested_seconds = acc.uncongested;
-      o.p95_seconds = Quantile(0.95, "db", ns, svc, acc.duration_le);
-      o.p99_seconds = Quantile(0.99, "db", ns, svc, acc.duration_le);
-      o.tail_exclusive_seconds = Quantile(0.9, "eb", ns, svc, acc.exclusive_le);
+      // Both latency quantiles read the same buckets: their increases are looked up once.
+      const std::optional<std::vector<HistogramBucket>> durations =
+          Buckets("db", ns, svc, acc.duration_le);
+      o.p95_seconds = durations ? HistogramQuantile(0.95, *durations) : kAbsent;
+      o.p99_seconds = durations ? HistogramQuantile(0.99, *durations) : kAbsent;
+      const std::optional<std::vector<HistogramBucket>> exclusives =
+          Buckets("eb", ns, svc, acc.exclusive_le);
+      o.tail_exclusive_seconds = exclusives ? HistogramQuantile(0.9, *exclusives) : kAbsent;
       std::sort(acc.instances.begin(), acc.instances.end());
       for (const std::string& instance : acc.instances) {
         const double rate = Or(counters_.Rate(Key(key_, {"i", ns, svc, instance})));
@@ -385,11 +389,17 @@ class Round {
     return it->second;
   }
 
+  // raw_ = the target's number and a separator, without a temporary string per sample.
+  void StartRaw(size_t target) {
+    std::array<char, 24> digits;
+    char* end = std::to_chars(digits.data(), digits.data() + digits.size(), target).ptr;
+    raw_.assign(digits.data(), end).push_back(kSep);
+  }
+
   // The raw series is identified by target, name and labels; its aggregate by `parts`, which
   // is only spelled out the first time the series is seen. Returns why the value was refused.
   Invalid Count(size_t target, const SampleView& s, std::initializer_list<std::string_view> parts) {
-    raw_.clear();
-    raw_.append(std::to_string(target)).push_back(kSep);
+    StartRaw(target);
     raw_.append(s.name);
     for (const auto& [n, v] : s.labels) {
       raw_.push_back(kSep);
@@ -420,16 +430,18 @@ class Round {
     return Count(target, s, {kind, ns, svc, le});
   }
 
-  double Quantile(double quantile, std::string_view kind, std::string_view ns, std::string_view svc,
-                  const std::vector<std::string>& les) {
+  // A histogram's buckets with their increases over the window; nullopt while a bucket has none.
+  std::optional<std::vector<HistogramBucket>> Buckets(std::string_view kind, std::string_view ns,
+                                                      std::string_view svc,
+                                                      const std::vector<std::string>& les) {
     std::vector<HistogramBucket> buckets;
     buckets.reserve(les.size());
     for (const std::string& le : les) {
       const std::optional<double> increase = counters_.Increase(Key(key_, {kind, ns, svc, le}));
-      if (!increase) return kAbsent;
+      if (!increase) return std::nullopt;
       buckets.push_back({*ParseFloatValue(le), *increase});
     }
-    return HistogramQuantile(quantile, std::move(buckets));
+    return buckets;
   }
 
   void Container(size_t target, const SampleView& s, std::string_view ns) {
