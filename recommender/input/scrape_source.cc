@@ -424,9 +424,12 @@ class Round {
   Invalid Bucket(size_t target, const SampleView& s, std::string_view kind, std::string_view ns,
                  std::string_view svc, std::vector<std::string>& les) {
     const std::string_view le = LabelValue(s.labels, "le");
-    if (!ParseFloatValue(le)) return Invalid::kNone;
+    // Only a bound not seen yet needs parsing: `les` holds valid ones only.
     const auto at = std::lower_bound(les.begin(), les.end(), le, std::less<>());
-    if (at == les.end() || *at != le) les.emplace(at, le);
+    if (at == les.end() || *at != le) {
+      if (!ParseFloatValue(le)) return Invalid::kNone;
+      les.emplace(at, le);
+    }
     return Count(target, s, {kind, ns, svc, le});
   }
 
