@@ -4,7 +4,6 @@
 #include <cmath>
 #include <stdexcept>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include "common/text_serializer.h"
@@ -176,21 +175,15 @@ void ClosedLoop::RunCaptains(double t) {
 
   // Each Captain writes its own container's quota at this tick, as Autothrottle's daemon writes
   // the pod cgroup; the recommender's throttle_target cpuCores stays advice and is not applied.
-  const std::vector<exporter::state::KernelSnapshot::Captain> captains = captains_->Snapshot();
+  // Each pod looks its Captain up by key: a sorted Snapshot() per tick would copy every Captain.
   const App& app = sim_.app();
   for (const Replica& r : sim_.replicas()) {
     if (r.state == ReplicaState::kGone) continue;
-    const std::string& container = app.services[r.service].name;
-    const auto key = std::tie(app.k8s_namespace, r.pod, container);
-    const auto it =
-        std::lower_bound(captains.begin(), captains.end(), key, [](const auto& c, const auto& k) {
-          return std::tie(c.k8s_namespace, c.pod, c.container) < k;
-        });
-    if (it == captains.end() || std::tie(it->k8s_namespace, it->pod, it->container) != key) {
-      continue;
-    }
-    if (std::abs(it->recommended_cpu_cores - sim_.cpu().Limit(r.container)) >= kLimitResolution) {
-      sim_.cpu().SetLimit(r.container, it->recommended_cpu_cores, sim_.now());
+    const std::optional<double> limit =
+        captains_->Limit(app.k8s_namespace, r.pod, app.services[r.service].name);
+    if (!limit) continue;
+    if (std::abs(*limit - sim_.cpu().Limit(r.container)) >= kLimitResolution) {
+      sim_.cpu().SetLimit(r.container, *limit, sim_.now());
       ++scaling_actions_;
     }
   }

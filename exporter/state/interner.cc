@@ -32,12 +32,7 @@ uint32_t StringInterner::Intern(std::string_view s) {
   return id;
 }
 
-void StringInterner::Ref(uint32_t id) {
-  if (id != 0) ++refs_[id];
-}
-
-void StringInterner::Release(uint32_t id) {
-  if (id == 0 || --refs_[id] > 0) return;
+void StringInterner::Free(uint32_t id) {
   std::string& text = strings_[id];
   index_.erase(std::string_view(text));
   bytes_ -= text.size();

@@ -22,8 +22,13 @@ class StringInterner {
   // The id of `s`, with one reference taken for the caller.
   uint32_t Intern(std::string_view s);
   // One more reference to a live id; Release() gives one back and frees the string at zero.
-  void Ref(uint32_t id);
-  void Release(uint32_t id);
+  // Inline: every buffered span takes and gives back a reference per label.
+  void Ref(uint32_t id) {
+    if (id != 0) ++refs_[id];
+  }
+  void Release(uint32_t id) {
+    if (id != 0 && --refs_[id] == 0) Free(id);
+  }
 
   std::string_view Get(uint32_t id) const { return strings_[id]; }
   uint32_t Refs(uint32_t id) const { return refs_[id]; }
@@ -37,6 +42,9 @@ class StringInterner {
   void Compact();
 
  private:
+  // Forgets the string of an id whose last reference went.
+  void Free(uint32_t id);
+
   // deque: elements never move, so the string_view keys of index_ stay valid.
   std::deque<std::string> strings_;
   // Apart from the strings: counting touches only this dense array, once per span and label.

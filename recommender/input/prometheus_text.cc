@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
-#include <unordered_set>
 
 namespace recommender::input {
 namespace {
@@ -63,11 +62,13 @@ class LineReader {
   bool ReadQuoted(std::string& scratch, std::string_view* out, const char** error) {
     Skip();
     const size_t start = pos_;
-    const size_t quote = s_.find('"', start);
-    if (quote != std::string_view::npos &&
-        s_.substr(start, quote - start).find('\\') == std::string_view::npos) {
-      *out = s_.substr(start, quote - start);
-      pos_ = quote + 1;
+    // One pass to the first quote or backslash: values are short, and two searches (quote, then
+    // backslash before it) cost two library calls per label.
+    size_t stop = start;
+    while (stop < s_.size() && s_[stop] != '"' && s_[stop] != '\\') ++stop;
+    if (stop < s_.size() && s_[stop] == '"') {
+      *out = s_.substr(start, stop - start);
+      pos_ = stop + 1;
       return true;
     }
     const size_t begin = scratch.size();
@@ -181,11 +182,16 @@ class Parser {
     return true;
   }
 
-  TextFamily& Family(std::string_view name, bool* created) {
-    auto [it, inserted] = out_.family_index.try_emplace(std::string(name), out_.families.size());
-    *created = inserted;
-    if (inserted) out_.families.push_back({.name = std::string(name)});
-    return out_.families[it->second];
+  // The family's index, created on first mention.
+  size_t Family(std::string_view name) {
+    if (const auto it = out_.family_index.find(name); it != out_.family_index.end()) {
+      return it->second;
+    }
+    const size_t index = out_.families.size();
+    out_.family_index.emplace(std::string(name), index);
+    out_.families.push_back({.name = std::string(name)});
+    seen_.push_back(0);
+    return index;
   }
 
   bool Comment(LineReader& r, size_t number) {
@@ -200,27 +206,22 @@ class Parser {
     if (name.empty() || (!r.AtEnd() && !IsBlank(r.Peek()))) {
       return Fail(number, "invalid metric name in # " + std::string(keyword));
     }
-    bool created = false;
     if (keyword == "HELP") {
       r.SkipBlanks();
-      TextFamily& f = Family(name, &created);
-      if (!created && seen_help_.contains(f.name)) {
-        return Fail(number, "second HELP line for " + std::string(name));
-      }
-      seen_help_.insert(f.name);
-      f.help = UnescapeHelp(r.Rest());
+      const size_t f = Family(name);
+      if (seen_[f] & kSeenHelp) return Fail(number, "second HELP line for " + std::string(name));
+      seen_[f] |= kSeenHelp;
+      out_.families[f].help = UnescapeHelp(r.Rest());
       return true;
     }
     r.SkipBlanks();
     const std::optional<MetricType> type = ParseType(r.ReadToken());
     r.SkipBlanks();
     if (!type || !r.AtEnd()) return Fail(number, "unknown metric type for " + std::string(name));
-    TextFamily& f = Family(name, &created);
-    if (!created && seen_type_.contains(f.name)) {
-      return Fail(number, "second TYPE line for " + std::string(name));
-    }
-    seen_type_.insert(f.name);
-    f.type = *type;
+    const size_t f = Family(name);
+    if (seen_[f] & kSeenType) return Fail(number, "second TYPE line for " + std::string(name));
+    seen_[f] |= kSeenType;
+    out_.families[f].type = *type;
     return true;
   }
 
@@ -299,7 +300,9 @@ class Parser {
   size_t samples_ = 0;
   std::vector<LabelView> labels_;  // the current sample's, reused
   std::string scratch_;            // its unescaped label values, reused
-  std::unordered_set<std::string> seen_help_, seen_type_;
+  // Per family (index into out_.families): which of its HELP and TYPE lines were read.
+  static constexpr uint8_t kSeenHelp = 1, kSeenType = 2;
+  std::vector<uint8_t> seen_;
 };
 
 }  // namespace
@@ -325,7 +328,7 @@ const TextFamily* ParsedText::FamilyOf(const TextSample& sample) const {
   const std::string_view name = sample.name;
   for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
     if (!name.ends_with(suffix)) continue;
-    auto it = family_index.find(std::string(name.substr(0, name.size() - suffix.size())));
+    auto it = family_index.find(name.substr(0, name.size() - suffix.size()));
     if (it == family_index.end()) continue;
     const TextFamily& f = families[it->second];
     const bool histogram = f.type == MetricType::kHistogram;

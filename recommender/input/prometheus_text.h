@@ -55,7 +55,13 @@ struct ParsedText {
   size_t malformed_lines = 0;
   std::vector<std::string> errors;  // "line N: reason", the first ParseLimits::max_errors
   bool truncated = false;           // stopped early at a ParseLimits cap
-  std::unordered_map<std::string, size_t> family_index;  // family name → index in families
+  // Transparent: the parser looks names up as views into the text, without a copy.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, size_t, NameHash, std::equal_to<>>
+      family_index;  // family name → index in families
 
   // The family a sample belongs to: its own name, or the name without a _bucket/_sum/_count
   // suffix when that names a histogram or summary family. nullptr when untyped and unknown.

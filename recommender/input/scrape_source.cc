@@ -246,8 +246,7 @@ class Round {
   // A target that failed this round: the services and containers it fed are reported invalid
   // (target_failed) for as long as its series are remembered, instead of summed without it.
   void Missing(size_t target) {
-    raw_.clear();
-    raw_.append(std::to_string(target)).push_back(kSep);
+    StartRaw(target);
     for (std::string_view key : counters_.Miss(raw_)) {
       // The aggregate's parts, as Count() joined them: kind, namespace, then service or pod and
       // container.
@@ -286,9 +285,14 @@ class Round {
       o.busy = Or(counters_.Rate(Key(key_, {"es", ns, svc})));
       o.queue_length = acc.queue_length;
       o.uncongested_seconds = acc.uncongested;
-      o.p95_seconds = Quantile(0.95, "db", ns, svc, acc.duration_le);
-      o.p99_seconds = Quantile(0.99, "db", ns, svc, acc.duration_le);
-      o.tail_exclusive_seconds = Quantile(0.9, "eb", ns, svc, acc.exclusive_le);
+      // Both latency quantiles read the same buckets: their increases are looked up once.
+      const std::optional<std::vector<HistogramBucket>> durations =
+          Buckets("db", ns, svc, acc.duration_le);
+      o.p95_seconds = durations ? HistogramQuantile(0.95, *durations) : kAbsent;
+      o.p99_seconds = durations ? HistogramQuantile(0.99, *durations) : kAbsent;
+      const std::optional<std::vector<HistogramBucket>> exclusives =
+          Buckets("eb", ns, svc, acc.exclusive_le);
+      o.tail_exclusive_seconds = exclusives ? HistogramQuantile(0.9, *exclusives) : kAbsent;
       std::sort(acc.instances.begin(), acc.instances.end());
       for (const std::string& instance : acc.instances) {
         const double rate = Or(counters_.Rate(Key(key_, {"i", ns, svc, instance})));
@@ -385,11 +389,17 @@ class Round {
     return it->second;
   }
 
+  // raw_ = the target's number and a separator, without a temporary string per sample.
+  void StartRaw(size_t target) {
+    std::array<char, 24> digits;
+    char* end = std::to_chars(digits.data(), digits.data() + digits.size(), target).ptr;
+    raw_.assign(digits.data(), end).push_back(kSep);
+  }
+
   // The raw series is identified by target, name and labels; its aggregate by `parts`, which
   // is only spelled out the first time the series is seen. Returns why the value was refused.
   Invalid Count(size_t target, const SampleView& s, std::initializer_list<std::string_view> parts) {
-    raw_.clear();
-    raw_.append(std::to_string(target)).push_back(kSep);
+    StartRaw(target);
     raw_.append(s.name);
     for (const auto& [n, v] : s.labels) {
       raw_.push_back(kSep);
@@ -414,22 +424,27 @@ class Round {
   Invalid Bucket(size_t target, const SampleView& s, std::string_view kind, std::string_view ns,
                  std::string_view svc, std::vector<std::string>& les) {
     const std::string_view le = LabelValue(s.labels, "le");
-    if (!ParseFloatValue(le)) return Invalid::kNone;
+    // Only a bound not seen yet needs parsing: `les` holds valid ones only.
     const auto at = std::lower_bound(les.begin(), les.end(), le, std::less<>());
-    if (at == les.end() || *at != le) les.emplace(at, le);
+    if (at == les.end() || *at != le) {
+      if (!ParseFloatValue(le)) return Invalid::kNone;
+      les.emplace(at, le);
+    }
     return Count(target, s, {kind, ns, svc, le});
   }
 
-  double Quantile(double quantile, std::string_view kind, std::string_view ns, std::string_view svc,
-                  const std::vector<std::string>& les) {
+  // A histogram's buckets with their increases over the window; nullopt while a bucket has none.
+  std::optional<std::vector<HistogramBucket>> Buckets(std::string_view kind, std::string_view ns,
+                                                      std::string_view svc,
+                                                      const std::vector<std::string>& les) {
     std::vector<HistogramBucket> buckets;
     buckets.reserve(les.size());
     for (const std::string& le : les) {
       const std::optional<double> increase = counters_.Increase(Key(key_, {kind, ns, svc, le}));
-      if (!increase) return kAbsent;
+      if (!increase) return std::nullopt;
       buckets.push_back({*ParseFloatValue(le), *increase});
     }
-    return HistogramQuantile(quantile, std::move(buckets));
+    return buckets;
   }
 
   void Container(size_t target, const SampleView& s, std::string_view ns) {
@@ -531,7 +546,7 @@ size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& 
       continue;
     }
     lines_read += lines;
-    size_t malformed = 0, lines_before = 0;
+    size_t malformed = 0;
     std::string first_error;
     bool truncated = false;
     // Slices end at a line break, so no line is split; a slice only holds its own samples.
@@ -548,9 +563,11 @@ size_t ReadTargets(const std::vector<std::string>& urls, const common::HttpGet& 
       malformed += text.malformed_lines;
       truncated = truncated || text.truncated;
       if (first_error.empty() && !text.errors.empty()) {
+        // The lines before this slice are counted only here: a clean answer needs no count.
+        const size_t lines_before =
+            static_cast<size_t>(std::count(body.begin(), body.begin() + start, '\n'));
         first_error = Renumber(text.errors.front(), lines_before);
       }
-      lines_before += static_cast<size_t>(std::count(slice.begin(), slice.end(), '\n')) + 1;
       start = end + 1;
     }
     if (malformed > 0 || truncated) {
