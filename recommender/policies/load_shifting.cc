@@ -44,7 +44,10 @@ double EstimateSlope(double load, double latency, int load_bucket, int interfere
     if (std::abs(dx) >= options.min_load_change * std::max(load, prev->load) && dx != 0) {
       const double measured = (latency - prev->latency) / dx;
       if (std::isfinite(measured) && measured >= 0) {
-        Ewma(cell.slope, cell.slope_samples, measured, options.table_alpha);
+        // A fresh cell starts from the prior, so one noisy pair moves g by table_alpha there too.
+        if (cell.slope_samples == 0) cell.slope = latency * latency;
+        cell.slope += options.table_alpha * (measured - cell.slope);
+        ++cell.slope_samples;
         *source = 0;
         return std::max(cell.slope, options.min_slope_fraction * latency * latency);
       }
@@ -236,9 +239,12 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     std::vector<double> target(n);
     for (size_t j = 0; j < n; ++j) {
       const double gap = mean_l > 0 ? (c[j] - mean_c) / mean_l : 0.0;
-      const double e =
-          std::abs(gap) < options.dead_band ? 0.0 : std::clamp(options.step_size * gap, -1.0, 1.0);
-      target[j] = w[j] * std::exp(-e);
+      // Inside the dead band the instances are alike as far as the signals tell: the step goes
+      // back towards the even share, so a shift outlives the imbalance that caused it by a few
+      // steps only instead of leaving one instance most of the load.
+      const double e = std::abs(gap) < options.dead_band ? options.step_size * std::log(w[j] / even)
+                                                         : options.step_size * gap;
+      target[j] = w[j] * std::exp(-std::clamp(e, -1.0, 1.0));
     }
     const double tsum = std::accumulate(target.begin(), target.end(), 0.0);
     for (double& t : target) t /= tsum;

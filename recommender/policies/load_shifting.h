@@ -33,14 +33,20 @@ namespace recommender::policies {
 //              does not fall with load: a negative slope is noise)
 //   table      T[bucket(ρ_j), bucket(I_j)] = EWMA (weight table_alpha) of the measured slopes
 //              and of the latencies seen in that cell; a measured m_j is first folded into its
-//              cell, and g_j is the cell's slope, so one noisy pair moves g_j by table_alpha
+//              cell, and g_j is the cell's slope, so one noisy pair moves g_j by table_alpha (a
+//              fresh cell's slope starts from the prior below, not from the first pair)
 //   prior      without either, the M/M/1-PS slope l_j² (l = S/(1 − xS) ⇒ dl/dx = l²)
 //   g_j ≥ min_slope_fraction·l_j²: a zero slope would let one instance absorb any load below
 // Weights (w_j ≥ w_min, Σ w_j = 1; x_j = w_j·λ once a proxy applies them):
 //   c_j = l_j + x_j·g_j          marginal latency of one more request/s at j: ∂(x_j·l_j)/∂x_j
 //   gap_j = (c_j − mean_k c_k)/mean_k l_k
-//   e_j = 0 when |gap_j| < dead_band, else clamp(η·gap_j, −1, 1)
-//   w'_j = w_j·exp(−e_j)        a gradient step on Σ x_j·l_j in log space
+//   e_j = clamp(η·gap_j, −1, 1)                       when |gap_j| ≥ dead_band
+//       = clamp(η·ln(n·w_j), −1, 1)                   otherwise: back towards 1/n
+//   w'_j = w_j·exp(−e_j)        a gradient step on Σ x_j·l_j in log space; inside the dead band
+//                               the gradient is not told from noise, and the even split is
+//                               what keeps every instance's headroom for a burst (the linear
+//                               slope cannot see a knee), so a shift lasts only while the
+//                               marginal latencies differ
 //   w_j ← the Euclidean projection of w' onto
 //         {Σ = 1, max(w_min, w_j − δ) ≤ w_j ≤ min(w_max, w_j + δ)}
 //   w_min = min_weight_share/n   every instance keeps traffic, so its latency stays measured
@@ -77,10 +83,10 @@ struct LoadShiftingOptions {
   // Updates no faster than the rate window: a weight change shows in x and l only a window later.
   common::Duration update_interval = std::chrono::seconds{5};
   double step_size = 0.5;  // η: half the relative marginal-cost gap per step, before the caps
-  double max_step = 0.05;
+  double max_step = 0.05;  // δ: a weight moves at most 5 points per step (stability over speed)
   // Marginal latencies within 20 % of the mean latency are alike: a 5 s mean of a few hundred
   // requests and a measured slope are not finer than that, and equal instances must not drift.
-  double dead_band = 0.2;  // δ: a weight moves at most 5 points per step (stability over speed)
+  double dead_band = 0.2;
   // Every instance keeps at least a quarter of an even share: enough traffic to measure it.
   double min_weight_share = 0.25;
   // No instance takes more than twice an even share (see w_max above).

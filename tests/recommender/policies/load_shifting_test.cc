@@ -59,15 +59,6 @@ TEST(LoadShiftingSlope, PriorWithoutHistoryIsTheMm1Slope) {
   EXPECT_EQ(table.at({5, 1}).slope_samples, 0);
 }
 
-TEST(LoadShiftingSlope, MeasuredSlopeFromTwoSteps) {
-  PerformanceTable table;
-  int source = -1;
-  const LoadShiftingMemory::Last prev{.load = 40, .latency = 0.010, .interference_bucket = 1};
-  const double g = EstimateSlope(50, 0.015, 5, 1, &prev, table, {}, &source);
-  EXPECT_EQ(source, 0);
-  EXPECT_NEAR(g, 0.005 / 10, 1e-12);
-}
-
 TEST(LoadShiftingSlope, ZeroLoadChangeFallsBackToTheTable) {
   PerformanceTable table;
   table[{5, 1}] = {.latency = 0.02, .slope = 3e-4, .latency_samples = 4, .slope_samples = 4};
@@ -113,6 +104,19 @@ TEST(LoadShiftingSlope, NoisyLatenciesAverageToTheTrueSlope) {
 }
 
 // ---- weight update ----
+
+TEST(LoadShiftingSlope, OnePairOnAFreshCellMovesThePriorByAlpha) {
+  PerformanceTable table;
+  const LoadShiftingOptions options;
+  const LoadShiftingMemory::Last prev{.load = 40, .latency = 0.020, .interference_bucket = 1};
+  int source = -1;
+  // 0.5 ms more at 10 rps more: a measured 5e-5, far from the prior 0.0205² ≈ 4.2e-4.
+  const double g = EstimateSlope(50, 0.0205, 5, 1, &prev, table, options, &source);
+  EXPECT_EQ(source, 0);
+  const double prior = 0.0205 * 0.0205;
+  EXPECT_NEAR(g, prior + options.table_alpha * (5e-5 - prior), 1e-12);
+  EXPECT_EQ(table.at({5, 1}).slope_samples, 1);
+}
 
 TEST(LoadShiftingWeights, ProjectionKeepsSumBoundsAndStepCap) {
   std::mt19937_64 rng(3);
@@ -163,6 +167,49 @@ TEST(LoadShiftingWeights, LoadMovesAwayFromTheInterferedInstance) {
     now += options.update_interval;
   }
   EXPECT_NEAR(w_slow, options.min_weight_share / 2, 1e-6);  // pinned at w_min
+}
+
+TEST(LoadShiftingWeights, AShiftFadesOnceTheInstancesAreAlikeAgain) {
+  LoadShiftingMemory memory;
+  memory.weights = {{"a-1", 0.85}, {"a-2", 0.15}};  // left by an interference that has ended
+  const LoadShiftingOptions options;
+  common::TimePoint now = kT0;
+  double w = 0.85;
+  for (int step = 0; step < 30; ++step) {
+    auto s =
+        Signals({Instance("a-1", 100 * w, 0.002, 0), Instance("a-2", 100 * (1 - w), 0.002, 0)}, 2);
+    const LoadShiftingResult r =
+        EvaluateLoadShifting(s, QueueSizing(2, 0.004), memory, now, options);
+    ASSERT_LE(r.instances[0].weight, w + 1e-12) << "step " << step;  // never away from even
+    ASSERT_GE(r.instances[0].weight, 0.5 - 1e-12);
+    ASSERT_LE(w - r.instances[0].weight, options.max_step + 1e-9) << "step " << step;
+    w = r.instances[0].weight;
+    now += options.update_interval;
+  }
+  EXPECT_NEAR(w, 0.5, 0.01);
+}
+
+TEST(LoadShiftingWeights, AlikeInstancesWithNoisyLatenciesStayNearEven) {
+  // Two instances with the same flat latency curve, each 5 s mean off by up to ±15 %, and loads
+  // that follow the weights: the weights must not wander off the even split.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> noise(0.85, 1.15);
+  LoadShiftingMemory memory;
+  const LoadShiftingOptions options;
+  common::TimePoint now = kT0;
+  double w = 0.5, farthest = 0;
+  for (int step = 0; step < 500; ++step) {
+    auto s = Signals({Instance("a-1", 1000 * w, 0.002 * noise(rng), 0),
+                      Instance("a-2", 1000 * (1 - w), 0.002 * noise(rng), 0)},
+                     2);
+    s.uncongested_seconds = 0.0015;
+    const LoadShiftingResult r =
+        EvaluateLoadShifting(s, QueueSizing(2, 0.004), memory, now, options);
+    w = r.instances[0].weight;
+    farthest = std::max(farthest, std::abs(w - 0.5));
+    now += options.update_interval;
+  }
+  EXPECT_LT(farthest, 0.2);
 }
 
 TEST(LoadShiftingWeights, AnInstanceOverBudgetLosesItsSurplusAtOnce) {
