@@ -327,6 +327,19 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
   const bool starting =
       std::isfinite(signals.ready_replicas) && signals.ready_replicas < signals.current_replicas;
   p.Term("queue_sizing_replicas", rq);
+  if (current != memory.replicas) {
+    memory.replicas = current;
+    memory.replicas_changed_at = now;
+  }
+  const bool settling = now - memory.replicas_changed_at < options.hold;
+  p.Term("settling", settling ? 1 : 0);
+  if (settling) {
+    p.Term("coupling", 0);
+    p.reason =
+        "queue_sizing replicas; weights shifted by latency gradients; the replica count "
+        "changed within the hold: no coupling yet";
+    return r;
+  }
 
   if (l_star > options.scale_out_margin * budget) {
     p.replicas = std::max(rq, starting ? current : current + 1);
@@ -362,6 +375,16 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     }
     table_ok = table_ok && predicted <= options.scale_in_margin * budget;
   }
+  // The table maps load to latency at the CPU limits the pods had when it learned; after a
+  // scale-in the others take the removed pod's CPU too, and a limit sized for their present load
+  // (a Captain keeps it just above usage) throttles them until it grows. Unknown usage or an
+  // unlimited pod does not block.
+  const double cpu_after = current > 1 ? signals.cpu_usage_cores / (current - 1) : kNaN;
+  const bool cpu_ok = !(std::isfinite(cpu_after) && std::isfinite(signals.cpu_limit_cores) &&
+                        signals.cpu_limit_cores > 0) ||
+                      cpu_after <= options.scale_in_margin * signals.cpu_limit_cores;
+  p.Term("scale_in_cpu_per_pod_cores", cpu_after);
+  table_ok = table_ok && cpu_ok;
   p.Term("scale_out_threshold_seconds", options.scale_out_margin * budget);
   p.Term("scale_in_predicted_seconds", table_ok ? predicted : kNaN);
   const bool holding =

@@ -70,11 +70,20 @@ namespace recommender::policies {
 //              anti-affinity, in the simulator); while one still starts, max(R_q, n)
 //   scale in   when R_q ≤ n and, without the most interfered instance k, the table has a cell
 //              for every other instance at its load after the min-max split of λ among them
-//              and each cell's latency ≤ scale_in_margin·B: replicas = n − 1, at most once per
+//              and each cell's latency ≤ scale_in_margin·B, and the CPU the pods use now,
+//              spread over one pod fewer, stays ≤ scale_in_margin × the pod's CPU limit (the
+//              table learned latencies under limits sized for the present load; a Captain's
+//              limit sits just above usage, and a pod past it is throttled until it grows):
+//              replicas = n − 1, at most once per
 //              `hold` (the new split needs time to show in the rates); k gets the lowest
 //              pod-deletion cost so the ReplicaSet removes it. R_q is never capped: a scale-in
 //              takes effect only if the proposals stay lower through the scale-down
 //              stabilisation window (recommender/combine), as any other
+//   settling   neither of the above within `hold` of a change of the replica count (by either
+//              rule or by queue_sizing): for a rate window the signals mix the old and the new
+//              set, and a pod that has just taken a removed pod's load runs over its CPU limit
+//              until the CPU policy grows it; a replica added for that transient is removed
+//              again by queue_sizing, and each such cycle is one more scale-in transient
 //   otherwise  replicas = R_q
 // where R_q is queue_sizing's proposal (load_shifting = the queuelens default plus shifting).
 // Deletion cost: instances ranked by (I_j, l_j) descending get 0, 1, …: the most interfered
@@ -126,6 +135,8 @@ struct LoadShiftingMemory {
   PerformanceTable table;
   common::TimePoint updated_at{};
   common::TimePoint scaled_in_at{};  // the last table-driven scale-in
+  int replicas = -1;                 // the workload's replicas at the last pass
+  common::TimePoint replicas_changed_at{};
 };
 
 // One instance's outcome, with its terms (exported as queuelens_instance_policy_term).

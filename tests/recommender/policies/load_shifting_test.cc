@@ -46,6 +46,14 @@ model::WorkloadSignals Signals(std::vector<model::InstanceSignals> instances, do
   return s;
 }
 
+// Memory whose replica count has not changed for an hour: the coupling may act.
+LoadShiftingMemory Settled(int replicas) {
+  LoadShiftingMemory m;
+  m.replicas = replicas;
+  m.replicas_changed_at = kT0 - std::chrono::hours{1};
+  return m;
+}
+
 // ---- gradient estimator ----
 
 TEST(LoadShiftingSlope, PriorWithoutHistoryIsTheMm1Slope) {
@@ -269,7 +277,7 @@ TEST(LoadShiftingSplit, BestMaxLatencyEqualisesLinearInstances) {
 // ---- coupling with scaling ----
 
 TEST(LoadShiftingCoupling, AsksForAReplicaWhenShiftingCannotMeetTheBudget) {
-  LoadShiftingMemory memory;
+  LoadShiftingMemory memory = Settled(2);
   const LoadShiftingResult r = EvaluateLoadShifting(
       Signals({Instance("a-1", 50, 0.20, 0.6), Instance("a-2", 50, 0.15, 0.1)}, 2),
       QueueSizing(2, 0.05), memory, kT0);
@@ -282,7 +290,7 @@ TEST(LoadShiftingCoupling, AsksForAReplicaWhenShiftingCannotMeetTheBudget) {
 }
 
 TEST(LoadShiftingCoupling, NoSecondReplicaWhileOneIsStarting) {
-  LoadShiftingMemory memory;
+  LoadShiftingMemory memory = Settled(3);
   auto s = Signals({Instance("a-1", 50, 0.20, 0.6), Instance("a-2", 50, 0.15, 0.1)}, 3);
   s.ready_replicas = 2;
   const LoadShiftingResult r = EvaluateLoadShifting(s, QueueSizing(2, 0.05), memory, kT0);
@@ -295,13 +303,13 @@ TEST(LoadShiftingCoupling, RemovesTheMostInterferedOnlyWhenTheTableVouches) {
                                 Instance("a-3", 20, 0.030, 0.45)},
                                3);
   // An empty table says nothing about 30 rps per instance: queue_sizing's count stands.
-  LoadShiftingMemory empty;
+  LoadShiftingMemory empty = Settled(3);
   LoadShiftingResult r = EvaluateLoadShifting(signals, QueueSizing(3, 0.1), empty, kT0, options);
   EXPECT_EQ(r.proposal.replicas, 3);
   EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 0);
 
   // A table that saw those instances' buckets at 30 rps (ρ = 0.3) well under budget.
-  LoadShiftingMemory memory;
+  LoadShiftingMemory memory = Settled(3);
   for (int bucket : {2, 3, 4}) {
     for (int i : {0, 1}) {
       memory.table[{bucket, i}] = {
@@ -327,6 +335,51 @@ TEST(LoadShiftingCoupling, RemovesTheMostInterferedOnlyWhenTheTableVouches) {
   for (auto& [key, cell] : tight.table) cell.latency = 0.09;
   r = EvaluateLoadShifting(signals, QueueSizing(3, 0.1), tight, kT0, options);
   EXPECT_EQ(r.proposal.replicas, 3);
+}
+
+TEST(LoadShiftingCoupling, NoScaleInThatTheOthersCpuLimitsCannotAbsorb) {
+  auto signals = Signals({Instance("a-1", 20, 0.012, 0.05), Instance("a-2", 20, 0.011, 0.0),
+                          Instance("a-3", 20, 0.030, 0.45)},
+                         3);
+  LoadShiftingMemory memory = Settled(3);
+  for (int bucket : {2, 3, 4}) {
+    for (int i : {0, 1}) {
+      memory.table[{bucket, i}] = {
+          .latency = 0.02, .slope = 1e-4, .latency_samples = 5, .slope_samples = 5};
+    }
+  }
+  // 1.5 cores over three pods limited to 0.6 each: two pods would need 0.75, over 0.8 × 0.6.
+  signals.cpu_usage_cores = 1.5;
+  signals.cpu_limit_cores = 0.6;
+  LoadShiftingMemory tight = memory;
+  LoadShiftingResult r = EvaluateLoadShifting(signals, QueueSizing(3, 0.1), tight, kT0);
+  EXPECT_EQ(r.proposal.replicas, 3);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 0);
+  EXPECT_NEAR(TermOf(r.proposal.terms, "scale_in_cpu_per_pod_cores"), 0.75, 1e-12);
+  // Limits of one core leave room for 0.75 each: the table decides, and it vouches.
+  signals.cpu_limit_cores = 1;
+  r = EvaluateLoadShifting(signals, QueueSizing(3, 0.1), memory, kT0);
+  EXPECT_EQ(r.proposal.replicas, 2);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), -1);
+}
+
+TEST(LoadShiftingCoupling, NoCouplingWhileTheReplicaCountSettles) {
+  const LoadShiftingOptions options;
+  // Over budget after shifting, but the count went from 2 to 3 just now: queue_sizing's stands.
+  LoadShiftingMemory memory = Settled(2);
+  const auto s = Signals({Instance("a-1", 50, 0.20, 0.6), Instance("a-2", 50, 0.15, 0.1)}, 3);
+  LoadShiftingResult r = EvaluateLoadShifting(s, QueueSizing(3, 0.05), memory, kT0, options);
+  EXPECT_EQ(r.proposal.replicas, 3);
+  EXPECT_EQ(TermOf(r.proposal.terms, "settling"), 1);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 0);
+  r = EvaluateLoadShifting(s, QueueSizing(3, 0.05), memory, kT0 + options.hold - seconds{1},
+                           options);
+  EXPECT_EQ(r.proposal.replicas, 3);
+  // A hold after the change, the same signals describe the present set: one replica more.
+  r = EvaluateLoadShifting(s, QueueSizing(3, 0.05), memory, kT0 + options.hold, options);
+  EXPECT_EQ(r.proposal.replicas, 4);
+  EXPECT_EQ(TermOf(r.proposal.terms, "settling"), 0);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 1);
 }
 
 TEST(LoadShiftingPolicies, RegisteredAfterQueueSizing) {
