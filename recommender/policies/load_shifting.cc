@@ -192,7 +192,13 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     interference[j] = inst[j]->interference_ratio;
     lambda += x[j];
   }
-  const double budget = Term(queue_sizing, "target_sojourn_seconds");
+  // The sojourn queue_sizing sizes for: W* itself unless W* is within (1 + c_min) of the service
+  // time, where no replica count can reach it and queue_sizing floors the concurrency instead.
+  const double sized_s0 = Term(queue_sizing, "uncongested_seconds");
+  const double sized_c = Term(queue_sizing, "target_concurrency");
+  const double budget = std::isfinite(sized_s0) && std::isfinite(sized_c)
+                            ? sized_s0 * (1 + sized_c)
+                            : Term(queue_sizing, "target_sojourn_seconds");
   // Interference-onset guard: an instance over budget with more than an even share drops to it
   // on this pass, past the step cap; the others take the surplus in proportion to their weights.
   int cut = 0;

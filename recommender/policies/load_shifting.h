@@ -59,8 +59,11 @@ namespace recommender::policies {
 // for several steps.
 // Instances new to the workload start at 1/n (the others scaled down to make room); gone ones
 // are dropped and the rest renormalised.
-// Coupling with scaling (budget B = W* of queue_sizing: slo_p99·slo_share/ln 100, the mean hop
-// latency whose exponential tail puts the P99 at its SLO share):
+// Coupling with scaling (budget B = the mean sojourn queue_sizing sizes for, S0·(1 + c*) with its
+// target concurrency c*: that is W* = slo_p99·slo_share/ln 100, the mean hop latency whose
+// exponential tail puts the P99 at its SLO share, unless W* < (1 + c_min)·S0; a hop whose own
+// service time is over W* cannot be brought under it by any replica count, and comparing with
+// W* would add replicas up to the maximum):
 //   L* = the best achievable max_j l_j after shifting, under l_j(x) = l_j + g_j·(x − x_j),
 //        x ≥ w_min·λ, Σ x = λ (bisection on L: Σ_j max(w_min·λ, x_j + (L − l_j)/g_j) = λ)
 //   scale out  when L* > scale_out_margin·B and every desired pod is ready (queue_sizing already
@@ -175,7 +178,8 @@ std::vector<double> MinMaxSplit(const std::vector<double>& load, const std::vect
                                 const std::vector<double>& slope, double total, double min_load);
 
 // One step for one workload. `queue_sizing` is that policy's proposal this pass: its replicas
-// are R_q and its target_sojourn_seconds term is B. Pure apart from `memory`.
+// are R_q and its uncongested_seconds and target_concurrency terms give B (its
+// target_sojourn_seconds without them). Pure apart from `memory`.
 LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
                                         const Proposal& queue_sizing, LoadShiftingMemory& memory,
                                         common::TimePoint now,

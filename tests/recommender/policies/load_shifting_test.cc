@@ -382,6 +382,26 @@ TEST(LoadShiftingCoupling, NoCouplingWhileTheReplicaCountSettles) {
   EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 1);
 }
 
+TEST(LoadShiftingCoupling, BudgetIsTheSojournQueueSizingSizesFor) {
+  // A hop whose service time (35 ms) is over its W* (20 ms): queue_sizing floors the target
+  // concurrency at 0.1, so B = 38.5 ms, and instances at 40 ms need no replica more.
+  Proposal q = QueueSizing(3, 0.02);
+  q.Term("uncongested_seconds", 0.035);
+  q.Term("target_concurrency", 0.1);
+  LoadShiftingMemory memory = Settled(3);
+  const auto s = Signals({Instance("a-1", 1.5, 0.040, 0), Instance("a-2", 1.5, 0.041, 0),
+                          Instance("a-3", 1.5, 0.039, 0)},
+                         3);
+  LoadShiftingResult r = EvaluateLoadShifting(s, q, memory, kT0);
+  EXPECT_NEAR(TermOf(r.proposal.terms, "latency_budget_seconds"), 0.0385, 1e-12);
+  EXPECT_EQ(r.proposal.replicas, 3);
+  EXPECT_EQ(TermOf(r.proposal.terms, "cut_to_even"), 0);
+  // Against W* alone every instance would be over budget and one replica more asked for.
+  memory = Settled(3);
+  r = EvaluateLoadShifting(s, QueueSizing(3, 0.02), memory, kT0);
+  EXPECT_EQ(r.proposal.replicas, 4);
+}
+
 TEST(LoadShiftingPolicies, RegisteredAfterQueueSizing) {
   EXPECT_TRUE(ProposesReplicas(kLoadShifting));
   EXPECT_FALSE(ProposesCpu(kLoadShifting));
