@@ -44,7 +44,10 @@ double EstimateSlope(double load, double latency, int load_bucket, int interfere
     if (std::abs(dx) >= options.min_load_change * std::max(load, prev->load) && dx != 0) {
       const double measured = (latency - prev->latency) / dx;
       if (std::isfinite(measured) && measured >= 0) {
-        Ewma(cell.slope, cell.slope_samples, measured, options.table_alpha);
+        // A fresh cell starts from the prior, so one noisy pair moves g by table_alpha there too.
+        if (cell.slope_samples == 0) cell.slope = latency * latency;
+        cell.slope += options.table_alpha * (measured - cell.slope);
+        ++cell.slope_samples;
         *source = 0;
         return std::max(cell.slope, options.min_slope_fraction * latency * latency);
       }
@@ -189,7 +192,13 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     interference[j] = inst[j]->interference_ratio;
     lambda += x[j];
   }
-  const double budget = Term(queue_sizing, "target_sojourn_seconds");
+  // The sojourn queue_sizing sizes for: W* itself unless W* is within (1 + c_min) of the service
+  // time, where no replica count can reach it and queue_sizing floors the concurrency instead.
+  const double sized_s0 = Term(queue_sizing, "uncongested_seconds");
+  const double sized_c = Term(queue_sizing, "target_concurrency");
+  const double budget = std::isfinite(sized_s0) && std::isfinite(sized_c)
+                            ? sized_s0 * (1 + sized_c)
+                            : Term(queue_sizing, "target_sojourn_seconds");
   // Interference-onset guard: an instance over budget with more than an even share drops to it
   // on this pass, past the step cap; the others take the surplus in proportion to their weights.
   int cut = 0;
@@ -236,9 +245,12 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     std::vector<double> target(n);
     for (size_t j = 0; j < n; ++j) {
       const double gap = mean_l > 0 ? (c[j] - mean_c) / mean_l : 0.0;
-      const double e =
-          std::abs(gap) < options.dead_band ? 0.0 : std::clamp(options.step_size * gap, -1.0, 1.0);
-      target[j] = w[j] * std::exp(-e);
+      // Inside the dead band the instances are alike as far as the signals tell: the step goes
+      // back towards the even share, so a shift outlives the imbalance that caused it by a few
+      // steps only instead of leaving one instance most of the load.
+      const double e = std::abs(gap) < options.dead_band ? options.step_size * std::log(w[j] / even)
+                                                         : options.step_size * gap;
+      target[j] = w[j] * std::exp(-std::clamp(e, -1.0, 1.0));
     }
     const double tsum = std::accumulate(target.begin(), target.end(), 0.0);
     for (double& t : target) t /= tsum;
@@ -321,6 +333,19 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
   const bool starting =
       std::isfinite(signals.ready_replicas) && signals.ready_replicas < signals.current_replicas;
   p.Term("queue_sizing_replicas", rq);
+  if (current != memory.replicas) {
+    memory.replicas = current;
+    memory.replicas_changed_at = now;
+  }
+  const bool settling = now - memory.replicas_changed_at < options.hold;
+  p.Term("settling", settling ? 1 : 0);
+  if (settling) {
+    p.Term("coupling", 0);
+    p.reason =
+        "queue_sizing replicas; weights shifted by latency gradients; the replica count "
+        "changed within the hold: no coupling yet";
+    return r;
+  }
 
   if (l_star > options.scale_out_margin * budget) {
     p.replicas = std::max(rq, starting ? current : current + 1);
@@ -356,6 +381,16 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     }
     table_ok = table_ok && predicted <= options.scale_in_margin * budget;
   }
+  // The table maps load to latency at the CPU limits the pods had when it learned; after a
+  // scale-in the others take the removed pod's CPU too, and a limit sized for their present load
+  // (a Captain keeps it just above usage) throttles them until it grows. Unknown usage or an
+  // unlimited pod does not block.
+  const double cpu_after = current > 1 ? signals.cpu_usage_cores / (current - 1) : kNaN;
+  const bool cpu_ok = !(std::isfinite(cpu_after) && std::isfinite(signals.cpu_limit_cores) &&
+                        signals.cpu_limit_cores > 0) ||
+                      cpu_after <= options.scale_in_margin * signals.cpu_limit_cores;
+  p.Term("scale_in_cpu_per_pod_cores", cpu_after);
+  table_ok = table_ok && cpu_ok;
   p.Term("scale_out_threshold_seconds", options.scale_out_margin * budget);
   p.Term("scale_in_predicted_seconds", table_ok ? predicted : kNaN);
   const bool holding =

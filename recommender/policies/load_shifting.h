@@ -33,14 +33,20 @@ namespace recommender::policies {
 //              does not fall with load: a negative slope is noise)
 //   table      T[bucket(ρ_j), bucket(I_j)] = EWMA (weight table_alpha) of the measured slopes
 //              and of the latencies seen in that cell; a measured m_j is first folded into its
-//              cell, and g_j is the cell's slope, so one noisy pair moves g_j by table_alpha
+//              cell, and g_j is the cell's slope, so one noisy pair moves g_j by table_alpha (a
+//              fresh cell's slope starts from the prior below, not from the first pair)
 //   prior      without either, the M/M/1-PS slope l_j² (l = S/(1 − xS) ⇒ dl/dx = l²)
 //   g_j ≥ min_slope_fraction·l_j²: a zero slope would let one instance absorb any load below
 // Weights (w_j ≥ w_min, Σ w_j = 1; x_j = w_j·λ once a proxy applies them):
 //   c_j = l_j + x_j·g_j          marginal latency of one more request/s at j: ∂(x_j·l_j)/∂x_j
 //   gap_j = (c_j − mean_k c_k)/mean_k l_k
-//   e_j = 0 when |gap_j| < dead_band, else clamp(η·gap_j, −1, 1)
-//   w'_j = w_j·exp(−e_j)        a gradient step on Σ x_j·l_j in log space
+//   e_j = clamp(η·gap_j, −1, 1)                       when |gap_j| ≥ dead_band
+//       = clamp(η·ln(n·w_j), −1, 1)                   otherwise: back towards 1/n
+//   w'_j = w_j·exp(−e_j)        a gradient step on Σ x_j·l_j in log space; inside the dead band
+//                               the gradient is not told from noise, and the even split is
+//                               what keeps every instance's headroom for a burst (the linear
+//                               slope cannot see a knee), so a shift lasts only while the
+//                               marginal latencies differ
 //   w_j ← the Euclidean projection of w' onto
 //         {Σ = 1, max(w_min, w_j − δ) ≤ w_j ≤ min(w_max, w_j + δ)}
 //   w_min = min_weight_share/n   every instance keeps traffic, so its latency stays measured
@@ -53,8 +59,11 @@ namespace recommender::policies {
 // for several steps.
 // Instances new to the workload start at 1/n (the others scaled down to make room); gone ones
 // are dropped and the rest renormalised.
-// Coupling with scaling (budget B = W* of queue_sizing: slo_p99·slo_share/ln 100, the mean hop
-// latency whose exponential tail puts the P99 at its SLO share):
+// Coupling with scaling (budget B = the mean sojourn queue_sizing sizes for, S0·(1 + c*) with its
+// target concurrency c*: that is W* = slo_p99·slo_share/ln 100, the mean hop latency whose
+// exponential tail puts the P99 at its SLO share, unless W* < (1 + c_min)·S0; a hop whose own
+// service time is over W* cannot be brought under it by any replica count, and comparing with
+// W* would add replicas up to the maximum):
 //   L* = the best achievable max_j l_j after shifting, under l_j(x) = l_j + g_j·(x − x_j),
 //        x ≥ w_min·λ, Σ x = λ (bisection on L: Σ_j max(w_min·λ, x_j + (L − l_j)/g_j) = λ)
 //   scale out  when L* > scale_out_margin·B and every desired pod is ready (queue_sizing already
@@ -64,11 +73,20 @@ namespace recommender::policies {
 //              anti-affinity, in the simulator); while one still starts, max(R_q, n)
 //   scale in   when R_q ≤ n and, without the most interfered instance k, the table has a cell
 //              for every other instance at its load after the min-max split of λ among them
-//              and each cell's latency ≤ scale_in_margin·B: replicas = n − 1, at most once per
+//              and each cell's latency ≤ scale_in_margin·B, and the CPU the pods use now,
+//              spread over one pod fewer, stays ≤ scale_in_margin × the pod's CPU limit (the
+//              table learned latencies under limits sized for the present load; a Captain's
+//              limit sits just above usage, and a pod past it is throttled until it grows):
+//              replicas = n − 1, at most once per
 //              `hold` (the new split needs time to show in the rates); k gets the lowest
 //              pod-deletion cost so the ReplicaSet removes it. R_q is never capped: a scale-in
 //              takes effect only if the proposals stay lower through the scale-down
 //              stabilisation window (recommender/combine), as any other
+//   settling   neither of the above within `hold` of a change of the replica count (by either
+//              rule or by queue_sizing): for a rate window the signals mix the old and the new
+//              set, and a pod that has just taken a removed pod's load runs over its CPU limit
+//              until the CPU policy grows it; a replica added for that transient is removed
+//              again by queue_sizing, and each such cycle is one more scale-in transient
 //   otherwise  replicas = R_q
 // where R_q is queue_sizing's proposal (load_shifting = the queuelens default plus shifting).
 // Deletion cost: instances ranked by (I_j, l_j) descending get 0, 1, …: the most interfered
@@ -77,10 +95,10 @@ struct LoadShiftingOptions {
   // Updates no faster than the rate window: a weight change shows in x and l only a window later.
   common::Duration update_interval = std::chrono::seconds{5};
   double step_size = 0.5;  // η: half the relative marginal-cost gap per step, before the caps
-  double max_step = 0.05;
+  double max_step = 0.05;  // δ: a weight moves at most 5 points per step (stability over speed)
   // Marginal latencies within 20 % of the mean latency are alike: a 5 s mean of a few hundred
   // requests and a measured slope are not finer than that, and equal instances must not drift.
-  double dead_band = 0.2;  // δ: a weight moves at most 5 points per step (stability over speed)
+  double dead_band = 0.2;
   // Every instance keeps at least a quarter of an even share: enough traffic to measure it.
   double min_weight_share = 0.25;
   // No instance takes more than twice an even share (see w_max above).
@@ -120,6 +138,8 @@ struct LoadShiftingMemory {
   PerformanceTable table;
   common::TimePoint updated_at{};
   common::TimePoint scaled_in_at{};  // the last table-driven scale-in
+  int replicas = -1;                 // the workload's replicas at the last pass
+  common::TimePoint replicas_changed_at{};
 };
 
 // One instance's outcome, with its terms (exported as queuelens_instance_policy_term).
@@ -158,7 +178,8 @@ std::vector<double> MinMaxSplit(const std::vector<double>& load, const std::vect
                                 const std::vector<double>& slope, double total, double min_load);
 
 // One step for one workload. `queue_sizing` is that policy's proposal this pass: its replicas
-// are R_q and its target_sojourn_seconds term is B. Pure apart from `memory`.
+// are R_q and its uncongested_seconds and target_concurrency terms give B (its
+// target_sojourn_seconds without them). Pure apart from `memory`.
 LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
                                         const Proposal& queue_sizing, LoadShiftingMemory& memory,
                                         common::TimePoint now,

@@ -2,6 +2,8 @@
 // port (printed as "listening on port N"). It implements only the endpoints the recommender uses:
 //   GET   /api/v1/namespaces/{ns}/pods?labelSelector=k=v     GET /api/v1/namespaces/{ns}/pods/{name}
 //   PATCH /api/v1/namespaces/{ns}/pods/{name}/resize         (strategic merge patch)
+//   PATCH /api/v1/namespaces/{ns}/pods/{name}    merge or strategic merge patch of
+//                                                metadata.annotations only (pod-deletion-cost)
 //   GET   /apis/autoscaling.k8s.io/v1/verticalpodautoscalers  (list, and watch=1)
 //   PATCH /apis/autoscaling.k8s.io/v1/namespaces/{ns}/verticalpodautoscalers/{name}/status
 //   GET/PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}, POST .../leases
@@ -11,7 +13,8 @@
 // with Retry-After: 1 on the first resize of cart-b, a 500 on the first VPA status write, and a
 // 410 Gone as the first watch's event. cart-c starts with an Infeasible resize to 1 core, and
 // resizes above a pod's "node capacity" are Infeasible.
-// The test reads what happened from GET /_test/log and adds objects with POST /_test/vpa.
+// The test reads what happened from GET /_test/log and adds objects with POST /_test/vpa;
+// POST /_test/fault {"podPatch": CODE|null} makes every pod metadata PATCH answer CODE until reset.
 // usage: node fake_kube_api.mjs REPO_ROOT
 import fs from "node:fs";
 import http from "node:http";
@@ -35,7 +38,8 @@ let version = 100;
 const next = () => String(++version);
 const log = [];
 const errors = [];
-const faults = { resize409: "cart-a", resize429: "cart-b", vpa500: true, watch410: true };
+const faults = { resize409: "cart-a", resize429: "cart-b", vpa500: true, watch410: true, podPatch: null };
+const DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
 const capacity = { "cart-a": 8, "cart-b": 8, "cart-c": 0.05 }; // cores the node can give
 
 function pod(name) {
@@ -155,6 +159,37 @@ function resize(res, p, body) {
   send(res, 200, updated);
 }
 
+// A PATCH of the pod itself, as the recommender sends for the deletion cost: metadata.annotations
+// only, each value a string (null deletes), the deletion cost an int32 in decimal.
+function podMetadata(res, p, body, contentType) {
+  if (!["application/merge-patch+json", "application/strategic-merge-patch+json"].includes(contentType)) {
+    errors.push(`pod patch content type ${contentType}`);
+    return status(res, 415, "UnsupportedMediaType", `the body of the request was in an unknown format: ${contentType}`);
+  }
+  const ok = check("pod metadata patch body", () => {
+    if (Object.keys(body ?? {}).join() !== "metadata") throw new Error(`top-level keys ${Object.keys(body ?? {})}`);
+    if (Object.keys(body.metadata).join() !== "annotations") throw new Error(`metadata keys ${Object.keys(body.metadata)}`);
+    for (const [k, v] of Object.entries(body.metadata.annotations)) {
+      if (v !== null && typeof v !== "string") throw new Error(`annotation ${k} is not a string`);
+      if (k === DELETION_COST && v !== null) {
+        const n = Number(v);
+        if (!/^-?\d+$/.test(v) || n < -2147483648 || n > 2147483647) throw new Error(`${k} ${v} is not an int32`);
+      }
+    }
+  });
+  if (!ok) return status(res, 422, "Invalid", "only annotations may be patched here");
+  if (faults.podPatch) {
+    return status(res, faults.podPatch, "Forbidden", `pods "${p.metadata.name}" is forbidden: cannot patch resource "pods"`);
+  }
+  const updated = mergePatch(p, body);
+  if (!check(`Pod ${p.metadata.name} after patch`, () => new Pod(updated).validate())) {
+    return status(res, 422, "Invalid", "invalid pod");
+  }
+  updated.metadata.resourceVersion = next();
+  pods.set(p.metadata.name, updated);
+  send(res, 200, updated);
+}
+
 function vpaStatus(res, key, body) {
   const cur = vpas.get(key);
   if (!cur) return status(res, 404, "NotFound", `verticalpodautoscalers ${key} not found`);
@@ -218,6 +253,10 @@ const server = http.createServer((req, res) => {
         broadcast("ADDED", o);
         return send(res, 200, o);
       }
+      if (url.pathname === "/_test/fault" && req.method === "POST") {
+        faults.podPatch = JSON.parse(raw).podPatch ?? null;
+        return send(res, 200, faults);
+      }
       return status(res, 404, "NotFound", "no such test endpoint");
     }
     log.push(entry);
@@ -249,6 +288,7 @@ const server = http.createServer((req, res) => {
         }
         return resize(res, p, body);
       }
+      if (req.method === "PATCH" && !g[3]) return podMetadata(res, p, body, entry.contentType);
     }
     if (req.method === "GET" && url.pathname === "/apis/autoscaling.k8s.io/v1/verticalpodautoscalers") {
       if (url.searchParams.get("watch") !== "1") {

@@ -46,6 +46,14 @@ model::WorkloadSignals Signals(std::vector<model::InstanceSignals> instances, do
   return s;
 }
 
+// Memory whose replica count has not changed for an hour: the coupling may act.
+LoadShiftingMemory Settled(int replicas) {
+  LoadShiftingMemory m;
+  m.replicas = replicas;
+  m.replicas_changed_at = kT0 - std::chrono::hours{1};
+  return m;
+}
+
 // ---- gradient estimator ----
 
 TEST(LoadShiftingSlope, PriorWithoutHistoryIsTheMm1Slope) {
@@ -57,15 +65,6 @@ TEST(LoadShiftingSlope, PriorWithoutHistoryIsTheMm1Slope) {
   // The latency went into the cell, no slope did.
   EXPECT_EQ(table.at({5, 1}).latency_samples, 1);
   EXPECT_EQ(table.at({5, 1}).slope_samples, 0);
-}
-
-TEST(LoadShiftingSlope, MeasuredSlopeFromTwoSteps) {
-  PerformanceTable table;
-  int source = -1;
-  const LoadShiftingMemory::Last prev{.load = 40, .latency = 0.010, .interference_bucket = 1};
-  const double g = EstimateSlope(50, 0.015, 5, 1, &prev, table, {}, &source);
-  EXPECT_EQ(source, 0);
-  EXPECT_NEAR(g, 0.005 / 10, 1e-12);
 }
 
 TEST(LoadShiftingSlope, ZeroLoadChangeFallsBackToTheTable) {
@@ -113,6 +112,19 @@ TEST(LoadShiftingSlope, NoisyLatenciesAverageToTheTrueSlope) {
 }
 
 // ---- weight update ----
+
+TEST(LoadShiftingSlope, OnePairOnAFreshCellMovesThePriorByAlpha) {
+  PerformanceTable table;
+  const LoadShiftingOptions options;
+  const LoadShiftingMemory::Last prev{.load = 40, .latency = 0.020, .interference_bucket = 1};
+  int source = -1;
+  // 0.5 ms more at 10 rps more: a measured 5e-5, far from the prior 0.0205² ≈ 4.2e-4.
+  const double g = EstimateSlope(50, 0.0205, 5, 1, &prev, table, options, &source);
+  EXPECT_EQ(source, 0);
+  const double prior = 0.0205 * 0.0205;
+  EXPECT_NEAR(g, prior + options.table_alpha * (5e-5 - prior), 1e-12);
+  EXPECT_EQ(table.at({5, 1}).slope_samples, 1);
+}
 
 TEST(LoadShiftingWeights, ProjectionKeepsSumBoundsAndStepCap) {
   std::mt19937_64 rng(3);
@@ -163,6 +175,49 @@ TEST(LoadShiftingWeights, LoadMovesAwayFromTheInterferedInstance) {
     now += options.update_interval;
   }
   EXPECT_NEAR(w_slow, options.min_weight_share / 2, 1e-6);  // pinned at w_min
+}
+
+TEST(LoadShiftingWeights, AShiftFadesOnceTheInstancesAreAlikeAgain) {
+  LoadShiftingMemory memory;
+  memory.weights = {{"a-1", 0.85}, {"a-2", 0.15}};  // left by an interference that has ended
+  const LoadShiftingOptions options;
+  common::TimePoint now = kT0;
+  double w = 0.85;
+  for (int step = 0; step < 30; ++step) {
+    auto s =
+        Signals({Instance("a-1", 100 * w, 0.002, 0), Instance("a-2", 100 * (1 - w), 0.002, 0)}, 2);
+    const LoadShiftingResult r =
+        EvaluateLoadShifting(s, QueueSizing(2, 0.004), memory, now, options);
+    ASSERT_LE(r.instances[0].weight, w + 1e-12) << "step " << step;  // never away from even
+    ASSERT_GE(r.instances[0].weight, 0.5 - 1e-12);
+    ASSERT_LE(w - r.instances[0].weight, options.max_step + 1e-9) << "step " << step;
+    w = r.instances[0].weight;
+    now += options.update_interval;
+  }
+  EXPECT_NEAR(w, 0.5, 0.01);
+}
+
+TEST(LoadShiftingWeights, AlikeInstancesWithNoisyLatenciesStayNearEven) {
+  // Two instances with the same flat latency curve, each 5 s mean off by up to ±15 %, and loads
+  // that follow the weights: the weights must not wander off the even split.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> noise(0.85, 1.15);
+  LoadShiftingMemory memory;
+  const LoadShiftingOptions options;
+  common::TimePoint now = kT0;
+  double w = 0.5, farthest = 0;
+  for (int step = 0; step < 500; ++step) {
+    auto s = Signals({Instance("a-1", 1000 * w, 0.002 * noise(rng), 0),
+                      Instance("a-2", 1000 * (1 - w), 0.002 * noise(rng), 0)},
+                     2);
+    s.uncongested_seconds = 0.0015;
+    const LoadShiftingResult r =
+        EvaluateLoadShifting(s, QueueSizing(2, 0.004), memory, now, options);
+    w = r.instances[0].weight;
+    farthest = std::max(farthest, std::abs(w - 0.5));
+    now += options.update_interval;
+  }
+  EXPECT_LT(farthest, 0.2);
 }
 
 TEST(LoadShiftingWeights, AnInstanceOverBudgetLosesItsSurplusAtOnce) {
@@ -222,7 +277,7 @@ TEST(LoadShiftingSplit, BestMaxLatencyEqualisesLinearInstances) {
 // ---- coupling with scaling ----
 
 TEST(LoadShiftingCoupling, AsksForAReplicaWhenShiftingCannotMeetTheBudget) {
-  LoadShiftingMemory memory;
+  LoadShiftingMemory memory = Settled(2);
   const LoadShiftingResult r = EvaluateLoadShifting(
       Signals({Instance("a-1", 50, 0.20, 0.6), Instance("a-2", 50, 0.15, 0.1)}, 2),
       QueueSizing(2, 0.05), memory, kT0);
@@ -235,7 +290,7 @@ TEST(LoadShiftingCoupling, AsksForAReplicaWhenShiftingCannotMeetTheBudget) {
 }
 
 TEST(LoadShiftingCoupling, NoSecondReplicaWhileOneIsStarting) {
-  LoadShiftingMemory memory;
+  LoadShiftingMemory memory = Settled(3);
   auto s = Signals({Instance("a-1", 50, 0.20, 0.6), Instance("a-2", 50, 0.15, 0.1)}, 3);
   s.ready_replicas = 2;
   const LoadShiftingResult r = EvaluateLoadShifting(s, QueueSizing(2, 0.05), memory, kT0);
@@ -248,13 +303,13 @@ TEST(LoadShiftingCoupling, RemovesTheMostInterferedOnlyWhenTheTableVouches) {
                                 Instance("a-3", 20, 0.030, 0.45)},
                                3);
   // An empty table says nothing about 30 rps per instance: queue_sizing's count stands.
-  LoadShiftingMemory empty;
+  LoadShiftingMemory empty = Settled(3);
   LoadShiftingResult r = EvaluateLoadShifting(signals, QueueSizing(3, 0.1), empty, kT0, options);
   EXPECT_EQ(r.proposal.replicas, 3);
   EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 0);
 
   // A table that saw those instances' buckets at 30 rps (ρ = 0.3) well under budget.
-  LoadShiftingMemory memory;
+  LoadShiftingMemory memory = Settled(3);
   for (int bucket : {2, 3, 4}) {
     for (int i : {0, 1}) {
       memory.table[{bucket, i}] = {
@@ -280,6 +335,71 @@ TEST(LoadShiftingCoupling, RemovesTheMostInterferedOnlyWhenTheTableVouches) {
   for (auto& [key, cell] : tight.table) cell.latency = 0.09;
   r = EvaluateLoadShifting(signals, QueueSizing(3, 0.1), tight, kT0, options);
   EXPECT_EQ(r.proposal.replicas, 3);
+}
+
+TEST(LoadShiftingCoupling, NoScaleInThatTheOthersCpuLimitsCannotAbsorb) {
+  auto signals = Signals({Instance("a-1", 20, 0.012, 0.05), Instance("a-2", 20, 0.011, 0.0),
+                          Instance("a-3", 20, 0.030, 0.45)},
+                         3);
+  LoadShiftingMemory memory = Settled(3);
+  for (int bucket : {2, 3, 4}) {
+    for (int i : {0, 1}) {
+      memory.table[{bucket, i}] = {
+          .latency = 0.02, .slope = 1e-4, .latency_samples = 5, .slope_samples = 5};
+    }
+  }
+  // 1.5 cores over three pods limited to 0.6 each: two pods would need 0.75, over 0.8 × 0.6.
+  signals.cpu_usage_cores = 1.5;
+  signals.cpu_limit_cores = 0.6;
+  LoadShiftingMemory tight = memory;
+  LoadShiftingResult r = EvaluateLoadShifting(signals, QueueSizing(3, 0.1), tight, kT0);
+  EXPECT_EQ(r.proposal.replicas, 3);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 0);
+  EXPECT_NEAR(TermOf(r.proposal.terms, "scale_in_cpu_per_pod_cores"), 0.75, 1e-12);
+  // Limits of one core leave room for 0.75 each: the table decides, and it vouches.
+  signals.cpu_limit_cores = 1;
+  r = EvaluateLoadShifting(signals, QueueSizing(3, 0.1), memory, kT0);
+  EXPECT_EQ(r.proposal.replicas, 2);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), -1);
+}
+
+TEST(LoadShiftingCoupling, NoCouplingWhileTheReplicaCountSettles) {
+  const LoadShiftingOptions options;
+  // Over budget after shifting, but the count went from 2 to 3 just now: queue_sizing's stands.
+  LoadShiftingMemory memory = Settled(2);
+  const auto s = Signals({Instance("a-1", 50, 0.20, 0.6), Instance("a-2", 50, 0.15, 0.1)}, 3);
+  LoadShiftingResult r = EvaluateLoadShifting(s, QueueSizing(3, 0.05), memory, kT0, options);
+  EXPECT_EQ(r.proposal.replicas, 3);
+  EXPECT_EQ(TermOf(r.proposal.terms, "settling"), 1);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 0);
+  r = EvaluateLoadShifting(s, QueueSizing(3, 0.05), memory, kT0 + options.hold - seconds{1},
+                           options);
+  EXPECT_EQ(r.proposal.replicas, 3);
+  // A hold after the change, the same signals describe the present set: one replica more.
+  r = EvaluateLoadShifting(s, QueueSizing(3, 0.05), memory, kT0 + options.hold, options);
+  EXPECT_EQ(r.proposal.replicas, 4);
+  EXPECT_EQ(TermOf(r.proposal.terms, "settling"), 0);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 1);
+}
+
+TEST(LoadShiftingCoupling, BudgetIsTheSojournQueueSizingSizesFor) {
+  // A hop whose service time (35 ms) is over its W* (20 ms): queue_sizing floors the target
+  // concurrency at 0.1, so B = 38.5 ms, and instances at 40 ms need no replica more.
+  Proposal q = QueueSizing(3, 0.02);
+  q.Term("uncongested_seconds", 0.035);
+  q.Term("target_concurrency", 0.1);
+  LoadShiftingMemory memory = Settled(3);
+  const auto s = Signals({Instance("a-1", 1.5, 0.040, 0), Instance("a-2", 1.5, 0.041, 0),
+                          Instance("a-3", 1.5, 0.039, 0)},
+                         3);
+  LoadShiftingResult r = EvaluateLoadShifting(s, q, memory, kT0);
+  EXPECT_NEAR(TermOf(r.proposal.terms, "latency_budget_seconds"), 0.0385, 1e-12);
+  EXPECT_EQ(r.proposal.replicas, 3);
+  EXPECT_EQ(TermOf(r.proposal.terms, "cut_to_even"), 0);
+  // Against W* alone every instance would be over budget and one replica more asked for.
+  memory = Settled(3);
+  r = EvaluateLoadShifting(s, QueueSizing(3, 0.02), memory, kT0);
+  EXPECT_EQ(r.proposal.replicas, 4);
 }
 
 TEST(LoadShiftingPolicies, RegisteredAfterQueueSizing) {
