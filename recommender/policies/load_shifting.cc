@@ -347,7 +347,15 @@ LoadShiftingResult EvaluateLoadShifting(const model::WorkloadSignals& signals,
     return r;
   }
 
-  if (l_star > options.scale_out_margin * budget) {
+  // Under the Captains exclusive time holds their throttling, which the CPU half removes faster
+  // than a new pod starts (queue_sizing's vertical first): only interference, which more CPU on
+  // the same node does not cure, is a reason for a pod elsewhere.
+  const bool captain_cpu = Term(queue_sizing, "captain_cpu") == 1;
+  const bool interfered = std::any_of(interference.begin(), interference.end(), [&](double i) {
+    return i >= options.interference_bucket;  // an unknown (NaN) ratio is no evidence
+  });
+  p.Term("scale_out_needs_interference", captain_cpu ? 1 : 0);
+  if (l_star > options.scale_out_margin * budget && (!captain_cpu || interfered)) {
     p.replicas = std::max(rq, starting ? current : current + 1);
     p.Term("coupling", 1);
     p.reason = starting ? "best max latency after shifting above budget; a pod is still starting"

@@ -67,7 +67,11 @@ namespace recommender::policies {
 //   L* = the best achievable max_j l_j after shifting, under l_j(x) = l_j + g_j·(x − x_j),
 //        x ≥ w_min·λ, Σ x = λ (bisection on L: Σ_j max(w_min·λ, x_j + (L − l_j)/g_j) = λ)
 //   scale out  when L* > scale_out_margin·B and every desired pod is ready (queue_sizing already
-//              runs the mean at B, so B alone is crossed half the time by design):
+//              runs the mean at B, so B alone is crossed half the time by design), and, when the
+//              Captains hold the CPU (queue_sizing's captain_cpu term), some instance's I_j is at
+//              least one interference bucket: there l_j holds the Captains' throttling, which the
+//              CPU half removes within seconds (queue_sizing scales vertically first), while
+//              interference is what more CPU on the same node does not cure:
 //              replicas = max(R_q, n + 1), the new
 //              pod placed away from the node of the most interfered instance (preferred
 //              anti-affinity, in the simulator); while one still starts, max(R_q, n)

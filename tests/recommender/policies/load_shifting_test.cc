@@ -289,6 +289,24 @@ TEST(LoadShiftingCoupling, AsksForAReplicaWhenShiftingCannotMeetTheBudget) {
   EXPECT_EQ(r.instances[1].deletion_cost, 1);
 }
 
+TEST(LoadShiftingCoupling, UnderTheCaptainsOnlyInterferenceAsksForAReplica) {
+  // The same latencies, with the Captains holding the CPU: throttling is theirs to remove.
+  Proposal rq = QueueSizing(2, 0.05);
+  rq.Term("captain_cpu", 1);
+  LoadShiftingMemory calm = Settled(2);
+  const LoadShiftingResult r = EvaluateLoadShifting(
+      Signals({Instance("a-1", 50, 0.20, 0.05), Instance("a-2", 50, 0.15, 0.0)}, 2), rq, calm, kT0);
+  EXPECT_EQ(r.proposal.replicas, 2);
+  EXPECT_EQ(TermOf(r.proposal.terms, "coupling"), 0);
+  EXPECT_EQ(TermOf(r.proposal.terms, "scale_out_needs_interference"), 1);
+  // A pod that waits for a CPU a tenth of its runnable time: a replica away from its node.
+  LoadShiftingMemory noisy = Settled(2);
+  const LoadShiftingResult q = EvaluateLoadShifting(
+      Signals({Instance("a-1", 50, 0.20, 0.1), Instance("a-2", 50, 0.15, 0.0)}, 2), rq, noisy, kT0);
+  EXPECT_EQ(q.proposal.replicas, 3);
+  EXPECT_EQ(TermOf(q.proposal.terms, "coupling"), 1);
+}
+
 TEST(LoadShiftingCoupling, NoSecondReplicaWhileOneIsStarting) {
   LoadShiftingMemory memory = Settled(3);
   auto s = Signals({Instance("a-1", 50, 0.20, 0.6), Instance("a-2", 50, 0.15, 0.1)}, 3);
