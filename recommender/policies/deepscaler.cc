@@ -188,8 +188,9 @@ std::vector<Proposal> EvaluateDeepScaler(std::span<const WorkloadConfig> configs
     const std::string why = !missing.empty()
                                 ? "the model's services " + missing + " have no workload"
                                 : "no complete minute of history yet";
+    // Not a prediction: the next pass tries again.
     for (Proposal& p : out) p = Unavailable(why);
-    return finish(std::move(out));
+    return out;
   }
 
   // The window: the last `steps` minutes, the first recorded minute repeated before it.
