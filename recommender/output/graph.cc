@@ -84,27 +84,28 @@ std::string RenderGraphSection(const policies::DeepScalerOptions& d, size_t limi
   common::AppendHtmlEscaped(out, d.model_source);
   out += ", loaded " + FormatRfc3339(d.loaded_at) + ": the " + std::to_string(edges.size()) +
          " strongest edges; an arrow's width and label are its weight.</p>\n";
-  // The services evenly on a circle, names outside it.
-  constexpr double kSize = 520, kCenter = kSize / 2, kRadius = 180;
+  // The services evenly on a circle, names outside it (room for long names on either side).
+  constexpr double kWidth = 760, kHeight = 480, kCenter = kWidth / 2, kRadius = 200;
   std::vector<double> x(n), y(n);
   for (size_t i = 0; i < n; ++i) {
     const double angle = 2 * std::numbers::pi * static_cast<double>(i) / static_cast<double>(n) -
                          std::numbers::pi / 2;
     x[i] = kCenter + kRadius * std::cos(angle);
-    y[i] = kCenter + kRadius * std::sin(angle);
+    y[i] = kHeight / 2 + kRadius * std::sin(angle);
   }
   const auto index = [&](const std::string& name) {
     return static_cast<size_t>(std::find(services.begin(), services.end(), name) -
                                services.begin());
   };
   const double top = edges.empty() ? 1 : edges.front().weight;
-  char buf[320];
+  char buf[400];
   std::snprintf(buf, sizeof buf,
                 "<svg class=\"graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
                 "height=\"%.0f\"><defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" "
-                "refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 "
-                "L10,5 L0,10 z\" fill=\"#47a\"/></marker></defs>",
-                kSize, kSize);
+                "refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" "
+                "markerHeight=\"9\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" "
+                "fill=\"#47a\"/></marker></defs>",
+                kWidth, kHeight);
   out += buf;
   for (const GraphEdge& e : edges) {
     const size_t a = index(e.from), b = index(e.to);
