@@ -12,7 +12,9 @@
 
 #include "common/log.h"
 #include "recommender/actuate/kube_objects.h"
+#include "recommender/checkpoint/checkpoint.h"
 #include "recommender/policies/all_policies.h"
+#include "recommender/predict/predictor.h"
 
 namespace recommender {
 namespace {
@@ -463,6 +465,13 @@ void RecommenderConfig::Register(common::FlagSet& f) {
              "Least time between two checkpoint saves (a pass saves once this much has passed; "
              "0 saves every pass)");
   f.Bytes("checkpoint.max-bytes", &checkpoint_max_bytes, "Largest checkpoint read at start");
+  f.String("deepscaler.model", &deepscaler_model,
+           "DeepScaler's model file (queuelens-train --out) for the deepscaler replica policy; "
+           "empty: the policy is unavailable");
+  f.String("deepscaler.call-graph", &deepscaler_call_graph,
+           "Call-graph CSV (caller,callee,calls, as queuelens-sim dataset writes) from which "
+           "deepscaler derives the critical path rounded at 0.35; empty: every service rounds "
+           "at 0.5");
   f.Bool("kubernetes.resize", &actuate.resize,
          "Resize the pods of workloads whose config sets resize: in place (PATCH pods/resize) to "
          "the recommended CPU");
@@ -682,6 +691,32 @@ combine::SafetyOptions RecommenderConfig::ToSafetyOptions() const {
   o.replicas = {.stabilization_window = stabilization_window,
                 .max_step = static_cast<double>(max_replica_step)};
   return o;
+}
+
+policies::DeepScalerOptions RecommenderConfig::LoadDeepScaler(common::TimePoint now,
+                                                              std::string* call_graph_error) const {
+  policies::DeepScalerOptions d;
+  d.model_source = deepscaler_model;
+  d.loaded_at = now;
+  std::string error;
+  if (deepscaler_model.empty()) {
+    d.unavailable = "--deepscaler.model not set";
+  } else if (const auto bytes = ReadSmallFile(deepscaler_model, 256 << 20, &error); !bytes) {
+    d.unavailable = deepscaler_model + ": " + (error.empty() ? "no such file" : error);
+  } else if (auto model = predict::LoadPredictor(*bytes, &error)) {
+    d.model = std::move(model);
+  } else {
+    d.unavailable = deepscaler_model + ": " + error;
+  }
+  call_graph_error->clear();
+  if (!deepscaler_call_graph.empty()) {
+    const auto text = ReadSmallFile(deepscaler_call_graph, 64 << 20, &error);
+    if (!text || !predict::ParseEdgesCsv(*text, &d.call_graph, &error)) {
+      *call_graph_error = deepscaler_call_graph + ": " + (error.empty() ? "no such file" : error);
+      d.call_graph.clear();
+    }
+  }
+  return d;
 }
 
 output::KedaGrpcOptions RecommenderConfig::ToKedaGrpcOptions() const {

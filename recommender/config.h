@@ -12,6 +12,7 @@
 #include "recommender/input/scrape_source.h"
 #include "recommender/model/model.h"
 #include "recommender/output/keda_grpc.h"
+#include "recommender/policies/deepscaler.h"
 #include "recommender/workload_config.h"
 
 namespace recommender {
@@ -100,6 +101,11 @@ struct RecommenderConfig {
   common::Duration checkpoint_interval = std::chrono::seconds{10};
   size_t checkpoint_max_bytes = 256 << 20;
 
+  // The deepscaler policy: its model (queuelens-train --out) and the call graph (caller,callee,
+  // calls CSV, as queuelens-sim dataset writes) its critical path is derived from.
+  std::string deepscaler_model;
+  std::string deepscaler_call_graph;
+
   // Actuators (recommender/actuate): interval is filled from EffectiveInterval().
   actuate::ActuatorOptions actuate;
 
@@ -122,6 +128,11 @@ struct RecommenderConfig {
   combine::SafetyOptions ToSafetyOptions() const;
   std::vector<std::string> AllowedNames() const;  // requestheader_allowed_names, split
   output::KedaGrpcOptions ToKedaGrpcOptions() const;
+  // The deepscaler policy's options with its model and call graph loaded at `now`. A file that
+  // cannot be read or is refused leaves the policy unavailable, with the reason in `unavailable`
+  // (and its proposals); the call graph's problems are in `call_graph_error` (no critical path).
+  policies::DeepScalerOptions LoadDeepScaler(common::TimePoint now,
+                                             std::string* call_graph_error) const;
 };
 
 }  // namespace recommender

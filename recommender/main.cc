@@ -12,12 +12,14 @@
 #include "common/http_server.h"
 #include "common/http_server_metrics.h"
 #include "common/startup.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "recommender/config.h"
 #include "recommender/input/feeder.h"
 #include "recommender/input/prometheus_source.h"
 #include "recommender/input/scrape_source.h"
 #include "recommender/loop.h"
+#include "recommender/output/graph.h"
 #include "recommender/output/http_routes.h"
 #include "recommender/output/keda_grpc.h"
 #include "recommender/output/metric_names.h"
@@ -71,6 +73,26 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
   recommender::output::SnapshotHolder snapshots;
 
   recommender::LoopOptions options;
+  std::string call_graph_error;
+  options.policies.deepscaler = config.LoadDeepScaler(clock.Now(), &call_graph_error);
+  const recommender::policies::DeepScalerOptions deepscaler = options.policies.deepscaler;
+  if (deepscaler.model) {
+    spdlog::info("deepscaler: model {} ({} services, {} minutes of history)",
+                 deepscaler.model_source, deepscaler.model->services().size(),
+                 deepscaler.model->steps());
+  } else if (!config.deepscaler_model.empty()) {
+    spdlog::error("deepscaler: unavailable, it proposes nothing: {}", deepscaler.unavailable);
+  }
+  if (!call_graph_error.empty()) {
+    spdlog::error("deepscaler: no critical path, every service rounds at {}: {}",
+                  deepscaler.other_threshold, call_graph_error);
+  }
+  prometheus::BuildGauge()
+      .Name(std::string(recommender::output::kDeepScalerModelLoaded.name))
+      .Help(std::string(recommender::output::kDeepScalerModelLoaded.help))
+      .Register(*registry)
+      .Add({})
+      .Set(deepscaler.model ? 1 : 0);
   options.safety = config.ToSafetyOptions();
   options.budget_groups = config.workloads.budget_groups;
   // The Tower's minute P99 is taken from the windows of this length inside the minute.
@@ -95,9 +117,14 @@ int Run(const recommender::RecommenderConfig& config, common::StopSignals& stop)
         std::make_unique<recommender::actuate::Actuators>(std::move(actuate), *registry, clock);
   }
   recommender::output::AddRecommenderRoutes(
-      web, snapshots, registry, listeners,
-      actuators ? std::function<std::string()>([&a = *actuators] { return a.StatusHtml(); })
-                : nullptr);
+      web, snapshots, registry, listeners, [&actuators, &deepscaler] {
+        std::string html = recommender::output::RenderGraphSection(deepscaler);
+        if (actuators) html += actuators->StatusHtml();
+        return html;
+      });
+  web.Handle("/api/v1/graph", [&deepscaler](const common::HttpRequest& request) {
+    return recommender::output::HandleGraph(deepscaler, request);
+  });
   spdlog::info("serving /metrics, /api/v1/recommendations and the status page on {} (port {})",
                config.web_listen_address, common::JoinPorts(web.Ports()));
   std::unique_ptr<common::HttpServer> apiserver;

@@ -11,8 +11,11 @@ build_pkgs=(
   libssl-dev libcpp-httplib-dev clang-format clang-tidy
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # the KEDA external scaler
 )
-# libtorch-dev: DeepScaler's model, queuelens-train and their tests (optional for a build).
-test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client libtorch-dev)
+# libtorch-dev: DeepScaler's model, queuelens-train and their tests (optional for a build);
+# libopenblas0-serial: the BLAS libtorch runs on, single-threaded (without it Debian's reference
+# BLAS makes a deepscaler prediction about 3x slower).
+test_pkgs=(prometheus curl nodejs npm python3 python3-yaml kubernetes-client libtorch-dev
+  libopenblas0-serial)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

@@ -112,6 +112,7 @@ ClosedLoop::ClosedLoop(Simulation& sim, ClosedLoopOptions options)
   lo.policies.tower.explore = options_.tower.explore;
   lo.policies.tower.latency_window = rc.EffectiveWindow();
   lo.policies.tower.entry_workloads = entry;
+  lo.policies.deepscaler = options_.deepscaler;
   if (const auto& target = options_.policy.target_utilization) {
     lo.policies.hpa_cpu.target_utilization = *target;
     lo.policies.k8s_cpu.target_utilization = *target;

@@ -35,6 +35,7 @@ struct ClosedLoopOptions {
   TowerRun tower;
   ActuationOptions actuation;  // how the CPU recommendation reaches the pods
   double sampling = 1;  // head-sampling probability of the spans the exporter sees (SpanSampler)
+  recommender::policies::DeepScalerOptions deepscaler;  // the model and call graph it predicts with
 };
 
 // The real exporter and recommender code in process, fed by a simulation and acting on it:

@@ -18,6 +18,7 @@
 #include "common/flags.h"
 #include "recommender/checkpoint/checkpoint.h"
 #include "recommender/policies/all_policies.h"
+#include "recommender/predict/predictor.h"
 #include "sim/actuation.h"
 #include "sim/app.h"
 #include "sim/dataset.h"
@@ -67,6 +68,7 @@ struct Flags {
   bool tune = false;
   int64_t warmup_runs = 0;
   std::string tower_checkpoint;
+  std::string deepscaler_model;
   int64_t jobs = std::max(1u, std::thread::hardware_concurrency());
   std::string out = ".";
   bool live = false;
@@ -119,6 +121,9 @@ struct Flags {
              "A Tower model to start from (a recommender checkpoint or a file this flag wrote); "
              "scored runs then use explore 0. With --warmup-runs the warmed model is written "
              "back to it.");
+    f.String("deepscaler-model", &deepscaler_model,
+             "The deepscaler policy's model file (queuelens-train --out); empty: "
+             "models/<app>.model beside the app file's directory (sim/models/).");
     f.String("out", &out,
              "evaluate: directory for <app>-<trace>.csv (one row per policy and seed), "
              "<app>-<trace>-summary.csv (one row per policy) and <app>-<trace>.html; dataset: "
@@ -286,6 +291,32 @@ bool PrepareTower(const sim::App& app, const sim::RateTrace& trace, const Flags&
   return true;
 }
 
+// The deepscaler policy's model (--deepscaler-model, else the app's shipped model) and the app's
+// call graph for its critical path. A model that cannot be loaded leaves the policy unavailable
+// (it then proposes nothing and the replicas stay put), said once here.
+void PrepareDeepScaler(const sim::App& app, const Flags& f, sim::RunOptions& run) {
+  namespace fs = std::filesystem;
+  std::string path = f.deepscaler_model;
+  if (path.empty()) {
+    const fs::path file(f.app);
+    path = (file.parent_path().parent_path() / "models" / file.stem()).string() + ".model";
+  }
+  recommender::policies::DeepScalerOptions& d = run.deepscaler;
+  d.model_source = path;
+  d.call_graph = sim::CallGraphEdges(app, 1);
+  std::string error;
+  const auto bytes = recommender::ReadSmallFile(path, 256 << 20, &error);
+  if (bytes) {
+    if (auto model = recommender::predict::LoadPredictor(*bytes, &error)) {
+      d.model = std::move(model);
+      return;
+    }
+  }
+  d.unavailable = path + ": " + (error.empty() ? "no such file" : error);
+  std::fprintf(stderr, "queuelens-sim: deepscaler unavailable (%s); it proposes nothing\n",
+               d.unavailable.c_str());
+}
+
 // DeepScaler's training data: every policy for --seeds seeds, one run after the other.
 int WriteDataset(const sim::App& app, const sim::RateTrace& trace, const std::string& trace_name,
                  const Flags& f, const sim::RunOptions& run) {
@@ -382,6 +413,15 @@ int Main(const std::string& command, const Flags& f) {
   }
   if ((command == "evaluate" || command == "dataset") && refuse(sim::ParsePolicyList(f.policies))) {
     return 2;
+  }
+  {
+    bool deepscaler = command == "run" && !f.live && f.policy == recommender::policies::kDeepScaler;
+    if (command == "evaluate" || command == "dataset") {
+      for (const sim::PolicySpec& p : sim::ParsePolicyList(f.policies)) {
+        deepscaler = deepscaler || p.replica_policy == recommender::policies::kDeepScaler;
+      }
+    }
+    if (deepscaler) PrepareDeepScaler(app, f, run);
   }
   run.scenario = sim::LoadScenario(f.scenario, f.app);
   run.sampling = f.sampling;

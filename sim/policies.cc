@@ -15,7 +15,7 @@ const std::vector<PolicySpec>& AllPolicies() {
   // the containers every 100 ms in ClosedLoop, as Autothrottle writes the cgroups), ScalerEval's
   // 3 s SHOWAR loop; queue_balancing holds each 90 s allocation and HAB times its own 10 s
   // probes, so both are applied as soon as they change; queuelens runs at the recommender's 1 s
-  // tick (performance.md G6).
+  // tick (performance.md G6); deepscaler holds each prediction for its own 55 s.
   static const std::vector<PolicySpec> kPolicies = {
       {.name = std::string(rp::kHpaCpu),
        .replica_policy = std::string(rp::kHpaCpu),
@@ -69,6 +69,11 @@ const std::vector<PolicySpec>& AllPolicies() {
        .interval = seconds{1},
        .description = "queuelens defaults plus load shifting: per-pod routing weights from "
                       "latency gradients, scaling coupled (our design after Imbres)"},
+      {.name = std::string(rp::kDeepScaler),
+       .replica_policy = std::string(rp::kDeepScaler),
+       .interval = seconds{1},
+       .description = "DeepScaler: next-minute replicas of every service from a graph network "
+                      "over the last minutes (sim/models/<app>.model), every 55 s"},
       {.name = "static",
        .description = "no autoscaling: replicas and limits as the app file declares them"},
   };

@@ -31,8 +31,8 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
                                         .seed = options.seed,
                                         .tower = options.tower,
                                         .actuation = options.actuation,
-
-                                        .sampling = options.sampling});
+                                        .sampling = options.sampling,
+                                        .deepscaler = options.deepscaler});
   }
 
   const auto ticks = static_cast<int64_t>(std::llround(full.duration() / kTick));

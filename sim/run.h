@@ -26,6 +26,7 @@ struct RunOptions {
   TowerRun tower;              // how the Tower explores and what it starts from
   ActuationOptions actuation;  // how CPU recommendations reach the pods
   double sampling = 1;         // head-sampling probability of the traces (SpanSampler)
+  recommender::policies::DeepScalerOptions deepscaler;  // the deepscaler policy's model
 };
 
 // One policy's result, by Autothrottle's protocol: everything after the warm-up.

@@ -94,6 +94,10 @@ inline constexpr MetricName kInstancePolicyTerm{
     "queuelens_instance_policy_term",
     "Per-instance terms of load_shifting's formula (load, latency, interference, table buckets, "
     "slope and its source, marginal latency, weight), so every weight can be explained."};
+inline constexpr MetricName kDeepScalerModelLoaded{
+    "queuelens_recommender_deepscaler_model_loaded",
+    "1 when the deepscaler policy has a model (--deepscaler.model read and accepted, in a build "
+    "with libtorch); 0 when it is unavailable: it then proposes nothing and says why."};
 inline constexpr MetricName kBuildInfo{"queuelens_build_info",
                                        "Always 1; labels carry the queuelens version."};
 

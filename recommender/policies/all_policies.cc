@@ -107,7 +107,7 @@ Proposal NoGroup(std::string_view policy) {
 
 bool ProposesReplicas(std::string_view policy) {
   return policy == kQueueBalancing || policy == kQueueSizing || policy == kHab ||
-         policy == kShowar || policy == kHpaCpu || policy == kLoadShifting;
+         policy == kShowar || policy == kHpaCpu || policy == kDeepScaler || policy == kLoadShifting;
 }
 
 bool ProposesCpu(std::string_view policy) {
@@ -169,6 +169,11 @@ std::vector<WorkloadProposals> EvaluatePolicies(const PolicyOptions& options,
     }
   }
   const std::vector<double> slo_shares = SloShares(configs, signals);
+  // DeepScaler predicts every service at once.
+  std::vector<DeepScalerMemory*> deepscaler_memory;
+  for (PolicyMemory& m : memory) deepscaler_memory.push_back(&m.deepscaler);
+  std::vector<Proposal> deepscaler =
+      EvaluateDeepScaler(configs, signals, deepscaler_memory, now, options.deepscaler);
 
   std::vector<WorkloadProposals> out(configs.size());
   for (size_t i = 0; i < configs.size(); ++i) {
@@ -193,6 +198,7 @@ std::vector<WorkloadProposals> EvaluatePolicies(const PolicyOptions& options,
     w.proposals.push_back(
         EvaluateK8sCpu(kK8sCpuFast, s, m.k8s_cpu_fast, now, options.k8s_cpu_fast));
     w.proposals.push_back(EvaluateVpa(s, m.vpa, now, options.vpa));
+    w.proposals.push_back(std::move(deepscaler[i]));
     w.proposals.push_back(std::move(shifting.proposal));
     w.weights = std::move(shifting.instances);
     w.most_interfered = std::move(shifting.most_interfered);

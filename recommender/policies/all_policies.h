@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "recommender/model/signals.h"
 #include "recommender/model/workload_key.h"
+#include "recommender/policies/deepscaler.h"
 #include "recommender/policies/hab.h"
 #include "recommender/policies/hpa_cpu.h"
 #include "recommender/policies/k8s_cpu.h"
@@ -34,14 +35,15 @@ inline constexpr std::string_view kHpaCpu = "hpa_cpu";
 inline constexpr std::string_view kK8sCpu = "k8s_cpu";
 inline constexpr std::string_view kK8sCpuFast = "k8s_cpu_fast";
 inline constexpr std::string_view kVpa = "vpa";
+inline constexpr std::string_view kDeepScaler = "deepscaler";
 inline constexpr std::string_view kLoadShifting = "load_shifting";
-inline constexpr std::array<std::string_view, 11> kPolicyNames = {
+inline constexpr std::array<std::string_view, 12> kPolicyNames = {
     kQueueBalancing, kQueueSizing, kHab, kThrottleTarget, kSloFeedback, kShowar, kHpaCpu,
-    kK8sCpu,         kK8sCpuFast,  kVpa, kLoadShifting};
+    kK8sCpu,         kK8sCpuFast,  kVpa, kDeepScaler,     kLoadShifting};
 
 // Which policies may be named as WorkloadConfig::replica_policy / cpu_policy. slo_feedback is
 // neither: it sets the throttle target that throttle_target applies.
-// queue_balancing, queue_sizing, hab, showar, hpa_cpu, load_shifting
+// queue_balancing, queue_sizing, hab, showar, hpa_cpu, deepscaler, load_shifting
 bool ProposesReplicas(std::string_view policy);
 bool ProposesCpu(std::string_view policy);  // throttle_target, showar, k8s_cpu, k8s_cpu_fast, vpa
 
@@ -58,6 +60,7 @@ struct PolicyOptions {
   K8sCpuOptions k8s_cpu_fast = K8sCpuOptions::Fast();
   VpaOptions vpa;
   LoadShiftingOptions load_shifting;
+  DeepScalerOptions deepscaler;
 };
 
 // What the policies remember about one workload between passes. Copyable; checkpointed by
@@ -72,6 +75,7 @@ struct PolicyMemory {
   K8sCpuMemory k8s_cpu_fast;
   VpaMemory vpa;
   LoadShiftingMemory load_shifting;  // not checkpointed: a restart starts from even weights
+  DeepScalerMemory deepscaler;       // not checkpointed: a restart records its history again
 };
 
 // Every policy's proposal for one workload, in kPolicyNames order (proposals[i].policy ==

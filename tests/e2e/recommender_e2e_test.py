@@ -217,6 +217,30 @@ class RecommenderFailures(unittest.TestCase):
             self.assertEqual(p.stop(), 0)
 
 
+    def test_a_refused_deepscaler_model_leaves_the_policy_unavailable(self):
+        with tempfile.NamedTemporaryFile("wb", suffix=".model", delete=False) as f:
+            f.write(b"not a model at all")
+        try:
+            p = start_recommender("--exporter.url=http://127.0.0.1:9/metrics", "--discover",
+                                  "--deepscaler.model=" + f.name)
+            try:
+                # Refused either as a file or because the build has no libtorch; said both ways.
+                reasons = ("not a queuelens DeepScaler model file", "built without libtorch")
+                self.assertIn("deepscaler: unavailable", p.log())
+                status, body = get_json(p.url + "/api/v1/graph")
+                self.assertEqual(status, 404)
+                self.assertTrue(any(r in body["error"] for r in reasons), body)
+                metrics = http("GET", p.url + "/metrics")[2].decode()
+                self.assertIn("queuelens_recommender_deepscaler_model_loaded 0", metrics)
+                page = http("GET", p.url + "/")[2].decode()
+                self.assertIn("learned service graph</h2>", page)
+                self.assertIn("No model: ", page)
+            finally:
+                self.assertEqual(p.stop(), 0)
+        finally:
+            os.unlink(f.name)
+
+
 class ScriptedExporter:
     """An exporter page on loopback for shop/cart: 300 requests/s on 3 pods, 30 in flight, counters
     following wall time; `fault` rewrites what the next scrapes send."""
