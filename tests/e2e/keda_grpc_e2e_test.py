@@ -227,15 +227,24 @@ class KedaGrpcEndToEnd(unittest.TestCase):
         # A value GetMetrics serves, not only one the status shows: the first passes, before a
         # rate has two scrapes, hold the current replicas, and GetMetrics refuses a held value.
         request = {"scaledObjectRef": ref("cart"), "metricName": "queuelens-replicas-shop-cart"}
-        wait_for(lambda: cls.client.call("GetMetrics", request), lambda a: a["ok"],
-                 "a first value served")
+        try:
+            wait_for(lambda: cls.client.call("GetMetrics", request), lambda a: a["ok"],
+                     "a first value served")
+        except BaseException:
+            cls.release()  # tearDownClass does not run after a failed setUpClass
+            raise
 
     @classmethod
-    def tearDownClass(cls):
+    def release(cls):
         cls.client.close()
         rc = cls.recommender.stop()
         cls.page.stop()
         shutil.rmtree(cls.dir, ignore_errors=True)
+        return rc
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.release()
         if rc != 0:
             raise AssertionError("recommender exited with %s:\n%s" % (rc, cls.recommender.log()))
 
