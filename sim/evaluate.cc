@@ -32,49 +32,84 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   for (int i = 0; i < std::max(1, options.seeds); ++i) {
     seeds.push_back(options.run.seed + static_cast<uint64_t>(i));
   }
-  // Every setting to simulate (a tuned baseline has one per grid target), each with every seed.
+  const std::vector<double>& grid = TuneGrid();
+  auto tuned = [&](size_t p) { return options.tune && policies[p].tunable; };
+
+  // Every setting simulated so far, each with every seed: run j is setting j / seeds, seed
+  // j % seeds. A tuned baseline walks the grid from its highest target down, one target a round,
+  // and stops at the first target that passes in every seed: a lower utilisation target only adds
+  // headroom, so that target is also the cheapest passing one.
   struct Setting {
     size_t policy;
     PolicySpec spec;
   };
   std::vector<Setting> settings;
+  std::vector<RunResult> results;
+  std::vector<double> done;                       // each run's progress fraction
+  std::vector<size_t> lower(policies.size(), 0);  // grid targets not tried yet, per tuned policy
+  auto add = [&](size_t p, std::optional<double> target) {
+    PolicySpec spec = policies[p];
+    if (target) spec.target_utilization = *target;
+    settings.push_back({p, std::move(spec)});
+  };
   for (size_t p = 0; p < policies.size(); ++p) {
-    if (options.tune && policies[p].tunable) {
-      for (double target : TuneGrid()) {
-        PolicySpec spec = policies[p];
-        spec.target_utilization = target;
-        settings.push_back({p, spec});
-      }
+    if (tuned(p)) {
+      add(p, grid.back());
+      lower[p] = grid.size() - 1;
     } else {
-      settings.push_back({p, policies[p]});
+      add(p, std::nullopt);
     }
   }
-  const size_t runs = settings.size() * seeds.size();  // run j: setting j / seeds, seed j % seeds
-
-  std::vector<RunResult> results(runs);
-  std::vector<double> done(runs, 0);
-  std::mutex mu;
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t j; (j = next.fetch_add(1)) < runs;) {
-      RunOptions run = options.run;
-      run.seed = seeds[j % seeds.size()];
-      run.progress = [&, j](double fraction) {
-        if (!options.progress) return;
-        std::lock_guard lock(mu);
-        done[j] = fraction;
-        double sum = 0;
-        for (double d : done) sum += d;
-        options.progress(sum / static_cast<double>(done.size()));
-      };
-      results[j] = RunOne(app, trace, settings[j / seeds.size()].spec, run);
-    }
+  auto runs_of = [&](size_t setting) {
+    PolicyRuns out;
+    const auto first = results.begin() + static_cast<std::ptrdiff_t>(setting * seeds.size());
+    out.seeds.assign(first, first + static_cast<std::ptrdiff_t>(seeds.size()));
+    return out;
   };
-  const int threads = std::clamp(options.jobs, 1, static_cast<int>(runs));
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
+
+  std::mutex mu;
+  for (size_t round_start = 0; round_start < settings.size();) {
+    const size_t round_end = settings.size();
+    results.resize(round_end * seeds.size());
+    done.resize(results.size(), 0);
+    // Progress counts the runs the remaining grid targets could still need.
+    size_t planned = results.size();
+    for (size_t p = 0; p < policies.size(); ++p) planned += lower[p] * seeds.size();
+    std::atomic<size_t> next{round_start * seeds.size()};
+    auto worker = [&] {
+      for (size_t j; (j = next.fetch_add(1)) < results.size();) {
+        RunOptions run = options.run;
+        run.seed = seeds[j % seeds.size()];
+        run.progress = [&, j](double fraction) {
+          if (!options.progress) return;
+          std::lock_guard lock(mu);
+          done[j] = fraction;
+          double sum = 0;
+          for (double d : done) sum += d;
+          options.progress(sum / static_cast<double>(planned));
+        };
+        results[j] = RunOne(app, trace, settings[j / seeds.size()].spec, run);
+      }
+    };
+    const size_t round_runs = results.size() - round_start * seeds.size();
+    const int threads = std::clamp(options.jobs, 1, static_cast<int>(round_runs));
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+    worker();
+    for (std::thread& t : pool) t.join();
+
+    for (size_t k = round_start; k < round_end; ++k) {
+      const size_t p = settings[k].policy;
+      if (lower[p] == 0) continue;
+      if (runs_of(k).pass()) {
+        lower[p] = 0;
+      } else {
+        --lower[p];
+        add(p, grid[lower[p]]);
+      }
+    }
+    round_start = round_end;
+  }
 
   Scoreboard board;
   board.app = app.name;
@@ -85,12 +120,6 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   board.seeds = seeds;
   board.slo = app.slo_p99;
   board.tuned = options.tune;
-  auto runs_of = [&](size_t setting) {
-    PolicyRuns out;
-    const auto first = results.begin() + static_cast<std::ptrdiff_t>(setting * seeds.size());
-    out.seeds.assign(first, first + static_cast<std::ptrdiff_t>(seeds.size()));
-    return out;
-  };
   auto mean = [](const PolicyRuns& p, auto field) {
     double sum = 0;
     for (const RunResult& r : p.seeds) sum += r.summary.*field;
@@ -101,10 +130,17 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
     // seeds, then the lowest mean P99.
     std::optional<PolicyRuns> best;
     size_t tried = 0;
+    std::string walk;  // a tuned baseline's targets as tried, with their passes
     for (size_t k = 0; k < settings.size(); ++k) {
       if (settings[k].policy != p) continue;
       ++tried;
       PolicyRuns candidate = runs_of(k);
+      if (tuned(p)) {
+        char step[64];
+        std::snprintf(step, sizeof step, "%s%g (%d/%zu)", walk.empty() ? "" : ", ",
+                      *settings[k].spec.target_utilization, candidate.passes(), seeds.size());
+        walk += step;
+      }
       if (!best) {
         best = std::move(candidate);
         continue;
@@ -120,6 +156,9 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
       board.notes.push_back(policies[p].name +
                             ": no utilisation target met the SLO in every seed; shown is the "
                             "one passing in the most seeds, then with the lowest mean P99");
+    }
+    if (tuned(p)) {
+      board.notes.push_back(policies[p].name + " tuned: targets tried (seeds passed) " + walk);
     }
     board.policies.push_back(std::move(*best));
   }

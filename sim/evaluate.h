@@ -15,8 +15,10 @@ namespace sim {
 struct EvaluateOptions {
   RunOptions run;  // first seed, warm-up, duration; its progress callback is not used
   int seeds = 1;   // every policy runs with seeds run.seed … run.seed + seeds − 1
-  // Grid-search each tunable baseline's utilisation target (TuneGrid()) and keep the cheapest
-  // (mean core-hours) setting that meets the SLO in every seed, as Autothrottle's evaluation did.
+  // Search each tunable baseline's utilisation target (TuneGrid()) for the cheapest (mean
+  // core-hours) setting that meets the SLO in every seed, as Autothrottle's evaluation tuned its
+  // baselines: targets are tried from the highest down, and the first passing one is kept, since
+  // a lower target only adds headroom. With none passing, every target is tried.
   bool tune = false;
   int jobs = 1;  // runs simulated at once, one thread each
   // Called from the worker threads (serialised) with the fraction of all runs done.
