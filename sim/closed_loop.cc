@@ -185,7 +185,7 @@ void ClosedLoop::RunCaptains(double t) {
     if (!limit) continue;
     if (std::abs(*limit - sim_.cpu().Limit(r.container)) >= kLimitResolution) {
       sim_.cpu().SetLimit(r.container, *limit, sim_.now());
-      ++scaling_actions_;
+      ++cgroup_writes_;
     }
   }
 }

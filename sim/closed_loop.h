@@ -68,6 +68,7 @@ class ClosedLoop {
 
   uint64_t spans_processed() const { return spans_processed_; }
   uint64_t scaling_actions() const { return scaling_actions_; }
+  uint64_t cgroup_writes() const { return cgroup_writes_; }
   // The resize or VPA actuator (kResize, kVpa), for its counters.
   const std::optional<CpuActuator>& actuator() const { return actuator_; }
   // The recommender's latest published pass.
@@ -115,6 +116,7 @@ class ClosedLoop {
 
   uint64_t spans_processed_ = 0;
   uint64_t scaling_actions_ = 0;
+  uint64_t cgroup_writes_ = 0;
 };
 
 // The services the app's request types call first (its entry workloads).

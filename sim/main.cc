@@ -237,6 +237,7 @@ void PrintSummary(const sim::RunResult& r, const std::string& heading, bool pace
   std::printf("  used               %.3f core-hours\n", s.usage_core_hours);
   std::printf("  throttled periods  %.2f %%\n", s.throttled_ratio * 100);
   std::printf("  scaling actions    %llu\n", static_cast<unsigned long long>(s.scaling_actions));
+  std::printf("  cgroup writes      %llu\n", static_cast<unsigned long long>(s.cgroup_writes));
   std::printf("  mean replicas      %.1f\n", s.mean_replicas);
 }
 

@@ -60,6 +60,7 @@ RunResult RunOne(const App& app, const RateTrace& trace, const PolicySpec& polic
     r.summary.setting += (r.summary.setting.empty() ? "" : "; ") + label;
   }
   r.summary.scaling_actions = loop ? loop->scaling_actions() : 0;
+  r.summary.cgroup_writes = loop ? loop->cgroup_writes() : 0;
   r.series = recorder.Series();
   r.warmup = options.warmup;
   r.simulated_seconds = full.duration();

@@ -44,7 +44,8 @@ struct RunSummary {
   int violation_minutes = 0;       // minutes whose P99 exceeds the SLO
   int minutes = 0;                 // minutes measured
   double throttled_ratio = 0;      // Σ throttled periods / Σ periods, all containers
-  uint64_t scaling_actions = 0;    // applied changes of a workload's replicas or CPU limit
+  uint64_t scaling_actions = 0;    // replica or pod CPU-limit changes through the API
+  uint64_t cgroup_writes = 0;      // quota writes by the node-local Captains (cpu.max)
   double mean_replicas = 0;        // pods, time-averaged
   double pending_pod_minutes = 0;  // ∫ Pending pods dt: pods no node had room for
 };

@@ -51,6 +51,8 @@ const std::vector<Metric>& Metrics() {
        [](const RunSummary& s) { return s.throttled_ratio; }},
       {"scaling_actions", "actions", "%.0f", 1,
        [](const RunSummary& s) { return static_cast<double>(s.scaling_actions); }},
+      {"cgroup_writes", "cgroup writes", "%.0f", 1,
+       [](const RunSummary& s) { return static_cast<double>(s.cgroup_writes); }},
       {"mean_replicas", "", "", 1, [](const RunSummary& s) { return s.mean_replicas; }},
       {"pending_pod_minutes", "pending pod-min", "%.1f", 1,
        [](const RunSummary& s) { return s.pending_pod_minutes; }},
@@ -85,9 +87,18 @@ std::string Cell(const std::vector<double>& values, const char* format, double s
   return s;
 }
 
+// The columns of Cells().
 std::vector<std::string> Header() {
-  return {"policy", "seeds passed", "core-h",      "x ref",   "x hpa",          "used core-h",
-          "P99 ms", "viol min",     "throttled %", "actions", "pending pod-min"};
+  std::vector<std::string> header = {"policy", "seeds passed"};
+  for (const Metric& m : Metrics()) {
+    if (*m.header == '\0') continue;
+    header.push_back(m.header);
+    if (std::string_view(m.csv) == "core_hours") {
+      header.push_back("x ref");
+      header.push_back("x hpa");
+    }
+  }
+  return header;
 }
 constexpr size_t kPassColumn = 1;
 
@@ -451,7 +462,7 @@ std::string ScoreboardCsv(const Scoreboard& board) {
   std::string out =
       "app,trace,scenario,seed,policy,setting,requests,core_hours,core_hours_vs_reference,"
       "core_hours_vs_hpa,reference,usage_core_hours,p50_seconds,p99_seconds,slo_seconds,pass,"
-      "violation_minutes,minutes,throttled_ratio,scaling_actions,mean_replicas,"
+      "violation_minutes,minutes,throttled_ratio,scaling_actions,cgroup_writes,mean_replicas,"
       "pending_pod_minutes\n";
   for (const PolicyRuns& p : board.policies) {
     const std::vector<double> vs_ref = CoreHourRatios(p, reference);
@@ -463,10 +474,11 @@ std::string ScoreboardCsv(const Scoreboard& board) {
              s.setting + "," + std::to_string(s.requests) + ",";
       out += Format("%.6f,", s.core_hours) + (i < vs_ref.size() ? CsvNumber(vs_ref[i]) : "") + "," +
              (i < vs_hpa.size() ? CsvNumber(vs_hpa[i]) : "") + "," + ref_name + ",";
-      out += Format("%.6f,%.6f,%.6f,%.6f,%s,%d,%d,%.6g,%llu,%.3f,%.3f\n", s.usage_core_hours, s.p50,
-                    s.p99, s.slo, s.pass ? "true" : "false", s.violation_minutes, s.minutes,
+      out += Format("%.6f,%.6f,%.6f,%.6f,%s,%d,%d,%.6g,%llu,%llu,%.3f,%.3f\n", s.usage_core_hours,
+                    s.p50, s.p99, s.slo, s.pass ? "true" : "false", s.violation_minutes, s.minutes,
                     s.throttled_ratio, static_cast<unsigned long long>(s.scaling_actions),
-                    s.mean_replicas, s.pending_pod_minutes);
+                    static_cast<unsigned long long>(s.cgroup_writes), s.mean_replicas,
+                    s.pending_pod_minutes);
     }
   }
   return out;

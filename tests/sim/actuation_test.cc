@@ -237,7 +237,7 @@ TEST(ClosedLoopActuation, CaptainIsThrottleTargetsOwnAndRefusedForOthers) {
   const RunSummary named =
       RunOne(app, ConstantTrace(600, 60), *FindPolicy(rp::kThrottleTarget), run).summary;
   EXPECT_DOUBLE_EQ(own.core_hours, named.core_hours);
-  EXPECT_EQ(own.scaling_actions, named.scaling_actions);
+  EXPECT_EQ(own.cgroup_writes, named.cgroup_writes);
   EXPECT_EQ(named.setting, "");
 }
 
