@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -36,16 +37,17 @@ struct TraceBufferOptions {
 // until the trace has waited `wait` since its first span; then hands the trace out whole. Traces
 // leave in arrival order. Caps are enforced by finishing the oldest traces early ("evicted").
 //
-// Spans are stored in one ring in arrival order, each linked to the previous span of its trace;
-// a trace is a fixed-size slot holding its id, first and last position and span count. Joining a
-// span to its trace touches the index entry, the slot and the ring's write end (hot in cache),
-// never storage of its own per trace. A finished trace's spans are gathered by following the
-// links back from its last span; they sit near one another, and traces finish in about the order
-// their spans were written. The ring holds every span from the oldest live trace's first on,
-// finished traces' late spans in between included, and shrinks again when that region does.
-// Steady state allocates nothing; the index is open addressing and grows with the traces live at
-// once (up to what max_traces needs) rather than starting at that size: a small index stays in
-// cache, and each span's lookup is one access.
+// Spans are stored in one ring in arrival order; a trace is a fixed-size slot holding its id, the
+// ring positions of its first kInline spans and of its last one, each span after the first
+// kInline being linked to the previous one. Joining a span to its trace touches the index entry,
+// the slot and the ring's write end (hot in cache), never storage of its own per trace. A
+// finished trace's spans are gathered by their positions, which are known before any of them is
+// read: the next trace's spans are fetched ahead while the current one is analysed. The ring
+// holds every span from the oldest live trace's first on, finished traces' late spans in
+// between included, and shrinks again when that region does. Steady state allocates nothing; the
+// index is open addressing and grows with the traces live at once (up to what max_traces needs)
+// rather than starting at that size: a small index stays in cache, and each span's lookup is one
+// access.
 class TraceBuffer {
  public:
   explicit TraceBuffer(TraceBufferOptions options);
@@ -69,24 +71,26 @@ class TraceBuffer {
   uint64_t evicted_traces() const { return evicted_; }
   uint64_t dropped_spans() const { return dropped_spans_; }
 
-  // SpanRecords the ring and the gather buffer have room for. The ring grows by doubling while
+  // Spans the ring and the gather buffer have room for. The ring grows by doubling while
   // its region (the oldest live trace's first span to the newest span) fills it and halves when
   // the region falls to a quarter, so after a burst it falls back to about what the live traces
   // use.
   size_t capacity() const { return ring_.size() + gathered_.capacity(); }
 
  private:
-  static constexpr uint64_t kNoPosition = ~uint64_t{0};
-  struct Entry {
+  // Spans whose positions a slot holds; later ones are found through the links.
+  static constexpr size_t kInline = 8;
+  // One span per cache line.
+  struct alignas(64) Entry {
     SpanRecord span;
-    uint64_t previous = kNoPosition;  // ring position of the trace's previous span
   };
   struct Slot {
     spans::TraceId id;
     common::TimePoint first_seen;
-    uint64_t first = 0;  // ring positions of the trace's first and last spans
-    uint64_t last = kNoPosition;
+    uint64_t first = 0;  // ring position of the first span
+    uint64_t last = 0;   // ring position of the last span
     uint32_t count = 0;
+    std::array<uint32_t, kInline> offset{};  // the first spans' positions after `first`
   };
   static constexpr uint32_t kEmpty = 0xffffffffu;
   static constexpr size_t kInitialIndex = 1024;
@@ -103,7 +107,9 @@ class TraceBuffer {
   void Append(Slot& slot, const SpanRecord& span);
   // Moves the region [ring_begin_, ring_end_) into a ring of `size` entries (a power of two).
   void ResizeRing(size_t size);
-  // Copies the oldest trace's spans into gathered_, frees its slot and index entry.
+  size_t RingIndex(uint64_t position) const { return position & (ring_.size() - 1); }
+  // Copies the oldest trace's spans into gathered_, frees its slot and index entry, and starts
+  // fetching the next oldest trace's spans.
   void TakeOldest();
   template <typename Finish>
   void FinishOldest(Finish& finish);
@@ -117,9 +123,11 @@ class TraceBuffer {
   size_t max_index_;            // the size that holds max_traces at a load factor of 1/2
   std::vector<uint32_t> fifo_;  // ring of slot numbers in arrival order
   size_t fifo_head_ = 0;
-  // Spans in arrival order; position p lives at ring_[p & (ring_.size() - 1)]. Positions from
-  // ring_begin_ (the oldest live trace's first span) to ring_end_ are held.
+  // Spans in arrival order; position p lives at ring_[RingIndex(p)], and the position of the
+  // previous span of its trace at previous_[RingIndex(p)]. Positions from ring_begin_ (the oldest
+  // live trace's first span) to ring_end_ are held.
   std::vector<Entry> ring_;
+  std::vector<uint64_t> previous_;
   uint64_t ring_begin_ = 0;
   uint64_t ring_end_ = 0;
   std::vector<SpanRecord> gathered_;  // the trace being finished
