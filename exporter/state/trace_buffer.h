@@ -44,7 +44,8 @@ struct TraceBufferOptions {
 // finished trace's spans are gathered by their positions, which are known before any of them is
 // read: the next trace's spans are fetched ahead while the current one is analysed. The ring
 // holds every span from the oldest live trace's first on, finished traces' late spans in
-// between included, and shrinks again when that region does. Steady state allocates nothing; the
+// between included (at most twice max_spans, else the oldest traces are evicted), and shrinks
+// again when that region does. Steady state allocates nothing; the
 // index is open addressing and grows with the traces live at once (up to what max_traces needs)
 // rather than starting at that size: a small index stays in cache, and each span's lookup is one
 // access.
@@ -159,8 +160,11 @@ bool TraceBuffer::Add(const spans::TraceId& trace_id, const SpanRecord& span, co
     return false;
   }
   Append(slot, span);
-  // Never evict the trace just added to: with max_spans reached, older traces go first.
-  while (span_count_ > options_.max_spans && live_ > 1 && fifo_[fifo_head_] != slot_no) {
+  // Never evict the trace just added to: with max_spans reached, older traces go first. Late
+  // spans of finished traces stay in the ring until the older live traces around them finish;
+  // holding the ring's region to twice max_spans bounds them too.
+  while ((span_count_ > options_.max_spans || ring_end_ - ring_begin_ > 2 * options_.max_spans) &&
+         live_ > 1 && fifo_[fifo_head_] != slot_no) {
     FinishOldest(finish);
     ++evicted_;
   }

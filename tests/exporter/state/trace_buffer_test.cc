@@ -70,6 +70,27 @@ TEST(TraceBufferTest, EvictsOldestWhenSpanCapIsReachedButNeverTheTraceBeingAdded
   EXPECT_EQ(buffer.spans(), 3u);
 }
 
+TEST(TraceBufferTest, EvictsOldestWhenLateSpansOfFinishedTracesFillTheRing) {
+  TraceBuffer buffer({.wait = seconds{5}, .max_spans = 2});
+  Collected done;
+  const common::TimePoint t0{seconds{1000}};
+  buffer.Add(Id(1), Span(1), t0, done.Fn());
+  buffer.Add(Id(2), Span(2), t0 + seconds{1}, done.Fn());
+  // Trace 1 is the oldest and the one added to: it keeps growing past max_spans.
+  for (uint64_t s = 3; s <= 6; ++s) buffer.Add(Id(1), Span(s), t0 + seconds{2}, done.Fn());
+  buffer.FinishReady(t0 + seconds{5}, done.Fn());
+  ASSERT_EQ(done.traces.size(), 1u);
+  EXPECT_EQ(done.traces[0], (std::vector<uint64_t>{1, 3, 4, 5, 6}));
+  EXPECT_EQ(buffer.evicted_traces(), 0u);
+  // Two live spans, but trace 1's four late ones still sit behind trace 2's: more than twice
+  // max_spans held, so trace 2 goes early.
+  buffer.Add(Id(3), Span(7), t0 + seconds{5}, done.Fn());
+  ASSERT_EQ(done.traces.size(), 2u);
+  EXPECT_EQ(done.traces[1], std::vector<uint64_t>{2});
+  EXPECT_EQ(buffer.evicted_traces(), 1u);
+  EXPECT_EQ(buffer.traces(), 1u);
+}
+
 TEST(TraceBufferTest, DropsSpansBeyondThePerTraceCap) {
   TraceBuffer buffer({.max_spans_per_trace = 2});
   Collected done;
