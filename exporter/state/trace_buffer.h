@@ -43,12 +43,11 @@ struct TraceBufferOptions {
 // the slot and the ring's write end (hot in cache), never storage of its own per trace. A
 // finished trace's spans are gathered by their positions, which are known before any of them is
 // read: the next trace's spans are fetched ahead while the current one is analysed. The ring
-// holds every span from the oldest live trace's first on, finished traces' late spans in
-// between included (at most twice max_spans, else the oldest traces are evicted), and shrinks
-// again when that region does. Steady state allocates nothing; the
-// index is open addressing and grows with the traces live at once (up to what max_traces needs)
-// rather than starting at that size: a small index stays in cache, and each span's lookup is one
-// access.
+// holds every span from the oldest live trace's first on, finished traces' late spans in between
+// included (at most twice max_spans, else the oldest traces are evicted), and shrinks again when
+// that region does. Steady state allocates nothing. The index is open addressing and grows with
+// the traces live at once (up to what max_traces needs) rather than starting at that size: a
+// small index stays in cache, and each span's lookup is one access.
 class TraceBuffer {
  public:
   explicit TraceBuffer(TraceBufferOptions options);
@@ -72,10 +71,9 @@ class TraceBuffer {
   uint64_t evicted_traces() const { return evicted_; }
   uint64_t dropped_spans() const { return dropped_spans_; }
 
-  // Spans the ring and the gather buffer have room for. The ring grows by doubling while
-  // its region (the oldest live trace's first span to the newest span) fills it and halves when
-  // the region falls to a quarter, so after a burst it falls back to about what the live traces
-  // use.
+  // Spans the ring and the gather buffer have room for. The ring grows by doubling while its
+  // region (the oldest live trace's first span to the newest span) fills it and halves when the
+  // region falls to a quarter, so after a burst it falls back to about what the live traces use.
   size_t capacity() const { return ring_.size() + gathered_.capacity(); }
 
  private:
