@@ -79,9 +79,9 @@ constexpr size_t kTraces = 8'000;
 constexpr double kRequestsPerSecond = 400;
 // A Jaeger query answer or an OTLP export request of a few hundred spans.
 constexpr size_t kSpansPerBatch = 300;
-// Traffic replayed before anything is counted. A trace slot keeps its span vector's capacity,
-// and slots grow only when a trace larger than any they held before arrives; with rare large
-// traces that settles over minutes of traffic, not seconds.
+// Traffic replayed before anything is counted. The trace buffer grows its span ring, index and
+// slot table to what the traffic needs; with rare large traces that settles over minutes of
+// traffic, not seconds.
 constexpr common::Duration kWarmup = std::chrono::minutes{20};
 constexpr int kMeasuredPasses = 3;
 

@@ -38,6 +38,7 @@ class LineReader {
     return pos_ - start;
   }
   std::string_view Rest() const { return s_.substr(std::min(pos_, s_.size())); }
+  size_t Position() const { return pos_; }
 
   // Metric names may contain ':'; label names may not.
   std::string_view ReadName(bool allow_colon) {
@@ -231,8 +232,10 @@ class Parser {
       return false;
     }
     SampleView s;
+    const size_t series_start = r.Position();
     s.name = r.ReadName(true);
     if (s.name.empty()) return Fail(number, "invalid metric name");
+    s.series = s.name;
     // Unescaped label values never outgrow the line, so the buffer does not move under the views.
     scratch_.clear();
     scratch_.reserve(line.size());
@@ -242,6 +245,7 @@ class Parser {
     if (r.Peek() == '{') {
       r.Skip();
       if (const char* error = Labels(r)) return Fail(number, error);
+      s.series = line.substr(series_start, r.Position() - series_start);
       r.SkipBlanks();
       separated = true;
     }

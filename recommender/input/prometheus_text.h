@@ -38,6 +38,9 @@ std::string_view LabelValue(std::span<const LabelView> labels, std::string_view 
 // A sample as StreamPrometheusText hands it out; its views are valid during the call only.
 struct SampleView {
   std::string_view name;
+  // The line's name and label set as written: the same text names the same series, so a reader
+  // can recognise a series it saw before without joining its labels.
+  std::string_view series;
   std::span<const LabelView> labels;
   double value = 0;
   std::optional<int64_t> timestamp_ms;

@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <tuple>
 #include <unordered_map>
 
@@ -23,10 +24,18 @@ bool CounterTracker::Plausible(double rise, common::TimePoint since) const {
   return rise <= max_rate_ * common::ToSeconds(now_ - since);
 }
 
-std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double value) {
+CounterTracker::Raw* CounterTracker::Find(std::string_view raw_key) {
   auto it = raw_.find(KeyView(raw_key));
-  if (it == raw_.end()) return std::nullopt;
-  Raw& r = it->second;
+  return it == raw_.end() ? nullptr : &it->second;
+}
+
+std::optional<Invalid> CounterTracker::Observe(std::string_view raw_key, double value) {
+  Raw* r = Find(raw_key);
+  if (r == nullptr) return std::nullopt;
+  return Observe(*r, value);
+}
+
+Invalid CounterTracker::Observe(Raw& r, double value) {
   r.aggregate->observed = true;
   if (r.seen == now_) return Invalid::kNone;  // the same series twice in one round
   if (const Invalid bad = CheckCounterValue(value); bad != Invalid::kNone) {
@@ -196,8 +205,9 @@ using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
 // What one round saw, grouped the way queries.h groups it.
 class Round {
  public:
-  Round(CounterTracker& counters, common::TimePoint now, FetchResult& result)
-      : counters_(counters), now_(now), result_(result) {}
+  Round(CounterTracker& counters, std::vector<std::vector<ScrapeSource::SeriesSlot>>& slots,
+        common::TimePoint now, FetchResult& result)
+      : counters_(counters), slots_(slots), now_(now), result_(result) {}
 
   void Add(size_t target, const SampleView& s) {
     const std::string_view ns = LabelValue(s.labels, "namespace");
@@ -397,8 +407,27 @@ class Round {
   }
 
   // The raw series is identified by target, name and labels; its aggregate by `parts`, which
-  // is only spelled out the first time the series is seen. Returns why the value was refused.
+  // is only spelled out the first time the series is seen. The series' slot (its position among
+  // the target's counter samples) spares a sample in the same place as last round the key.
+  // Returns why the value was refused.
   Invalid Count(size_t target, const SampleView& s, std::initializer_list<std::string_view> parts) {
+    if (target != slot_target_) {
+      slot_target_ = target;
+      next_slot_ = 0;
+    }
+    std::vector<ScrapeSource::SeriesSlot>& slots = slots_[target];
+    if (next_slot_ == slots.size()) slots.emplace_back();
+    ScrapeSource::SeriesSlot& slot = slots[next_slot_++];
+    const Invalid counted = slot.raw != nullptr && slot.series == s.series
+                                ? counters_.Observe(*slot.raw, s.value)
+                                : CountByKey(target, s, parts, slot);
+    if (counted != Invalid::kNone) result_.CountInvalid(counted);
+    return counted;
+  }
+
+  Invalid CountByKey(size_t target, const SampleView& s,
+                     std::initializer_list<std::string_view> parts,
+                     ScrapeSource::SeriesSlot& slot) {
     StartRaw(target);
     raw_.append(s.name);
     for (const auto& [n, v] : s.labels) {
@@ -406,10 +435,17 @@ class Round {
       raw_.append(n).push_back('=');
       raw_.append(v);
     }
-    std::optional<Invalid> counted = counters_.Observe(raw_, s.value);
-    if (!counted) counted = counters_.Track(raw_, Key(key_, parts), s.value);
-    if (*counted != Invalid::kNone) result_.CountInvalid(*counted);
-    return *counted;
+    Invalid counted = Invalid::kNone;
+    CounterTracker::Raw* raw = counters_.Find(raw_);
+    if (raw != nullptr) {
+      counted = counters_.Observe(*raw, s.value);
+    } else {
+      counted = counters_.Track(raw_, Key(key_, parts), s.value);
+      if (counted == Invalid::kNone) raw = counters_.Find(raw_);
+    }
+    slot.series.assign(s.series);
+    slot.raw = raw;
+    return counted;
   }
 
   // A gauge's value; a non-finite one is counted and refused (exporters omit what they cannot
@@ -503,6 +539,9 @@ class Round {
   }
 
   CounterTracker& counters_;
+  std::vector<std::vector<ScrapeSource::SeriesSlot>>& slots_;
+  size_t slot_target_ = std::numeric_limits<size_t>::max();  // whose slots next_slot_ counts
+  size_t next_slot_ = 0;
   common::TimePoint now_;
   FetchResult& result_;
   std::string raw_, key_;  // reused key buffers
@@ -588,17 +627,22 @@ ScrapeSource::ScrapeSource(std::vector<std::string> urls, common::HttpGet get,
     : urls_(std::move(urls)),
       get_(std::move(get)),
       options_(options),
-      counters_(options.window, options.max_counter_rate) {}
+      counters_(options.window, options.max_counter_rate),
+      slots_(urls_.size()) {}
 
 FetchResult ScrapeSource::Fetch(common::TimePoint now) {
   FetchResult result;
   size_t lines_read = 0, forgotten = 0;
   {
-    Round round(counters_, now, result);
+    Round round(counters_, slots_, now, result);
     counters_.BeginRound(now);
     lines_read = ReadTargets(urls_, get_, options_, round, result);
     forgotten = counters_.EndRound();
     round.Finish(now, result.observations);
+  }
+  // Slots may point at the series just forgotten.
+  if (forgotten > 0) {
+    for (std::vector<SeriesSlot>& slots : slots_) slots.clear();
   }
   // glibc keeps freed small blocks for reuse and hands them back only when asked. Asking every
   // round would fault the same pages in again each pass, so only after a burst: a round with

@@ -34,10 +34,17 @@ class CounterTracker {
   explicit CounterTracker(common::Duration window, double max_rate = kDefaultMaxCounterRate)
       : window_(window), max_rate_(max_rate) {}
 
+  struct Raw;
+
   void BeginRound(common::TimePoint now);
+  // A known raw series, or nullptr when it is new. The pointer stays valid until EndRound
+  // forgets a series (it returns how many).
+  Raw* Find(std::string_view raw_key);
   // Counts a known raw series' value into its aggregate: Invalid::kNone when counted (or already
-  // seen this round), else why it was refused. nullopt when the series is new: name its
-  // aggregate with Track(), which costs a second key only once per series.
+  // seen this round), else why it was refused.
+  Invalid Observe(Raw& raw, double value);
+  // The same by key; nullopt when the series is new: name its aggregate with Track(), which
+  // costs a second key only once per series.
   std::optional<Invalid> Observe(std::string_view raw_key, double value);
   // Starts tracking a new series at `value`; a refused value starts nothing and says why.
   Invalid Track(std::string_view raw_key, std::string_view aggregate_key, double value);
@@ -70,6 +77,8 @@ class CounterTracker {
     size_t series = 0;      // raw series that point at it
     std::deque<Point> points;
   };
+
+ public:
   struct Raw {
     double last = 0;  // the last counted value
     common::TimePoint seen{};
@@ -79,6 +88,8 @@ class CounterTracker {
     Aggregate* aggregate = nullptr;
     const std::string* aggregate_key = nullptr;
   };
+
+ private:
   // Keys carry their hash. Raw keys are long and share long prefixes, so a probe that compares
   // hashes before text, and never hashes a stored key again to find its bucket, saves most of a
   // lookup's cost.
@@ -129,9 +140,9 @@ struct ScrapeOptions {
 // the text what queries.h asks Prometheus for. The fast path: no Prometheus in between. Memory:
 // one answer at a time (bounded by the HTTP client's body limit), parsed in slices of
 // kParseSliceBytes so parsed samples never outnumber one slice's lines, and CounterTracker's
-// keys for at most max_series series per target. After a round much larger than the one before,
-// or one that forgot many series, freed heap is handed back to the system (malloc_trim), so a
-// burst of series does not stay in the resident set.
+// keys and the series slots' texts for at most max_series counter series per target. After a round
+// much larger than the one before, or one that forgot many series, freed heap is handed back to the
+// system (malloc_trim), so a burst of series does not stay in the resident set.
 inline constexpr size_t kParseSliceBytes = 1 << 20;
 
 // Lines of exposition text that are neither blank nor comments: the most samples it can parse
@@ -145,11 +156,20 @@ class ScrapeSource final : public Source {
   std::string_view Name() const override { return "scrape"; }
   FetchResult Fetch(common::TimePoint now) override;
 
+  // A target's counter sample, by its position among the target's counter samples: while a
+  // target writes its series in the same order, each sample finds its counter by comparing its
+  // series text with the one last seen there, instead of joining and hashing a key.
+  struct SeriesSlot {
+    std::string series;
+    CounterTracker::Raw* raw = nullptr;
+  };
+
  private:
   std::vector<std::string> urls_;
   common::HttpGet get_;
   ScrapeOptions options_;
   CounterTracker counters_;
+  std::vector<std::vector<SeriesSlot>> slots_;  // per target
   size_t last_lines_read_ = 0;
 };
 

@@ -116,6 +116,16 @@ TEST(PrometheusTextTest, ReadsHelpTypeLabelsEscapesAndTimestamps) {
   EXPECT_EQ(p.samples[4].value, -1000);
 }
 
+TEST(PrometheusTextTest, StreamHandsOutEachSamplesSeriesAsWritten) {
+  const std::string text =
+      "  a{x=\"1\", y=\"q\\\"\"} 4\n"
+      "b 2 17\r\n"
+      "c{} 3\n";
+  std::vector<std::string> series;
+  StreamPrometheusText(text, {}, [&](const SampleView& v) { series.emplace_back(v.series); });
+  EXPECT_THAT(series, ElementsAre("a{x=\"1\", y=\"q\\\"\"}", "b", "c{}"));
+}
+
 TEST(PrometheusTextTest, StreamHandsOutTheSamplesParseKeeps) {
   // Several escaped values on one line: each view must still read right when the sample is handed
   // out, after the later values were unescaped too.

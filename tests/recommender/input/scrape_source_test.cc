@@ -15,6 +15,7 @@ namespace {
 using std::chrono::seconds;
 using ::testing::Each;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
 const common::TimePoint kT0{seconds{1'700'000'000}};
@@ -521,6 +522,40 @@ TEST(ScrapeSourceTest, AFailedTargetIsForgottenAfterTheWindow) {
   // Its series left the window: what the remaining targets send is all there is.
   f = source.Fetch(kT0 + seconds{7});
   EXPECT_EQ(f.observations.services[0].invalid, Invalid::kNone);
+}
+
+TEST(ScrapeSourceTest, CountsEachSeriesRightWhenATargetReordersOrReplacesItsSeries) {
+  FakeTargets targets;
+  const std::string a = "http://node-a:8470/metrics";
+  ScrapeSource source({a}, targets.Get(), {.window = seconds{30}});
+  auto text = [](double cart, double shop, std::string_view first, std::string_view second) {
+    const std::string cart_line = "queuelens_requests_total{namespace=\"n\",service=\"" +
+                                  std::string(first) + "\"} " + std::to_string(cart) + "\n";
+    const std::string shop_line = "queuelens_requests_total{namespace=\"n\",service=\"" +
+                                  std::string(second) + "\"} " + std::to_string(shop) + "\n";
+    return cart_line + shop_line;
+  };
+  auto rates = [&](common::TimePoint t) {
+    std::map<std::string, double> out;
+    for (const ServiceObservation& s : source.Fetch(t).observations.services) {
+      out[s.service] = s.request_rate;
+    }
+    return out;
+  };
+  targets.text[a] = text(100, 1000, "cart", "shop");
+  rates(kT0);
+  targets.text[a] = text(110, 1100, "cart", "shop");
+  EXPECT_THAT(rates(kT0 + seconds{10}), UnorderedElementsAre(Pair("cart", 1), Pair("shop", 10)));
+  // The same series in the other order: each value still goes to its own series.
+  targets.text[a] = text(1200, 120, "shop", "cart");
+  EXPECT_THAT(rates(kT0 + seconds{20}), UnorderedElementsAre(Pair("cart", 1), Pair("shop", 10)));
+  // A new series where an old one was: it starts counting from its first value.
+  targets.text[a] = text(1300, 5, "shop", "cache");
+  const std::map<std::string, double> r = rates(kT0 + seconds{30});
+  EXPECT_DOUBLE_EQ(r.at("shop"), 10);
+  EXPECT_TRUE(std::isnan(r.at("cache")));
+  targets.text[a] = text(1400, 25, "shop", "cache");
+  EXPECT_DOUBLE_EQ(rates(kT0 + seconds{40}).at("cache"), 2);
 }
 
 TEST(CountSampleLinesTest, CountsSamplesNotBlanksOrComments) {
