@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+
+#include "control/stats.h"
 
 namespace sim {
 namespace {
@@ -136,10 +138,9 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
       ++tried;
       PolicyRuns candidate = runs_of(k);
       if (tuned(p)) {
-        char step[64];
-        std::snprintf(step, sizeof step, "%s%g (%d/%zu)", walk.empty() ? "" : ", ",
-                      *settings[k].spec.target_utilization, candidate.passes(), seeds.size());
-        walk += step;
+        walk += (walk.empty() ? "" : ", ") +
+                control::FormatNumber(*settings[k].spec.target_utilization) + " (" +
+                std::to_string(candidate.passes()) + "/" + std::to_string(seeds.size()) + ")";
       }
       if (!best) {
         best = std::move(candidate);
