@@ -368,7 +368,7 @@ void Simulation::Run(uint32_t task) {
         c.caller_task = in.async ? kNone : task;
         c.request_type = kNone;
         c.seed = seed;
-        queue_.Push(now_ + app_.network_delay, kDeliver, child);
+        queue_.PushInOrder(now_ + app_.network_delay, kDeliver, child);
         if (in.async) continue;
         return;
       }
@@ -427,7 +427,9 @@ void Simulation::FinishFrame(uint32_t f) {
     --s.truth.waiting;
     ++rep.busy;
   }
-  if (fr.caller_task != kNone) queue_.Push(now_ + app_.network_delay, kResume, fr.caller_task);
+  if (fr.caller_task != kNone) {
+    queue_.PushInOrder(now_ + app_.network_delay, kResume, fr.caller_task);
+  }
   if (fr.request_type != kNone) {
     ++requests_done_;
     if (listener_) listener_->OnRequestDone(fr.request_type, fr.arrival, now_);

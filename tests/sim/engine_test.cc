@@ -11,8 +11,9 @@
 namespace sim {
 namespace {
 
-TEST(EventQueueTest, PopsByTimeThenPushOrderUnderInterleavedPushesAndPops) {
-  // Times on a coarse grid, so many events share a time and the push order must break ties.
+// Times on a coarse grid, so many events share a time and the push order must break ties. With
+// `in_order`, a share of the pushes go to the FIFO lane a fixed delay after now, as calls do.
+void CheckAgainstSortedReference(bool in_order) {
   EventQueue queue;
   std::vector<EventQueue::Event> pending;  // the reference: sorted on every pop
   Rng rng(7);
@@ -20,9 +21,14 @@ TEST(EventQueueTest, PopsByTimeThenPushOrderUnderInterleavedPushesAndPops) {
   double now = 0;
   for (int step = 0; step < 20'000; ++step) {
     if (pending.empty() || rng.Uniform() < 0.55) {
-      const double time = now + static_cast<double>(rng.Next() % 16) * 0.25;
+      const bool lane = in_order && rng.Uniform() < 0.6;
+      const double time = now + (lane ? 0.5 : static_cast<double>(rng.Next() % 16) * 0.25);
       const auto id = static_cast<uint32_t>(step);
-      queue.Push(time, /*kind=*/step % 3, id);
+      if (lane) {
+        queue.PushInOrder(time, /*kind=*/step % 3, id);
+      } else {
+        queue.Push(time, /*kind=*/step % 3, id);
+      }
       pending.push_back({time, seq++, static_cast<uint32_t>(step % 3), id});
     } else {
       const auto first = std::min_element(pending.begin(), pending.end(), [](auto& a, auto& b) {
@@ -47,6 +53,14 @@ TEST(EventQueueTest, PopsByTimeThenPushOrderUnderInterleavedPushesAndPops) {
     pending.erase(first);
   }
   EXPECT_TRUE(queue.empty());
+}
+
+TEST(EventQueueTest, PopsByTimeThenPushOrderUnderInterleavedPushesAndPops) {
+  CheckAgainstSortedReference(/*in_order=*/false);
+}
+
+TEST(EventQueueTest, InOrderLaneKeepsTheOrderOfOneHeap) {
+  CheckAgainstSortedReference(/*in_order=*/true);
 }
 
 }  // namespace
