@@ -1,7 +1,8 @@
 #include "sim/evaluate.h"
 
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -38,80 +39,105 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   auto tuned = [&](size_t p) { return options.tune && policies[p].tunable; };
 
   // Every setting simulated so far, each with every seed: run j is setting j / seeds, seed
-  // j % seeds. A tuned baseline walks the grid from its highest target down, one target a round,
-  // and stops at the first target that passes in every seed: a lower utilisation target only adds
-  // headroom, so that target is also the cheapest passing one.
+  // j % seeds. A tuned baseline walks the grid from its highest target down and stops at the
+  // first target that passes in every seed: a lower utilisation target only adds headroom, so that
+  // target is also the cheapest passing one.
   struct Setting {
     size_t policy;
     PolicySpec spec;
   };
+  const size_t n_seeds = seeds.size();
   std::vector<Setting> settings;
   std::vector<RunResult> results;
   std::vector<double> done;                       // each run's progress fraction
+  std::vector<size_t> unfinished;                 // per setting, its runs not done yet
   std::vector<size_t> lower(policies.size(), 0);  // grid targets not tried yet, per tuned policy
-  auto add = [&](size_t p, std::optional<double> target) {
+  std::deque<size_t> ready;                       // runs not started, the next first
+  // A new setting's runs go to the front when they continue a walk: a walk's targets run one
+  // after another, so it is the longest chain, and the other runs fill the cores around it.
+  auto add = [&](size_t p, std::optional<double> target, bool front) {
     PolicySpec spec = policies[p];
     if (target) spec.target_utilization = *target;
+    const size_t k = settings.size();
     settings.push_back({p, std::move(spec)});
-  };
-  for (size_t p = 0; p < policies.size(); ++p) {
-    if (tuned(p)) {
-      add(p, grid.back());
-      lower[p] = grid.size() - 1;
-    } else {
-      add(p, std::nullopt);
+    unfinished.push_back(n_seeds);
+    results.resize(settings.size() * n_seeds);
+    done.resize(results.size(), 0);
+    for (size_t i = 0; i < n_seeds; ++i) {
+      if (front) {
+        ready.push_front(k * n_seeds + (n_seeds - 1 - i));
+      } else {
+        ready.push_back(k * n_seeds + i);
+      }
     }
-  }
+  };
   auto runs_of = [&](size_t setting) {
     PolicyRuns out;
-    const auto first = results.begin() + static_cast<std::ptrdiff_t>(setting * seeds.size());
-    out.seeds.assign(first, first + static_cast<std::ptrdiff_t>(seeds.size()));
+    const auto first = results.begin() + static_cast<std::ptrdiff_t>(setting * n_seeds);
+    out.seeds.assign(first, first + static_cast<std::ptrdiff_t>(n_seeds));
     return out;
   };
-
-  std::mutex mu;
-  for (size_t round_start = 0; round_start < settings.size();) {
-    const size_t round_end = settings.size();
-    results.resize(round_end * seeds.size());
-    done.resize(results.size(), 0);
-    // Progress counts the runs the remaining grid targets could still need.
-    size_t planned = results.size();
-    for (size_t p = 0; p < policies.size(); ++p) planned += lower[p] * seeds.size();
-    std::atomic<size_t> next{round_start * seeds.size()};
-    auto worker = [&] {
-      for (size_t j; (j = next.fetch_add(1)) < results.size();) {
-        RunOptions run = options.run;
-        run.seed = seeds[j % seeds.size()];
-        run.progress = [&, j](double fraction) {
-          if (!options.progress) return;
-          std::lock_guard lock(mu);
-          done[j] = fraction;
-          double sum = 0;
-          for (double d : done) sum += d;
-          options.progress(sum / static_cast<double>(planned));
-        };
-        results[j] = RunOne(app, trace, settings[j / seeds.size()].spec, run);
-      }
-    };
-    const size_t round_runs = results.size() - round_start * seeds.size();
-    const int threads = std::clamp(options.jobs, 1, static_cast<int>(round_runs));
-    std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-    worker();
-    for (std::thread& t : pool) t.join();
-
-    for (size_t k = round_start; k < round_end; ++k) {
-      const size_t p = settings[k].policy;
-      if (lower[p] == 0) continue;
-      if (runs_of(k).pass()) {
-        lower[p] = 0;
-      } else {
-        --lower[p];
-        add(p, grid[lower[p]]);
-      }
+  // Walks first, so that their next targets are known early.
+  for (size_t p = 0; p < policies.size(); ++p) {
+    if (tuned(p)) {
+      add(p, grid.back(), false);
+      lower[p] = grid.size() - 1;
     }
-    round_start = round_end;
   }
+  for (size_t p = 0; p < policies.size(); ++p) {
+    if (!tuned(p)) add(p, std::nullopt, false);
+  }
+
+  // Workers take runs as they come free, with no barrier between a walk's targets.
+  std::mutex mu;
+  std::condition_variable changed;
+  size_t running = 0;
+  auto worker = [&] {
+    std::unique_lock lock(mu);
+    for (;;) {
+      // A running walk may still add runs: wait for it before giving up.
+      changed.wait(lock, [&] { return !ready.empty() || running == 0; });
+      if (ready.empty()) return;
+      const size_t j = ready.front();
+      ready.pop_front();
+      ++running;
+      const PolicySpec spec = settings[j / n_seeds].spec;
+      RunOptions run = options.run;
+      run.seed = seeds[j % n_seeds];
+      run.progress = [&, j](double fraction) {
+        if (!options.progress) return;
+        std::lock_guard progress_lock(mu);
+        done[j] = fraction;
+        // Progress counts the runs the remaining grid targets could still need.
+        double sum = 0;
+        for (double d : done) sum += d;
+        size_t planned = done.size();
+        for (size_t p = 0; p < policies.size(); ++p) planned += lower[p] * n_seeds;
+        options.progress(sum / static_cast<double>(planned));
+      };
+      lock.unlock();
+      RunResult result = RunOne(app, trace, spec, run);
+      lock.lock();
+      results[j] = std::move(result);
+      --running;
+      const size_t k = j / n_seeds;
+      const size_t p = settings[k].policy;
+      if (--unfinished[k] == 0 && lower[p] > 0) {
+        if (runs_of(k).pass()) {
+          lower[p] = 0;
+        } else {
+          --lower[p];
+          add(p, grid[lower[p]], true);
+        }
+      }
+      changed.notify_all();
+    }
+  };
+  const int threads = std::clamp(options.jobs, 1, static_cast<int>(ready.size()));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
 
   Scoreboard board;
   board.app = app.name;

@@ -191,5 +191,25 @@ TEST(ClosedLoopTest, TuneKeepsTheCheapestTargetThatMeetsTheSlo) {
   }
 }
 
+TEST(ClosedLoopTest, TuneGivesTheSameBoardWhateverTheWorkersTake) {
+  // Two walks that stop at different targets and a policy that is not tuned: workers take runs as
+  // they come free, so the runs finish in another order with two workers than with one.
+  App app = testing::OverloadedApp();
+  app.slo_p99 = 1.2;
+  EvaluateOptions options;
+  options.run = Short(60);
+  options.tune = true;
+  options.seeds = 2;
+  const std::vector<PolicySpec> policies = ParsePolicyList("k8s_cpu_fast,hpa_cpu,static");
+  auto board = [&](int jobs) {
+    options.jobs = jobs;
+    const Scoreboard b = Evaluate(app, ConstantTrace(600, 60), "constant", policies, options);
+    return FormatScoreboard(b) + ScoreboardCsv(b);
+  };
+  const std::string one = board(1);
+  EXPECT_THAT(one, HasSubstr("k8s_cpu_fast tuned: targets tried (seeds passed) 0.9 (0/2), "));
+  EXPECT_EQ(one, board(2));
+}
+
 }  // namespace
 }  // namespace sim
