@@ -1,5 +1,7 @@
 #include "sim/cfs.h"
 
+#include <math.h>  // lgamma_r
+
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -16,12 +18,18 @@ using Job = std::pair<double, CpuModel::Token>;
 // std heap functions build a max-heap; this makes it a min-heap on progress, then token.
 constexpr auto kLater = std::greater<Job>();
 
+// log Γ(x) without std::lgamma's write to the global signgam, which races when simulations run
+// on several threads (evaluate --jobs); the arguments here are positive, so the sign is not used.
+double LogGamma(double x) {
+  int sign = 0;
+  return ::lgamma_r(x, &sign);
+}
+
 // Π_{i<k} (a − i) / (b − i) for whole k and a ≤ b, through log Γ so that it costs the same for
 // any k; 0 once a factor reaches 0.
 double FallingRatio(double a, double b, double k) {
   if (a - k + 1 <= 0) return 0;
-  return std::exp(std::lgamma(a + 1) - std::lgamma(a - k + 1) + std::lgamma(b - k + 1) -
-                  std::lgamma(b + 1));
+  return std::exp(LogGamma(a + 1) - LogGamma(a - k + 1) + LogGamma(b - k + 1) - LogGamma(b + 1));
 }
 
 struct Odds {
