@@ -45,6 +45,8 @@ def main():
     ap.add_argument("--warmup-runs", type=int, default=2)
     ap.add_argument("--duration", default="20m", help="trace time per run after the warm-up")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", help="keep each cell's printed board (<app>-<trace>.txt) and its "
+                    "CSVs and HTML report here; by default they are discarded")
     args = ap.parse_args()
 
     sim = os.path.join(args.bin, "queuelens-sim")
@@ -59,7 +61,9 @@ def main():
           f"scenario {args.scenario}, --jobs {args.jobs}")
     print(f"{'app':<18} {'trace':<10} {'wall s':>8} {'runs':>5} {'sim h':>7} {'sim s/wall s':>13}")
     total_wall = total_runs = 0
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as scratch:
+        out = args.out or scratch
+        os.makedirs(out, exist_ok=True)
         for trace in args.traces.split(","):
             for app in args.apps.split(","):
                 cmd = [sim, "evaluate", "--app", os.path.join(root, "sim/apps", app + ".yaml"),
@@ -73,6 +77,9 @@ def main():
                 if done.returncode != 0:
                     sys.stderr.write(done.stderr)
                     sys.exit(f"scoreboard_time: {app} {trace}: evaluate exited {done.returncode}")
+                if args.out:
+                    with open(os.path.join(out, f"{app}-{trace}.txt"), "w") as f:
+                        f.write(done.stdout)
                 runs = count_runs(done.stdout, policies, args.seeds, args.warmup_runs)
                 sim_hours = runs * run_minutes / 60
                 total_wall += wall
