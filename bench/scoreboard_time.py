@@ -89,6 +89,13 @@ def main():
     sim_hours = total_runs * run_minutes / 60
     print(f"{'total':<29} {total_wall:8.1f} {total_runs:5d} {sim_hours:7.1f} "
           f"{sim_hours * 3600 / total_wall:13.1f}")
+    # The goal is for the whole scoreboard; a smaller one only reports its time.
+    full = all(getattr(args, k) == ap.get_default(k)
+               for k in ("apps", "traces", "scenario", "seeds", "warmup_runs", "duration"))
+    if not full:
+        print(f"partial scoreboard: {total_wall / 60:.1f} min (the {GOAL_MINUTES} min goal is for "
+              "the default settings)")
+        return
     verdict = "met" if total_wall <= GOAL_MINUTES * 60 else "not met"
     print(f"full scoreboard: {total_wall / 60:.1f} min against the goal of <= {GOAL_MINUTES} min "
           f"({total_wall / 60 / GOAL_MINUTES:.2f}x the goal): {verdict}")
