@@ -19,14 +19,8 @@ namespace {
 using testing::ConstantTrace;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using testing::Short;
 using ::testing::StartsWith;
-
-RunOptions Short(double seconds) {
-  RunOptions o;
-  o.warmup = 0;
-  o.duration = seconds;
-  return o;
-}
 
 TEST(ClosedLoopTest, HpaAddsReplicasUnderLoad) {
   const RunResult r =

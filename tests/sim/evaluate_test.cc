@@ -17,13 +17,7 @@ namespace {
 
 using testing::ConstantTrace;
 using ::testing::HasSubstr;
-
-RunOptions Short(double seconds) {
-  RunOptions o;
-  o.warmup = 0;
-  o.duration = seconds;
-  return o;
-}
+using testing::Short;
 
 TEST(EvaluateTest, SameSeedSameScoreboard) {
   const App app = LoadApp(QL_SOURCE_DIR "/sim/apps/hotel-reservation.yaml");

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "sim/app.h"
+#include "sim/run.h"
 #include "sim/simulation.h"
 #include "sim/workload.h"
 
@@ -48,6 +49,14 @@ inline RateTrace ConstantTrace(double rate, double seconds) {
   RateTrace t;
   t.rates.assign(static_cast<size_t>(seconds), rate);
   return t;
+}
+
+// A run of `seconds` of trace with no warm-up ramp before it.
+inline RunOptions Short(double seconds) {
+  RunOptions o;
+  o.warmup = 0;
+  o.duration = seconds;
+  return o;
 }
 
 // Mean and count of end-to-end latencies of requests that started at or after `from`.
