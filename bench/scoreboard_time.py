@@ -21,7 +21,7 @@ GOAL_MINUTES = 60
 def parse_minutes(text):
     m = re.fullmatch(r"(\d+(?:\.\d+)?)(m|h|s)?", text)
     if not m:
-        raise argparse.ArgumentTypeError(f"not a duration: {text}")
+        raise ValueError(f"--duration {text}: not a duration such as 20m, 1h or 90s")
     value = float(m.group(1))
     return value * {"s": 1 / 60, "m": 1, "h": 60, None: 1}[m.group(2)]
 
@@ -54,7 +54,10 @@ def main():
     # `queuelens-sim policies` prints one policy a line, its name first.
     policies = [line.split()[0] for line in listed.splitlines()
                 if line and not line.startswith(" ") and not line.endswith(":")]
-    run_minutes = parse_minutes(args.duration) + 3  # the 3-minute warm-up ramp of every run
+    try:
+        run_minutes = parse_minutes(args.duration) + 3  # the 3-minute warm-up ramp of every run
+    except ValueError as e:
+        ap.error(str(e))
 
     print(f"scoreboard: {len(policies)} policies ({', '.join(policies)}), {args.seeds} seeds, "
           f"--tune, {args.warmup_runs} Tower warm-up runs, {args.duration} of each trace, "

@@ -45,7 +45,7 @@ if [[ keda_push == ${BENCHES:-*} ]]; then
   python3 bench/keda_push_latency.py --bin "$build_dir/bin" | tee "$out_dir/keda_push_latency.txt"
 fi
 
-# The end-to-end goal: every app x bundled trace x policy x 5 seeds in <= 60 minutes.
+# The scoreboard's goal: every app x bundled trace x policy x 5 seeds in <= 60 minutes.
 if [[ scoreboard == ${BENCHES:-*} ]]; then
   echo "== scoreboard_time" >&2
   python3 bench/scoreboard_time.py --bin "$build_dir/bin" | tee "$out_dir/scoreboard_time.txt"
