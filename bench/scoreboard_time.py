@@ -3,9 +3,9 @@
 
 Runs `queuelens-sim evaluate` once per app and trace exactly as the README's scoreboard does
 (`--policies all --tune --seeds 5 --warmup-runs 2 --duration 20m --jobs 2`) and prints each cell's
-wall time, how many runs it took (the tuned walks' length comes from the board's notes) and the
-simulated hours per wall second, then the total against the goal: the full scoreboard in at most
-60 minutes on a 2-core machine. Cells run one after another; each uses --jobs workers.
+wall time, how many runs it simulated (as evaluate reports them, with the Tower's warm-up runs)
+and the simulated hours per wall second, then the total against the goal: the full scoreboard in
+at most 60 minutes on a 2-core machine. Cells run one after another; each uses --jobs workers.
 """
 import argparse
 import os
@@ -26,12 +26,12 @@ def parse_minutes(text):
     return value * {"s": 1 / 60, "m": 1, "h": 60, None: 1}[m.group(2)]
 
 
-def count_runs(board, policies, seeds, warmup_runs):
-    """Runs simulated for one cell: a tuned walk's targets each ran every seed."""
-    walks = re.findall(r"^note: (\S+) tuned: targets tried \(seeds passed\) (.*)$", board, re.M)
-    walked = {name: len(tried.split(", ")) for name, tried in walks}
-    runs = sum(walked.get(p, 1) for p in policies) * seeds
-    return runs + warmup_runs
+def count_runs(stderr, warmup_runs):
+    """Runs simulated for one cell, as evaluate reports them, and the Tower's warm-up runs."""
+    m = re.search(r"evaluate: (\d+) runs simulated", stderr)
+    if not m:
+        sys.exit("scoreboard_time: evaluate did not report its runs")
+    return int(m.group(1)) + warmup_runs
 
 
 def main():
@@ -83,7 +83,7 @@ def main():
                 if args.out:
                     with open(os.path.join(out, f"{app}-{trace}.txt"), "w") as f:
                         f.write(done.stdout)
-                runs = count_runs(done.stdout, policies, args.seeds, args.warmup_runs)
+                runs = count_runs(done.stderr, args.warmup_runs)
                 sim_hours = runs * run_minutes / 60
                 total_wall += wall
                 total_runs += runs

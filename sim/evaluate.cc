@@ -41,7 +41,10 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   // Every setting simulated so far, each with every seed: run j is setting j / seeds, seed
   // j % seeds. A tuned baseline walks the grid from its highest target down and stops at the
   // first target that passes in every seed: a lower utilisation target only adds headroom, so that
-  // target is also the cheapest passing one.
+  // target is also the cheapest passing one. A target fails at its first failing seed: its later
+  // seeds are not run (those already running finish, but are not shown), and the walk goes on.
+  // Seeds start in order, so the seeds up to the first failing one always run, with one worker or
+  // many. A walk that passes nowhere runs every seed of every target after all.
   struct Setting {
     size_t policy;
     PolicySpec spec;
@@ -49,10 +52,14 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   const size_t n_seeds = seeds.size();
   std::vector<Setting> settings;
   std::vector<RunResult> results;
-  std::vector<double> done;                       // each run's progress fraction
-  std::vector<size_t> unfinished;                 // per setting, its runs not done yet
+  std::vector<double> done;        // each run's progress fraction
+  std::vector<bool> skipped;       // runs of a failed target that were not simulated
+  std::vector<size_t> unfinished;  // per setting, its runs not done yet
+  std::vector<size_t> first_fail;  // per setting, its first failing seed, or n_seeds
+  std::vector<bool> decided;       // per setting, whether its walk has moved on from it
   std::vector<size_t> lower(policies.size(), 0);  // grid targets not tried yet, per tuned policy
-  std::deque<size_t> ready;                       // runs not started, the next first
+  std::vector<bool> exhausted(policies.size(), false);  // a walk that passed at no target
+  std::deque<size_t> ready;                             // runs not started, the next first
   // A new setting's runs go to the front when they continue a walk: a walk's targets run one
   // after another, so it is the longest chain, and the other runs fill the cores around it.
   auto add = [&](size_t p, std::optional<double> target, bool front) {
@@ -61,8 +68,11 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
     const size_t k = settings.size();
     settings.push_back({p, std::move(spec)});
     unfinished.push_back(n_seeds);
+    first_fail.push_back(n_seeds);
+    decided.push_back(false);
     results.resize(settings.size() * n_seeds);
     done.resize(results.size(), 0);
+    skipped.resize(results.size(), false);
     for (size_t i = 0; i < n_seeds; ++i) {
       if (front) {
         ready.push_front(k * n_seeds + (n_seeds - 1 - i));
@@ -71,11 +81,40 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
       }
     }
   };
+  // A failed target of a walk that passed somewhere shows its seeds up to the first failing one.
+  auto shown_seeds = [&](size_t setting) {
+    const size_t p = settings[setting].policy;
+    return tuned(p) && !exhausted[p] ? std::min(n_seeds, first_fail[setting] + 1) : n_seeds;
+  };
   auto runs_of = [&](size_t setting) {
     PolicyRuns out;
     const auto first = results.begin() + static_cast<std::ptrdiff_t>(setting * n_seeds);
-    out.seeds.assign(first, first + static_cast<std::ptrdiff_t>(n_seeds));
+    out.seeds.assign(first, first + static_cast<std::ptrdiff_t>(shown_seeds(setting)));
     return out;
+  };
+  // The walk of `p` passed nowhere: the seeds its failed targets skipped run now.
+  auto exhaust = [&](size_t p) {
+    exhausted[p] = true;
+    for (size_t j = results.size(); j-- > 0;) {
+      if (!skipped[j] || settings[j / n_seeds].policy != p) continue;
+      skipped[j] = false;
+      done[j] = 0;
+      ready.push_front(j);
+    }
+  };
+  // A tuned baseline's setting after one of its runs: pass, fail or not known yet.
+  auto judge = [&](size_t k) {
+    const size_t p = settings[k].policy;
+    if (decided[k] || (first_fail[k] == n_seeds && unfinished[k] > 0)) return;
+    decided[k] = true;
+    if (first_fail[k] == n_seeds) {
+      lower[p] = 0;  // passed in every seed: the walk ends here
+    } else if (lower[p] > 0) {
+      --lower[p];
+      add(p, grid[lower[p]], true);
+    } else {
+      exhaust(p);
+    }
   };
   // Walks first, so that their next targets are known early.
   for (size_t p = 0; p < policies.size(); ++p) {
@@ -92,6 +131,17 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   std::mutex mu;
   std::condition_variable changed;
   size_t running = 0;
+  size_t simulated = 0;
+  // The fraction done, counting the runs the remaining grid targets could still need; with mu
+  // held. It steps back only when a walk that passed nowhere runs the seeds it skipped.
+  auto report = [&] {
+    if (!options.progress) return;
+    double sum = 0;
+    for (double d : done) sum += d;
+    size_t planned = done.size();
+    for (size_t q = 0; q < policies.size(); ++q) planned += lower[q] * n_seeds;
+    options.progress(sum / static_cast<double>(planned));
+  };
   auto worker = [&] {
     std::unique_lock lock(mu);
     for (;;) {
@@ -100,7 +150,15 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
       if (ready.empty()) return;
       const size_t j = ready.front();
       ready.pop_front();
+      const size_t p = settings[j / n_seeds].policy;
+      if (tuned(p) && !exhausted[p] && j % n_seeds > first_fail[j / n_seeds]) {
+        skipped[j] = true;
+        done[j] = 1;
+        report();
+        continue;
+      }
       ++running;
+      ++simulated;
       const PolicySpec spec = settings[j / n_seeds].spec;
       RunOptions run = options.run;
       run.seed = seeds[j % n_seeds];
@@ -108,12 +166,7 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
         if (!options.progress) return;
         std::lock_guard progress_lock(mu);
         done[j] = fraction;
-        // Progress counts the runs the remaining grid targets could still need.
-        double sum = 0;
-        for (double d : done) sum += d;
-        size_t planned = done.size();
-        for (size_t p = 0; p < policies.size(); ++p) planned += lower[p] * n_seeds;
-        options.progress(sum / static_cast<double>(planned));
+        report();
       };
       lock.unlock();
       RunResult result = RunOne(app, trace, spec, run);
@@ -121,15 +174,13 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
       results[j] = std::move(result);
       --running;
       const size_t k = j / n_seeds;
-      const size_t p = settings[k].policy;
-      if (--unfinished[k] == 0 && lower[p] > 0) {
-        if (runs_of(k).pass()) {
-          lower[p] = 0;
-        } else {
-          --lower[p];
-          add(p, grid[lower[p]], true);
-        }
+      --unfinished[k];
+      if (tuned(p)) {
+        if (!results[j].summary.pass) first_fail[k] = std::min(first_fail[k], j % n_seeds);
+        judge(k);
       }
+      done[j] = 1;
+      report();
       changed.notify_all();
     }
   };
@@ -148,6 +199,7 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   board.seeds = seeds;
   board.slo = app.slo_p99;
   board.tuned = options.tune;
+  board.runs_simulated = simulated;
   auto mean = [](const PolicyRuns& p, auto field) {
     double sum = 0;
     for (const RunResult& r : p.seeds) sum += r.summary.*field;
@@ -166,7 +218,8 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
       if (tuned(p)) {
         walk += (walk.empty() ? "" : ", ") +
                 control::FormatNumber(*settings[k].spec.target_utilization) + " (" +
-                std::to_string(candidate.passes()) + "/" + std::to_string(seeds.size()) + ")";
+                std::to_string(candidate.passes()) + "/" + std::to_string(candidate.seeds.size()) +
+                ")";
       }
       if (!best) {
         best = std::move(candidate);
@@ -185,7 +238,7 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
                             "one passing in the most seeds, then with the lowest mean P99");
     }
     if (tuned(p)) {
-      board.notes.push_back(policies[p].name + " tuned: targets tried (seeds passed) " + walk);
+      board.notes.push_back(policies[p].name + " tuned: targets tried (seeds passed/run) " + walk);
     }
     board.policies.push_back(std::move(*best));
   }

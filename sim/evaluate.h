@@ -18,7 +18,8 @@ struct EvaluateOptions {
   // Search each tunable baseline's utilisation target (TuneGrid()) for the cheapest (mean
   // core-hours) setting that meets the SLO in every seed, as Autothrottle's evaluation tuned its
   // baselines: targets are tried from the highest down, and the first passing one is kept, since
-  // a lower target only adds headroom. With none passing, every target is tried.
+  // a lower target only adds headroom. A target stops at its first failing seed (in seed order,
+  // so the board does not depend on `jobs`). With none passing, every seed of every target runs.
   bool tune = false;
   int jobs = 1;  // runs simulated at once, one thread each
   // Called from the worker threads (serialised) with the fraction of all runs done.

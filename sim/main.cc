@@ -512,6 +512,7 @@ int Main(const std::string& command, const Flags& f) {
     const sim::Scoreboard board =
         sim::Evaluate(app, trace, trace_name, sim::ParsePolicyList(f.policies), options);
     progress.Done();
+    std::fprintf(stderr, "queuelens-sim evaluate: %zu runs simulated\n", board.runs_simulated);
     std::fputs(sim::FormatScoreboard(board).c_str(), stdout);
     // Runs under interference get their own files beside the undisturbed ones.
     const std::string base = f.out + "/" + Stem(app.name) + "-" + Stem(trace_name) +

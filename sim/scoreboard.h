@@ -53,6 +53,9 @@ struct Scoreboard {
   bool tuned = false;  // baselines ran at their --tune'd targets
   std::vector<PolicyRuns> policies;
   std::vector<std::string> notes;  // e.g. a tuned baseline that met the SLO with no target
+  // Runs simulated, those of failed tuning targets not shown included; not part of the board,
+  // since it depends on --jobs.
+  size_t runs_simulated = 0;
 
   const PolicyRuns* Find(std::string_view name) const;
   // The cheapest (mean core-hours) of kReferenceCandidates that passes in every seed, or nullptr.

@@ -152,7 +152,7 @@ TEST(ClosedLoopTest, TuneKeepsTheCheapestTargetThatMeetsTheSlo) {
       return n.starts_with("k8s_cpu_fast tuned:");
     });
     ASSERT_NE(walk, b.notes.end());
-    EXPECT_THAT(*walk, StartsWith("k8s_cpu_fast tuned: targets tried (seeds passed) 0.9 (0/1), "));
+    EXPECT_THAT(*walk, StartsWith("k8s_cpu_fast tuned: targets tried (seeds passed/run) 0.9 (0/1), "));
     EXPECT_THAT(*walk, EndsWith(s.pass ? s.setting.substr(s.setting.find(' ') + 1) + " (1/1)"
                                        : "0.3 (0/1)"));
     // Every other target costs more or misses the SLO.

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -51,8 +53,55 @@ TEST(EvaluateTest, TuneGivesTheSameBoardWhateverTheWorkersTake) {
     return FormatScoreboard(b) + ScoreboardCsv(b);
   };
   const std::string one = board(1);
-  EXPECT_THAT(one, HasSubstr("k8s_cpu_fast tuned: targets tried (seeds passed) 0.9 (0/2), "));
+  EXPECT_THAT(one, HasSubstr("k8s_cpu_fast tuned: targets tried (seeds passed/run) 0.9 (0/1), "));
   EXPECT_EQ(one, board(2));
+}
+
+TEST(EvaluateTest, AFailedTargetStopsAtItsFirstFailingSeed) {
+  // With a 1.2 s SLO the walk passes in the middle of the grid: each target above it shows the
+  // seeds up to its first failing one, the kept one all three. With 50 ms no target passes, and
+  // then every seed of every target runs, as the fallback choice needs.
+  for (double slo : {1.2, 0.05}) {
+    App app = testing::OverloadedApp();
+    app.slo_p99 = slo;
+    EvaluateOptions options;
+    options.run = Short(30);
+    options.tune = true;
+    options.seeds = 3;
+    options.jobs = 2;
+    double progress = 0;
+    options.progress = [&](double f) { progress = std::max(progress, f); };
+    const Scoreboard b =
+        Evaluate(app, ConstantTrace(600, 30), "constant", ParsePolicyList("k8s_cpu_fast"), options);
+    ASSERT_EQ(b.policies.size(), 1u);
+    EXPECT_EQ(b.policies[0].seeds.size(), 3u);
+    EXPECT_EQ(b.policies[0].pass(), slo > 1);
+    const auto walk = std::find_if(b.notes.begin(), b.notes.end(), [](const std::string& n) {
+      return n.starts_with("k8s_cpu_fast tuned:");
+    });
+    ASSERT_NE(walk, b.notes.end());
+    const std::regex target(R"(\d\.\d \((\d)/(\d)\))");
+    int targets = 0;
+    for (auto it = std::sregex_iterator(walk->begin(), walk->end(), target);
+         it != std::sregex_iterator(); ++it, ++targets) {
+      const int passed = std::stoi((*it)[1]);
+      const int run = std::stoi((*it)[2]);
+      const bool last = std::next(it) == std::sregex_iterator();
+      if (slo > 1 && last) {
+        EXPECT_EQ(passed, 3) << *walk;
+        EXPECT_EQ(run, 3) << *walk;
+      } else if (slo > 1) {
+        EXPECT_EQ(passed, run - 1) << *walk;  // every seed shown but the last passed
+      } else {
+        EXPECT_EQ(run, 3) << *walk;
+      }
+    }
+    EXPECT_GE(targets, 2) << *walk;
+    if (slo < 1) {
+      EXPECT_EQ(targets, 7) << *walk;
+    }
+    EXPECT_NEAR(progress, 1, 1e-9);
+  }
 }
 
 }  // namespace
