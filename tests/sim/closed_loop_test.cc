@@ -135,31 +135,24 @@ TEST(ClosedLoopTest, TuneKeepsTheCheapestTargetThatMeetsTheSlo) {
   // At 600 req/s this app's P99 rises from about 0.9 s at target 0.3 to 3.4 s at 0.9: with a
   // 1.2 s SLO the walk down the grid stops in the middle; with 50 ms no target passes.
   for (double slo : {1.2, 0.05}) {
-    App app = testing::OverloadedApp();
-    app.slo_p99 = slo;
-    EvaluateOptions options;
-    options.run = Short(90);
-    options.tune = true;
-    options.jobs = 2;
-    const Scoreboard b =
-        Evaluate(app, ConstantTrace(600, 90), "constant", ParsePolicyList("k8s_cpu_fast"), options);
+    const Scoreboard b = testing::TunedOverloaded("k8s_cpu_fast", slo, 90, 1);
     ASSERT_EQ(b.policies.size(), 1u);
     const RunSummary& s = b.policies[0].seeds[0].summary;
     EXPECT_THAT(s.setting, HasSubstr("target"));
     EXPECT_EQ(s.pass, slo > 1);
     // The grid is walked from the top; the walk ends at the target kept, or at the bottom.
-    const auto walk = std::find_if(b.notes.begin(), b.notes.end(), [](const std::string& n) {
-      return n.starts_with("k8s_cpu_fast tuned:");
-    });
-    ASSERT_NE(walk, b.notes.end());
-    EXPECT_THAT(*walk, StartsWith("k8s_cpu_fast tuned: targets tried (seeds passed/run) 0.9 (0/1), "));
-    EXPECT_THAT(*walk, EndsWith(s.pass ? s.setting.substr(s.setting.find(' ') + 1) + " (1/1)"
-                                       : "0.3 (0/1)"));
+    const std::string walk = testing::WalkNote(b, "k8s_cpu_fast");
+    EXPECT_THAT(walk,
+                StartsWith("k8s_cpu_fast tuned: targets tried (seeds passed/run) 0.9 (0/1), "));
+    EXPECT_THAT(walk, EndsWith(s.pass ? s.setting.substr(s.setting.find(' ') + 1) + " (1/1)"
+                                      : "0.3 (0/1)"));
+    App app = testing::OverloadedApp();
+    app.slo_p99 = slo;
     // Every other target costs more or misses the SLO.
     for (double target : TuneGrid()) {
       PolicySpec spec = *FindPolicy("k8s_cpu_fast");
       spec.target_utilization = target;
-      const RunSummary other = RunOne(app, ConstantTrace(600, 90), spec, options.run).summary;
+      const RunSummary other = RunOne(app, ConstantTrace(600, 90), spec, Short(90)).summary;
       if (other.pass) {
         EXPECT_TRUE(s.pass) << slo << " " << target;
         EXPECT_GE(other.core_hours, s.core_hours) << slo << " " << target;

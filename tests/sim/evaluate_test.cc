@@ -62,43 +62,33 @@ TEST(EvaluateTest, AFailedTargetStopsAtItsFirstFailingSeed) {
   // seeds up to its first failing one, the kept one all three. With 50 ms no target passes, and
   // then every seed of every target runs, as the fallback choice needs.
   for (double slo : {1.2, 0.05}) {
-    App app = testing::OverloadedApp();
-    app.slo_p99 = slo;
-    EvaluateOptions options;
-    options.run = Short(30);
-    options.tune = true;
-    options.seeds = 3;
-    options.jobs = 2;
     double progress = 0;
-    options.progress = [&](double f) { progress = std::max(progress, f); };
-    const Scoreboard b =
-        Evaluate(app, ConstantTrace(600, 30), "constant", ParsePolicyList("k8s_cpu_fast"), options);
+    const Scoreboard b = testing::TunedOverloaded(
+        "k8s_cpu_fast", slo, 30, 3, [&](double f) { progress = std::max(progress, f); });
     ASSERT_EQ(b.policies.size(), 1u);
     EXPECT_EQ(b.policies[0].seeds.size(), 3u);
     EXPECT_EQ(b.policies[0].pass(), slo > 1);
-    const auto walk = std::find_if(b.notes.begin(), b.notes.end(), [](const std::string& n) {
-      return n.starts_with("k8s_cpu_fast tuned:");
-    });
-    ASSERT_NE(walk, b.notes.end());
+    const std::string walk = testing::WalkNote(b, "k8s_cpu_fast");
+    ASSERT_FALSE(walk.empty());
     const std::regex target(R"(\d\.\d \((\d)/(\d)\))");
     int targets = 0;
-    for (auto it = std::sregex_iterator(walk->begin(), walk->end(), target);
+    for (auto it = std::sregex_iterator(walk.begin(), walk.end(), target);
          it != std::sregex_iterator(); ++it, ++targets) {
       const int passed = std::stoi((*it)[1]);
       const int run = std::stoi((*it)[2]);
       const bool last = std::next(it) == std::sregex_iterator();
       if (slo > 1 && last) {
-        EXPECT_EQ(passed, 3) << *walk;
-        EXPECT_EQ(run, 3) << *walk;
+        EXPECT_EQ(passed, 3) << walk;
+        EXPECT_EQ(run, 3) << walk;
       } else if (slo > 1) {
-        EXPECT_EQ(passed, run - 1) << *walk;  // every seed shown but the last passed
+        EXPECT_EQ(passed, run - 1) << walk;  // every seed shown but the last passed
       } else {
-        EXPECT_EQ(run, 3) << *walk;
+        EXPECT_EQ(run, 3) << walk;
       }
     }
-    EXPECT_GE(targets, 2) << *walk;
+    EXPECT_GE(targets, 2) << walk;
     if (slo < 1) {
-      EXPECT_EQ(targets, 7) << *walk;
+      EXPECT_EQ(targets, 7) << walk;
     }
     EXPECT_NEAR(progress, 1, 1e-9);
   }

@@ -1,9 +1,14 @@
 #pragma once
 
+#include <algorithm>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "sim/app.h"
+#include "sim/evaluate.h"
 #include "sim/run.h"
+#include "sim/scoreboard.h"
 #include "sim/simulation.h"
 #include "sim/workload.h"
 
@@ -57,6 +62,29 @@ inline RunOptions Short(double seconds) {
   o.warmup = 0;
   o.duration = seconds;
   return o;
+}
+
+// `policy` alone on OverloadedApp() at 600 req/s for `seconds`, its target tuned, on two workers.
+inline Scoreboard TunedOverloaded(std::string_view policy, double slo, double seconds, int seeds,
+                                  std::function<void(double)> progress = {}) {
+  App app = OverloadedApp();
+  app.slo_p99 = slo;
+  EvaluateOptions options;
+  options.run = Short(seconds);
+  options.tune = true;
+  options.seeds = seeds;
+  options.jobs = 2;
+  options.progress = std::move(progress);
+  return Evaluate(app, ConstantTrace(600, seconds), "constant",
+                  ParsePolicyList(std::string(policy)), options);
+}
+
+// The board's note on `policy`'s tuning walk, or "" without one.
+inline std::string WalkNote(const Scoreboard& board, std::string_view policy) {
+  const std::string prefix = std::string(policy) + " tuned:";
+  const auto it = std::find_if(board.notes.begin(), board.notes.end(),
+                               [&](const std::string& n) { return n.starts_with(prefix); });
+  return it == board.notes.end() ? "" : *it;
 }
 
 // Mean and count of end-to-end latencies of requests that started at or after `from`.
