@@ -52,11 +52,10 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
   const size_t n_seeds = seeds.size();
   std::vector<Setting> settings;
   std::vector<RunResult> results;
-  std::vector<double> done;        // each run's progress fraction
-  std::vector<bool> skipped;       // runs of a failed target that were not simulated
-  std::vector<size_t> unfinished;  // per setting, its runs not done yet
-  std::vector<size_t> first_fail;  // per setting, its first failing seed, or n_seeds
-  std::vector<bool> decided;       // per setting, whether its walk has moved on from it
+  std::vector<double> done;                       // each run's progress fraction
+  std::vector<bool> skipped;                      // runs of a failed target that were not simulated
+  std::vector<size_t> unfinished;                 // per setting, its runs not done yet
+  std::vector<size_t> first_fail;                 // per setting, its first failing seed, or n_seeds
   std::vector<size_t> lower(policies.size(), 0);  // grid targets not tried yet, per tuned policy
   std::vector<bool> exhausted(policies.size(), false);  // a walk that passed at no target
   std::deque<size_t> ready;                             // runs not started, the next first
@@ -69,7 +68,6 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
     settings.push_back({p, std::move(spec)});
     unfinished.push_back(n_seeds);
     first_fail.push_back(n_seeds);
-    decided.push_back(false);
     results.resize(settings.size() * n_seeds);
     done.resize(results.size(), 0);
     skipped.resize(results.size(), false);
@@ -102,11 +100,10 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
       ready.push_front(j);
     }
   };
-  // A tuned baseline's setting after one of its runs: pass, fail or not known yet.
+  // A tuned baseline's walk once setting k is known to pass (every seed done, none failed) or to
+  // fail (its first failing seed): it ends, or moves on to the next target.
   auto judge = [&](size_t k) {
     const size_t p = settings[k].policy;
-    if (decided[k] || (first_fail[k] == n_seeds && unfinished[k] > 0)) return;
-    decided[k] = true;
     if (first_fail[k] == n_seeds) {
       lower[p] = 0;  // passed in every seed: the walk ends here
     } else if (lower[p] > 0) {
@@ -176,8 +173,11 @@ Scoreboard Evaluate(const App& app, const RateTrace& trace, const std::string& t
       const size_t k = j / n_seeds;
       --unfinished[k];
       if (tuned(p)) {
+        // Judged once: at its first failure, or at its last run when none failed.
+        const bool failed_before = first_fail[k] < n_seeds;
         if (!results[j].summary.pass) first_fail[k] = std::min(first_fail[k], j % n_seeds);
-        judge(k);
+        const bool failed = first_fail[k] < n_seeds;
+        if (failed != failed_before || (!failed && unfinished[k] == 0)) judge(k);
       }
       done[j] = 1;
       report();

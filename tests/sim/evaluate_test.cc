@@ -16,9 +16,7 @@
 namespace sim {
 namespace {
 
-using testing::ConstantTrace;
 using ::testing::HasSubstr;
-using testing::Short;
 
 TEST(EvaluateTest, SameSeedSameScoreboard) {
   const App app = LoadApp(QL_SOURCE_DIR "/sim/apps/hotel-reservation.yaml");
@@ -40,16 +38,8 @@ TEST(EvaluateTest, SameSeedSameScoreboard) {
 TEST(EvaluateTest, TuneGivesTheSameBoardWhateverTheWorkersTake) {
   // Two walks that stop at different targets and a policy that is not tuned: workers take runs as
   // they come free, so the runs finish in another order with two workers than with one.
-  App app = testing::OverloadedApp();
-  app.slo_p99 = 1.2;
-  EvaluateOptions options;
-  options.run = Short(30);
-  options.tune = true;
-  options.seeds = 2;
-  const std::vector<PolicySpec> policies = ParsePolicyList("k8s_cpu_fast,hpa_cpu,static");
   auto board = [&](int jobs) {
-    options.jobs = jobs;
-    const Scoreboard b = Evaluate(app, ConstantTrace(600, 30), "constant", policies, options);
+    const Scoreboard b = testing::TunedOverloaded("k8s_cpu_fast,hpa_cpu,static", 1.2, 30, 2, jobs);
     return FormatScoreboard(b) + ScoreboardCsv(b);
   };
   const std::string one = board(1);
@@ -64,7 +54,7 @@ TEST(EvaluateTest, AFailedTargetStopsAtItsFirstFailingSeed) {
   for (double slo : {1.2, 0.05}) {
     double progress = 0;
     const Scoreboard b = testing::TunedOverloaded(
-        "k8s_cpu_fast", slo, 30, 3, [&](double f) { progress = std::max(progress, f); });
+        "k8s_cpu_fast", slo, 30, 3, 2, [&](double f) { progress = std::max(progress, f); });
     ASSERT_EQ(b.policies.size(), 1u);
     EXPECT_EQ(b.policies[0].seeds.size(), 3u);
     EXPECT_EQ(b.policies[0].pass(), slo > 1);

@@ -64,19 +64,20 @@ inline RunOptions Short(double seconds) {
   return o;
 }
 
-// `policy` alone on OverloadedApp() at 600 req/s for `seconds`, its target tuned, on two workers.
-inline Scoreboard TunedOverloaded(std::string_view policy, double slo, double seconds, int seeds,
-                                  std::function<void(double)> progress = {}) {
+// `policies` (a --policies list) on OverloadedApp() at 600 req/s for `seconds`, the baselines'
+// targets tuned, on `jobs` workers.
+inline Scoreboard TunedOverloaded(std::string_view policies, double slo, double seconds, int seeds,
+                                  int jobs = 2, std::function<void(double)> progress = {}) {
   App app = OverloadedApp();
   app.slo_p99 = slo;
   EvaluateOptions options;
   options.run = Short(seconds);
   options.tune = true;
   options.seeds = seeds;
-  options.jobs = 2;
+  options.jobs = jobs;
   options.progress = std::move(progress);
   return Evaluate(app, ConstantTrace(600, seconds), "constant",
-                  ParsePolicyList(std::string(policy)), options);
+                  ParsePolicyList(std::string(policies)), options);
 }
 
 // The board's note on `policy`'s tuning walk, or "" without one.
